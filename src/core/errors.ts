@@ -1,0 +1,84 @@
+import type { RungName } from './rungs';
+
+/**
+ * Every failure wirefall reports, as a stable code. docs/errors.md explains each one; attempt
+ * diagnostics use the same codes, so they can be counted across a fleet.
+ */
+export type ErrorCode =
+  /** The server or a middlebox answered the connection with an HTTP error status. */
+  | 'WF_REFUSED'
+  /** A proxy demanded authentication (HTTP 407). */
+  | 'WF_PROXY_AUTH'
+  /** The connection failed without an HTTP status: unreachable, reset, TLS, or a proxy the page cannot see. */
+  | 'WF_NETWORK'
+  /** The WebSocket handshake failed after an answer came (e.g. a proxy rewrote `Connection`). */
+  | 'WF_HANDSHAKE'
+  /** No answer at all within the open timeout: the connection hangs. */
+  | 'WF_OPEN_TIMEOUT'
+  /** The socket opened but not one byte of data arrived: frames are dropped after the upgrade. */
+  | 'WF_NO_DATA'
+  /** The server's greeting arrived but its welcome did not: the hello was swallowed, or the server is too slow. */
+  | 'WF_NO_WELCOME'
+  /** Nothing arrived from the server within the heartbeat deadline. */
+  | 'WF_STALLED'
+  /** The server kept talking but stopped acknowledging: what the client sends no longer arrives. */
+  | 'WF_UPLINK_STALLED'
+  /** The connection closed unexpectedly. */
+  | 'WF_DISCONNECTED'
+  /** The server's `authenticate` hook, or its origin policy, refused (status 401 or 403). */
+  | 'WF_UNAUTHORIZED'
+  /** The peer sent something that breaks the protocol. */
+  | 'WF_PROTOCOL'
+  /** Client and server share no protocol version. */
+  | 'WF_VERSION'
+  /** A message is larger than the server accepts. */
+  | 'WF_TOO_LARGE'
+  /** The outbox is full; the message was not queued. */
+  | 'WF_OUTBOX_FULL'
+  /** The client was closed; the message will not be delivered. */
+  | 'WF_CLOSED'
+  /** The server no longer knew the session; messages it had not acknowledged were not delivered. */
+  | 'WF_SESSION_LOST'
+  /** The server reported an internal error. */
+  | 'WF_SERVER_ERROR'
+  /** The options given to `connect` or `send` are invalid. */
+  | 'WF_INVALID';
+
+const RETRYABLE = new Set<ErrorCode>([
+  'WF_REFUSED', 'WF_NETWORK', 'WF_HANDSHAKE', 'WF_OPEN_TIMEOUT', 'WF_NO_DATA', 'WF_NO_WELCOME',
+  'WF_STALLED', 'WF_UPLINK_STALLED', 'WF_DISCONNECTED', 'WF_SERVER_ERROR', 'WF_PROXY_AUTH',
+]);
+
+export interface ErrorDetails {
+  rung?: RungName;
+  url?: string;
+  /** The HTTP status, wherever one was observed (browsers hide it for WebSocket). */
+  status?: number;
+  /** The WebSocket close code or `bye` code, when there was one. */
+  closeCode?: number;
+  cause?: unknown;
+}
+
+/** The one error class wirefall throws, rejects with and emits. Branch on `code`. */
+export class WirefallError extends Error {
+  override name = 'WirefallError';
+  readonly code: ErrorCode;
+  /** True when trying again later may succeed. */
+  readonly retryable: boolean;
+  readonly rung?: RungName;
+  readonly url?: string;
+  readonly status?: number;
+  readonly closeCode?: number;
+  override readonly cause?: unknown;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.code = code;
+    this.retryable = RETRYABLE.has(code);
+    this.rung = details.rung;
+    this.url = details.url;
+    this.status = details.status;
+    this.closeCode = details.closeCode;
+    this.cause = details.cause;
+  }
+}

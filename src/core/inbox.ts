@@ -1,0 +1,45 @@
+/**
+ * The receiving side of a session: which sequence numbers arrived, in order, and what still
+ * needs acknowledging. Transports keep order, and a resume restarts at `received + 1`, so a
+ * number below that is a resend to drop and a number above it means frames went missing.
+ */
+export type Arrival = 'new' | 'duplicate' | 'gap';
+
+export class Inbox {
+  /** Highest sequence number received in order. */
+  received = 0;
+  /** Highest sequence number acknowledged to the peer. */
+  #acked = 0;
+
+  #force = false;
+
+  accept(s: number): Arrival {
+    if (s <= this.received) {
+      // The peer resent what we have: it missed our ack, so repeat it.
+      this.#force = true;
+      return 'duplicate';
+    }
+    if (s !== this.received + 1) return 'gap';
+    this.received = s;
+    return 'new';
+  }
+
+  /** The ack to send, if anything arrived since the last one. */
+  takeAck(): number | undefined {
+    if (this.received === this.#acked && !this.#force) return undefined;
+    this.#force = false;
+    this.#acked = this.received;
+    return this.received;
+  }
+
+  /** A new transport starts: the peer learns `received` from the hello/welcome, not an ack. */
+  resumed(): void {
+    this.#acked = this.received;
+  }
+
+  reset(): void {
+    this.#force = false;
+    this.received = 0;
+    this.#acked = 0;
+  }
+}

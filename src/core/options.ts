@@ -1,0 +1,62 @@
+import type { Platform, WebSocketConstructor } from '../platform';
+import type { TransportFactory } from '../transports/transport';
+import type { Rung, RungName } from './rungs';
+
+/** Options of `connect`. Every timing has a default justified in docs/transports.md. */
+export interface ClientOptions {
+  /** WebSocket constructor where `globalThis.WebSocket` is missing (Node < 22: pass `ws`). */
+  WebSocket?: WebSocketConstructor;
+  /** `fetch` for the HTTP rungs where `globalThis.fetch` is missing. */
+  fetch?: typeof fetch;
+  /** Replace parts of the environment: clock, storage, random, wake signals (tests, workers). */
+  platform?: Partial<Platform>;
+  /** Which rungs to use, in ladder order. Default: every rung that applies to the URL. */
+  transports?: RungName[];
+  /** An explicit ladder instead of the one derived from the URL. */
+  rungs?: Rung[];
+  /** Port of the `wss` rung derived from an `http:`/`ws:` URL. Default 443. */
+  securePort?: number;
+  /** Credentials for the server's `authenticate` hook; a function is called before every connection. */
+  auth?: unknown | (() => unknown);
+  /** Start the next rung when the current one has not verified within this many ms. Default 250. */
+  stagger?: number;
+  /** An attempt that has not heard the server's greeting within this many ms fails. Default 5000. */
+  openTimeout?: number;
+  /** After the greeting, the welcome may take this long (slow `authenticate`). Default 15000. */
+  welcomeTimeout?: number;
+  /** Messages or pings unanswered for this long mean a stall. Default 2000. */
+  answerDeadline?: number;
+  /** Reconnect backoff: full jitter up to `base·2ⁿ`, capped at `max` ms. `false` disables. Default 250 / 30000. */
+  reconnect?: { base?: number; max?: number } | false;
+  /** Outbox bounds: queued plus unacknowledged messages. Default 10000 messages, 8 MiB. */
+  outbox?: { maxMessages?: number; maxBytes?: number; highWaterBytes?: number };
+  /** Transport implementations per rung (to add, replace or leave out rungs). */
+  transportFactories?: Partial<Record<RungName, TransportFactory>>;
+}
+
+/** @internal */
+export interface ResolvedTimings {
+  stagger: number;
+  openTimeout: number;
+  welcomeTimeout: number;
+  answerDeadline: number;
+  backoff: { base: number; max: number } | false;
+  maxMessages: number;
+  maxBytes: number;
+  highWaterBytes: number;
+}
+
+/** @internal */
+export function resolveTimings(o: ClientOptions): ResolvedTimings {
+  const r = o.reconnect;
+  return {
+    stagger: o.stagger ?? 250,
+    openTimeout: o.openTimeout ?? 5000,
+    welcomeTimeout: o.welcomeTimeout ?? 15000,
+    answerDeadline: o.answerDeadline ?? 2000,
+    backoff: r === false ? false : { base: r?.base ?? 250, max: r?.max ?? 30000 },
+    maxMessages: o.outbox?.maxMessages ?? 10000,
+    maxBytes: o.outbox?.maxBytes ?? 8 * 1024 * 1024,
+    highWaterBytes: o.outbox?.highWaterBytes ?? 1024 * 1024,
+  };
+}

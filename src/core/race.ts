@@ -1,0 +1,118 @@
+import type { Frame, WelcomeFrame } from '../protocol/frames';
+import type { Clock } from '../platform';
+import type { Attempt, AttemptRecord } from './attempt';
+import type { WirefallError } from './errors';
+import type { Rung } from './rungs';
+
+export interface RaceWin {
+  attempt: Attempt;
+  welcome: WelcomeFrame;
+  rest: Frame[];
+}
+
+export interface RaceResult {
+  win?: RaceWin;
+  /** Why no rung verified: the server's own refusal, or the most telling rung failure. */
+  error?: WirefallError;
+  /** Set when the server itself refused: falling down the ladder would not help. */
+  fatal?: boolean;
+  records: AttemptRecord[];
+}
+
+export type StartAttempt = (
+  rung: Rung,
+  onVerified: (a: Attempt, welcome: WelcomeFrame, rest: Frame[]) => void,
+  onFailed: (a: Attempt, err: WirefallError, fromServer: boolean) => void,
+) => Attempt;
+
+/**
+ * Staggered racing down the ladder, as Happy Eyeballs (RFC 8305) does for addresses: rung i+1
+ * starts when rung i fails, or when it has not verified within `stagger` ms; every started
+ * attempt keeps going and the first verified round trip wins. On a clean network the first
+ * rung verifies long before the stagger runs out, so no extra connection is made.
+ */
+export class Race {
+  #rungs: Rung[];
+  #next = 0;
+  #live = new Set<Attempt>();
+  #records: AttemptRecord[] = [];
+  #errors: WirefallError[] = [];
+  #timer: unknown;
+  #over = false;
+  #clock: Clock;
+  #stagger: number;
+  #start: StartAttempt;
+  #done: (r: RaceResult) => void;
+
+  constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void) {
+    this.#rungs = rungs;
+    this.#stagger = stagger;
+    this.#clock = clock;
+    this.#start = start;
+    this.#done = done;
+    this.#startNext();
+  }
+
+  /** Ends the race without a winner (the client closed). */
+  cancel(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#clock.clearTimeout(this.#timer);
+    for (const a of this.#live) a.abandon();
+    this.#live.clear();
+  }
+
+  #startNext(): void {
+    this.#clock.clearTimeout(this.#timer);
+    const rung = this.#rungs[this.#next++];
+    if (!rung) return;
+    const attempt = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s));
+    if (this.#over) return; // a synchronous outcome already ended the race
+    this.#live.add(attempt);
+    if (this.#next < this.#rungs.length) {
+      this.#timer = this.#clock.setTimeout(() => this.#startNext(), this.#stagger);
+    }
+  }
+
+  #verified(winner: Attempt, welcome: WelcomeFrame, rest: Frame[]): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#clock.clearTimeout(this.#timer);
+    this.#live.delete(winner);
+    for (const a of this.#live) {
+      a.abandon();
+      if (a.record) this.#records.push(a.record);
+    }
+    this.#live.clear();
+    if (winner.record) this.#records.push(winner.record);
+    this.#done({ win: { attempt: winner, welcome, rest }, records: this.#sorted() });
+  }
+
+  #failed(a: Attempt, err: WirefallError, fromServer: boolean): void {
+    if (this.#over) return;
+    this.#live.delete(a);
+    if (a.record) this.#records.push(a.record);
+    this.#errors.push(err);
+    if (fromServer) {
+      // The server answered and said no: every rung would hear the same.
+      this.cancel();
+      this.#done({ error: err, fatal: true, records: this.#sorted() });
+      return;
+    }
+    if (this.#next < this.#rungs.length) this.#startNext();
+    else if (this.#live.size === 0) {
+      this.#over = true;
+      this.#clock.clearTimeout(this.#timer);
+      this.#done({ error: this.#mostTelling(), records: this.#sorted() });
+    }
+  }
+
+  #sorted(): AttemptRecord[] {
+    return this.#records.sort((x, y) => x.startedAt - y.startedAt);
+  }
+
+  /** A status beats a guess: prefer an error that saw an HTTP status, then the last one. */
+  #mostTelling(): WirefallError | undefined {
+    return this.#errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? this.#errors.find((e) => e.status) ?? this.#errors[this.#errors.length - 1];
+  }
+}

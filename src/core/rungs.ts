@@ -1,0 +1,57 @@
+import { WirefallError } from './errors';
+
+/** The transport ladder, best first. */
+export type RungName = 'wss' | 'ws' | 'sse' | 'longpoll';
+export const LADDER: readonly RungName[] = ['wss', 'ws', 'sse', 'longpoll'];
+
+/** One rung to try: which transport, at which URL. */
+export interface Rung {
+  name: RungName;
+  url: string;
+}
+
+export interface RungOptions {
+  /** Port for the `wss` rung derived from an `http:`/`ws:` URL. Default 443. */
+  securePort?: number;
+  /** Which rungs to use, in ladder order. Default: all. */
+  transports?: readonly RungName[];
+  /** The page's protocol; `https:` means no plain `ws:` and HTTP rungs over https (mixed content). */
+  pageProtocol?: string;
+}
+
+/**
+ * Derives the ladder from one URL. An `http:`/`ws:` URL tries `wss` on the secure port first,
+ * because corporate proxies refuse CONNECT to anything but 443 while passing TLS; a secure URL
+ * or page never tries plain `ws` (browsers block it as mixed content).
+ */
+export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (cause) {
+    throw new WirefallError('WF_INVALID', `invalid URL: ${url}`, { cause });
+  }
+  const scheme = u.protocol.replace(':', '');
+  if (!['http', 'https', 'ws', 'wss'].includes(scheme)) {
+    throw new WirefallError('WF_INVALID', `unsupported URL scheme ${u.protocol} (use http, https, ws or wss)`);
+  }
+  const secure = scheme === 'https' || scheme === 'wss' || opts.pageProtocol === 'https:';
+  const at = (protocol: string, port?: string) => {
+    const v = new URL(u.href);
+    v.protocol = protocol;
+    if (port !== undefined) v.port = port;
+    return v.href;
+  };
+  const explicitPort = u.port;
+  const wssPort = scheme === 'https' || scheme === 'wss' ? explicitPort : String(opts.securePort ?? 443);
+  const httpProtocol = secure ? 'https:' : 'http:';
+  // An http URL on an https page is upgraded in place; its port then belongs to the TLS listener.
+  const all: Rung[] = [
+    { name: 'wss', url: at('wss:', wssPort) },
+    ...(secure ? [] : [{ name: 'ws' as const, url: at('ws:') }]),
+    { name: 'sse', url: at(httpProtocol) },
+    { name: 'longpoll', url: at(httpProtocol) },
+  ];
+  const allowed = opts.transports ?? LADDER;
+  return all.filter((r) => allowed.includes(r.name));
+}

@@ -1,0 +1,95 @@
+/**
+ * The one place that reads `globalThis`. The core receives a `Platform` and never touches a
+ * global, so it runs in browsers, workers, Node, Deno and Bun, and tests can fake every part.
+ */
+
+/** The subset of the WHATWG WebSocket that wirefall uses (the `ws` package matches it too). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Timers and the wall clock. Deadlines compare `now()` readings, so late timers cannot fool them. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** `localStorage`-shaped storage for the remembered rung. */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** Signals that the network or the page's visibility changed: check the connection now. */
+export type WakeReason = 'online' | 'visible';
+
+export interface Platform {
+  WebSocket?: WebSocketConstructor;
+  fetch?: typeof fetch;
+  clock: Clock;
+  storage?: KeyValueStorage;
+  random: () => number;
+  /** Subscribes to `online` / visibility changes; returns the unsubscribe function. */
+  onWake: (listener: (reason: WakeReason) => void) => () => void;
+  /** The page's protocol (`https:` forbids plain `ws:` rungs), when there is a page. */
+  pageProtocol?: string;
+}
+
+type Globals = {
+  WebSocket?: WebSocketConstructor;
+  fetch?: typeof fetch;
+  localStorage?: KeyValueStorage;
+  location?: { protocol?: string };
+  document?: { visibilityState?: string; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
+  addEventListener?: EventTarget['addEventListener'];
+  removeEventListener?: EventTarget['removeEventListener'];
+};
+
+function storageOf(g: Globals): KeyValueStorage | undefined {
+  // Reading localStorage throws in sandboxed iframes and some private modes.
+  try {
+    return g.localStorage ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The platform of the running environment, with any part replaced by `overrides`. */
+export function platformFrom(overrides: Partial<Platform> = {}): Platform {
+  const g = globalThis as unknown as Globals;
+  const clock: Clock = {
+    now: () => Date.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  };
+  const onWake = (listener: (reason: WakeReason) => void) => {
+    const online = () => listener('online');
+    const visible = () => g.document?.visibilityState === 'visible' && listener('visible');
+    g.addEventListener?.('online', online);
+    g.document?.addEventListener?.('visibilitychange', visible);
+    return () => {
+      g.removeEventListener?.('online', online);
+      g.document?.removeEventListener?.('visibilitychange', visible);
+    };
+  };
+  return {
+    WebSocket: g.WebSocket,
+    fetch: g.fetch?.bind(globalThis),
+    clock,
+    storage: storageOf(g),
+    random: Math.random,
+    onWake,
+    pageProtocol: g.location?.protocol,
+    ...overrides,
+  };
+}

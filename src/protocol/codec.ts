@@ -1,0 +1,56 @@
+import type { Frame } from './frames';
+
+/**
+ * Encodes and decodes transport messages: one frame, or an array of frames. Decoding validates
+ * every frame: a v1 peer never sends an unknown frame type, so one is a protocol error rather
+ * than something to skip (unknown *fields* are ignored, which is how v1 grows).
+ */
+
+export function encode(frames: readonly Frame[]): string {
+  return JSON.stringify(frames.length === 1 ? frames[0] : frames);
+}
+
+/** What the decoder says when a message breaks the protocol. */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+}
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && x >= 0 && Number.isInteger(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const opt = (x: unknown, test: (x: unknown) => boolean) => x === undefined || test(x);
+
+// Field checks per frame type; each returns true when the frame is well formed.
+const checks: Record<Frame['t'], (f: Record<string, unknown>) => boolean> = {
+  greet: (f) => Array.isArray(f.v) && f.v.every(isNum),
+  hello: (f) => isNum(f.v) && opt(f.sid, isStr) && opt(f.key, isStr) && opt(f.ack, isNum),
+  welcome: (f) =>
+    isNum(f.v) && isStr(f.sid) && isStr(f.key) && isNum(f.hb) && isNum(f.ack) &&
+    typeof f.resumed === 'boolean' && isNum(f.max),
+  ping: (f) => opt(f.n, isNum),
+  pong: (f) => opt(f.n, isNum),
+  msg: (f) => isNum(f.s) && f.s > 0 && isStr(f.ev) && f.ev.length > 0 && opt(f.e, isStr),
+  ack: (f) => isNum(f.a),
+  error: (f) => isStr(f.code) && isStr(f.message) && opt(f.status, isNum),
+  bye: (f) => isNum(f.code) && opt(f.reason, isStr),
+};
+
+/** Decodes one transport message into frames; throws `DecodeError` when it is malformed. */
+export function decode(text: string): Frame[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new DecodeError('not JSON');
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  for (const f of list) {
+    if (typeof f !== 'object' || f === null) throw new DecodeError('frame is not an object');
+    const t = (f as { t?: unknown }).t;
+    // hasOwn: a frame typed "constructor" or "__proto__" must not reach Object.prototype.
+    if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(checks, t)) {
+      throw new DecodeError(`unknown frame type ${JSON.stringify(t)}`);
+    }
+    if (!checks[t as Frame['t']](f as Record<string, unknown>)) throw new DecodeError(`malformed ${t} frame`);
+  }
+  return list as Frame[];
+}

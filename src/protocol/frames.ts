@@ -1,0 +1,76 @@
+/**
+ * Wire protocol v1 frames. One JSON object per frame; a transport message carries one frame or
+ * an array of frames (a batch). The normative description is docs/protocol.md; this file is its
+ * type-level twin, so a change here without a change there is a bug.
+ */
+
+/** Protocol versions this build speaks, newest first. */
+export const PROTOCOL_VERSIONS: readonly number[] = [1];
+export const PROTOCOL_VERSION = 1;
+
+/** Server → client, sent the moment a connection opens, before any authentication work. */
+export interface GreetFrame { t: 'greet'; v: number[] }
+
+/** Client → server: opens (or resumes) a session. */
+export interface HelloFrame {
+  t: 'hello';
+  v: number;
+  /** Resume: the session id and secret from an earlier welcome. */
+  sid?: string;
+  key?: string;
+  /** Resume: the last server sequence number the client received in order. */
+  ack?: number;
+  /** Opaque credentials for the server's `authenticate` hook. */
+  auth?: unknown;
+}
+
+/** Server → client: the hello was accepted; the connection is verified in both directions. */
+export interface WelcomeFrame {
+  t: 'welcome';
+  v: number;
+  sid: string;
+  key: string;
+  /** Heartbeat interval in ms: the server sends something at least this often. */
+  hb: number;
+  /** The last client sequence number the server received in order (0 for a new session). */
+  ack: number;
+  /** True when an existing session was resumed; false when a new one started. */
+  resumed: boolean;
+  /** Largest encoded application message the server accepts, in bytes. */
+  max: number;
+}
+
+export interface PingFrame { t: 'ping'; n?: number }
+export interface PongFrame { t: 'pong'; n?: number }
+
+/** An application message. `s` numbers messages per session and direction, from 1. */
+export interface MsgFrame {
+  t: 'msg';
+  s: number;
+  ev: string;
+  d: unknown;
+  /** Payload encoding; absent means JSON. Reserved for binary payloads (`b64`). */
+  e?: string;
+}
+
+/** Cumulative acknowledgement: every message with `s <= a` arrived. */
+export interface AckFrame { t: 'ack'; a: number }
+
+/** An error the peer should know about; `fatal` ones are followed by the end of the connection. */
+export interface ErrorFrame { t: 'error'; code: string; message: string; status?: number; fatal?: boolean }
+
+/** The sender ends the connection (HTTP rungs have no close frame of their own). */
+export interface ByeFrame { t: 'bye'; code: number; reason?: string }
+
+export type Frame =
+  | GreetFrame
+  | HelloFrame
+  | WelcomeFrame
+  | PingFrame
+  | PongFrame
+  | MsgFrame
+  | AckFrame
+  | ErrorFrame
+  | ByeFrame;
+
+export type FrameType = Frame['t'];

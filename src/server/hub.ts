@@ -1,0 +1,81 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ApiShape } from '../core/client';
+import { PROTOCOL_VERSIONS, type HelloFrame } from '../protocol/frames';
+import type { Link } from './link';
+import type { Refusal, ResolvedServerOptions, ServerOptions } from './options';
+import { Connection } from './session';
+
+/**
+ * Where sessions live. In memory by default; the interface is small so that a shared store
+ * (Redis) can serve several nodes without sticky sessions.
+ */
+export interface SessionStore<C> {
+  get(id: string): C | undefined;
+  set(id: string, c: C): void;
+  delete(id: string): void;
+  values(): Iterable<C>;
+  readonly size: number;
+}
+
+export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: string; message: string };
+
+function isRefusal(x: unknown): x is Refusal {
+  return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The sessions of one server, shared by every rung: a hello from any rung opens or resumes a
+ * session here, so the app cannot tell (and need not know) which rung a client uses.
+ */
+export class Hub<Api extends ApiShape, User> {
+  readonly sessions: SessionStore<Connection<Api, User>> = new Map();
+  #opts: ResolvedServerOptions;
+  #authenticate: ServerOptions<User>['authenticate'];
+  #onConnection: (c: Connection<Api, User>) => void;
+
+  constructor(opts: ResolvedServerOptions, authenticate: ServerOptions<User>['authenticate'], onConnection: (c: Connection<Api, User>) => void) {
+    this.#opts = opts;
+    this.#authenticate = authenticate;
+    this.#onConnection = onConnection;
+  }
+
+  /** Opens or resumes the session a hello asks for, on `link`. */
+  async hello(hello: HelloFrame, request: IncomingMessage, link: Link): Promise<HelloOutcome<Connection<Api, User>>> {
+    if (!PROTOCOL_VERSIONS.includes(hello.v)) {
+      return { ok: false, status: 400, code: 'unsupported_version', message: `protocol ${hello.v} unsupported; this server speaks ${PROTOCOL_VERSIONS.join(', ')}` };
+    }
+    let user: User | undefined;
+    if (this.#authenticate) {
+      let verdict: User | Refusal;
+      try {
+        verdict = await this.#authenticate({ request, auth: hello.auth, hello });
+      } catch (err) {
+        verdict = isRefusal(err) ? err : { status: 401, message: 'authentication failed' };
+      }
+      if (isRefusal(verdict)) return { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' };
+      user = verdict;
+    }
+    const existing = hello.sid ? this.sessions.get(hello.sid) : undefined;
+    if (existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) && existing.attach(link, hello.ack, true)) {
+      return { ok: true, conn: existing, resumed: true };
+    }
+    const conn = new Connection<Api, User>(randomUUID(), randomBytes(18).toString('base64url'), user as User, this.#opts, (c) =>
+      this.sessions.delete(c.id),
+    );
+    this.sessions.set(conn.id, conn);
+    conn.attach(link, undefined, false);
+    this.#onConnection(conn);
+    return { ok: true, conn, resumed: false };
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const c of [...this.sessions.values()]) c.close(code, reason);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * wirefall's Node reference server: every rung under one path, one session model.
+ *
+ * @example
+ * import { createServer } from 'wirefall/server';
+ * const server = createServer<Chat>({ allowedOrigins: ['https://app.example.com'] });
+ * server.on('connection', (conn) => {
+ *   conn.subscribe('say', ({ text }) => server.broadcast('said', { from: conn.id, text }));
+ * });
+ * await server.listen(8124);
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ApiShape } from '../core/client';
+import { Emitter } from '../core/emitter';
+import { CloseCode } from '../protocol/close-codes';
+import { Hub } from './hub';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { originAllowed, REFUSAL_HEADER } from './policy';
+import { WebSocketRung } from './rung-websocket';
+import type { Connection } from './session';
+
+export { Connection } from './session';
+export type { ConnectionEvents } from './session';
+export type { ServerOptions, AuthContext, Refusal, Logger } from './options';
+export type { SessionStore } from './hub';
+export type { Link } from './link';
+
+export interface ServerEvents<Api extends ApiShape, User> {
+  /** A new session started (not a resume: a resumed session is the same `Connection`). */
+  connection: (conn: Connection<Api, User>) => void;
+}
+
+type DefaultApi = { client: Record<string, unknown>; server: Record<string, unknown> };
+
+/** A wirefall endpoint on a Node HTTP(S) server. */
+export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
+  /** The HTTP(S) server the endpoint lives on. */
+  readonly httpServer: HttpServer | HttpsServer;
+  #opts: ResolvedServerOptions;
+  #allowed: ServerOptions['allowedOrigins'];
+  #hub: Hub<Api, User>;
+  #ws: WebSocketRung<Api, User>;
+  #events = new Emitter<ServerEvents<Api, User>>();
+  #ownsServer: boolean;
+  #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+  constructor(options: ServerOptions<User> = {}) {
+    this.#opts = resolveServerOptions(options as ServerOptions<never>);
+    this.#allowed = options.allowedOrigins;
+    if (!this.#allowed) this.#opts.logger.warn('allowedOrigins is not set: every Origin may connect (see docs: Cross-Site WebSocket Hijacking)');
+    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) => this.#events.emit('connection', c));
+    this.#ws = new WebSocketRung(this.#hub, this.#opts);
+    this.#ownsServer = !options.server;
+    this.httpServer = options.server ?? createHttpServer();
+    const secure = 'setSecureContext' in this.httpServer;
+    this.#onUpgrade = (req, socket, head) => {
+      if (!this.#matches(req)) return; // another endpoint's upgrade
+      socket.on('error', () => socket.destroy());
+      if (!originAllowed(req, this.#allowed)) {
+        this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
+        socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      this.#ws.upgrade(req, socket, head, secure);
+    };
+    this.httpServer.on('upgrade', this.#onUpgrade);
+  }
+
+  /** Listens to `connection`; returns the unsubscribe function. */
+  on<E extends keyof ServerEvents<Api, User>>(event: E, listener: ServerEvents<Api, User>[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Every live session (connected now, or away within its TTL). */
+  get connections(): Iterable<Connection<Api, User>> {
+    return this.#hub.sessions.values();
+  }
+
+  /** Sends a message to every session; the payload is encoded once. */
+  broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
+    const payload = JSON.stringify(data) ?? 'null';
+    for (const c of this.#hub.sessions.values()) {
+      if (c === options.except) continue;
+      c.sendEncoded(type, payload).catch((err: Error) => {
+        if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);
+      });
+    }
+  }
+
+  /** Starts listening (only for a server this endpoint created). Resolves with the port. */
+  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(port, host, () => resolve((this.httpServer.address() as AddressInfo).port));
+    });
+  }
+
+  /** Ends every session (clients are told to go away) and stops; closes the HTTP server if it created it. */
+  async close(): Promise<void> {
+    this.#hub.closeAll(CloseCode.GoingAway, 'server shutting down');
+    this.#ws.close();
+    this.httpServer.off('upgrade', this.#onUpgrade);
+    if (this.#ownsServer && this.httpServer.listening) {
+      await new Promise<void>((resolve) => {
+        this.httpServer.close(() => resolve());
+        this.httpServer.closeAllConnections?.();
+      });
+    }
+  }
+
+  #matches(req: IncomingMessage): boolean {
+    const path = (req.url ?? '/').split('?')[0];
+    return path === this.#opts.path;
+  }
+}
+
+/**
+ * Creates a wirefall endpoint; attach it to an existing server with `options.server`.
+ * @example
+ * const server = createServer<Chat>({ server: myHttpServer, path: '/realtime' });
+ */
+export function createServer<Api extends ApiShape = DefaultApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
+  return new WirefallServer<Api, User>(options);
+}

@@ -1,0 +1,13 @@
+import type { RungName } from '../core/rungs';
+
+/**
+ * One client connection on one rung, as the session sees it. A session outlives its links: a
+ * reconnect or a rung change attaches a new link and the session resumes on it.
+ */
+export interface Link {
+  readonly rung: RungName;
+  /** Sends one encoded message (a frame or a batch). */
+  send(text: string): void;
+  /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
+  close(code: number, reason: string): void;
+}

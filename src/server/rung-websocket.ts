@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { ApiShape } from '../core/client';
+import { CloseCode } from '../protocol/close-codes';
+import { decode } from '../protocol/codec';
+import type { Frame } from '../protocol/frames';
+import type { Hub } from './hub';
+import type { Link } from './link';
+import type { ResolvedServerOptions } from './options';
+import type { Connection } from './session';
+
+/** The `wss` and `ws` rungs: one `ws` server in noServer mode, fed by the HTTP server's upgrades. */
+export class WebSocketRung<Api extends ApiShape, User> {
+  #wss: WebSocketServer;
+  #hub: Hub<Api, User>;
+  #opts: ResolvedServerOptions;
+
+  constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions) {
+    this.#hub = hub;
+    this.#opts = opts;
+    // A client batch is at most the message limit; the slack covers the envelope around it.
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes + 64 * 1024, perMessageDeflate: false });
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, req, secure));
+  }
+
+  #connection(ws: WebSocket, req: IncomingMessage, secure: boolean): void {
+    const opts = this.#opts;
+    const link: Link = {
+      rung: secure ? 'wss' : 'ws',
+      send: (text) => ws.readyState === ws.OPEN && ws.send(text),
+      // A link that missed its heartbeats will not answer a closing handshake either.
+      close: (code, reason) => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, reason)),
+    };
+    let conn: Connection<Api, User> | undefined;
+    let created = false;
+    let state: 'hello' | 'authenticating' | 'open' = 'hello';
+    const early: [Frame[], number][] = [];
+    const fail = (code: number, message: string, errorCode = 'protocol_error') => {
+      opts.logger.warn(`closing ${link.rung} connection: ${message}`, { remote: req.socket.remoteAddress, session: conn?.id });
+      link.send(JSON.stringify({ t: 'error', code: errorCode, message, fatal: true }));
+      ws.close(code, message.slice(0, 120));
+    };
+
+    // Greet at once, before any authentication work: a client that hears nothing at all knows
+    // the path is broken; one that hears this but waits for the welcome knows we are slow.
+    ws.send('{"t":"greet","v":[1]}');
+    const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time'), opts.helloTimeoutMs);
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return fail(CloseCode.ProtocolError, 'binary frames are not part of protocol v1');
+      const text = data.toString();
+      let frames: Frame[];
+      try {
+        frames = decode(text);
+      } catch (e) {
+        return fail(CloseCode.ProtocolError, `malformed frame: ${(e as Error).message}`);
+      }
+      if (state === 'open' && conn) {
+        const problem = conn.receive(link, frames, text.length);
+        if (problem) fail(problem.includes('exceeds') ? CloseCode.TooLarge : CloseCode.ProtocolError, problem);
+        return;
+      }
+      if (state === 'authenticating') return void early.push([frames, text.length]);
+      const [hello, ...rest] = frames;
+      if (hello?.t !== 'hello') return fail(CloseCode.ProtocolError, 'the first frame must be a hello');
+      clearTimeout(helloTimer);
+      state = 'authenticating';
+      if (rest.length) early.push([rest, text.length]);
+      this.#hub.hello(hello, req, link).then(
+        (outcome) => {
+          if (ws.readyState !== ws.OPEN) {
+            if (outcome.ok) outcome.conn.detach(link, false);
+            return;
+          }
+          if (!outcome.ok) {
+            const code = outcome.status === 403 ? CloseCode.Forbidden : outcome.status === 401 ? CloseCode.Unauthorized : CloseCode.UnsupportedVersion;
+            link.send(JSON.stringify({ t: 'error', code: outcome.code, message: outcome.message, status: outcome.status, fatal: true }));
+            ws.close(code, outcome.message.slice(0, 120));
+            return;
+          }
+          conn = outcome.conn;
+          created = !outcome.resumed;
+          state = 'open';
+          for (const [f, n] of early.splice(0)) {
+            const problem = conn.receive(link, f, n);
+            if (problem) return fail(CloseCode.ProtocolError, problem);
+          }
+        },
+        (err: unknown) => fail(CloseCode.ServerError, `hello failed: ${String(err)}`, 'server_error'),
+      );
+    });
+    ws.on('error', (err) => opts.logger.warn(`${link.rung} socket error: ${err.message}`, { session: conn?.id }));
+    ws.on('close', (code) => {
+      clearTimeout(helloTimer);
+      // 1000 from the client is its `close()`: the session ends. An abandoned race attempt ends
+      // the session it created, but not one it resumed. Anything else may come back.
+      conn?.detach(link, code === CloseCode.Normal || (code === CloseCode.Abandoned && created));
+    });
+  }
+
+  close(): void {
+    for (const ws of this.#wss.clients) ws.terminate();
+    this.#wss.close();
+  }
+}

@@ -1,0 +1,268 @@
+import type { ApiShape } from '../core/client';
+import { Emitter } from '../core/emitter';
+import { WirefallError } from '../core/errors';
+import { Inbox } from '../core/inbox';
+import { Outbox, utf8Length } from '../core/outbox';
+import type { RungName } from '../core/rungs';
+import { CloseCode } from '../protocol/close-codes';
+import type { Frame, WelcomeFrame } from '../protocol/frames';
+import type { Link } from './link';
+import type { ResolvedServerOptions } from './options';
+
+export interface ConnectionEvents {
+  /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
+  close: (reason: string) => void;
+  /** The session moved to a link on another rung (or reconnected on the same one). */
+  link: (rung: RungName | null) => void;
+}
+
+type Handler = (data: never, conn: never) => void;
+
+/**
+ * The server's handle on one client session, the same on every rung. It outlives links: while
+ * the client is away its messages wait in the replay buffer, and a resume resends them.
+ * @typeParam Api - the same type the client was created with.
+ */
+export class Connection<Api extends ApiShape = { client: Record<string, unknown>; server: Record<string, unknown> }, User = unknown> {
+  /** The session id (also the key of the session store). */
+  readonly id: string;
+  /** What `authenticate` returned. */
+  readonly user: User;
+  /** @internal */
+  readonly key: string;
+  #opts: ResolvedServerOptions;
+  #outbox: Outbox;
+  #inbox = new Inbox();
+  #link: Link | undefined;
+  #handlers = new Map<string, Set<Handler>>();
+  #events = new Emitter<ConnectionEvents>();
+  #control: string[] = [];
+  #flushQueued = false;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #expiry: ReturnType<typeof setTimeout> | undefined;
+  #lastReceived = Date.now();
+  #ended = false;
+  #onEnd: (c: Connection<Api, User>) => void;
+
+  /** @internal */
+  constructor(id: string, key: string, user: User, opts: ResolvedServerOptions, onEnd: (c: Connection<Api, User>) => void) {
+    this.id = id;
+    this.key = key;
+    this.user = user;
+    this.#opts = opts;
+    this.#onEnd = onEnd;
+    this.#outbox = new Outbox(opts.replay);
+  }
+
+  /** The rung the client is on, or null while it is away. */
+  get rung(): RungName | null {
+    return this.#link?.rung ?? null;
+  }
+  /** True once the session has ended for good. */
+  get closed(): boolean {
+    return this.#ended;
+  }
+  /** Messages waiting for the client's acknowledgement, and their bytes (the replay buffer). */
+  get buffered(): { messages: number; bytes: number } {
+    return { messages: this.#outbox.size, bytes: this.#outbox.bytes };
+  }
+
+  /**
+   * Sends a message to this client. Resolves when the client acknowledged it; rejects with
+   * `WF_OUTBOX_FULL` when the replay buffer is full (a slow consumer) and `WF_CLOSED` when the
+   * session ends first.
+   */
+  send<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K]): Promise<void> {
+    return this.sendEncoded(type, JSON.stringify(data) ?? 'null');
+  }
+
+  /** @internal Sends a payload already encoded as JSON (broadcast encodes once for everyone). */
+  sendEncoded(type: string, payload: string): Promise<void> {
+    if (this.#ended) return Promise.reject(new WirefallError('WF_CLOSED', 'the session has ended'));
+    const p = this.#outbox.push(type, payload);
+    this.#scheduleFlush();
+    return p;
+  }
+
+  /** Calls `handler` for every `type` message from this client; returns the unsubscribe function. */
+  subscribe<K extends keyof Api['client'] & string>(
+    type: K,
+    handler: (data: Api['client'][K], conn: Connection<Api, User>) => void,
+  ): () => void {
+    let set = this.#handlers.get(type);
+    if (!set) this.#handlers.set(type, (set = new Set()));
+    set.add(handler as Handler);
+    return () => set.delete(handler as Handler);
+  }
+
+  /** Listens to `close` or `link`; returns the unsubscribe function. */
+  on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Ends the session: the client is told (`bye` / close code) and will not resume it. */
+  close(code: number = CloseCode.GoingAway, reason = 'closed by server'): void {
+    this.#end(reason, code);
+  }
+
+  // --- links ----------------------------------------------------------------------------------
+
+  /**
+   * @internal A (re)connected client: `ack` is the last message it received in order. Sends the
+   * welcome first, so that nothing the app sends can overtake it.
+   */
+  attach(link: Link, ack: number | undefined, resumed: boolean): boolean {
+    if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
+    const old = this.#link;
+    this.#link = link;
+    if (old) old.close(CloseCode.Replaced, 'session resumed elsewhere');
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    this.#inbox.resumed();
+    this.#outbox.rewind();
+    this.#lastReceived = Date.now();
+    const welcome: WelcomeFrame = {
+      t: 'welcome', v: 1, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
+      ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
+    };
+    link.send(JSON.stringify(welcome));
+    this.#startHeartbeat();
+    this.#scheduleFlush();
+    this.#events.emit('link', link.rung);
+    return true;
+  }
+
+  /** @internal The last message received from the client in order (for the welcome). */
+  get received(): number {
+    return this.#inbox.received;
+  }
+
+  /** @internal The link went away. `clean`: the client said goodbye, so the session ends. */
+  detach(link: Link, clean: boolean): void {
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    this.#stopLinkTimers();
+    if (clean) return this.#end('client closed');
+    this.#events.emit('link', null);
+    this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
+  }
+
+  /** @internal Frames from the client over `link`. Returns an error text when they break the protocol. */
+  receive(link: Link, frames: Frame[], textBytes: number): string | undefined {
+    if (this.#link !== link) return undefined; // a replaced link's stragglers
+    const now = Date.now();
+    this.#lastReceived = now;
+    for (const f of frames) {
+      switch (f.t) {
+        case 'msg': {
+          // Only a message as large as the whole transport message needs measuring on its own.
+          if (textBytes > this.#opts.maxMessageBytes) {
+            const size = utf8Length(JSON.stringify(f.d) ?? '');
+            if (size > this.#opts.maxMessageBytes) return `message of ${size} bytes exceeds ${this.#opts.maxMessageBytes}`;
+          }
+          const arrival = this.#inbox.accept(f.s);
+          if (arrival === 'gap') return `message ${f.s} arrived after ${this.#inbox.received}`;
+          if (arrival === 'new') this.#deliver(f.ev, f.d);
+          this.#scheduleAck();
+          break;
+        }
+        case 'ack':
+          if (!this.#outbox.ack(f.a, now)) return `ack ${f.a} for messages never sent`;
+          break;
+        case 'ping':
+          this.#control.push(f.n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${f.n}}`);
+          this.#scheduleFlush();
+          break;
+        case 'pong':
+          break;
+        case 'bye':
+          this.#end('client closed');
+          return undefined;
+        default:
+          return `unexpected ${f.t} frame on an open session`;
+      }
+      if (this.#ended || this.#link !== link) return undefined;
+    }
+    return undefined;
+  }
+
+  #deliver(type: string, data: unknown): void {
+    const set = this.#handlers.get(type);
+    if (!set || set.size === 0) {
+      this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
+      return;
+    }
+    for (const h of [...set]) {
+      try {
+        (h as (d: unknown, c: unknown) => void)(data, this);
+      } catch (err) {
+        this.#opts.logger.warn(`a "${type}" subscriber threw`, { session: this.id, error: String(err) });
+      }
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued || !this.#link) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackTimer === undefined) this.#ackTimer = setTimeout(() => this.#flush(), 20);
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    const link = this.#link;
+    if (!link) return;
+    const parts = this.#control;
+    this.#control = [];
+    const ack = this.#inbox.takeAck();
+    if (ack !== undefined) parts.push(`{"t":"ack","a":${ack}}`);
+    parts.push(...this.#outbox.takeUnsent(this.#opts.maxMessageBytes, Date.now()));
+    if (parts.length === 0) return;
+    link.send(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`);
+    if (this.#outbox.hasUnsent) this.#scheduleFlush();
+  }
+
+  #startHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    const hb = this.#opts.heartbeatMs;
+    this.#heartbeat = setInterval(() => {
+      // Two intervals and a margin of silence: the client missed two of our pings' answers.
+      if (Date.now() - this.#lastReceived > hb * 2 + 1000) {
+        const link = this.#link;
+        if (link) {
+          link.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+          this.detach(link, false);
+        }
+        return;
+      }
+      this.#control.push('{"t":"ping"}');
+      this.#scheduleFlush();
+    }, hb);
+  }
+
+  #stopLinkTimers(): void {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#ackTimer);
+    this.#heartbeat = this.#ackTimer = undefined;
+    this.#control = [];
+  }
+
+  #end(reason: string, code: number = CloseCode.GoingAway): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#stopLinkTimers();
+    clearTimeout(this.#expiry);
+    const link = this.#link;
+    this.#link = undefined;
+    link?.close(code, reason);
+    this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
+    this.#onEnd(this);
+    this.#events.emit('close', reason);
+  }
+}

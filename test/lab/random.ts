@@ -1,0 +1,14 @@
+/**
+ * Seeded PRNG (mulberry32). Chaos in the lab must be reproducible: a failing run is only
+ * useful if the same seed replays the same cuts. Returns floats in [0, 1).
+ */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
