@@ -11,6 +11,11 @@
  * - `Host` and `Origin` are forwarded unchanged: the upstream sees the proxy's `Host`, which is
  *   what a real reverse proxy in front of it would usually keep.
  * - Byte counters count what the proxy *received* (before any dropping), per direction.
+ * - buffer-sse keeps buffering after the first flush (batches of `bytes`, counted as raw body
+ *   bytes, chunked framing included), as a buffering proxy does: every event waits, not just the first.
+ * - drop-frames / swallow-uplink drop bytes, never FIN or RST: a client closing still closes.
+ * - Cuts (idle-cut, random-cuts, cutAll) destroy both sockets; the client sees a plain close
+ *   (FIN), a `ws` client a 1006. refuse-upgrade `reset` sends a real RST, under TLS too.
  * - No TLS verification towards a TLS upstream (`rejectUnauthorized: false`): it is a lab.
  */
 import net from 'node:net';
@@ -230,7 +235,6 @@ class Exchange {
     this.#upgrade = /\bwebsocket\b/i.test(getHeader(head, 'upgrade') ?? '');
     if (this.#upgrade) this.#count('ws');
     if (s.kind === 'proxy-auth') {
-      this.#count('http');
       return this.#reply(407, 'Proxy Authentication Required', ['Proxy-Authenticate: Basic realm="lab"']);
     }
     if (s.kind === 'refuse-upgrade' && this.#upgrade) {

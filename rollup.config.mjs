@@ -1,0 +1,26 @@
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+
+const external = (id) => id === 'ws' || id === 'react' || id.startsWith('node:') || id === 'react/jsx-runtime';
+
+export default [
+  // ESM + CJS for bundlers and Node; declarations once, under dist/types.
+  {
+    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
+    external,
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named' },
+    ],
+    plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: true, declarationDir: 'dist/types' })],
+  },
+  // UMD for a <script> tag: bundled from the client entry alone (rollup cannot code-split UMD).
+  {
+    input: 'src/umd.ts',
+    output: [
+      { file: 'dist/wirefall.umd.js', format: 'umd', name: 'Wirefall' },
+      { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
+    ],
+    plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: undefined })],
+  },
+];

@@ -1,0 +1,7 @@
+/**
+ * The UMD entry: `<script src="wirefall.umd.min.js">` exposes a global `Wirefall`.
+ * @example
+ * <script src="/wirefall.umd.min.js"></script>
+ * <script>const client = Wirefall.connect('/wirefall'); client.subscribe('said', console.log);</script>
+ */
+export { connect, WirefallError, CloseCode, PROTOCOL_VERSION } from './index';
