@@ -75,10 +75,14 @@ export class Outbox {
         new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`),
       );
     }
-    return new Promise<void>((resolve, reject) => {
+    const p = new Promise<void>((resolve, reject) => {
       this.#entries.push({ s: this.#next++, ev, payload, bytes, sent: false, sentAt: 0, resolve, reject });
       this.#bytes += bytes;
     });
+    // Fire-and-forget sends are normal; an ignored rejection must not crash a Node process.
+    // Callers who await still see it, and the cause is also reported as an event.
+    p.catch(() => {});
+    return p;
   }
 
   /** Encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */

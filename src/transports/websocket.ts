@@ -20,7 +20,6 @@ export function webSocketTransport(ctx: TransportContext): Transport {
   const Ctor = platform.WebSocket;
   let done = false;
   let opened = false;
-  let refusal: TransportFailure | undefined;
   const finish = (failure: TransportFailure) => {
     if (done) return;
     done = true;
@@ -43,17 +42,24 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     return { send() {}, close() { done = true; } };
   }
 
+  // With this listener `ws` leaves the socket CONNECTING for ever: we must end it ourselves.
   ws.on?.('unexpected-response', (req, res) => {
     const status = res.statusCode;
     const ours = res.headers['x-wirefall-error'];
-    refusal = {
-      code: status === 407 ? 'WF_PROXY_AUTH' : ours === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
+    const refusal: TransportFailure = {
+      code: status === 407 ? 'WF_PROXY_AUTH' : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
       message: `WebSocket upgrade refused with HTTP ${status}${ours ? ` (${ours})` : ''}`,
       status,
       fromServer: typeof ours === 'string',
     };
     res.resume?.();
     req.destroy();
+    finish(refusal);
+    try {
+      ws.close();
+    } catch {
+      /* already gone */
+    }
   });
 
   ws.onopen = () => {
@@ -66,11 +72,15 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     if (typeof ev.data === 'string') events.message(ev.data);
     else finish({ code: 'WF_PROTOCOL', message: 'binary frames are not part of protocol v1' });
   };
-  ws.onerror = () => {
-    // `close` follows `error` and carries the code; nothing to decide here.
+  let lastError = '';
+  ws.onerror = (ev) => {
+    // `close` follows and carries the code; the `ws` package also says what went wrong.
+    lastError = String((ev as { message?: unknown }).message ?? '');
   };
   ws.onclose = (ev) => {
-    if (refusal) return finish(refusal);
+    if (!opened && /header|handshake|101/i.test(lastError)) {
+      return finish({ code: 'WF_HANDSHAKE', message: `WebSocket handshake failed: ${lastError}`, closeCode: ev.code });
+    }
     if (!opened) {
       return finish({
         code: 'WF_NETWORK',

@@ -1,0 +1,280 @@
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { makeTestCert } from '../lab/cert';
+import { startLab } from '../lab/proxy';
+import type { WirefallError } from '../../src/index';
+import { createServer } from '../../src/server/index';
+import { cleanup, client, eventually, quiet, startServer, track, until, type Chat } from '../support/harness';
+
+afterEach(cleanup);
+
+/** A raw `ws` client speaking the protocol by hand, to see exactly what the server sends. */
+async function raw(url: string, headers: Record<string, string> = {}) {
+  const ws = track(new WebSocket(url.replace('http', 'ws'), { headers }));
+  const frames: Record<string, unknown>[] = [];
+  let closed: { code: number; reason: string } | undefined;
+  ws.on('message', (d) => {
+    const v = JSON.parse(String(d));
+    frames.push(...(Array.isArray(v) ? v : [v]));
+  });
+  ws.on('close', (code, reason) => (closed = { code, reason: String(reason) }));
+  ws.on('error', () => {});
+  await new Promise((r) => ws.once('open', r));
+  return { ws, frames, closed: () => closed };
+}
+
+describe('WebSocket rung against the reference server', () => {
+  test('greets at once, then welcomes a hello with session, heartbeat and limits', async () => {
+    const { server, url } = await startServer({ heartbeatMs: 4000, maxMessageBytes: 5000 });
+    track(server);
+    const r = await raw(url);
+    await eventually(() => r.frames.length === 1, 2000, 'greeting');
+    expect(r.frames[0]).toEqual({ t: 'greet', v: [1] });
+    r.ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+    await eventually(() => r.frames.length === 2, 2000, 'welcome');
+    expect(r.frames[1]).toMatchObject({ t: 'welcome', v: 1, hb: 4000, ack: 0, resumed: false, max: 5000 });
+    expect(typeof r.frames[1]!.sid).toBe('string');
+  });
+
+  test('send and subscribe both ways, acknowledged and in order', async () => {
+    const { server, url } = await startServer();
+    track(server);
+    const fromClient: number[] = [];
+    server.on('connection', (conn) => {
+      conn.subscribe('echo', (d) => {
+        fromClient.push(d.n);
+        void conn.send('echoed', { n: d.n });
+      });
+    });
+    const c = client(url);
+    const back: number[] = [];
+    c.subscribe('echoed', (d) => back.push(d.n));
+    const sends = Array.from({ length: 1000 }, (_, n) => c.send('echo', { n }));
+    await Promise.all(sends);
+    await eventually(() => back.length === 1000, 5000, 'echoes');
+    const order = Array.from({ length: 1000 }, (_, n) => n);
+    expect(fromClient).toEqual(order);
+    expect(back).toEqual(order);
+    expect(c.buffered).toEqual({ messages: 0, bytes: 0 });
+  });
+
+  test('broadcast reaches every client', async () => {
+    const { server, url } = await startServer();
+    track(server);
+    server.on('connection', (conn) => conn.subscribe('say', (d) => server.broadcast('said', { from: conn.id, text: d.text })));
+    const a = client(url);
+    const b = client(url);
+    const got: string[] = [];
+    b.subscribe('said', (m) => got.push(m.text));
+    await until(b, 'open');
+    await a.send('say', { text: 'to everyone' });
+    await eventually(() => got.length === 1, 3000, 'broadcast');
+    expect(got).toEqual(['to everyone']);
+  });
+
+  test('a server that stops answering is found by the heartbeat and abandoned', async () => {
+    // A server that welcomes with a 200 ms heartbeat and then freezes.
+    const wss = track(new WebSocketServer({ host: '127.0.0.1', port: 0 }));
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (ws) => {
+      ws.send('{"t":"greet","v":[1]}');
+      ws.once('message', () => ws.send(JSON.stringify({ t: 'welcome', v: 1, sid: 'x', key: 'y', hb: 200, ack: 0, resumed: false, max: 1000 })));
+    });
+    const c = client(`http://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { reconnect: false });
+    const errors: WirefallError[] = [];
+    c.on('error', (e) => errors.push(e));
+    await until(c, 'open');
+    const t0 = Date.now();
+    await eventually(() => errors.length > 0, 3000, 'stall');
+    expect(errors[0]).toMatchObject({ code: 'WF_STALLED', rung: 'ws' });
+    expect(Date.now() - t0).toBeLessThan(2500);
+  });
+
+  test('the server drops a client that stops answering its pings', async () => {
+    const { server, url } = await startServer({ heartbeatMs: 100 });
+    track(server);
+    const conns: string[] = [];
+    server.on('connection', (conn) => conn.on('link', (r) => conns.push(String(r))));
+    const r = await raw(url);
+    r.ws.send(JSON.stringify({ t: 'hello', v: 1 })); // and then never a pong
+    await eventually(() => r.closed() !== undefined, 3000, 'server to drop the silent client');
+    expect(r.closed()!.code).toBe(1006); // terminated: a dead peer cannot take a closing handshake
+    expect(conns).toContain('null');
+  });
+
+  test('a foreign Origin is refused with 403 before the upgrade, and the client says so', async () => {
+    const { server, url } = await startServer({ allowedOrigins: ['http://good.test'] });
+    track(server);
+    class EvilOrigin extends WebSocket {
+      constructor(u: string) {
+        super(u, { headers: { origin: 'http://evil.test' } });
+      }
+    }
+    const c = client(url, { WebSocket: EvilOrigin as never });
+    const errors: WirefallError[] = [];
+    c.on('error', (e) => errors.push(e));
+    await until(c, 'closed');
+    expect(errors[0]).toMatchObject({ code: 'WF_UNAUTHORIZED', status: 403, rung: 'ws' });
+    class GoodOrigin extends WebSocket {
+      constructor(u: string) {
+        super(u, { headers: { origin: 'http://good.test' } });
+      }
+    }
+    await until(client(url, { WebSocket: GoodOrigin as never }), 'open');
+  });
+
+  test('authenticate sees the hello and refuses with a status the client receives', async () => {
+    const seen: unknown[] = [];
+    const { server, url } = await startServer({
+      authenticate: ({ auth }) => {
+        seen.push(auth);
+        return auth === 'good' ? { name: 'ann' } : { status: 401, message: 'bad token' };
+      },
+    });
+    track(server);
+    const users: unknown[] = [];
+    server.on('connection', (conn) => users.push(conn.user));
+    const bad = client(url, { auth: 'nope' });
+    const errors: WirefallError[] = [];
+    bad.on('error', (e) => errors.push(e));
+    await until(bad, 'closed');
+    expect(errors[0]).toMatchObject({ code: 'WF_UNAUTHORIZED', status: 401, message: 'bad token' });
+    const good = client(url, { auth: () => 'good' });
+    await until(good, 'open');
+    expect(seen).toEqual(['nope', 'good']);
+    expect(users).toEqual([{ name: 'ann' }]);
+  });
+
+  test('malformed and oversized input gets a protocol error and a close code, and nobody else notices', async () => {
+    const { server, url } = await startServer({ maxMessageBytes: 1000 });
+    track(server);
+    server.on('connection', (conn) => conn.subscribe('say', (d) => server.broadcast('said', { from: conn.id, text: d.text })));
+    const bystander = client(url);
+    const heard: string[] = [];
+    bystander.subscribe('said', (m) => heard.push(m.text));
+    await until(bystander, 'open');
+
+    const garbage = await raw(url);
+    garbage.ws.send('this is not json');
+    await eventually(() => garbage.closed() !== undefined, 2000, 'close');
+    expect(garbage.closed()!.code).toBe(4000);
+    expect(garbage.frames.at(-1)).toMatchObject({ t: 'error', code: 'protocol_error', fatal: true });
+
+    const unknown = await raw(url);
+    unknown.ws.send('{"t":"hello","v":1}');
+    await eventually(() => unknown.frames.length === 2, 2000, 'welcome');
+    unknown.ws.send('{"t":"teleport"}');
+    await eventually(() => unknown.closed() !== undefined, 2000, 'close');
+    expect(unknown.closed()!.code).toBe(4000);
+
+    const big = await raw(url);
+    big.ws.send('{"t":"hello","v":1}');
+    await eventually(() => big.frames.length === 2, 2000, 'welcome');
+    big.ws.send(JSON.stringify({ t: 'msg', s: 1, ev: 'say', d: { text: 'x'.repeat(1500) } }));
+    await eventually(() => big.closed() !== undefined, 2000, 'close');
+    expect(big.closed()!.code).toBe(4413);
+
+    const wrongVersion = await raw(url);
+    wrongVersion.ws.send('{"t":"hello","v":99}');
+    await eventually(() => wrongVersion.closed() !== undefined, 2000, 'close');
+    expect(wrongVersion.closed()!.code).toBe(4001);
+    expect(wrongVersion.frames.at(-1)).toMatchObject({ t: 'error', code: 'unsupported_version' });
+
+    await expect(bystander.send('say', { text: 'x'.repeat(2000) })).rejects.toMatchObject({ code: 'WF_TOO_LARGE' });
+    await bystander.send('say', { text: 'still here' });
+    await eventually(() => heard.length === 1, 2000, 'bystander');
+    expect(bystander.state).toBe('open');
+  });
+
+  test('a cut mid-stream is resumed: nothing lost, doubled or reordered, either way', async () => {
+    const { server, port } = await startServer({ heartbeatMs: 1000 });
+    track(server);
+    const lab = track(await startLab({ upstream: { host: '127.0.0.1', port } }));
+    const up: number[] = [];
+    server.on('connection', (conn) => {
+      conn.subscribe('echo', (d) => {
+        up.push(d.n);
+        void conn.send('echoed', { n: d.n });
+      });
+    });
+    const c = client(`${lab.url}/wirefall`, { reconnect: { base: 20, max: 100 } });
+    const down: number[] = [];
+    c.subscribe('echoed', (d) => down.push(d.n));
+    await until(c, 'open');
+    const N = 600;
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < N; n++) {
+      sends.push(c.send('echo', { n }));
+      if (n % 150 === 75) {
+        await until(c, 'open');
+        await new Promise((r) => setTimeout(r, 5)); // let some of the batch get under way
+        lab.cutAll();
+        await until(c, 'reconnecting');
+      }
+    }
+    await Promise.all(sends);
+    await eventually(() => down.length >= N, 8000, 'all echoes');
+    const order = Array.from({ length: N }, (_, n) => n);
+    expect(up).toEqual(order);
+    expect(down).toEqual(order);
+    expect(lab.stats.cuts).toBe(4);
+    expect([...server.connections]).toHaveLength(1); // one session throughout
+  });
+
+  test('a session that expired while the client was away is reported as lost, and a new one starts', async () => {
+    const { server, port } = await startServer({ sessionTtlMs: 100 });
+    track(server);
+    const lab = track(await startLab({ upstream: { host: '127.0.0.1', port } }));
+    const ended: string[] = [];
+    server.on('connection', (conn) => conn.on('close', (why) => ended.push(why)));
+    const c = client(`${lab.url}/wirefall`, { reconnect: { base: 50, max: 50 } });
+    const lost: unknown[] = [];
+    c.on('sessionlost', (u) => lost.push(u));
+    await until(c, 'open');
+    lab.setScenario({ kind: 'proxy-auth' }, { cutExisting: true });
+    await eventually(() => ended.length === 1, 3000, 'session expiry on the server');
+    expect(ended).toEqual(['session expired']);
+    lab.setScenario({ kind: 'pass' });
+    await until(c, 'open', 3000);
+    expect(lost).toEqual([[]]);
+    expect(c.attempts.some((a) => a.reason === 'WF_PROXY_AUTH' && a.status === 407)).toBe(true);
+  });
+
+  test('close() ends the session on the server at once', async () => {
+    const { server, url } = await startServer();
+    track(server);
+    const ended: string[] = [];
+    server.on('connection', (conn) => conn.on('close', (why) => ended.push(why)));
+    const c = client(url);
+    await until(c, 'open');
+    c.close();
+    await eventually(() => ended.length === 1, 2000, 'close on the server');
+    expect(ended).toEqual(['client closed']);
+  });
+});
+
+describe('wss rung over TLS (certificate generated by the test)', () => {
+  test('an https URL connects on wss and never tries plain ws', async () => {
+    const { key, cert } = await makeTestCert();
+    const https = createHttpsServer({ key, cert });
+    const server = track(createServer<Chat>({ server: https, logger: quiet }));
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    track({ close: () => new Promise<void>((r) => (https.closeAllConnections(), https.close(() => r()))) });
+    server.on('connection', (conn) => conn.subscribe('say', (d) => void conn.send('said', { from: 'tls', text: d.text })));
+    class TrustingWebSocket extends WebSocket {
+      constructor(u: string) {
+        super(u, { ca: cert });
+      }
+    }
+    const port = (https.address() as AddressInfo).port;
+    const c = client(`https://localhost:${port}/wirefall`, { WebSocket: TrustingWebSocket as never, transports: undefined, transportFactories: { sse: undefined, longpoll: undefined } });
+    const got: string[] = [];
+    c.subscribe('said', (m) => got.push(m.text));
+    await c.send('say', { text: 'secure' });
+    await eventually(() => got.length === 1, 3000, 'reply');
+    expect(c.rung).toBe('wss');
+    expect(c.attempts.map((a) => a.rung)).toEqual(['wss']);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, test } from 'vitest';
+import { decode, DecodeError, encode } from '../../src/protocol/codec';
+
+describe('codec', () => {
+  test('one frame encodes as an object, several as an array, and both decode to a list', () => {
+    expect(encode([{ t: 'ping', n: 1 }])).toBe('{"t":"ping","n":1}');
+    const batch = encode([{ t: 'ack', a: 3 }, { t: 'msg', s: 4, ev: 'chat', d: { x: 1 } }]);
+    expect(batch.startsWith('[')).toBe(true);
+    expect(decode(batch)).toEqual([{ t: 'ack', a: 3 }, { t: 'msg', s: 4, ev: 'chat', d: { x: 1 } }]);
+  });
+
+  test('unknown fields are ignored (how v1 grows)', () => {
+    expect(decode('{"t":"ping","n":2,"future":true}')).toEqual([{ t: 'ping', n: 2, future: true }]);
+  });
+
+  test.each([
+    ['not JSON', '{"t":'],
+    ['a bare number', '42'],
+    ['null', 'null'],
+    ['a frame without a type', '{"a":1}'],
+    ['an unknown type', '{"t":"nope"}'],
+    ['a type inherited from Object.prototype', '{"t":"constructor"}'],
+    ['a type that is __proto__', '{"t":"__proto__"}'],
+    ['msg without a sequence number', '{"t":"msg","ev":"x","d":1}'],
+    ['msg with sequence 0', '{"t":"msg","s":0,"ev":"x","d":1}'],
+    ['msg with a fractional sequence', '{"t":"msg","s":1.5,"ev":"x","d":1}'],
+    ['msg with an empty type', '{"t":"msg","s":1,"ev":"","d":1}'],
+    ['ack with a negative number', '{"t":"ack","a":-1}'],
+    ['welcome missing its key', '{"t":"welcome","v":1,"sid":"a","hb":1,"ack":0,"resumed":false,"max":1}'],
+    ['hello with a string version', '{"t":"hello","v":"1"}'],
+    ['one bad frame in a batch', '[{"t":"ping"},{"t":"ack"}]'],
+  ])('rejects %s with a DecodeError', (_, text) => {
+    expect(() => decode(text)).toThrow(DecodeError);
+  });
+});

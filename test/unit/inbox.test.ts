@@ -1,0 +1,24 @@
+import { expect, test } from 'vitest';
+import { Inbox } from '../../src/core/inbox';
+
+test('accepts in order, drops duplicates, flags gaps', () => {
+  const i = new Inbox();
+  expect(i.accept(1)).toBe('new');
+  expect(i.accept(2)).toBe('new');
+  expect(i.accept(2)).toBe('duplicate');
+  expect(i.accept(4)).toBe('gap');
+  expect(i.received).toBe(2);
+});
+
+test('acks only what is new, but repeats the ack after a duplicate', () => {
+  const i = new Inbox();
+  expect(i.takeAck()).toBeUndefined();
+  i.accept(1);
+  expect(i.takeAck()).toBe(1);
+  expect(i.takeAck()).toBeUndefined();
+  i.accept(1); // the peer resent: it missed our ack
+  expect(i.takeAck()).toBe(1);
+  i.accept(2);
+  i.resumed(); // the welcome/hello carried `received`
+  expect(i.takeAck()).toBeUndefined();
+});

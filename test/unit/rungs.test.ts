@@ -1,0 +1,41 @@
+import { describe, expect, test } from 'vitest';
+import { deriveRungs } from '../../src/core/rungs';
+
+const names = (url: string, opts = {}) => deriveRungs(url, opts).map((r) => `${r.name} ${r.url}`);
+
+describe('deriveRungs', () => {
+  test('an http URL tries wss on 443 first, then ws, then the HTTP rungs', () => {
+    expect(names('http://example.com:8124/wf?x=1')).toEqual([
+      'wss wss://example.com/wf?x=1',
+      'ws ws://example.com:8124/wf?x=1',
+      'sse http://example.com:8124/wf?x=1',
+      'longpoll http://example.com:8124/wf?x=1',
+    ]);
+  });
+
+  test('the secure port is configurable', () => {
+    expect(names('ws://example.com/wf', { securePort: 8443 })[0]).toBe('wss wss://example.com:8443/wf');
+  });
+
+  test('a secure URL never tries plain ws', () => {
+    expect(names('https://example.com/wf')).toEqual([
+      'wss wss://example.com/wf',
+      'sse https://example.com/wf',
+      'longpoll https://example.com/wf',
+    ]);
+    expect(names('wss://example.com:9000/wf').map((n) => n.split(' ')[0])).toEqual(['wss', 'sse', 'longpoll']);
+  });
+
+  test('a page served over https never tries plain ws (mixed content)', () => {
+    expect(names('http://example.com/wf', { pageProtocol: 'https:' }).some((n) => n.startsWith('ws '))).toBe(false);
+  });
+
+  test('transports restricts the ladder', () => {
+    expect(names('http://h/wf', { transports: ['ws', 'longpoll'] })).toEqual(['ws ws://h/wf', 'longpoll http://h/wf']);
+  });
+
+  test('bad URLs are typed errors', () => {
+    expect(() => deriveRungs('nope')).toThrow(expect.objectContaining({ code: 'WF_INVALID' }));
+    expect(() => deriveRungs('ftp://h/x')).toThrow(expect.objectContaining({ code: 'WF_INVALID' }));
+  });
+});
