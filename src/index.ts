@@ -10,14 +10,13 @@
  */
 import { Client, type ApiShape } from './core/client';
 import type { ClientOptions } from './core/options';
-import { deriveRungs, type RungName } from './core/rungs';
-import { platformFrom } from './platform';
-import type { TransportFactory } from './transports/transport';
-import { webSocketTransport } from './transports/websocket';
+import { runProbe, type ProbeReport } from './core/probe';
+import { resolveSetup } from './setup';
 
 export { Client } from './core/client';
 export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage } from './core/client';
 export type { ClientOptions } from './core/options';
+export type { ProbeReport, ProbeResult } from './core/probe';
 export { WirefallError } from './core/errors';
 export type { ErrorCode, ErrorDetails } from './core/errors';
 export type { AttemptRecord } from './core/attempt';
@@ -26,11 +25,6 @@ export type { Platform, Clock, KeyValueStorage, WebSocketLike, WebSocketConstruc
 export type { Transport, TransportContext, TransportEvents, TransportFactory, TransportFailure } from './transports/transport';
 export { CloseCode } from './protocol/close-codes';
 export { PROTOCOL_VERSION } from './protocol/frames';
-
-const defaultTransports: Partial<Record<RungName, TransportFactory>> = {
-  wss: webSocketTransport,
-  ws: webSocketTransport,
-};
 
 /**
  * Connects to a wirefall server, trying `wss` → `ws` → SSE → long-polling until one verifies.
@@ -44,18 +38,17 @@ export function connect<Api extends ApiShape = { client: Record<string, unknown>
   url: string,
   options: ClientOptions = {},
 ): Client<Api> {
-  const platform = platformFrom({
-    ...options.platform,
-    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  const factories = { ...defaultTransports, ...options.transportFactories };
-  const rungs =
-    options.rungs ??
-    deriveRungs(url, {
-      securePort: options.securePort,
-      transports: options.transports ?? (Object.keys(factories) as RungName[]),
-      pageProtocol: platform.pageProtocol,
-    });
-  return new Client<Api>({ rungs, factories, platform }, options);
+  return new Client<Api>(resolveSetup(url, options), options);
+}
+
+/**
+ * Tries every rung of the ladder on its own, at the same time, and reports which work, with
+ * reasons and timings: the connectivity check support teams otherwise send users to third-party
+ * sites for. Each successful rung's session is closed at once.
+ * @example
+ * const report = await probe('https://example.com/wirefall');
+ * // { best: 'sse', rungs: [{ rung: 'wss', ok: false, reason: 'WF_NO_DATA', duration: 5003 }, ...] }
+ */
+export function probe(url: string, options: ClientOptions = {}): Promise<ProbeReport> {
+  return runProbe(resolveSetup(url, options), options);
 }

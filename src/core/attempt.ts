@@ -162,6 +162,8 @@ export class Attempt {
   #fail(f: TransportFailure): void {
     if (this.#stage === 'done' || this.#stage === 'verified') return;
     this.#finish('failed', f.code, f.message, f.status);
+    // A failure we decided (protocol error, server refusal) leaves the transport open otherwise.
+    this.#transport.close(CloseCode.ProtocolError, f.code);
     const err = new WirefallError(f.code, f.message, {
       rung: this.rung.name,
       url: this.rung.url,

@@ -12,6 +12,7 @@ import { checkLiveness } from './liveness';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
 import { Outbox, utf8Length } from './outbox';
 import { Race, type RaceResult, type RaceWin } from './race';
+import { RungMemory } from './memory';
 import type { Rung, RungName } from './rungs';
 
 /**
@@ -51,7 +52,10 @@ type Handler = (data: never) => void;
 
 /** @internal The rungs and transports a client runs on, decided by `connect`. */
 export interface ClientSetup {
+  /** The whole ladder, best rung first. */
   rungs: Rung[];
+  /** Identifies the server for the rung memory. */
+  serverKey: string;
   factories: Partial<Record<RungName, TransportFactory>>;
   platform: Platform;
 }
@@ -96,6 +100,16 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   #drainWaiters: (() => void)[] = [];
   #unwake: () => void;
 
+  #memory: RungMemory | undefined;
+  /** Index of the highest rung a race may start from (rungs above stalled repeatedly). */
+  #floor = 0;
+  /** The best ladder index verified during this client's life. */
+  #best = Infinity;
+  #stalls: number[] = [];
+  #probeRace: Race | undefined;
+  #probeTimer: unknown;
+  #probeFailures = 0;
+
   /** @internal Use `connect()`. */
   constructor(setup: ClientSetup, options: ClientOptions) {
     this.#setup = setup;
@@ -103,6 +117,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#t = resolveTimings(options);
     this.#auth = options.auth;
     this.#outbox = new Outbox({ maxMessages: this.#t.maxMessages, maxBytes: this.#t.maxBytes });
+    if (this.#t.rememberRungMs > 0) this.#memory = new RungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
     this.#unwake = setup.platform.onWake((reason) => this.#wake(reason));
     this.#connect();
   }
@@ -182,6 +197,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     if (this.#state === 'closed') return;
     this.#race?.cancel();
     this.#race = undefined;
+    this.#cancelProbe();
     this.#dropTransport(CloseCode.Normal, 'client closed');
     this.#stopTimers();
     this.#unwake();
@@ -206,11 +222,16 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
 
   #connect(): void {
     this.#retryTimer = undefined;
+    const start = this.#startIndex();
+    this.#race = this.#newRace(this.#setup.rungs.slice(start), (result) => this.#raceDone(result, start));
+  }
+
+  #newRace(rungs: Rung[], done: (r: RaceResult) => void): Race {
     const hello = this.#hello();
     const { platform, factories } = this.#setup;
     const timeouts = { open: this.#t.openTimeout, welcome: this.#t.welcomeTimeout };
-    this.#race = new Race(
-      this.#setup.rungs,
+    return new Race(
+      rungs,
       this.#t.stagger,
       this.#clock,
       (rung, onVerified, onFailed) => {
@@ -218,15 +239,39 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
         if (!factory) throw new WirefallError('WF_INVALID', `no transport for rung ${rung.name}`);
         return new Attempt(rung, factory, hello, platform, timeouts, onVerified, onFailed);
       },
-      (result) => this.#raceDone(result),
+      done,
     );
   }
 
-  #raceDone(r: RaceResult): void {
-    this.#race = undefined;
-    this.#attempts.push(...r.records);
+  /** Where a race starts: the remembered rung, or below rungs that stalled repeatedly. */
+  #startIndex(): number {
+    const all = this.#setup.rungs;
+    const remembered = this.#memory?.recall(this.#clock.now());
+    const at = remembered ? all.findIndex((r) => r.name === remembered) : -1;
+    return Math.min(Math.max(at, this.#floor, 0), all.length - 1);
+  }
+
+  #index(rung: RungName): number {
+    return this.#setup.rungs.findIndex((r) => r.name === rung);
+  }
+
+  #record(records: AttemptRecord[]): void {
+    this.#attempts.push(...records);
     if (this.#attempts.length > 50) this.#attempts.splice(0, this.#attempts.length - 50);
-    if (r.win) return this.#adopt(r.win);
+  }
+
+  #raceDone(r: RaceResult, start: number): void {
+    this.#race = undefined;
+    this.#record(r.records);
+    if (r.win) {
+      this.#learn(this.#index(r.win.attempt.rung.name), r.records);
+      return this.#adopt(r.win);
+    }
+    if (start > 0) {
+      // Even the remembered (or demoted-to) rung failed: the network changed; start from the top.
+      this.#memory?.forget();
+      this.#floor = 0;
+    }
     const err = r.error ?? new WirefallError('WF_NETWORK', 'no rung could connect');
     this.#events.emit('error', err);
     if (r.fatal) {
@@ -248,9 +293,36 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#retryTimer = this.#clock.setTimeout(() => this.#connect(), delay);
   }
 
+  /**
+   * Decides what a won race teaches the rung memory. A lower rung is remembered only on evidence
+   * that the rungs above are broken (refused, or still stuck long after the winner verified),
+   * not when they were merely slow or cut once, and not when a better rung worked earlier in this client's life (a server
+   * restart refuses every rung for a moment: that must not push the whole fleet down).
+   */
+  #learn(index: number, records: AttemptRecord[]): void {
+    const now = this.#clock.now();
+    if (index === 0) this.#memory?.forget();
+    else {
+      const won = records.find((a) => a.outcome === 'verified')?.duration ?? 0;
+      const above = records.filter((a) => this.#index(a.rung) < index);
+      const broken =
+        above.length > 0 &&
+        above.every((a) =>
+          a.outcome === 'failed'
+            ? a.reason !== 'WF_DISCONNECTED' // a cut is bad luck, not a verdict on the rung
+            : a.duration > 4 * won + 100, // still stuck long after the winner verified: it hangs
+        );
+      if (broken && this.#best >= index) this.#memory?.remember(this.#setup.rungs[index]!.name, now);
+    }
+    this.#best = Math.min(this.#best, index);
+  }
+
   #adopt(win: RaceWin): void {
     const { attempt, welcome, rest } = win;
     const now = this.#clock.now();
+    // A probe won: the session moves here; the server already detached the old link.
+    this.#dropTransport(CloseCode.Replaced, 'moved to another rung');
+    this.#stopLiveTimers();
     this.#transport = attempt.transport;
     attempt.handOver({
       frames: (frames) => this.#frames(frames),
@@ -266,6 +338,52 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#armLiveness();
     if (rest.length) this.#frames(rest);
     this.#scheduleFlush();
+    this.#scheduleProbe();
+  }
+
+  // --- climbing back up ---------------------------------------------------------------------
+
+  /** On a lower rung, try the ones above now and then; backoff doubles after each failure. */
+  #scheduleProbe(): void {
+    const p = this.#t.probe;
+    this.#clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    if (!p || this.#state !== 'open' || !this.#rung || this.#index(this.#rung) <= 0 || this.#probeRace) return;
+    const delay = Math.min(p.max, p.first * 2 ** Math.min(this.#probeFailures, 20));
+    this.#probeTimer = this.#clock.setTimeout(() => this.#probe(), delay);
+  }
+
+  #probe(): void {
+    this.#probeTimer = undefined;
+    if (this.#state !== 'open' || !this.#rung || this.#probeRace) return;
+    const above = this.#setup.rungs.slice(0, this.#index(this.#rung));
+    if (above.length === 0) return;
+    // The probe resumes the session on the better rung: if it verifies, the move is already done.
+    this.#probeRace = this.#newRace(above, (r) => {
+      this.#probeRace = undefined;
+      this.#record(r.records);
+      if (r.win && this.#state === 'open') {
+        this.#probeFailures = 0;
+        const index = this.#index(r.win.attempt.rung.name);
+        if (index === 0) this.#memory?.forget();
+        else this.#memory?.remember(r.win.attempt.rung.name, this.#clock.now());
+        this.#best = Math.min(this.#best, index);
+        this.#floor = Math.min(this.#floor, index);
+        return this.#adopt(r.win);
+      }
+      r.win?.attempt.transport.close(CloseCode.Abandoned, 'probe not needed');
+      this.#probeFailures++;
+      // The probe took the session away from the old link and then failed: reconnect.
+      if (!this.#transport && this.#state === 'open') return this.#lost({ code: 'WF_DISCONNECTED', message: 'the session moved to a probe that failed' });
+      this.#scheduleProbe();
+    });
+  }
+
+  #cancelProbe(): void {
+    this.#clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.#probeRace?.cancel();
+    this.#probeRace = undefined;
   }
 
   #startSession(w: WelcomeFrame): void {
@@ -353,6 +471,13 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   #lost(f: TransportFailure): void {
     if (this.#state !== 'open') return;
     const closeCode = f.closeCode;
+    if (closeCode === CloseCode.Replaced && this.#probeRace) {
+      // Our own upgrade probe resumed the session elsewhere; its welcome is on the way.
+      this.#dropTransport(CloseCode.Replaced, 'replaced');
+      return;
+    }
+    this.#cancelProbe();
+    if (f.code === 'WF_STALLED' || f.code === 'WF_UPLINK_STALLED') this.#noteStall(this.#index(this.#rung!));
     this.#dropTransport(CloseCode.HeartbeatTimeout, f.code);
     this.#stopLiveTimers();
     const err = new WirefallError(f.code, f.message, { rung: this.#rung ?? undefined, status: f.status, closeCode });
@@ -365,6 +490,20 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     }
     this.#setState('reconnecting', null);
     this.#scheduleRetry();
+  }
+
+  /**
+   * A rung that opens and then stalls 3 times within a minute is demoted: the next races start
+   * below it (and the memory says so), and the upgrade probe tries it again later.
+   */
+  #noteStall(index: number): void {
+    const now = this.#clock.now();
+    this.#stalls = this.#stalls.filter((t) => now - t < 60_000);
+    this.#stalls.push(now);
+    if (this.#stalls.length < 3 || index + 1 >= this.#setup.rungs.length) return;
+    this.#stalls = [];
+    this.#floor = index + 1;
+    this.#memory?.remember(this.#setup.rungs[index + 1]!.name, now);
   }
 
   #dropTransport(code: number, reason: string): void {
@@ -450,6 +589,13 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   }
 
   #wake(reason: 'online' | 'visible'): void {
+    if (reason === 'online') {
+      // A new network: what we learned about the old one no longer holds.
+      this.#memory?.forget();
+      this.#floor = 0;
+      this.#probeFailures = 0;
+      if (this.#state === 'open' && !this.#probeRace) this.#probe();
+    }
     if (this.#state === 'open') this.#sendPing(); // verify now, rather than at the next heartbeat
     else if (this.#retryTimer !== undefined && reason === 'online') {
       this.#clock.clearTimeout(this.#retryTimer);
@@ -486,6 +632,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
 
   #stopTimers(): void {
     this.#stopLiveTimers();
+    this.#cancelProbe();
     this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
   }

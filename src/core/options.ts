@@ -30,6 +30,10 @@ export interface ClientOptions {
   reconnect?: { base?: number; max?: number } | false;
   /** Outbox bounds: queued plus unacknowledged messages. Default 10000 messages, 8 MiB. */
   outbox?: { maxMessages?: number; maxBytes?: number; highWaterBytes?: number };
+  /** How long the last working rung is remembered per server (localStorage where available). Default 1 h; 0 disables. */
+  rememberRungMs?: number;
+  /** While on a lower rung, try the higher ones after `first` ms, doubling up to `max`. `false` disables. Default 3000 / 300000. */
+  upgradeProbe?: { first?: number; max?: number } | false;
   /** Transport implementations per rung (to add, replace or leave out rungs). */
   transportFactories?: Partial<Record<RungName, TransportFactory>>;
 }
@@ -44,6 +48,8 @@ export interface ResolvedTimings {
   maxMessages: number;
   maxBytes: number;
   highWaterBytes: number;
+  rememberRungMs: number;
+  probe: { first: number; max: number } | false;
 }
 
 /** @internal */
@@ -58,5 +64,7 @@ export function resolveTimings(o: ClientOptions): ResolvedTimings {
     maxMessages: o.outbox?.maxMessages ?? 10000,
     maxBytes: o.outbox?.maxBytes ?? 8 * 1024 * 1024,
     highWaterBytes: o.outbox?.highWaterBytes ?? 1024 * 1024,
+    rememberRungMs: o.rememberRungMs ?? 60 * 60 * 1000,
+    probe: o.upgradeProbe === false ? false : { first: o.upgradeProbe?.first ?? 3000, max: o.upgradeProbe?.max ?? 300_000 },
   };
 }

@@ -9,7 +9,7 @@
  * });
  * await server.listen(8124);
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -19,6 +19,7 @@ import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { originAllowed, REFUSAL_HEADER } from './policy';
+import { HttpRung } from './rung-http';
 import { WebSocketRung } from './rung-websocket';
 import type { Connection } from './session';
 
@@ -43,6 +44,8 @@ export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
   #allowed: ServerOptions['allowedOrigins'];
   #hub: Hub<Api, User>;
   #ws: WebSocketRung<Api, User>;
+  #http: HttpRung<Api, User>;
+  #onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   #events = new Emitter<ServerEvents<Api, User>>();
   #ownsServer: boolean;
   #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -67,6 +70,13 @@ export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
       this.#ws.upgrade(req, socket, head, secure);
     };
     this.httpServer.on('upgrade', this.#onUpgrade);
+    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed);
+    this.#onRequest = (req, res) => {
+      if (this.#matches(req)) this.#http.handle(req, res);
+      // Other paths belong to the app's own listeners, unless the server is ours alone.
+      else if (this.#ownsServer) res.writeHead(404).end();
+    };
+    this.httpServer.on('request', this.#onRequest);
   }
 
   /** Listens to `connection`; returns the unsubscribe function. */
@@ -102,7 +112,9 @@ export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
   async close(): Promise<void> {
     this.#hub.closeAll(CloseCode.GoingAway, 'server shutting down');
     this.#ws.close();
+    this.#http.close();
     this.httpServer.off('upgrade', this.#onUpgrade);
+    this.httpServer.off('request', this.#onRequest);
     if (this.#ownsServer && this.httpServer.listening) {
       await new Promise<void>((resolve) => {
         this.httpServer.close(() => resolve());

@@ -46,9 +46,14 @@ export function webSocketTransport(ctx: TransportContext): Transport {
   ws.on?.('unexpected-response', (req, res) => {
     const status = res.statusCode;
     const ours = res.headers['x-wirefall-error'];
+    // A 101 that Node's parser did not take as an upgrade had its `Connection` header rewritten.
     const refusal: TransportFailure = {
-      code: status === 407 ? 'WF_PROXY_AUTH' : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
-      message: `WebSocket upgrade refused with HTTP ${status}${ours ? ` (${ours})` : ''}`,
+      code:
+        status === 101 ? 'WF_HANDSHAKE'
+        : status === 407 ? 'WF_PROXY_AUTH'
+        : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED'
+        : 'WF_REFUSED',
+      message: status === 101 ? 'WebSocket handshake failed: the 101 answer lacks Connection: Upgrade' : `WebSocket upgrade refused with HTTP ${status}${ours ? ` (${ours})` : ''}`,
       status,
       fromServer: typeof ours === 'string',
     };

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { connect, type Client, type WirefallError } from '../../src/index';
 import type { Chat } from '../support/harness';
 import { fakeTransports } from '../support/fake-transport';
+import { mapStorage } from '../support/map-storage';
 
 let wake: ((r: 'online' | 'visible') => void) | undefined;
 
@@ -13,6 +14,7 @@ function setup(opts: Parameters<typeof connect>[1] = {}) {
     transports: ['ws', 'sse'],
     transportFactories: { ws: t.factory, sse: t.factory },
     platform: {
+      storage: mapStorage(),
       random: () => 0.5,
       onWake: (l) => ((wake = l), () => (wake = undefined)),
     },

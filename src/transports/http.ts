@@ -1,0 +1,118 @@
+import type { WelcomeFrame } from '../protocol/frames';
+import type { Transport, TransportContext, TransportFailure } from './transport';
+
+/** The frames of several transport messages as one list body (`a,b,c`): a batch gives its elements. */
+export const joinFrames = (texts: readonly string[]): string =>
+  texts.map((t) => (t[0] === '[' ? t.slice(1, -1) : t)).filter(Boolean).join(',');
+
+/** A non-2xx answer as a failure. Our server marks its own refusals with `x-wirefall-error`. */
+export function refused(res: Response, note = ''): TransportFailure {
+  const status = res.status;
+  const ours = res.headers.get('x-wirefall-error');
+  return {
+    code: status === 407 ? 'WF_PROXY_AUTH' : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
+    message: `HTTP ${status}${ours ? ` (${ours})` : note}`,
+    status,
+    fromServer: !!ours,
+  };
+}
+
+/** What an HTTP rung's downlink loop gets from the shared part. */
+export interface HttpChannel {
+  /** A request to the endpoint with `q` added to the query, on this transport's abort signal. */
+  req(q: string, init?: RequestInit): Promise<Response>;
+  /** Hands a message to the core, learning the session from its welcome on the way. */
+  deliver(text: string): void;
+  fail(f: TransportFailure): void;
+  done(): boolean;
+  /** The poll query of the session, once the welcome was seen. */
+  session(): string | undefined;
+}
+
+/**
+ * The part both HTTP rungs share: uplink POSTs and their order, the session learned from the
+ * welcome (POSTs and polls name it), and a `close` after which nothing reaches the core.
+ */
+export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: HttpChannel) => Promise<void>): Transport {
+  const { platform, events, rung } = ctx;
+  const ac = new AbortController();
+  const base = `${rung.url}${rung.url.includes('?') ? '&' : '?'}t=${t}&`;
+  let done = false;
+  let w: WelcomeFrame | undefined;
+  let queue: string[] = [];
+  let busy = false;
+
+  const fail = (f: TransportFailure) => {
+    if (done) return;
+    done = true;
+    ac.abort();
+    events.close(f);
+  };
+  const net = (cause: unknown) => fail({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause });
+  const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
+  // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
+  const post = (text: string, keepalive?: boolean) =>
+    req(`sid=${encodeURIComponent(w!.sid)}`, {
+      method: 'POST',
+      keepalive,
+      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+      body: `${w!.key}\n${text}`,
+    });
+
+  // One POST at a time keeps `send` order; what queues meanwhile leaves as one batch, kept well
+  // under the server's body limit (a UTF-16 unit is at most 3 bytes of UTF-8).
+  const pump = () => {
+    busy = !done && queue.length > 0;
+    if (!busy) return;
+    let n = 1;
+    for (let len = queue[0]!.length; n < queue.length && (len += queue[n]!.length) <= w!.max / 4; ) n++;
+    const texts = queue.splice(0, n);
+    post(texts.length > 1 ? `[${joinFrames(texts)}]` : texts[0]!).then((res) => (res.ok ? pump() : fail(refused(res))), net);
+  };
+
+  const ch: HttpChannel = {
+    req,
+    fail,
+    done: () => done,
+    deliver(text) {
+      if (done) return;
+      if (!w) {
+        try {
+          const v: unknown = JSON.parse(text);
+          for (const f of Array.isArray(v) ? v : [v]) if ((f as WelcomeFrame | null)?.t === 'welcome') w = f as WelcomeFrame;
+        } catch {
+          /* the core reports malformed data */
+        }
+      }
+      events.message(text);
+    },
+    session: () => w && `sid=${encodeURIComponent(w.sid)}&key=${encodeURIComponent(w.key)}`,
+  };
+  if (platform.fetch) downlink(ch).catch(net);
+  else queueMicrotask(() => fail({ code: 'WF_INVALID', message: 'no fetch implementation: pass one in options.fetch' }));
+
+  return {
+    send(text) {
+      if (done) return;
+      queue.push(text);
+      if (!busy) pump();
+    },
+    close(code) {
+      if (done) return;
+      done = true;
+      queue = [];
+      let timer: unknown;
+      const abort = () => {
+        platform.clock.clearTimeout(timer);
+        ac.abort();
+      };
+      // A WebSocket's close 1000 ends the session at once. Here the server learns it from a bye,
+      // sent before the downlink drops, or it would take the drop for a vanished client (TTL).
+      // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
+      if (code === 1000 && w) {
+        timer = platform.clock.setTimeout(abort, 1000);
+        post(`{"t":"bye","code":1000}`, true).then(abort, abort);
+      } else abort();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { httpTransport, refused } from './http';
+import { sseParser } from './sse-parser';
+import type { Transport, TransportContext } from './transport';
+
+/** The `sse` rung: an event stream down, POSTs up. The response head counts as `open`. */
+export function sseTransport(ctx: TransportContext): Transport {
+  return httpTransport(ctx, 'sse', async (ch) => {
+    const res = await ch.req(`hello=${encodeURIComponent(ctx.hello)}`, { headers: { Accept: 'text/event-stream' } });
+    if (ch.done()) return;
+    // A 200 that is not an event stream is a captive portal or a meddling proxy, not us.
+    if (res.status !== 200 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      return ch.fail(refused(res, ' (not an event stream)'));
+    }
+    ctx.events.open();
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    const feed = sseParser(ch.deliver);
+    try {
+      for (let r; !ch.done() && !(r = await reader.read()).done; ) feed(decoder.decode(r.value, { stream: true }));
+    } catch {
+      /* a cut stream ends like a closed one */
+    }
+    ch.fail({ code: 'WF_DISCONNECTED', message: 'event stream ended' });
+  });
+}

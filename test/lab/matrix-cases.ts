@@ -1,0 +1,42 @@
+import type { ErrorCode, RungName } from '../../src/index';
+import type { Scenario } from './scenarios';
+
+/**
+ * The scenario matrix of the hostile-network lab, shared by the Node and the Chromium suites:
+ * what each middlebox does, where wirefall must end up, and what it must say about the rung it
+ * left. `nodeReason`/`browserReason` differ where browsers hide what Node can see.
+ */
+export interface MatrixCase {
+  name: string;
+  scenario: Scenario;
+  /** Rungs the client may end on. */
+  endsOn: RungName[];
+  /** The rung the client had to leave, and the reason its attempt must record in Node and in a browser. */
+  left?: { rung: RungName; node: ErrorCode; browser: ErrorCode; status?: number };
+  /** Connected within this many ms of connect(). */
+  budgetMs: number;
+  /** Transports to use (default ws, sse, longpoll). */
+  transports?: RungName[];
+  /** The lab keeps cutting: expect reconnects while messages flow. */
+  cuts?: boolean;
+  /** Server heartbeat for the case (default 5000 ms). */
+  heartbeatMs?: number;
+  /** Stay idle this long before exchanging messages (to meet an idle cutter). */
+  idleFirstMs?: number;
+}
+
+export const matrix: MatrixCase[] = [
+  { name: 'WebSocket upgrade refused with 403 (squid port policy)', scenario: { kind: 'refuse-upgrade', how: '403' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_REFUSED', browser: 'WF_NETWORK', status: 403 }, budgetMs: 1500 },
+  { name: 'WebSocket upgrade reset', scenario: { kind: 'refuse-upgrade', how: 'reset' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NETWORK', browser: 'WF_NETWORK' }, budgetMs: 1500 },
+  { name: 'WebSocket upgrade hangs', scenario: { kind: 'refuse-upgrade', how: 'hang' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_OPEN_TIMEOUT', browser: 'WF_OPEN_TIMEOUT' }, budgetMs: 1500 },
+  { name: '101 with Connection rewritten (i-FILTER)', scenario: { kind: 'rewrite-connection' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_HANDSHAKE', browser: 'WF_NETWORK' }, budgetMs: 1500 },
+  { name: 'frames dropped after the upgrade (antivirus)', scenario: { kind: 'drop-frames' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NO_DATA', browser: 'WF_NO_DATA' }, budgetMs: 1500 },
+  { name: 'uplink frames swallowed (web filter, tolerant client)', scenario: { kind: 'swallow-uplink' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NO_WELCOME', browser: 'WF_NO_WELCOME' }, budgetMs: 1500 },
+  { name: 'event streams buffered to 64 KiB (buffering reverse proxy)', scenario: { kind: 'buffer-sse' }, endsOn: ['longpoll'], transports: ['sse', 'longpoll'], left: { rung: 'sse', node: 'WF_OPEN_TIMEOUT', browser: 'WF_OPEN_TIMEOUT' }, budgetMs: 1500 },
+  // Heartbeats every 5 s do not keep a 1.5 s idle cutter away: the client must ride the cuts.
+  { name: 'connections idle for 1.5 s are cut', scenario: { kind: 'idle-cut', ms: 1500 }, endsOn: ['ws'], budgetMs: 1500, cuts: true, idleFirstMs: 2000 },
+  // A WebSocket attempt cut before it verifies counts as failed, so the race may verify on SSE
+  // first; the upgrade probe then climbs back. Either way WebSocket carries most of the session.
+  { name: 'connections cut at seeded random times (flaky mobile)', scenario: { kind: 'random-cuts', seed: 7, meanMs: 400 }, endsOn: ['ws', 'sse'], budgetMs: 1500, cuts: true, heartbeatMs: 1000 },
+  { name: '40 ms added to every chunk', scenario: { kind: 'latency', ms: 40 }, endsOn: ['ws'], budgetMs: 1500 },
+];

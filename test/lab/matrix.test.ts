@@ -1,0 +1,109 @@
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import type { Client, WirefallError } from '../../src/index';
+import { cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
+import { mapStorage } from '../support/map-storage';
+import { matrix } from './matrix-cases';
+import { startLab } from './proxy';
+
+afterEach(cleanup);
+
+/** Time to connected per scenario, printed once for the closing note and docs. */
+const timings: string[] = [];
+afterAll(() => console.log(`time to connected (Node):\n${timings.join('\n')}`));
+
+
+async function setup(scenario: Parameters<typeof startLab>[0]['scenario'], heartbeatMs = 5000) {
+  const { server, port } = await startServer({ heartbeatMs });
+  track(server);
+  server.on('connection', (conn) => conn.subscribe('echo', (d) => void conn.send('echoed', d)));
+  const lab = track(await startLab({ upstream: { host: '127.0.0.1', port }, scenario }));
+  return { server, lab };
+}
+
+/** Sends `n` echoes spread over `ms` and checks both directions: no loss, no duplicate, in order. */
+async function exchange(c: Client<Chat>, n: number, ms: number, from = 0): Promise<void> {
+  const back: number[] = [];
+  const off = c.subscribe('echoed', (d) => back.push(d.n));
+  const sends: Promise<void>[] = [];
+  const batches = 10;
+  for (let b = 0; b < batches; b++) {
+    for (let i = 0; i < n / batches; i++) sends.push(c.send('echo', { n: from + b * (n / batches) + i }));
+    await new Promise((r) => setTimeout(r, ms / batches));
+  }
+  await Promise.all(sends);
+  await eventually(() => back.length >= n, 10_000, `${n} echoes (have ${back.length})`);
+  off();
+  expect(back).toEqual(Array.from({ length: n }, (_, i) => from + i));
+}
+
+describe('hostile-network matrix (Node)', () => {
+  for (const m of matrix) {
+    test(m.name, async () => {
+      const { lab } = await setup(m.scenario, m.heartbeatMs ?? 5000);
+      const t0 = performance.now();
+      const c = client(`${lab.url}/wirefall`, {
+        transports: m.transports ?? ['ws', 'sse', 'longpoll'],
+        reconnect: { base: 50, max: 500 },
+        platform: { storage: mapStorage() },
+      });
+      let opens = 0;
+      c.on('state', (s) => s === 'open' && opens++);
+      await until(c, 'open', 5000);
+      const took = performance.now() - t0;
+      timings.push(`| ${m.name} | ${c.rung} | ${Math.round(took)} ms |`);
+      expect(m.endsOn).toContain(c.rung);
+      expect(took).toBeLessThan(m.budgetMs);
+      if (m.left) {
+        const a = c.attempts.find((x) => x.rung === m.left!.rung);
+        expect(a).toMatchObject({ reason: m.left.node, ...(m.left.status ? { status: m.left.status } : {}) });
+      }
+      if (m.scenario.kind === 'refuse-upgrade' || m.scenario.kind === 'drop-frames' || m.scenario.kind === 'swallow-uplink' || m.scenario.kind === 'rewrite-connection') {
+        // The WebSocket rung really was broken by the lab, not skipped by configuration.
+        expect(lab.stats.connections.ws).toBeGreaterThan(0);
+      }
+      if (m.idleFirstMs) await new Promise((r) => setTimeout(r, m.idleFirstMs));
+      await exchange(c, m.cuts ? 400 : 100, m.cuts ? 3000 : 200);
+      if (m.cuts) {
+        expect(lab.stats.cuts).toBeGreaterThan(0);
+        expect(opens).toBeGreaterThan(1);
+        const verified = c.attempts.filter((a) => a.outcome === 'verified');
+        console.log(c.attempts.map((a) => [a.rung, a.outcome, a.reason, a.duration].join(' ')));
+        expect(verified.filter((a) => a.rung === 'ws').length).toBeGreaterThanOrEqual(verified.length / 2);
+      }
+    });
+  }
+
+  test('a proxy demanding authentication (407): a typed error with the status, and no retry storm', async () => {
+    const { lab } = await setup({ kind: 'proxy-auth' });
+    const c = client(`${lab.url}/wirefall`, { transports: ['ws', 'sse', 'longpoll'], platform: { storage: mapStorage() } });
+    const errors: WirefallError[] = [];
+    c.on('error', (e) => errors.push(e));
+    await eventually(() => errors.length > 0, 3000, 'an error');
+    expect(errors[0]).toMatchObject({ code: 'WF_PROXY_AUTH', status: 407, retryable: true });
+    await new Promise((r) => setTimeout(r, 2000));
+    const s = lab.stats;
+    const requests = s.connections.ws + s.connections.http + s.connections.sse;
+    // Full-jitter backoff from 250 ms doubling: a handful of rounds in 2 s, not hundreds.
+    expect(requests).toBeLessThan(30);
+    expect(c.state).toBe('connecting');
+  });
+
+  test('a client that fell back climbs back to WebSocket when the lab passes again, without losing a message', async () => {
+    const { lab } = await setup({ kind: 'drop-frames' });
+    const c = client(`${lab.url}/wirefall`, {
+      transports: ['ws', 'sse', 'longpoll'],
+      upgradeProbe: { first: 300, max: 600 },
+      platform: { storage: mapStorage() },
+    });
+    await until(c, 'open');
+    expect(c.rung).toBe('sse');
+    const climbed = new Promise<void>((resolve) => c.on('state', (s, r) => s === 'open' && r === 'ws' && resolve()));
+    const flowing = exchange(c, 600, 1500);
+    await new Promise((r) => setTimeout(r, 200));
+    lab.setScenario({ kind: 'pass' });
+    await climbed;
+    await flowing;
+    expect(c.rung).toBe('ws');
+    expect(c.attempts.some((a) => a.rung === 'ws' && a.reason === 'WF_NO_DATA')).toBe(true);
+  });
+});
