@@ -1,16 +1,19 @@
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 
+// React Server Components bundlers (Next.js app router) need the hooks entry marked client-only.
+const useClient = (chunk) => (chunk.isEntry && chunk.name === 'react' ? "'use client';" : '');
+
 const external = (id) => id === 'ws' || id === 'react' || id.startsWith('node:') || id === 'react/jsx-runtime';
 
 export default [
   // ESM + CJS for bundlers and Node; declarations once, under dist/types.
   {
-    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts' },
     external,
     output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named' },
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', banner: useClient },
     ],
     plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: true, declarationDir: 'dist/types' })],
   },
@@ -22,5 +25,12 @@ export default [
       { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
     ],
     plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: undefined })],
+  },
+  // The hostile-network lab (test/lab) for the demo in examples/chat: not part of the package API.
+  {
+    input: 'test/lab/proxy.ts',
+    external: (id) => id.startsWith('node:'),
+    output: { file: 'dist/lab.mjs', format: 'es' },
+    plugins: [typescript({ tsconfig: false, include: ['test/lab/*.ts'], compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, types: ['node'], lib: ['ES2022', 'DOM'] } })],
   },
 ];

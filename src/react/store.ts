@@ -1,0 +1,79 @@
+import type { ApiShape, Client } from '../core/client';
+import { WirefallError } from '../core/errors';
+
+interface Pending {
+  type: string;
+  data: unknown;
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+}
+
+type AnyClient = Client<ApiShape>;
+
+const unmounted = () => new WirefallError('WF_CLOSED', 'the WirefallProvider unmounted: there is no client to send through');
+
+/**
+ * @internal What a provider shares with its tree: the current client (or none yet) and the sends
+ * made before there was one. It is an external store so hooks read it with `useSyncExternalStore`
+ * and the provider's children do not re-render when it changes, only the hooks that read it.
+ */
+export class ClientStore {
+  #client: AnyClient | null;
+  #listeners = new Set<() => void>();
+  #pending: Pending[] = [];
+  #mounted = 0;
+  /** Unmounted for good (until a remount, as when an `<Activity>` is shown again). */
+  #disposed = false;
+
+  constructor(client: AnyClient | null) {
+    this.#client = client;
+  }
+
+  /** The client, or null before the provider has created it (first render, server rendering). */
+  getClient = (): AnyClient | null => this.#client;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
+
+  /**
+   * Sends through the client, or queues until there is one. Queued sends go out first and in
+   * call order, so a send made in a child's mount effect (which runs before the provider's) is
+   * not overtaken by later ones.
+   */
+  send = (type: string, data: unknown): Promise<void> => {
+    const client = this.#client;
+    if (client && this.#pending.length === 0) return client.send(type as never, data as never);
+    if (this.#disposed) return Promise.reject(unmounted());
+    return new Promise<void>((resolve, reject) => this.#pending.push({ type, data, resolve, reject }));
+  };
+
+  set(client: AnyClient | null): void {
+    if (client === this.#client) return;
+    this.#client = client;
+    if (client) for (const p of this.#pending.splice(0)) client.send(p.type as never, p.data as never).then(p.resolve, p.reject);
+    for (const l of [...this.#listeners]) l();
+  }
+
+  /**
+   * Marks the provider mounted; the returned function unmarks it. Queued sends reject only when
+   * the provider stays unmounted past the current task: StrictMode's simulated unmount is
+   * followed at once by a remount, and must not fail them.
+   */
+  retain(): () => void {
+    this.#mounted++;
+    this.#disposed = false;
+    return () => {
+      this.#mounted--;
+      queueMicrotask(() => {
+        if (this.#mounted > 0) return;
+        this.#disposed = true;
+        const err = unmounted();
+        for (const p of this.#pending.splice(0)) p.reject(err);
+      });
+    };
+  }
+}
