@@ -1,5 +1,5 @@
 import { CloseCode } from '../protocol/close-codes';
-import { decode, DecodeError } from '../protocol/codec';
+import { decode } from '../protocol/codec';
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Platform } from '../platform';
 import type { Transport, TransportEvents, TransportFactory, TransportFailure } from '../transports/transport';
@@ -36,6 +36,13 @@ export interface LiveSink {
 }
 
 type Stage = 'connecting' | 'opened' | 'greeted' | 'verified' | 'done';
+
+/** What an attempt that ended at each stage says about the path. */
+const STALLED: Record<string, [ErrorCode, string]> = {
+  connecting: ['WF_OPEN_TIMEOUT', 'no answer: the connection hangs'],
+  opened: ['WF_NO_DATA', 'opened, then no data: frames dropped after the upgrade'],
+  greeted: ['WF_NO_WELCOME', 'greeted, hello unanswered: uplink swallowed or server slow'],
+};
 
 /**
  * One try of one rung, up to the verified open: the server's welcome, in answer to our hello,
@@ -93,59 +100,38 @@ export class Attempt {
   /** Another rung won, or the client closed: end this attempt, saying how far it got. */
   abandon(): void {
     if (this.#stage === 'done' || this.#stage === 'verified') return;
-    const reason = this.#stalledReason();
-    this.#finish('abandoned', reason.code, reason.message);
-    this.#transport.close(CloseCode.Abandoned, 'abandoned');
+    const [code, message] = STALLED[this.#stage]!;
+    this.#finish('abandoned', code, message);
+    this.#transport.close(CloseCode.Abandoned);
   }
 
   #message(text: string): void {
-    if (this.#sink) {
-      let frames: Frame[];
-      try {
-        frames = decode(text);
-      } catch (e) {
-        return this.#sink.close({ code: 'WF_PROTOCOL', message: (e as Error).message, cause: e });
-      }
-      return this.#sink.frames(frames);
-    }
     if (this.#stage === 'done') return;
     let frames: Frame[];
     try {
       frames = decode(text);
     } catch (e) {
-      const message = e instanceof DecodeError ? `malformed data from server: ${e.message}` : String(e);
-      return this.#fail({ code: 'WF_PROTOCOL', message, cause: e });
+      const f = { code: 'WF_PROTOCOL' as const, message: `bad data from server: ${(e as Error).message}`, cause: e };
+      return this.#sink ? this.#sink.close(f) : this.#fail(f);
     }
+    if (this.#sink) return this.#sink.frames(frames);
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
-      if (f.t === 'greet') {
-        if (this.#stage !== 'greeted') {
-          this.#stage = 'greeted';
-          this.#arm(this.#timeouts.welcome);
-        }
-      } else if (f.t === 'welcome') {
+      if (f.t === 'welcome') {
         this.#stage = 'verified';
         this.#platform.clock.clearTimeout(this.#timer);
         this.record = this.#record('verified');
         return this.#onVerified(this, f, frames.slice(i + 1));
-      } else if (f.t === 'error') {
-        const code: ErrorCode =
-          f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : f.code === 'unsupported_version' ? 'WF_VERSION' : 'WF_SERVER_ERROR';
+      }
+      if (f.t === 'error') {
+        const code = f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : f.code === 'unsupported_version' ? 'WF_VERSION' : 'WF_SERVER_ERROR';
         return this.#fail({ code, message: f.message, status: f.status, fromServer: true });
       }
-      // Anything else before the welcome (a ping) only shows that the downlink works.
-      else if (this.#stage !== 'greeted') this.#stage = 'greeted';
-    }
-  }
-
-  #stalledReason(): { code: ErrorCode; message: string } {
-    switch (this.#stage) {
-      case 'connecting':
-        return { code: 'WF_OPEN_TIMEOUT', message: 'no answer: the connection hangs' };
-      case 'opened':
-        return { code: 'WF_NO_DATA', message: 'opened, but no data arrived: frames dropped after the upgrade' };
-      default:
-        return { code: 'WF_NO_WELCOME', message: 'greeted, but the hello went unanswered: uplink swallowed or server too slow' };
+      // The greeting (or anything else before the welcome) proves the downlink: wait longer.
+      if (this.#stage !== 'greeted') {
+        this.#stage = 'greeted';
+        this.#arm(this.#timeouts.welcome);
+      }
     }
   }
 
@@ -153,25 +139,18 @@ export class Attempt {
     const clock = this.#platform.clock;
     clock.clearTimeout(this.#timer);
     this.#timer = clock.setTimeout(() => {
-      const r = this.#stalledReason();
-      this.#transport.close(1000, 'timeout');
-      this.#fail({ code: r.code, message: r.message });
+      const [code, message] = STALLED[this.#stage]!;
+      this.#fail({ code, message });
     }, ms);
   }
 
   #fail(f: TransportFailure): void {
     if (this.#stage === 'done' || this.#stage === 'verified') return;
     this.#finish('failed', f.code, f.message, f.status);
-    // A failure we decided (protocol error, server refusal) leaves the transport open otherwise.
-    this.#transport.close(CloseCode.ProtocolError, f.code);
-    const err = new WirefallError(f.code, f.message, {
-      rung: this.rung.name,
-      url: this.rung.url,
-      status: f.status,
-      closeCode: f.closeCode,
-      cause: f.cause,
-    });
-    this.#onFailed(this, err, f.fromServer === true);
+    // A failure we decided (timeout, protocol error, refusal) leaves the transport open otherwise.
+    this.#transport.close(CloseCode.ProtocolError);
+    const { name: rung, url } = this.rung;
+    this.#onFailed(this, new WirefallError(f.code, f.message, { rung, url, status: f.status, closeCode: f.closeCode, cause: f.cause }), !!f.fromServer);
   }
 
   #finish(outcome: AttemptRecord['outcome'], reason: ErrorCode, message: string, status?: number): void {
@@ -181,16 +160,7 @@ export class Attempt {
   }
 
   #record(outcome: AttemptRecord['outcome'], reason?: ErrorCode, message?: string, status?: number): AttemptRecord {
-    const r: AttemptRecord = {
-      rung: this.rung.name,
-      url: this.rung.url,
-      startedAt: this.startedAt,
-      duration: this.#platform.clock.now() - this.startedAt,
-      outcome,
-    };
-    if (reason) r.reason = reason;
-    if (status !== undefined) r.status = status;
-    if (message) r.message = message;
-    return r;
+    const { name, url } = this.rung;
+    return { rung: name, url, startedAt: this.startedAt, duration: this.#platform.clock.now() - this.startedAt, outcome, reason, status, message };
   }
 }

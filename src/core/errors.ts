@@ -44,10 +44,8 @@ export type ErrorCode =
   /** The options given to `connect` or `send` are invalid. */
   | 'WF_INVALID';
 
-const RETRYABLE = new Set<ErrorCode>([
-  'WF_REFUSED', 'WF_NETWORK', 'WF_HANDSHAKE', 'WF_OPEN_TIMEOUT', 'WF_NO_DATA', 'WF_NO_WELCOME',
-  'WF_STALLED', 'WF_UPLINK_STALLED', 'WF_DISCONNECTED', 'WF_SERVER_ERROR', 'WF_PROXY_AUTH',
-]);
+/** Codes that trying again cannot fix without a change by the app or the user. */
+const FINAL = /UNAUTH|VERSION|LARGE|FULL|CLOSED|LOST|INVALID/;
 
 export interface ErrorDetails {
   rung?: RungName;
@@ -61,24 +59,17 @@ export interface ErrorDetails {
 
 /** The one error class wirefall throws, rejects with and emits. Branch on `code`. */
 export class WirefallError extends Error {
-  override name = 'WirefallError';
-  readonly code: ErrorCode;
+  declare readonly code: ErrorCode;
   /** True when trying again later may succeed. */
-  readonly retryable: boolean;
-  readonly rung?: RungName;
-  readonly url?: string;
-  readonly status?: number;
-  readonly closeCode?: number;
-  override readonly cause?: unknown;
+  declare readonly retryable: boolean;
+  declare readonly rung?: RungName;
+  declare readonly url?: string;
+  declare readonly status?: number;
+  declare readonly closeCode?: number;
+  declare readonly cause?: unknown;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message);
-    this.code = code;
-    this.retryable = RETRYABLE.has(code);
-    this.rung = details.rung;
-    this.url = details.url;
-    this.status = details.status;
-    this.closeCode = details.closeCode;
-    this.cause = details.cause;
+    Object.assign(this, details, { name: 'WirefallError', code, retryable: !FINAL.test(code) });
   }
 }
