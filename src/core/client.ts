@@ -388,7 +388,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
         return this.#lost({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `server said bye: ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
       }
     }
-    this.#armLiveness();
+    // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
   }
 
   #deliver(type: string, data: unknown): void {
