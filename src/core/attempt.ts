@@ -124,8 +124,9 @@ export class Attempt {
         return this.#onVerified(this, f, frames.slice(i + 1));
       }
       if (f.t === 'error') {
+        // Only a refusal stops the ladder; a server error is worth another try.
         const code = f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : f.code === 'unsupported_version' ? 'WF_VERSION' : 'WF_SERVER_ERROR';
-        return this.#fail({ code, message: f.message, status: f.status, fromServer: true });
+        return this.#fail({ code, message: f.message, status: f.status, fromServer: code !== 'WF_SERVER_ERROR' });
       }
       // The greeting (or anything else before the welcome) proves the downlink: wait longer.
       if (this.#stage !== 'greeted') {

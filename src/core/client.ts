@@ -208,7 +208,9 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   #hello(): string {
     const s = this.#session;
     const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
-    const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.#inbox.received }), auth };
+    // One token per race: its attempts open (or resume) one session, on the server too.
+    const race = Math.floor(this.#setup.platform.random() * 2 ** 52).toString(36);
+    const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.#inbox.received }), auth, race };
     return JSON.stringify(hello);
   }
 
@@ -218,7 +220,8 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#race = this.#newRace(this.#setup.rungs.slice(start), (r) => {
       this.#race = undefined;
       this.#record(r.records);
-      if (r.win) return this.#adopt(r.win, r.records);
+      // A fresh connection, perhaps on another rung: probe its better rungs on the short schedule.
+      if (r.win) return (this.#probeFailures = 0), this.#adopt(r.win, r.records);
       if (start > 0) {
         // Even the remembered (or demoted-to) rung failed: the network changed; start from the top.
         this.#memory?.forget();
@@ -297,7 +300,10 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#transport = attempt.transport;
     attempt.handOver({ frames: (f) => this.#frames(f), close: (f) => this.#lost(f) });
     this.#failures = 0;
+    this.#rtt = undefined; // measured anew on this connection
     this.#lastReceived = this.#lastAnswered = now;
+    // Speaking first claims the session for this connection (the server parks the others).
+    this.#control.push(`{"t":"ack","a":${this.#inbox.received}}`);
     this.#setState('open', attempt.rung.name);
     this.#startSession(welcome);
     if (this.#state !== 'open') return;
@@ -349,9 +355,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
       }
       r.win?.attempt.transport.close(CloseCode.Abandoned);
       this.#probeFailures++;
-      // The probe took the session from the old link and then failed: reconnect.
-      if (!this.#transport) this.#lost({ code: 'WF_DISCONNECTED', message: 'probe failed after taking the session' });
-      else this.#scheduleProbe();
+      this.#scheduleProbe();
     });
   }
 
@@ -406,8 +410,6 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   #lost(f: TransportFailure): void {
     if (this.#state !== 'open') return;
     const { code, closeCode } = f;
-    // Our own upgrade probe resumed the session elsewhere; its welcome is on the way.
-    if (closeCode === CloseCode.Replaced && this.#probeRace) return this.#dropTransport(CloseCode.Replaced);
     if (code === 'WF_STALLED' || code === 'WF_UPLINK_STALLED') this.#noteStall();
     this.#dropTransport(CloseCode.HeartbeatTimeout);
     this.#stopTimers();

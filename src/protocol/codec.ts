@@ -22,7 +22,7 @@ const opt = (x: unknown, test: (x: unknown) => boolean) => x === undefined || te
 // Field checks per frame type; each returns true when the frame is well formed.
 const checks: Record<Frame['t'], (f: Record<string, unknown>) => boolean> = {
   greet: (f) => Array.isArray(f.v) && f.v.every(isNum),
-  hello: (f) => isNum(f.v) && opt(f.sid, isStr) && opt(f.key, isStr) && opt(f.ack, isNum),
+  hello: (f) => isNum(f.v) && opt(f.sid, isStr) && opt(f.key, isStr) && opt(f.ack, isNum) && opt(f.race, isStr),
   welcome: (f) =>
     isNum(f.v) && isStr(f.sid) && isStr(f.key) && isNum(f.hb) && isNum(f.ack) &&
     typeof f.resumed === 'boolean' && isNum(f.max),

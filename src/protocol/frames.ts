@@ -22,6 +22,8 @@ export interface HelloFrame {
   ack?: number;
   /** Opaque credentials for the server's `authenticate` hook. */
   auth?: unknown;
+  /** The same random token on every attempt of one race: they open (or resume) one session. */
+  race?: string;
 }
 
 /** Server → client: the hello was accepted; the connection is verified in both directions. */

@@ -36,6 +36,8 @@ function sameSecret(a: string, b: string): boolean {
  */
 export class Hub<Api extends ApiShape, User> {
   readonly sessions: SessionStore<Connection<Api, User>> = new Map();
+  /** New sessions by the race token of the hello that created them. */
+  #races = new Map<string, Connection<Api, User>>();
   #opts: ResolvedServerOptions;
   #authenticate: ServerOptions<User>['authenticate'];
   #onConnection: (c: Connection<Api, User>) => void;
@@ -63,14 +65,24 @@ export class Hub<Api extends ApiShape, User> {
       user = verdict;
     }
     const existing = hello.sid ? this.sessions.get(hello.sid) : undefined;
-    if (existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) && existing.attach(link, hello.ack, true)) {
+    if (existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) && existing.offer(link, hello.ack, true)) {
       return { ok: true, conn: existing, resumed: true };
     }
-    const conn = new Connection<Api, User>(randomUUID(), randomBytes(18).toString('base64url'), user as User, this.#opts, (c) =>
-      this.sessions.delete(c.id),
-    );
+    // A sibling attempt of the same race as the one that created a session joins that session:
+    // one race, one session, whichever of its attempts the client ends up speaking on.
+    const sibling = hello.race ? this.#races.get(hello.race) : undefined;
+    if (sibling && !sibling.closed && !hello.sid) {
+      sibling.offer(link, undefined, false);
+      return { ok: true, conn: sibling, resumed: false };
+    }
+    const race = hello.race;
+    const conn = new Connection<Api, User>(randomUUID(), randomBytes(18).toString('base64url'), user as User, this.#opts, (c) => {
+      this.sessions.delete(c.id);
+      if (race) this.#races.delete(race);
+    });
     this.sessions.set(conn.id, conn);
-    conn.attach(link, undefined, false);
+    if (race) this.#races.set(race, conn);
+    conn.offer(link, undefined, false);
     this.#onConnection(conn);
     return { ok: true, conn, resumed: false };
   }

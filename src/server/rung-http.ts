@@ -63,7 +63,10 @@ export class HttpRung<Api extends ApiShape, User> {
   #hub: Hub<Api, User>;
   #opts: ResolvedServerOptions;
   #allowed: ServerOptions['allowedOrigins'];
-  /** The current HTTP link of each session that has one. */
+  /**
+   * The newest HTTP link of each session, per rung (`sid rung`): uplink POSTs name their rung,
+   * and a client only ever speaks on its newest connection of a kind.
+   */
   #links = new Map<string, HttpLink<Connection<Api, User>>>();
   /** Every live link, attached or still opening, for `close()`. */
   #live = new Set<HttpLink<Connection<Api, User>>>();
@@ -103,11 +106,12 @@ export class HttpRung<Api extends ApiShape, User> {
       const q = new URL(req.url ?? '/', 'http://x').searchParams;
       const t = q.get('t');
       if (t !== 'sse' && t !== 'lp') return refuse(res, 400, 'bad_request', 'query parameter t must be sse or lp');
-      if (req.method === 'POST') return this.#post(req, res, q.get('sid'));
+      const rung = t === 'sse' ? 'sse' : 'longpoll';
+      if (req.method === 'POST') return this.#post(req, res, `${q.get('sid')} ${rung}`);
       if (req.method !== 'GET') return refuse(res, 405, 'bad_method', `${req.method} is not used here`);
       const helloText = q.get('hello');
       if (helloText === null) {
-        if (t === 'lp') return this.#poll(res, q.get('sid'), q.get('key'));
+        if (t === 'lp') return this.#poll(res, `${q.get('sid')} ${rung}`, q.get('key'));
         return refuse(res, 400, 'bad_request', 'no hello');
       }
       let hello: Frame | undefined;
@@ -252,7 +256,7 @@ export class HttpRung<Api extends ApiShape, User> {
         }
         if (!o.ok) return refusal(errorFrame(o.code, o.message, o.status));
         link.conn = o.conn;
-        if (!link.closed) this.#links.set(o.conn.id, link);
+        if (!link.closed) this.#links.set(`${o.conn.id} ${link.rung}`, link);
       },
       (err: unknown) => {
         this.#opts.logger.warn(`hello failed: ${String(err)}`);
@@ -269,13 +273,14 @@ export class HttpRung<Api extends ApiShape, User> {
     this.#live.delete(link);
     const c = link.conn;
     if (!c) return;
-    if (this.#links.get(c.id) === link) this.#links.delete(c.id);
+    const k = `${c.id} ${link.rung}`;
+    if (this.#links.get(k) === link) this.#links.delete(k);
     c.detach(link, false);
   }
 
   /** The session's current HTTP link, if `key` is its secret. */
-  #find(sid: string | null, key: string | null): HttpLink<Connection<Api, User>> | undefined {
-    const link = sid === null ? undefined : this.#links.get(sid);
+  #find(sid: string, key: string | null): HttpLink<Connection<Api, User>> | undefined {
+    const link = this.#links.get(sid);
     return link && !link.closed && key !== null && sameSecret(key, link.conn!.key) ? link : undefined;
   }
 
@@ -283,14 +288,14 @@ export class HttpRung<Api extends ApiShape, User> {
     refuse(res, 404, 'session_unknown', 'no such session on an HTTP rung (expired, replaced, or a wrong key)', 'session');
   }
 
-  #poll(res: ServerResponse, sid: string | null, key: string | null): void {
-    const link = sid === null ? undefined : this.#links.get(sid);
+  #poll(res: ServerResponse, sid: string, key: string | null): void {
+    const link = this.#links.get(sid);
     // A closed link still answers one poll: its bye is waiting there.
     if (!link?.poll || key === null || !sameSecret(key, link.conn!.key)) return this.#unknown(res);
     link.poll(res);
   }
 
-  #post(req: IncomingMessage, res: ServerResponse, sid: string | null): void {
+  #post(req: IncomingMessage, res: ServerResponse, sid: string): void {
     // A client batch is at most the message limit; the slack covers the envelope around it.
     const limit = this.#opts.maxMessageBytes + 64 * 1024;
     const tooLarge = () => {
@@ -316,7 +321,7 @@ export class HttpRung<Api extends ApiShape, User> {
     });
   }
 
-  #uplink(res: ServerResponse, sid: string | null, body: string): void {
+  #uplink(res: ServerResponse, sid: string, body: string): void {
     const nl = body.indexOf('\n');
     const link = this.#find(sid, nl < 0 ? null : body.slice(0, nl));
     if (!link) return this.#unknown(res);

@@ -36,7 +36,6 @@ export class WebSocketRung<Api extends ApiShape, User> {
       close: (code, reason) => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, reason)),
     };
     let conn: Connection<Api, User> | undefined;
-    let created = false;
     let state: 'hello' | 'authenticating' | 'open' = 'hello';
     const early: [Frame[], number][] = [];
     const fail = (code: number, message: string, errorCode = 'protocol_error') => {
@@ -83,7 +82,6 @@ export class WebSocketRung<Api extends ApiShape, User> {
             return;
           }
           conn = outcome.conn;
-          created = !outcome.resumed;
           state = 'open';
           for (const [f, n] of early.splice(0)) {
             const problem = conn.receive(link, f, n);
@@ -96,9 +94,8 @@ export class WebSocketRung<Api extends ApiShape, User> {
     ws.on('error', (err) => opts.logger.warn(`${link.rung} socket error: ${err.message}`, { session: conn?.id }));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
-      // 1000 from the client is its `close()`: the session ends. An abandoned race attempt ends
-      // the session it created, but not one it resumed. Anything else may come back.
-      conn?.detach(link, code === CloseCode.Normal || (code === CloseCode.Abandoned && created));
+      // 1000 from the client is its `close()`: the session ends. Anything else may come back.
+      conn?.detach(link, code === CloseCode.Normal);
     });
   }
 

@@ -34,6 +34,8 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
   #outbox: Outbox;
   #inbox = new Inbox();
   #link: Link | undefined;
+  /** Links that were welcomed while the session had one; each waits for the client to speak. */
+  #parked = new Map<Link, ReturnType<typeof setTimeout>>();
   #handlers = new Map<string, Set<Handler>>();
   #events = new Emitter<ConnectionEvents>();
   #control: string[] = [];
@@ -109,28 +111,40 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
   // --- links ----------------------------------------------------------------------------------
 
   /**
-   * @internal A (re)connected client: `ack` is the last message it received in order. Sends the
-   * welcome first, so that nothing the app sends can overtake it.
+   * @internal A hello for this session arrived on `link` (`ack`: the last message the client
+   * received in order). The link gets its welcome at once — nothing the app sends can overtake
+   * it — but it becomes the session's link only when the client speaks on it, unless the session
+   * has none. Racing attempts each say hello; only the one the client chose speaks, so a loser
+   * that arrives late can never take the session from the winner.
    */
-  attach(link: Link, ack: number | undefined, resumed: boolean): boolean {
+  offer(link: Link, ack: number | undefined, resumed: boolean): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
-    const old = this.#link;
-    this.#link = link;
-    if (old) old.close(CloseCode.Replaced, 'session resumed elsewhere');
-    clearTimeout(this.#expiry);
-    this.#expiry = undefined;
-    this.#inbox.resumed();
-    this.#outbox.rewind();
-    this.#lastReceived = Date.now();
     const welcome: WelcomeFrame = {
       t: 'welcome', v: 1, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
       ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
     };
     link.send(JSON.stringify(welcome));
+    if (this.#link) {
+      // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
+      this.#parked.set(link, setTimeout(() => this.detach(link, false), this.#opts.helloTimeoutMs));
+    } else this.#switch(link);
+    return true;
+  }
+
+  #switch(link: Link): void {
+    const old = this.#link;
+    clearTimeout(this.#parked.get(link));
+    this.#parked.delete(link);
+    this.#link = link;
+    old?.close(CloseCode.Replaced, 'session moved to another connection');
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    this.#inbox.resumed();
+    this.#outbox.rewind();
+    this.#lastReceived = Date.now();
     this.#startHeartbeat();
     this.#scheduleFlush();
     this.#events.emit('link', link.rung);
-    return true;
   }
 
   /** @internal The last message received from the client in order (for the welcome). */
@@ -140,17 +154,27 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
 
   /** @internal The link went away. `clean`: the client said goodbye, so the session ends. */
   detach(link: Link, clean: boolean): void {
-    if (this.#link !== link) return;
-    this.#link = undefined;
-    this.#stopLinkTimers();
-    if (clean) return this.#end('client closed');
+    if (this.#parked.has(link)) {
+      clearTimeout(this.#parked.get(link));
+      this.#parked.delete(link);
+      link.close(CloseCode.Abandoned, 'not chosen');
+    } else if (this.#link === link) {
+      this.#link = undefined;
+      this.#stopLinkTimers();
+      if (clean) return this.#end('client closed');
+    } else return;
+    if (this.#link || this.#parked.size) return;
     this.#events.emit('link', null);
+    clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
   }
 
   /** @internal Frames from the client over `link`. Returns an error text when they break the protocol. */
   receive(link: Link, frames: Frame[], textBytes: number): string | undefined {
-    if (this.#link !== link) return undefined; // a replaced link's stragglers
+    if (this.#link !== link) {
+      if (!this.#parked.has(link)) return undefined; // a replaced link's stragglers
+      this.#switch(link); // the client speaks here: this is the link it chose
+    }
     const now = Date.now();
     this.#lastReceived = now;
     for (const f of frames) {
@@ -261,6 +285,8 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
     const link = this.#link;
     this.#link = undefined;
     link?.close(code, reason);
+    for (const [l, t] of this.#parked) (clearTimeout(t), l.close(code, reason));
+    this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
     this.#onEnd(this);
     this.#events.emit('close', reason);

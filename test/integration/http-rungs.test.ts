@@ -225,7 +225,7 @@ describe('HTTP rungs together', () => {
     }
   });
 
-  it('a link replaced by a resume elsewhere says bye only after a grace, taking stragglers meanwhile', async () => {
+  it('a resume elsewhere takes the session only when the client speaks there; the old link says bye after a grace', async () => {
     const { url } = await serve();
     const ac = new AbortController();
     const res = await fetch(`${url}?t=sse&hello=${HELLO}`, { signal: ac.signal });
@@ -246,6 +246,10 @@ describe('HTTP rungs together', () => {
         if (f.t === 'welcome') resumed = f.resumed === true;
       });
       await eventually(() => resumed, 2000, 'resume on WebSocket');
+      // A hello alone does not move the session (a race loser says hello too): speaking does.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(text).not.toContain('"bye"');
+      ws.send('{"t":"ack","a":0}');
       const at = Date.now();
       const straggler = await fetch(`${url}?t=sse&sid=${w.sid}`, { method: 'POST', body: `${w.key}\n{"t":"ping"}` });
       expect(straggler.status).toBe(204);
