@@ -41,15 +41,15 @@ export interface Platform {
   random: () => number;
   /** Subscribes to `online` / visibility changes; returns the unsubscribe function. */
   onWake: (listener: (reason: WakeReason) => void) => () => void;
-  /** The page's protocol (`https:` forbids plain `ws:` rungs), when there is a page. */
-  pageProtocol?: string;
+  /** The page's address, when there is a page: relative URLs resolve against it, and `https:` forbids plain `ws:` rungs. */
+  pageUrl?: string;
 }
 
 type Globals = {
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
   localStorage?: KeyValueStorage;
-  location?: { protocol?: string };
+  location?: { href?: string };
   document?: { visibilityState?: string; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
   addEventListener?: EventTarget['addEventListener'];
   removeEventListener?: EventTarget['removeEventListener'];
@@ -89,7 +89,7 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     storage: storageOf(g),
     random: Math.random,
     onWake,
-    pageProtocol: g.location?.protocol,
+    pageUrl: g.location?.href,
     ...overrides,
   };
 }

@@ -27,7 +27,7 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
     deriveRungs(url, {
       securePort: options.securePort,
       transports: options.transports ?? (Object.keys(factories).filter((k) => factories[k as RungName]) as RungName[]),
-      pageProtocol: platform.pageProtocol,
+      pageUrl: platform.pageUrl,
     });
   return { rungs, factories, platform, serverKey: rungs[rungs.length - 1]?.url ?? url };
 }

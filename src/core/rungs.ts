@@ -15,8 +15,8 @@ export interface RungOptions {
   securePort?: number;
   /** Which rungs to use, in ladder order. Default: all. */
   transports?: readonly RungName[];
-  /** The page's protocol; `https:` means no plain `ws:` and HTTP rungs over https (mixed content). */
-  pageProtocol?: string;
+  /** The page's address: relative URLs resolve against it; `https:` means no plain `ws:` (mixed content). */
+  pageUrl?: string;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface RungOptions {
 export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   let u: URL;
   try {
-    u = new URL(url);
+    u = new URL(url, opts.pageUrl);
   } catch (cause) {
     throw new WirefallError('WF_INVALID', `invalid URL: ${url}`, { cause });
   }
@@ -35,7 +35,7 @@ export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   if (!['http', 'https', 'ws', 'wss'].includes(scheme)) {
     throw new WirefallError('WF_INVALID', `unsupported URL scheme ${u.protocol} (use http, https, ws or wss)`);
   }
-  const secure = scheme === 'https' || scheme === 'wss' || opts.pageProtocol === 'https:';
+  const secure = scheme === 'https' || scheme === 'wss' || opts.pageUrl?.startsWith('https:');
   const at = (protocol: string, port?: string) => {
     const v = new URL(u.href);
     v.protocol = protocol;

@@ -27,7 +27,15 @@ describe('deriveRungs', () => {
   });
 
   test('a page served over https never tries plain ws (mixed content)', () => {
-    expect(names('http://example.com/wf', { pageProtocol: 'https:' }).some((n) => n.startsWith('ws '))).toBe(false);
+    expect(names('http://example.com/wf', { pageUrl: 'https://example.com/app' }).some((n) => n.startsWith('ws '))).toBe(false);
+  });
+
+  test('a relative URL resolves against the page', () => {
+    expect(names('/wf', { pageUrl: 'https://example.com/app/page' })).toEqual([
+      'wss wss://example.com/wf',
+      'sse https://example.com/wf',
+      'longpoll https://example.com/wf',
+    ]);
   });
 
   test('transports restricts the ladder', () => {
