@@ -106,6 +106,10 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   #stalls: number[] = [];
   #probeRace: Race | undefined;
   #probeFailures = 0;
+  /** When the next upgrade probe is due (wall clock), or 0. */
+  #probeDue = 0;
+  /** The rung of the last open connection. */
+  #lastRung: RungName = 'wss';
 
   /** @internal Use `connect()`. */
   constructor(setup: ClientSetup, options: ClientOptions) {
@@ -220,8 +224,11 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#race = this.#newRace(this.#setup.rungs.slice(start), (r) => {
       this.#race = undefined;
       this.#record(r.records);
-      // A fresh connection, perhaps on another rung: probe its better rungs on the short schedule.
-      if (r.win) return (this.#probeFailures = 0), this.#adopt(r.win, r.records);
+      if (r.win) {
+        // Fell further down: probe the rungs above on the short schedule again.
+        if (this.#index(r.win.attempt.rung.name) > this.#index(this.#lastRung)) this.#probeFailures = this.#probeDue = 0;
+        return this.#adopt(r.win, r.records);
+      }
       if (start > 0) {
         // Even the remembered (or demoted-to) rung failed: the network changed; start from the top.
         this.#memory?.forget();
@@ -248,9 +255,13 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     );
   }
 
-  /** Where a race starts: the remembered rung, or below rungs that stalled repeatedly. */
+  /**
+   * Where a race starts: below rungs that stalled repeatedly, and on the first connection (a page
+   * load) at the remembered rung. Reconnects start at the top again, so that a rung that was only
+   * unlucky (cut while connecting, which browsers report like a refusal) gets its chance back.
+   */
   #startIndex(): number {
-    const remembered = this.#memory?.recall(this.#clock.now());
+    const remembered = this.#session ? undefined : this.#memory?.recall(this.#clock.now());
     return Math.min(Math.max(remembered ? this.#index(remembered) : 0, this.#floor), this.#setup.rungs.length - 1);
   }
 
@@ -304,7 +315,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#lastReceived = this.#lastAnswered = now;
     // Speaking first claims the session for this connection (the server parks the others).
     this.#control.push(`{"t":"ack","a":${this.#inbox.received}}`);
-    this.#setState('open', attempt.rung.name);
+    this.#setState('open', (this.#lastRung = attempt.rung.name));
     this.#startSession(welcome);
     if (this.#state !== 'open') return;
     this.#armPing();
@@ -334,17 +345,22 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
 
   // --- climbing back up ---------------------------------------------------------------------
 
-  /** On a lower rung, try the ones above now and then; the delay doubles after each failure. */
+  /**
+   * On a lower rung, try the ones above now and then; the delay doubles after each failure. The
+   * due time is kept across reconnects, or a link cut every few seconds would never be probed.
+   */
   #scheduleProbe(): void {
     const p = this.#t.probe;
-    if (p && this.#state === 'open' && this.#index(this.#rung!) > 0 && !this.#probeRace) {
-      this.#timer('u', () => this.#probe(), Math.min(p.max, p.first * 2 ** Math.min(this.#probeFailures, 20)));
-    }
+    const now = this.#clock.now();
+    if (!p || this.#state !== 'open' || this.#index(this.#rung!) <= 0 || this.#probeRace) return;
+    this.#probeDue ||= now + Math.min(p.max, p.first * 2 ** Math.min(this.#probeFailures, 20));
+    this.#timer('u', () => this.#probe(), this.#probeDue - now);
   }
 
   #probe(): void {
     const above = this.#setup.rungs.slice(0, this.#index(this.#rung!));
     if (this.#state !== 'open' || this.#probeRace || !above.length) return;
+    this.#probeDue = 0;
     // The probe resumes the session on the better rung: if it verifies, the move is already done.
     this.#probeRace = this.#newRace(above, (r) => {
       this.#probeRace = undefined;
@@ -499,7 +515,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     if (reason === 'online') {
       // A new network: what we learned about the old one no longer holds.
       this.#memory?.forget();
-      this.#floor = this.#probeFailures = this.#failures = 0;
+      this.#floor = this.#probeFailures = this.#failures = this.#probeDue = 0;
       if (this.#state !== 'open' && this.#timers.r !== undefined) this.#connect();
       else this.#probe();
     }

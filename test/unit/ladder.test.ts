@@ -148,6 +148,39 @@ describe('climbing back up', () => {
     c.close();
   });
 
+  test('frequent reconnects do not postpone the upgrade probe for ever', async () => {
+    const t = fakeTransports();
+    const probesAt: number[] = [];
+    let c!: ReturnType<typeof connect<Chat>>;
+    const t0 = Date.now();
+    // A probe is a ws attempt started while the client is open.
+    const factory: typeof t.factory = (ctx) => {
+      const x = t.factory(ctx);
+      if (ctx.rung.name === 'ws' && c?.state === 'open') probesAt.push(Date.now() - t0);
+      else if (ctx.rung.name === 'ws') queueMicrotask(() => (x as ReturnType<typeof t.last>).fail({ code: 'WF_NETWORK', message: 'blocked' }));
+      else queueMicrotask(() => (x as ReturnType<typeof t.last>).greet().welcome({ resumed: true }));
+      return x;
+    };
+    c = connect<Chat>('http://h.test/wf', {
+      transports: ['ws', 'sse'],
+      transportFactories: { ws: factory, sse: factory },
+      reconnect: { base: 10, max: 10 },
+      upgradeProbe: { first: 1000, max: 1000 },
+      platform: { storage: mapStorage(), random: () => 0.5, onWake: () => () => {} },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(c.rung).toBe('sse');
+    // The sse link is cut every 300 ms; every reconnect finds ws blocked and sse working.
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(300);
+      t.made.filter((x) => x.rung === 'sse' && !x.closed).at(-1)?.fail({ code: 'WF_DISCONNECTED', message: 'cut' });
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    expect(probesAt.length).toBeGreaterThan(0);
+    expect(probesAt[0]).toBeLessThanOrEqual(1100);
+    c.close();
+  });
+
   test('a rung that stalls three times within a minute is demoted', async () => {
     const { c, t, storage } = setup(mapStorage(), { upgradeProbe: false });
     for (let i = 0; i < 3; i++) {
