@@ -1,0 +1,86 @@
+// Starting and stopping the bench's child processes. Every child is tracked, so the run can end
+// them all (by pid, each one) whatever happens.
+import { execFileSync, fork } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ipcCaller } from './common.mjs';
+
+const here = (f) => fileURLToPath(new URL(`../${f}`, import.meta.url));
+const children = new Set();
+
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+let taskset = cores >= 2;
+
+/**
+ * Pins a process to one CPU with `taskset` (util-linux), so that server and client each have a
+ * core of their own, as on two machines: unpinned, Linux often wakes the two ping-pong processes
+ * on the same core. Returns false where that is not possible (the run then says so).
+ */
+function pin(pid, cpu) {
+  if (!taskset || cpu === undefined) return false;
+  try {
+    execFileSync('taskset', ['-p', '-c', String(cpu % cores), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    taskset = false;
+    return false;
+  }
+}
+
+/** Whether processes get pinned in this run. */
+export const pinning = () => taskset;
+
+function start(file, args, execArgv, cpu) {
+  const child = fork(here(file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pin(child.pid, cpu);
+  children.add(child);
+  child.on('error', () => {}); // a send racing the child's exit; the caller sees a rejection
+  child.on('exit', () => children.delete(child));
+  const call = ipcCaller(child);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${file} did not start in 20 s`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)));
+    child.on('message', function ready(m) {
+      if (!m || !m.ready) return;
+      clearTimeout(t);
+      child.off('message', ready);
+      resolve({ child, call, ...m });
+    });
+  });
+}
+
+/** A server process for `lib` (raw | wirefall | socketio), optionally behind the lab proxy. */
+export async function startServer(lib, { lab = false, cpu = 0 } = {}) {
+  const s = await start('server.mjs', [JSON.stringify({ lib, lab })], ['--expose-gc'], cpu);
+  return {
+    ...s,
+    async stop() {
+      await Promise.race([s.call('exit').catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+      await kill(s.child);
+    },
+  };
+}
+
+export async function startClient({ cpu = 1 } = {}) {
+  const c = await start('client.mjs', [], [], cpu);
+  return {
+    ...c,
+    async stop() {
+      await kill(c.child);
+    },
+  };
+}
+
+function kill(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => (clearTimeout(t), resolve()));
+    child.disconnect?.();
+    child.kill('SIGTERM');
+  });
+}
+
+export async function killAll() {
+  await Promise.all([...children].map(kill));
+}

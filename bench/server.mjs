@@ -1,0 +1,124 @@
+// One benchmark server process: raw `ws`, wirefall or socket.io, the same tiny application on each
+// (echo, blast N messages down, count N messages up), optionally behind the hostile-network lab.
+// Started by run.mjs with `fork(server.mjs, [JSON config])`; driven over IPC.
+import http from 'node:http';
+import { payload, serveIpc, sleep } from './lib/common.mjs';
+
+// WIREFALL_DIST points at another build of wirefall (A/B experiments); default: this repo's dist/.
+const dist = process.env.WIREFALL_DIST ? new URL(`file://${process.env.WIREFALL_DIST.replace(/\/$/, '')}`).href : new URL('../dist', import.meta.url).href;
+
+const cfg = JSON.parse(process.argv[2] ?? '{}');
+const lib = cfg.lib;
+let conns = 0;
+let port;
+let close;
+
+/** The application, written once against a tiny send/on surface every library can provide. */
+function app(send, on) {
+  conns++;
+  on('echo', (d) => {
+    d.k = 'echoed';
+    send('echoed', d);
+  });
+  on('go', (d) => {
+    for (let i = 0; i < d.n; i++) send('data', payload('data', i));
+  });
+  let count = 0;
+  on('up', (d) => {
+    if (d.i === 0) count = 0;
+    if (++count === d.n) send('done', { k: 'done', count });
+  });
+}
+
+if (lib === 'raw') {
+  const { WebSocketServer } = await import('ws');
+  const server = http.createServer((req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => {
+    const handlers = new Map();
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      handlers.get(m.k)?.(m);
+    });
+    ws.on('close', () => conns--);
+    ws.on('error', () => {});
+    app((k, o) => ws.send(JSON.stringify(o)), (k, fn) => handlers.set(k, fn));
+  });
+  port = await listen(server);
+  close = async () => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+    await new Promise((r) => server.close(r));
+  };
+} else if (lib === 'wirefall') {
+  const { createServer } = await import(`${dist}/server.mjs`);
+  // The replay buffer's default bound (10,000 messages) is below the 20,000-message burst; raised
+  // here (and the client outbox likewise) so the burst measures speed, not the bound.
+  const server = createServer({ logger: { warn() {} }, replay: { maxMessages: 1_000_000 } });
+  server.on('connection', (conn) => {
+    conn.on('close', () => conns--);
+    app((k, o) => void conn.send(k, o).catch(() => {}), (k, fn) => conn.subscribe(k, fn));
+  });
+  port = await server.listen(0);
+  close = () => server.close();
+} else if (lib === 'socketio') {
+  const { Server } = await import('socket.io');
+  const server = http.createServer();
+  const io = new Server(server); // defaults, as a user would start
+  io.on('connection', (socket) => {
+    socket.on('disconnect', () => conns--);
+    app((k, o) => socket.emit(k, o), (k, fn) => socket.on(k, fn));
+  });
+  port = await listen(server);
+  close = async () => {
+    io.disconnectSockets(true);
+    await new Promise((r) => io.close(() => r()));
+  };
+} else {
+  throw new Error(`unknown lib ${lib}`);
+}
+
+let lab;
+if (cfg.lab) {
+  const { startLab } = await import('./.build/lab.mjs');
+  lab = await startLab({ upstream: { host: '127.0.0.1', port } });
+}
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+async function settledMemory() {
+  // Two full collections a moment apart: the second catches what finalizers freed.
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await sleep(50);
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, conns };
+}
+
+serveIpc({
+  scenario: ({ scenario }) => {
+    lab.setScenario(scenario, { cutExisting: true });
+    return true;
+  },
+  count: () => conns,
+  /** CPU time this process used so far, µs (user + system). */
+  cpu: () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  },
+  memory: () => settledMemory(),
+  exit: async () => {
+    await lab?.close();
+    await Promise.race([close(), sleep(1000)]);
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+});
+
+process.send({ ready: true, port, labPort: lab?.port });
