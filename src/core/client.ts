@@ -10,7 +10,7 @@ import { WirefallError, type ErrorCode } from './errors';
 import { Inbox } from './inbox';
 import { checkLiveness } from './liveness';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
-import { Outbox, utf8Length } from './outbox';
+import { Outbox, rejected, utf8Length } from './outbox';
 import { Race, type RaceResult, type RaceWin } from './race';
 import { RungMemory } from './memory';
 import type { Rung, RungName } from './rungs';
@@ -163,10 +163,12 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
       : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'type must be a non-empty string')
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
-    if (problem) return Promise.reject(problem);
+    if (problem) return rejected(problem);
     const p = this.#outbox.push(type, payload!);
     this.#checkWater();
-    this.#scheduleFlush();
+    // A long burst leaves in slices, so the receiver works while the sender is still sending.
+    if (this.#outbox.unsent >= 256) this.#flush();
+    else this.#scheduleFlush();
     return p;
   }
 
@@ -523,8 +525,10 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
   }
 
   #checkWater(): void {
-    const bytes = this.#outbox.bytes;
-    const high = bytes >= this.#t.highWaterBytes || (this.#highWater && bytes >= this.#t.highWaterBytes / 2);
+    const { bytes, size } = this.#outbox;
+    // High at the byte mark or at half the message bound (small messages fill the count first).
+    const load = Math.max(bytes / this.#t.highWaterBytes, (2 * size) / this.#t.maxMessages);
+    const high = load >= 1 || (this.#highWater && load >= 0.5);
     if (high === this.#highWater) return;
     this.#highWater = high;
     this.#events.emit('backpressure', high, bytes);

@@ -15,8 +15,23 @@ export interface OutboxEntry {
   sent: boolean;
   /** When it was last written, ms; 0 while unsent. */
   sentAt: number;
-  resolve: () => void;
-  reject: (err: WirefallError) => void;
+  /** Settles the sender's promise; absent for fire-and-forget sends (broadcast). */
+  settle?: { promise: Promise<void>; resolve: () => void; reject: (err: WirefallError) => void };
+}
+
+/** A rejected promise that does not count as unhandled when the caller ignores it. */
+export function rejected(err: WirefallError): Promise<never> {
+  const p = Promise.reject(err);
+  p.catch(() => {});
+  return p;
+}
+
+function reject(e: OutboxEntry, err: WirefallError): void {
+  if (!e.settle) return;
+  // Marked handled only now: an ignored rejection must not crash a Node process, and
+  // attaching a no-op catch to every message would cost a promise each.
+  e.settle.promise.catch(() => {});
+  e.settle.reject(err);
 }
 
 export interface OutboxLimits {
@@ -67,22 +82,31 @@ export class Outbox {
     return this.#cursor < this.#entries.length;
   }
 
-  /** Queues a message; the promise settles when it is acknowledged or can no longer be delivered. */
-  push(ev: string, payload: string): Promise<void> {
+  /**
+   * Queues a message; the promise settles when it is acknowledged or can no longer be delivered.
+   * With `settle` false nothing is allocated for the caller and nothing is returned.
+   */
+  push(ev: string, payload: string, settle?: true): Promise<void>;
+  push(ev: string, payload: string, settle: false): Promise<void> | undefined;
+  push(ev: string, payload: string, settle = true): Promise<void> | undefined {
     const bytes = utf8Length(payload);
     if (this.#entries.length >= this.limits.maxMessages || this.#bytes + bytes > this.limits.maxBytes) {
-      return Promise.reject(
-        new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`),
-      );
+      return rejected(new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`));
     }
-    const p = new Promise<void>((resolve, reject) => {
-      this.#entries.push({ s: this.#next++, ev, payload, bytes, sent: false, sentAt: 0, resolve, reject });
-      this.#bytes += bytes;
-    });
-    // Fire-and-forget sends are normal; an ignored rejection must not crash a Node process.
-    // Callers who await still see it, and the cause is also reported as an event.
-    p.catch(() => {});
-    return p;
+    const e: OutboxEntry = { s: this.#next++, ev, payload, bytes, sent: false, sentAt: 0 };
+    this.#entries.push(e);
+    this.#bytes += bytes;
+    if (!settle) return undefined;
+    let resolve!: () => void;
+    let rejecter!: (err: WirefallError) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (rejecter = rej)));
+    e.settle = { promise, resolve, reject: rejecter };
+    return promise;
+  }
+
+  /** Unsent messages, for deciding to flush before the end of the tick. */
+  get unsent(): number {
+    return this.#entries.length - this.#cursor;
   }
 
   /** Encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */
@@ -111,7 +135,7 @@ export class Outbox {
     this.#cursor = Math.max(0, this.#cursor - n);
     for (const e of done) {
       this.#bytes -= e.bytes;
-      e.resolve();
+      e.settle?.resolve();
     }
     this.acked = a;
     this.ackedAt = now;
@@ -142,7 +166,7 @@ export class Outbox {
     for (const e of kept) e.s = this.#next++;
     this.#cursor = 0;
     this.acked = 0;
-    for (const e of lost) e.reject(err);
+    for (const e of lost) reject(e, err);
     return lost;
   }
 
@@ -152,6 +176,6 @@ export class Outbox {
     this.#entries = [];
     this.#bytes = 0;
     this.#cursor = 0;
-    for (const e of all) e.reject(err);
+    for (const e of all) reject(e, err);
   }
 }

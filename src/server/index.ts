@@ -94,7 +94,7 @@ export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
     const payload = JSON.stringify(data) ?? 'null';
     for (const c of this.#hub.sessions.values()) {
       if (c === options.except) continue;
-      c.sendEncoded(type, payload).catch((err: Error) => {
+      c.sendEncoded(type, payload, false)?.catch((err: Error) => {
         if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);
       });
     }

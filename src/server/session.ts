@@ -2,7 +2,7 @@ import type { ApiShape } from '../core/client';
 import { Emitter } from '../core/emitter';
 import { WirefallError } from '../core/errors';
 import { Inbox } from '../core/inbox';
-import { Outbox, utf8Length } from '../core/outbox';
+import { Outbox, rejected, utf8Length } from '../core/outbox';
 import type { RungName } from '../core/rungs';
 import { CloseCode } from '../protocol/close-codes';
 import type { Frame, WelcomeFrame } from '../protocol/frames';
@@ -76,13 +76,16 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
    * session ends first.
    */
   send<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K]): Promise<void> {
-    return this.sendEncoded(type, JSON.stringify(data) ?? 'null');
+    return this.sendEncoded(type, JSON.stringify(data) ?? 'null')!;
   }
 
-  /** @internal Sends a payload already encoded as JSON (broadcast encodes once for everyone). */
-  sendEncoded(type: string, payload: string): Promise<void> {
-    if (this.#ended) return Promise.reject(new WirefallError('WF_CLOSED', 'the session has ended'));
-    const p = this.#outbox.push(type, payload);
+  /**
+   * @internal Sends a payload already encoded as JSON (broadcast encodes once for everyone, and
+   * asks for no promise: a promise per message and recipient is what the GC would pay for).
+   */
+  sendEncoded(type: string, payload: string, settle: boolean = true): Promise<void> | undefined {
+    if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
+    const p = settle ? this.#outbox.push(type, payload) : this.#outbox.push(type, payload, false);
     this.#scheduleFlush();
     return p;
   }

@@ -225,6 +225,28 @@ describe('sending and receiving', () => {
     c.close();
   });
 
+  test('backpressure also counts messages: half the message bound is high water (small messages fill it first)', async () => {
+    const { c, t } = await openClient({ outbox: { maxMessages: 10 } });
+    const events: boolean[] = [];
+    c.on('backpressure', (high) => events.push(high));
+    for (let i = 0; i < 5; i++) void c.send('echo', { n: i });
+    expect(events).toEqual([true]);
+    await flush();
+    t.last().receive({ t: 'ack', a: 3 });
+    expect(events).toEqual([true, false]);
+    c.close();
+  });
+
+  test('ignored rejections never become unhandled (a fire-and-forget send must not crash Node)', async () => {
+    const { c } = await openClient({ outbox: { maxMessages: 1 } });
+    void c.send('echo', { n: 1 });
+    void c.send('echo', { n: 2 }); // outbox full
+    c.close(); // the first is rejected with WF_CLOSED
+    void c.send('echo', { n: 3 }); // closed
+    await flush(); // vitest fails the run on any unhandled rejection
+    expect(c.state).toBe('closed');
+  });
+
   test('backpressure: the high-water mark is reported and whenWritable waits for the drain', async () => {
     const { c, t } = await openClient({ outbox: { highWaterBytes: 100 } });
     const events: boolean[] = [];

@@ -67,6 +67,16 @@ describe('Outbox', () => {
     await unseen;
   });
 
+  test('fire-and-forget entries allocate no promise and settle quietly, acked or rejected', () => {
+    const o = new Outbox(limits);
+    expect(o.push('a', '1', false)).toBeUndefined();
+    expect(o.push('a', '2', false)).toBeUndefined();
+    o.takeUnsent(1000, 0);
+    expect(o.ack(1, 1)).toBe(true);
+    o.rejectAll(new WirefallError('WF_CLOSED', 'x')); // nothing to reject, nothing thrown
+    expect(o.size).toBe(0);
+  });
+
   test('utf8Length counts bytes, not UTF-16 units', () => {
     expect(utf8Length('aé€😀')).toBe(1 + 2 + 3 + 4);
     expect(utf8Length('😀')).toBe(new TextEncoder().encode('😀').length);
