@@ -39,6 +39,8 @@ export interface Platform {
   clock: Clock;
   storage?: KeyValueStorage;
   random: () => number;
+  /** An unguessable token (Web Crypto where available). */
+  nonce: () => string;
   /** Subscribes to `online` / visibility changes; returns the unsubscribe function. */
   onWake: (listener: (reason: WakeReason) => void) => () => void;
   /** The page's address, when there is a page: relative URLs resolve against it, and `https:` forbids plain `ws:` rungs. */
@@ -50,6 +52,7 @@ type Globals = {
   fetch?: typeof fetch;
   localStorage?: KeyValueStorage;
   location?: { href?: string };
+  crypto?: { getRandomValues<T extends ArrayBufferView>(a: T): T };
   document?: { visibilityState?: string; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
   addEventListener?: EventTarget['addEventListener'];
   removeEventListener?: EventTarget['removeEventListener'];
@@ -88,6 +91,10 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     clock,
     storage: storageOf(g),
     random: Math.random,
+    nonce: () =>
+      g.crypto
+        ? Array.from(g.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('')
+        : Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2),
     onWake,
     pageUrl: g.location?.href,
     ...overrides,

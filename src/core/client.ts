@@ -215,7 +215,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     const s = this.#session;
     const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
     // One token per race: its attempts open (or resume) one session, on the server too.
-    const race = Math.floor(this.#setup.platform.random() * 2 ** 52).toString(36);
+    const race = this.#setup.platform.nonce();
     const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.#inbox.received }), auth, race };
     return JSON.stringify(hello);
   }

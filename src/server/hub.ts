@@ -20,6 +20,9 @@ export interface SessionStore<C> {
 
 export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: string; message: string };
 
+/** Longer than any race: the stagger times the rungs plus an attempt's open timeout. */
+const RACE_WINDOW_MS = 10_000;
+
 function isRefusal(x: unknown): x is Refusal {
   return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
 }
@@ -36,8 +39,8 @@ function sameSecret(a: string, b: string): boolean {
  */
 export class Hub<Api extends ApiShape, User> {
   readonly sessions: SessionStore<Connection<Api, User>> = new Map();
-  /** New sessions by the race token of the hello that created them. */
-  #races = new Map<string, Connection<Api, User>>();
+  /** New sessions by the race token of the hello that created them, while the race may last. */
+  #races = new Map<string, { conn: Connection<Api, User>; until: number }>();
   #opts: ResolvedServerOptions;
   #authenticate: ServerOptions<User>['authenticate'];
   #onConnection: (c: Connection<Api, User>) => void;
@@ -70,7 +73,10 @@ export class Hub<Api extends ApiShape, User> {
     }
     // A sibling attempt of the same race as the one that created a session joins that session:
     // one race, one session, whichever of its attempts the client ends up speaking on.
-    const sibling = hello.race ? this.#races.get(hello.race) : undefined;
+    // Only for as long as a race lasts: the token travels in URLs, so it must not stay a key to
+    // the session (whose welcome carries its secret) after the race is over.
+    const entry = hello.race ? this.#races.get(hello.race) : undefined;
+    const sibling = entry && Date.now() < entry.until ? entry.conn : undefined;
     if (sibling && !sibling.closed && !hello.sid) {
       sibling.offer(link, undefined, false);
       return { ok: true, conn: sibling, resumed: false };
@@ -81,7 +87,7 @@ export class Hub<Api extends ApiShape, User> {
       if (race) this.#races.delete(race);
     });
     this.sessions.set(conn.id, conn);
-    if (race) this.#races.set(race, conn);
+    if (race) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS });
     conn.offer(link, undefined, false);
     this.#onConnection(conn);
     return { ok: true, conn, resumed: false };

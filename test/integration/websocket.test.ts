@@ -38,6 +38,29 @@ describe('WebSocket rung against the reference server', () => {
     expect(typeof r.frames[1]!.sid).toBe('string');
   });
 
+  test('attempts of one race share one session; the session follows the one the client speaks on', async () => {
+    const { server, url } = await startServer();
+    track(server);
+    const a = await raw(url);
+    const b = await raw(url);
+    const other = await raw(url);
+    a.ws.send('{"t":"hello","v":1,"race":"r1"}');
+    await eventually(() => a.frames.length === 2, 2000, 'welcome a');
+    b.ws.send('{"t":"hello","v":1,"race":"r1"}');
+    other.ws.send('{"t":"hello","v":1,"race":"r2"}');
+    await eventually(() => b.frames.length === 2 && other.frames.length === 2, 2000, 'welcomes');
+    expect(b.frames[1]!.sid).toBe(a.frames[1]!.sid);
+    expect(other.frames[1]!.sid).not.toBe(a.frames[1]!.sid);
+    expect([...server.connections]).toHaveLength(2);
+    const [conn] = [...server.connections];
+    expect(conn!.rung).toBe('ws');
+    // b was parked; speaking on it moves the session there and closes a with 4409.
+    b.ws.send('{"t":"ack","a":0}');
+    await eventually(() => a.closed() !== undefined, 2000, 'a replaced');
+    expect(a.closed()!.code).toBe(4409);
+    expect(b.closed()).toBeUndefined();
+  });
+
   test('send and subscribe both ways, acknowledged and in order', async () => {
     const { server, url } = await startServer();
     track(server);
