@@ -98,7 +98,9 @@ describe('exactly once, in order, through ≥ 200 random cuts', () => {
         platform: { storage: mapStorage() },
       });
       const down = listen(c);
+      const t0 = performance.now();
       const { cuts } = await run(c, down, s, [lab]);
+      console.log(`${rung}: 10,000 each way exactly once through ${cuts} cuts in ${Math.round(performance.now() - t0)} ms`);
       expect(cuts).toBeGreaterThanOrEqual(200);
       s.stop();
     }, 90_000);
@@ -137,6 +139,7 @@ describe('exactly once, in order, through ≥ 200 random cuts', () => {
       await phase(1800);
       wsLab.setScenario(cuts, { cutExisting: true });
     });
+    console.log(`rung changes ${rungs.join(' → ')}: 10,000 each way exactly once through ${total} cuts`);
     expect(total).toBeGreaterThanOrEqual(200);
     // It really moved: down the ladder and back up.
     expect(rungs).toEqual(expect.arrayContaining(['ws', 'sse', 'longpoll']));
