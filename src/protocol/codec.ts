@@ -15,7 +15,7 @@ export class DecodeError extends Error {
   override name = 'DecodeError';
 }
 
-const isNum = (x: unknown): x is number => typeof x === 'number' && x >= 0 && Number.isInteger(x);
+const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const opt = (x: unknown, test: (x: unknown) => boolean) => x === undefined || test(x);
 
