@@ -1,5 +1,8 @@
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import type { Client, WirefallError } from '../../src/index';
+import { Agent, fetch as undiciFetch } from 'undici';
+import WebSocket from 'ws';
+import type { Client, ClientOptions, RungName, WirefallError } from '../../src/index';
+import { makeTestCert } from './cert';
 import { cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 import { matrix } from './matrix-cases';
@@ -12,12 +15,27 @@ const timings: string[] = [];
 afterAll(() => console.log(`time to connected (Node):\n${timings.join('\n')}`));
 
 
-async function setup(scenario: Parameters<typeof startLab>[0]['scenario'], heartbeatMs = 5000) {
+async function setup(scenario: Parameters<typeof startLab>[0]['scenario'], heartbeatMs = 5000, tls?: { key: string; cert: string }) {
   const { server, port } = await startServer({ heartbeatMs });
   track(server);
   server.on('connection', (conn) => conn.subscribe('echo', (d) => void conn.send('echoed', d)));
-  const lab = track(await startLab({ upstream: { host: '127.0.0.1', port }, scenario }));
+  const lab = track(await startLab({ upstream: { host: '127.0.0.1', port }, scenario, tls }));
   return { server, lab };
+}
+
+/** Client options that trust the test certificate, for the lab in TLS mode. */
+function trusting(cert: string): ClientOptions {
+  class TrustingWebSocket extends WebSocket {
+    constructor(u: string) {
+      super(u, { ca: cert });
+    }
+  }
+  const dispatcher = new Agent({ connect: { ca: cert } });
+  track({ close: () => dispatcher.close() });
+  return {
+    WebSocket: TrustingWebSocket as never,
+    fetch: ((input: string, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch,
+  };
 }
 
 /** Sends `n` echoes spread over `ms` and checks both directions: no loss, no duplicate, in order. */
@@ -37,38 +55,43 @@ async function exchange(c: Client<Chat>, n: number, ms: number, from = 0): Promi
 }
 
 describe('hostile-network matrix (Node)', () => {
+  // In the clear (ws → sse → longpoll), and over TLS with a generated certificate
+  // (wss → sse → longpoll over https: no plain ws, as for a secure page).
+  for (const mode of ['plain', 'tls'] as const)
   for (const m of matrix) {
-    test(m.name, async () => {
-      const { lab } = await setup(m.scenario, m.heartbeatMs ?? 5000);
+    const r = (x: RungName): RungName => (mode === 'tls' && x === 'ws' ? 'wss' : x);
+    test(`${m.name}${mode === 'tls' ? ' (TLS)' : ''}`, async () => {
+      const tls = mode === 'tls' ? await makeTestCert() : undefined;
+      const { lab } = await setup(m.scenario, m.heartbeatMs ?? 5000, tls);
       const t0 = performance.now();
       const c = client(`${lab.url}/wirefall`, {
-        transports: m.transports ?? ['ws', 'sse', 'longpoll'],
+        transports: (m.transports ?? ['ws', 'sse', 'longpoll']).map(r),
         reconnect: { base: 50, max: 500 },
         platform: { storage: mapStorage() },
+        ...(tls && trusting(tls.cert)),
       });
       let opens = 0;
       c.on('state', (s) => s === 'open' && opens++);
       await until(c, 'open', 5000);
       const took = performance.now() - t0;
-      timings.push(`| ${m.name} | ${c.rung} | ${Math.round(took)} ms |`);
-      expect(m.endsOn).toContain(c.rung);
+      timings.push(`| ${m.name} | ${mode} | ${c.rung} | ${Math.round(took)} ms |`);
+      expect(m.endsOn.map(r)).toContain(c.rung);
       expect(took).toBeLessThan(m.budgetMs);
       if (m.left) {
-        const a = c.attempts.find((x) => x.rung === m.left!.rung);
+        const a = c.attempts.find((x) => x.rung === r(m.left!.rung));
         expect(a).toMatchObject({ reason: m.left.node, ...(m.left.status ? { status: m.left.status } : {}) });
       }
       if (m.scenario.kind === 'refuse-upgrade' || m.scenario.kind === 'drop-frames' || m.scenario.kind === 'swallow-uplink' || m.scenario.kind === 'rewrite-connection') {
         // The WebSocket rung really was broken by the lab, not skipped by configuration.
         expect(lab.stats.connections.ws).toBeGreaterThan(0);
       }
-      if (m.idleFirstMs) await new Promise((r) => setTimeout(r, m.idleFirstMs));
+      if (m.idleFirstMs) await new Promise((res) => setTimeout(res, m.idleFirstMs));
       await exchange(c, m.cuts ? 400 : 100, m.cuts ? 3000 : 200);
       if (m.cuts) {
         expect(lab.stats.cuts).toBeGreaterThan(0);
         expect(opens).toBeGreaterThan(1);
         const verified = c.attempts.filter((a) => a.outcome === 'verified');
-        console.log(c.attempts.map((a) => [a.rung, a.outcome, a.reason, a.duration].join(' ')));
-        expect(verified.filter((a) => a.rung === 'ws').length).toBeGreaterThanOrEqual(verified.length / 2);
+        expect(verified.filter((a) => a.rung === r('ws')).length).toBeGreaterThanOrEqual(verified.length / 2);
       }
     });
   }
