@@ -1,5 +1,6 @@
 import type { ClientSetup } from './core/client';
 import type { ClientOptions } from './core/options';
+import { WirefallError } from './core/errors';
 import { deriveRungs, type RungName } from './core/rungs';
 import { platformFrom } from './platform';
 import { longPollTransport } from './transports/long-polling';
@@ -29,5 +30,7 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
       transports: options.transports ?? (Object.keys(factories).filter((k) => factories[k as RungName]) as RungName[]),
       pageUrl: platform.pageUrl,
     });
-  return { rungs, factories, platform, serverKey: rungs[rungs.length - 1]?.url ?? url };
+  const usable = rungs.filter((r) => factories[r.name]);
+  if (!usable.length) throw new WirefallError('WF_INVALID', 'no rung to try: check transports, rungs and transportFactories');
+  return { rungs: usable, factories, platform, serverKey: usable[usable.length - 1]!.url };
 }

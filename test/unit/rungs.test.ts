@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { deriveRungs } from '../../src/core/rungs';
+import { connect } from '../../src/index';
 
 const names = (url: string, opts = {}) => deriveRungs(url, opts).map((r) => `${r.name} ${r.url}`);
 
@@ -45,5 +46,14 @@ describe('deriveRungs', () => {
   test('bad URLs are typed errors', () => {
     expect(() => deriveRungs('nope')).toThrow(expect.objectContaining({ code: 'WF_INVALID' }));
     expect(() => deriveRungs('ftp://h/x')).toThrow(expect.objectContaining({ code: 'WF_INVALID' }));
+  });
+});
+
+describe('connect() options', () => {
+  test('an empty ladder is refused at once, not left connecting for ever', () => {
+    expect(() => connect('http://h/wf', { transports: [] })).toThrow(expect.objectContaining({ code: 'WF_INVALID' }));
+    expect(() => connect('http://h/wf', { transports: ['ws'], transportFactories: { ws: undefined } })).toThrow(
+      expect.objectContaining({ code: 'WF_INVALID' }),
+    );
   });
 });
