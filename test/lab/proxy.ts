@@ -54,6 +54,8 @@ export interface Lab {
   readonly stats: LabStats;
   resetStats(): void;
   cutAll(): void;
+  /** Every live connection goes silent both ways, without a close (a dead NAT entry, a lost Wi-Fi). */
+  freezeAll(): void;
   close(): Promise<void>;
 }
 
@@ -182,6 +184,11 @@ class Exchange {
       this.#timers.push(this.#idle);
     }
     if (cutAfter !== undefined) this.#timers.push(setTimeout(() => this.cut(), cutAfter));
+  }
+
+  /** The path dies silently: nothing more passes either way, and nobody is told. */
+  freeze(): void {
+    this.#dropUp = this.#dropDown = true;
   }
 
   cut(): void {
@@ -506,6 +513,10 @@ class LabProxy implements Lab {
 
   cutAll(): void {
     for (const x of [...this.#live]) x.cut();
+  }
+
+  freezeAll(): void {
+    for (const x of this.#live) x.freeze();
   }
 
   close(): Promise<void> {
