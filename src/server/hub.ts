@@ -1,9 +1,10 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiShape } from '../core/client';
 import { PROTOCOL_VERSIONS, type HelloFrame } from '../protocol/frames';
 import type { Link } from './link';
 import type { Refusal, ResolvedServerOptions, ServerOptions } from './options';
+import { sameSecret } from './policy';
 import { Connection } from './session';
 
 /**
@@ -27,11 +28,6 @@ function isRefusal(x: unknown): x is Refusal {
   return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /**
  * The sessions of one server, shared by every rung: a hello from any rung opens or resumes a

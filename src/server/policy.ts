@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions } from './options';
 
@@ -15,3 +16,14 @@ export function originAllowed(req: IncomingMessage, allowed: ServerOptions['allo
 
 /** The header that tells our client a refusal came from the server itself, not a middlebox. */
 export const REFUSAL_HEADER = 'x-wirefall-error';
+
+/** Compares a presented session key with the real one in constant time. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The fatal `error` frame that precedes every refusal, on every rung. */
+export const errorFrame = (code: string, message: string, status?: number): string =>
+  JSON.stringify({ t: 'error', code, message, status, fatal: true });

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiShape } from '../core/client';
 import type { RungName } from '../core/rungs';
@@ -9,7 +8,7 @@ import { joinFrames } from '../transports/http';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions, ServerOptions } from './options';
-import { originAllowed, REFUSAL_HEADER } from './policy';
+import { errorFrame, originAllowed, REFUSAL_HEADER, sameSecret } from './policy';
 import type { Connection } from './session';
 
 const GREET = '{"t":"greet","v":[1]}';
@@ -24,9 +23,6 @@ const HOLD_MS = 25_000;
  */
 const REPLACED_GRACE_MS = 2000;
 
-const errorFrame = (code: string, message: string, status?: number) =>
-  JSON.stringify({ t: 'error', code, message, status, fatal: true });
-
 function refuse(res: ServerResponse, status: number, code: string, message: string, tag = code): void {
   if (res.headersSent) return void res.end();
   res
@@ -34,11 +30,6 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
     .end(errorFrame(code, message, status));
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** One HTTP link: the SSE response, or the long-poll mailbox between polls. */
 interface HttpLink<C> extends Link {

@@ -8,6 +8,7 @@ import type { Frame } from '../protocol/frames';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
+import { errorFrame } from './policy';
 import type { Connection } from './session';
 
 /** The `wss` and `ws` rungs: one `ws` server in noServer mode, fed by the HTTP server's upgrades. */
@@ -40,7 +41,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
     const early: [Frame[], number][] = [];
     const fail = (code: number, message: string, errorCode = 'protocol_error') => {
       opts.logger.warn(`closing ${link.rung} connection: ${message}`, { remote: req.socket.remoteAddress, session: conn?.id });
-      link.send(JSON.stringify({ t: 'error', code: errorCode, message, fatal: true }));
+      link.send(errorFrame(errorCode, message));
       ws.close(code, message.slice(0, 120));
     };
 
@@ -77,7 +78,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
           }
           if (!outcome.ok) {
             const code = outcome.status === 403 ? CloseCode.Forbidden : outcome.status === 401 ? CloseCode.Unauthorized : CloseCode.UnsupportedVersion;
-            link.send(JSON.stringify({ t: 'error', code: outcome.code, message: outcome.message, status: outcome.status, fatal: true }));
+            link.send(errorFrame(outcome.code, outcome.message, outcome.status));
             ws.close(code, outcome.message.slice(0, 120));
             return;
           }
