@@ -5,10 +5,11 @@ import type { Transport, TransportContext, TransportFailure } from './transport'
 export const joinFrames = (texts: readonly string[]): string =>
   texts.map((t) => (t[0] === '[' ? t.slice(1, -1) : t)).filter(Boolean).join(',');
 
-/** A non-2xx answer as a failure. Our server marks its own refusals with `x-wirefall-error`. */
-export function refused(res: Response, note = ''): TransportFailure {
-  const status = res.status;
-  const ours = res.headers.get('x-wirefall-error');
+/**
+ * An HTTP error answer as a failure, for every rung. Our server marks its own refusals with
+ * `x-wirefall-error` (`ours`): those stop the ladder; anything else may be a middlebox.
+ */
+export function refusal(status: number | undefined, ours: string | null | undefined, note = ''): TransportFailure {
   return {
     code: status === 407 ? 'WF_PROXY_AUTH' : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
     message: `HTTP ${status}${ours ? ` (${ours})` : note}`,
@@ -16,6 +17,9 @@ export function refused(res: Response, note = ''): TransportFailure {
     fromServer: !!ours,
   };
 }
+
+/** A non-2xx fetch answer as a failure. */
+export const refused = (res: Response, note = ''): TransportFailure => refusal(res.status, res.headers.get('x-wirefall-error'), note);
 
 /** What an HTTP rung's downlink loop gets from the shared part. */
 export interface HttpChannel {

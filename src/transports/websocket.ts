@@ -1,4 +1,5 @@
 import type { WebSocketLike } from '../platform';
+import { refusal } from './http';
 import type { Transport, TransportContext, TransportFailure } from './transport';
 
 /** The `ws` package's extra event, which carries the HTTP status browsers hide. */
@@ -43,20 +44,15 @@ export function webSocketTransport(ctx: TransportContext): Transport {
   // With this listener `ws` leaves the socket CONNECTING for ever: we must end it ourselves.
   ws.on?.('unexpected-response', (req, res) => {
     const status = res.statusCode;
-    const ours = res.headers['x-wirefall-error'];
     res.resume?.();
     req.destroy();
     // A 101 that Node's parser did not take as an upgrade had its `Connection` header rewritten.
-    finish({
-      code:
-        status === 101 ? 'WF_HANDSHAKE'
-        : status === 407 ? 'WF_PROXY_AUTH'
-        : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED'
-        : 'WF_REFUSED',
-      message: `upgrade answered HTTP ${status}${ours ? ` (${ours})` : ''}`,
-      status,
-      fromServer: !!ours,
-    });
+    const ours = res.headers['x-wirefall-error'];
+    finish(
+      status === 101
+        ? { code: 'WF_HANDSHAKE', message: 'upgrade answered 101 without Connection: Upgrade', status }
+        : refusal(status, typeof ours === 'string' ? ours : undefined, ' to the upgrade'),
+    );
     close();
   });
 
