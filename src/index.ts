@@ -8,6 +8,7 @@
  * client.subscribe('said', (m) => console.log(m.from, m.text));
  * await client.send('say', { text: 'hello' });
  */
+import type { AnyApi } from './protocol/api';
 import { Client, type ApiShape } from './core/client';
 import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
@@ -17,8 +18,8 @@ export { Client } from './core/client';
 export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage } from './core/client';
 export type { ClientOptions } from './core/options';
 export type { ProbeReport, ProbeResult } from './core/probe';
-export { WirefallError } from './core/errors';
-export type { ErrorCode, ErrorDetails } from './core/errors';
+export { WirefallError } from './protocol/errors';
+export type { ErrorCode, ErrorDetails } from './protocol/errors';
 export type { AttemptRecord } from './core/attempt';
 export type { Rung, RungName } from './core/rungs';
 export type { Platform, Clock, KeyValueStorage, WebSocketLike, WebSocketConstructor, WakeReason } from './platform';
@@ -34,7 +35,7 @@ export { PROTOCOL_VERSION } from './protocol/frames';
  * const client = connect<Chat>('http://127.0.0.1:8124/wirefall', { WebSocket: WS }); // Node: pass `ws`
  * client.on('state', (state, rung) => console.log(state, rung));
  */
-export function connect<Api extends ApiShape = { client: Record<string, unknown>; server: Record<string, unknown> }>(
+export function connect<Api extends ApiShape = AnyApi>(
   url: string,
   options: ClientOptions = {},
 ): Client<Api> {

@@ -1,6 +1,6 @@
 import type { ClientSetup } from './core/client';
 import type { ClientOptions } from './core/options';
-import { WirefallError } from './core/errors';
+import { WirefallError } from './protocol/errors';
 import { deriveRungs, type RungName } from './core/rungs';
 import { platformFrom } from './platform';
 import { longPollTransport } from './transports/long-polling';

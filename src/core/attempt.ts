@@ -3,7 +3,7 @@ import { decode } from '../protocol/codec';
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Platform } from '../platform';
 import type { Transport, TransportEvents, TransportFactory, TransportFailure } from '../transports/transport';
-import { WirefallError, type ErrorCode } from './errors';
+import { WirefallError, type ErrorCode } from '../protocol/errors';
 import type { Rung, RungName } from './rungs';
 
 /** What one connection attempt on one rung came to; `client.attempts` lists these. */

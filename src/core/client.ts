@@ -1,32 +1,23 @@
-import { PROTOCOL_VERSION, type Frame, type HelloFrame, type WelcomeFrame } from '../protocol/frames';
+import type { ApiShape, AnyApi, RungName } from '../protocol/api';
+import { batch, encodeFrame } from '../protocol/encode';
+import { PROTOCOL_VERSION, type Frame, type WelcomeFrame } from '../protocol/frames';
 import { CloseCode } from '../protocol/close-codes';
 import type { Platform } from '../platform';
 import type { TransportFactory, TransportFailure } from '../transports/transport';
 import type { Transport } from '../transports/transport';
 import { Attempt, type AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
-import { Emitter } from './emitter';
-import { WirefallError, type ErrorCode } from './errors';
-import { Inbox } from './inbox';
+import { Emitter } from '../util/emitter';
+import { WirefallError, type ErrorCode } from '../protocol/errors';
+import { Inbox } from '../protocol/inbox';
 import { checkLiveness } from './liveness';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
-import { Outbox, rejected, utf8Length } from './outbox';
+import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import { Race, type RaceResult, type RaceWin } from './race';
 import { RungMemory } from './memory';
-import type { Rung, RungName } from './rungs';
+import type { Rung } from './rungs';
 
-/**
- * What a client may send and what its server may push: message names mapped to data shapes.
- * @example
- * type Chat = {
- *   client: { say: { text: string } };
- *   server: { said: { from: string; text: string } };
- * };
- */
-export interface ApiShape {
-  client: object;
-  server: object;
-}
+export type { ApiShape };
 
 /** `connecting`: first connection; `open`: verified and usable; `reconnecting`: lost it, trying again; `closed`: for good. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -64,7 +55,7 @@ export interface ClientSetup {
  * A realtime connection that survives hostile networks. Create it with `connect()`.
  * @typeParam Api - what each side may send; see {@link ApiShape}.
  */
-export class Client<Api extends ApiShape = { client: Record<string, unknown>; server: Record<string, unknown> }> {
+export class Client<Api extends ApiShape = AnyApi> {
   #state: ConnectionState = 'connecting';
   #rung: RungName | null = null;
   #attempts: AttemptRecord[] = [];
@@ -216,8 +207,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
     // One token per race: its attempts open (or resume) one session, on the server too.
     const race = this.#setup.platform.nonce();
-    const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.#inbox.received }), auth, race };
-    return JSON.stringify(hello);
+    return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.#inbox.received }), auth, race });
   }
 
   #connect(): void {
@@ -316,7 +306,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     this.#rtt = undefined; // measured anew on this connection
     this.#lastReceived = this.#lastAnswered = now;
     // Speaking first claims the session for this connection (the server parks the others).
-    this.#control.push(`{"t":"ack","a":${this.#inbox.received}}`);
+    this.#control.push(encodeFrame.ack(this.#inbox.received));
     this.#setState('open', (this.#lastRung = attempt.rung.name));
     this.#startSession(welcome);
     if (this.#state !== 'open') return;
@@ -395,7 +385,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
         this.#lastAnswered = now;
         this.#checkWater();
       } else if (f.t === 'ping') {
-        this.#control.push(JSON.stringify({ t: 'pong', n: f.n }));
+        this.#control.push(encodeFrame.pong(f.n));
         this.#scheduleFlush();
       } else if (f.t === 'pong') {
         if (this.#ping && f.n === this.#ping.n) {
@@ -472,12 +462,12 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
     const parts = this.#control;
     this.#control = [];
     const ack = this.#inbox.takeAck();
-    if (ack !== undefined) parts.push(`{"t":"ack","a":${ack}}`);
+    if (ack !== undefined) parts.push(encodeFrame.ack(ack));
     const idle = this.#outbox.oldestInFlight() === undefined;
     // The server takes batches up to `max` bytes; one message alone is always under that.
     parts.push(...this.#outbox.takeUnsent(this.#max / 2, this.#clock.now()));
     if (!parts.length) return;
-    this.#transport.send(parts.length === 1 ? parts[0]! : `[${parts}]`);
+    this.#transport.send(batch(parts));
     if (this.#outbox.hasUnsent) this.#scheduleFlush();
     if (idle) this.#armLiveness();
   }
@@ -488,7 +478,7 @@ export class Client<Api extends ApiShape = { client: Record<string, unknown>; se
 
   #sendPing(): void {
     this.#ping ??= { n: ++this.#pingSeq, at: this.#clock.now() };
-    this.#control.push(`{"t":"ping","n":${this.#ping.n}}`);
+    this.#control.push(encodeFrame.ping(this.#ping.n));
     this.#scheduleFlush();
     this.#armLiveness();
   }

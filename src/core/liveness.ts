@@ -1,4 +1,4 @@
-import type { ErrorCode } from './errors';
+import type { ErrorCode } from '../protocol/errors';
 
 /**
  * Is a live connection still alive? A pure function of wall-clock readings, so a timer that

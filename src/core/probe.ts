@@ -1,8 +1,9 @@
 import { CloseCode } from '../protocol/close-codes';
+import { encodeFrame } from '../protocol/encode';
 import { PROTOCOL_VERSION } from '../protocol/frames';
 import { Attempt } from './attempt';
 import type { ClientSetup } from './client';
-import type { ErrorCode } from './errors';
+import type { ErrorCode } from '../protocol/errors';
 import { resolveTimings, type ClientOptions } from './options';
 import type { RungName } from './rungs';
 
@@ -29,7 +30,7 @@ export interface ProbeReport {
 /** @internal */
 export function runProbe(setup: ClientSetup, options: ClientOptions): Promise<ProbeReport> {
   const t = resolveTimings(options);
-  const hello = JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, ...(options.auth !== undefined ? { auth: typeof options.auth === 'function' ? (options.auth as () => unknown)() : options.auth } : {}) });
+  const hello = encodeFrame.hello({ v: PROTOCOL_VERSION, ...(options.auth !== undefined ? { auth: typeof options.auth === 'function' ? (options.auth as () => unknown)() : options.auth } : {}) });
   const tries = setup.rungs.map(
     (rung) =>
       new Promise<ProbeResult>((resolve) => {

@@ -1,7 +1,7 @@
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Clock } from '../platform';
 import type { Attempt, AttemptRecord } from './attempt';
-import type { WirefallError } from './errors';
+import type { WirefallError } from '../protocol/errors';
 import type { Rung } from './rungs';
 
 export interface RaceWin {

@@ -1,8 +1,7 @@
-import { WirefallError } from './errors';
+import { LADDER, type RungName } from '../protocol/api';
+import { WirefallError } from '../protocol/errors';
 
-/** The transport ladder, best first. */
-export type RungName = 'wss' | 'ws' | 'sse' | 'longpoll';
-export const LADDER: readonly RungName[] = ['wss', 'ws', 'sse', 'longpoll'];
+export { LADDER, type RungName };
 
 /** One rung to try: which transport, at which URL. */
 export interface Rung {

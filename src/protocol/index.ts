@@ -1,3 +1,6 @@
+export * from './api';
 export * from './frames';
 export * from './codec';
+export * from './encode';
 export * from './close-codes';
+export * from './wire-errors';

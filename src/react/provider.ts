@@ -1,12 +1,13 @@
 import { createContext, createElement, useContext, useEffect, useState, useSyncExternalStore, type ReactElement, type ReactNode } from 'react';
 import type { ApiShape, Client } from '../core/client';
-import { WirefallError } from '../core/errors';
+import { WirefallError } from '../protocol/errors';
 import type { ClientOptions } from '../core/options';
 import { connect } from '../index';
 import { ClientStore } from './store';
 
 /** The message map used when none is given: any name, data `unknown`. */
-export type DefaultApi = { client: Record<string, unknown>; server: Record<string, unknown> };
+export type { AnyApi as DefaultApi } from '../protocol/api';
+import type { AnyApi as DefaultApi } from '../protocol/api';
 
 /**
  * Props of {@link WirefallProvider}: either an existing `client` (the provider never closes it),

@@ -1,5 +1,5 @@
 import type { ApiShape, Client } from '../core/client';
-import { WirefallError } from '../core/errors';
+import { WirefallError } from '../protocol/errors';
 
 interface Pending {
   type: string;

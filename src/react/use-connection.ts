@@ -1,6 +1,6 @@
 import { useCallback, useSyncExternalStore } from 'react';
 import type { ConnectionState } from '../core/client';
-import type { RungName } from '../core/rungs';
+import type { RungName } from '../protocol/api';
 import { useStore } from './provider';
 
 /** What {@link useConnection} returns. The same object until the state or the rung changes. */

@@ -1,4 +1,4 @@
-import type { ApiShape } from '../core/client';
+import type { ApiShape } from '../protocol/api';
 import { useStore, type DefaultApi } from './provider';
 
 /**

@@ -1,5 +1,5 @@
 import { useEffect, useInsertionEffect, useRef } from 'react';
-import type { ApiShape } from '../core/client';
+import type { ApiShape } from '../protocol/api';
 import { useClientFor, type DefaultApi } from './provider';
 
 /**

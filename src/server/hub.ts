@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { ApiShape } from '../core/client';
+import type { ApiShape } from '../protocol/api';
 import { PROTOCOL_VERSIONS, type HelloFrame } from '../protocol/frames';
+import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
 import type { Refusal, ResolvedServerOptions, ServerOptions } from './options';
 import { sameSecret } from './policy';
@@ -19,7 +20,7 @@ export interface SessionStore<C> {
   readonly size: number;
 }
 
-export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: string; message: string };
+export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: WireErrorCode; message: string };
 
 /** Longer than any race: the stagger times the rungs plus an attempt's open timeout. */
 const RACE_WINDOW_MS = 10_000;

@@ -13,8 +13,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ApiShape } from '../core/client';
-import { Emitter } from '../core/emitter';
+import type { AnyApi, ApiShape } from '../protocol/api';
+import { Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
@@ -34,10 +34,8 @@ export interface ServerEvents<Api extends ApiShape, User> {
   connection: (conn: Connection<Api, User>) => void;
 }
 
-type DefaultApi = { client: Record<string, unknown>; server: Record<string, unknown> };
-
 /** A wirefall endpoint on a Node HTTP(S) server. */
-export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
+export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   /** The HTTP(S) server the endpoint lives on. */
   readonly httpServer: HttpServer | HttpsServer;
   #opts: ResolvedServerOptions;
@@ -134,6 +132,6 @@ export class WirefallServer<Api extends ApiShape = DefaultApi, User = unknown> {
  * @example
  * const server = createServer<Chat>({ server: myHttpServer, path: '/realtime' });
  */
-export function createServer<Api extends ApiShape = DefaultApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
+export function createServer<Api extends ApiShape = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
   return new WirefallServer<Api, User>(options);
 }

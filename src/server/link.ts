@@ -1,4 +1,4 @@
-import type { RungName } from '../core/rungs';
+import type { RungName } from '../protocol/api';
 
 /**
  * One client connection on one rung, as the session sees it. A session outlives its links: a

@@ -1,6 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { REFUSAL_HEADER } from '../protocol/wire-errors';
 import type { ServerOptions } from './options';
+
+export { REFUSAL_HEADER };
 
 /**
  * WebSocket has no same-origin policy: any page can open one to us with the user's cookies
@@ -14,8 +17,6 @@ export function originAllowed(req: IncomingMessage, allowed: ServerOptions['allo
   return typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin);
 }
 
-/** The header that tells our client a refusal came from the server itself, not a middlebox. */
-export const REFUSAL_HEADER = 'x-wirefall-error';
 
 /** Compares a presented session key with the real one in constant time. */
 export function sameSecret(a: string, b: string): boolean {
@@ -24,6 +25,3 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The fatal `error` frame that precedes every refusal, on every rung. */
-export const errorFrame = (code: string, message: string, status?: number): string =>
-  JSON.stringify({ t: 'error', code, message, status, fatal: true });

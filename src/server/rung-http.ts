@@ -1,17 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiShape } from '../core/client';
-import type { RungName } from '../core/rungs';
+import type { ApiShape } from '../protocol/api';
+import type { RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import { decode } from '../protocol/codec';
 import type { Frame, HelloFrame } from '../protocol/frames';
-import { joinFrames } from '../transports/http';
+import { encodeFrame, joinFrames } from '../protocol/encode';
+import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions, ServerOptions } from './options';
-import { errorFrame, originAllowed, REFUSAL_HEADER, sameSecret } from './policy';
+import { originAllowed, REFUSAL_HEADER, sameSecret } from './policy';
 import type { Connection } from './session';
 
-const GREET = '{"t":"greet","v":[1]}';
+const GREET = encodeFrame.greet();
 /** Idle-cutting proxies commonly give up after 30–60 s of silence. */
 const KEEPALIVE_MS = 15_000;
 /** Below the common 30 s idle cuts, so an empty answer comes back before a proxy drops the poll. */
@@ -23,11 +24,11 @@ const HOLD_MS = 25_000;
  */
 const REPLACED_GRACE_MS = 2000;
 
-function refuse(res: ServerResponse, status: number, code: string, message: string, tag = code): void {
+function refuse(res: ServerResponse, status: number, code: WireErrorCode, message: string, tag: string = code): void {
   if (res.headersSent) return void res.end();
   res
     .writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', [REFUSAL_HEADER]: tag })
-    .end(errorFrame(code, message, status));
+    .end(encodeFrame.error(code, message, status));
 }
 
 
@@ -142,7 +143,7 @@ export class HttpRung<Api extends ApiShape, User> {
       res.end();
     };
     const link = this.#link('sse', write, (code, reason) => {
-      write(JSON.stringify({ t: 'bye', code, reason }));
+      write(encodeFrame.bye(code, reason));
       end();
     });
     // Greet before any authentication work, as on WebSocket: silence then means a broken path.
@@ -192,7 +193,7 @@ export class HttpRung<Api extends ApiShape, User> {
     const link = this.#link('longpoll', send, (code, reason) => {
       if (link.closed) return;
       link.closed = true; // first: the answer that carries the bye is the link's last
-      send(JSON.stringify({ t: 'bye', code, reason }));
+      send(encodeFrame.bye(code, reason));
     });
     link.poll = (r) => {
       // One poll per session: the older one goes back empty so the client's newer one wins.
@@ -245,13 +246,13 @@ export class HttpRung<Api extends ApiShape, User> {
           if (o.ok) this.#closed ? o.conn.close(CloseCode.GoingAway, 'server shutting down') : o.conn.detach(link, false);
           return;
         }
-        if (!o.ok) return refusal(errorFrame(o.code, o.message, o.status));
+        if (!o.ok) return refusal(encodeFrame.error(o.code, o.message, o.status));
         link.conn = o.conn;
         if (!link.closed) this.#links.set(`${o.conn.id} ${link.rung}`, link);
       },
       (err: unknown) => {
         this.#opts.logger.warn(`hello failed: ${String(err)}`);
-        if (!link.gone) refusal(errorFrame('server_error', `hello failed: ${String(err)}`));
+        if (!link.gone) refusal(encodeFrame.error('server_error', `hello failed: ${String(err)}`));
       },
     );
   }

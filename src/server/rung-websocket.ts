@@ -1,14 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import type { ApiShape } from '../core/client';
+import type { ApiShape } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import { decode } from '../protocol/codec';
+import { encodeFrame } from '../protocol/encode';
 import type { Frame } from '../protocol/frames';
+import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
-import { errorFrame } from './policy';
 import type { Connection } from './session';
 
 /** The `wss` and `ws` rungs: one `ws` server in noServer mode, fed by the HTTP server's upgrades. */
@@ -39,15 +40,15 @@ export class WebSocketRung<Api extends ApiShape, User> {
     let conn: Connection<Api, User> | undefined;
     let state: 'hello' | 'authenticating' | 'open' = 'hello';
     const early: [Frame[], number][] = [];
-    const fail = (code: number, message: string, errorCode = 'protocol_error') => {
+    const fail = (code: number, message: string, errorCode: WireErrorCode = 'protocol_error') => {
       opts.logger.warn(`closing ${link.rung} connection: ${message}`, { remote: req.socket.remoteAddress, session: conn?.id });
-      link.send(errorFrame(errorCode, message));
+      link.send(encodeFrame.error(errorCode, message));
       ws.close(code, message.slice(0, 120));
     };
 
     // Greet at once, before any authentication work: a client that hears nothing at all knows
     // the path is broken; one that hears this but waits for the welcome knows we are slow.
-    ws.send('{"t":"greet","v":[1]}');
+    ws.send(encodeFrame.greet());
     const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time'), opts.helloTimeoutMs);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -78,7 +79,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
           }
           if (!outcome.ok) {
             const code = outcome.status === 403 ? CloseCode.Forbidden : outcome.status === 401 ? CloseCode.Unauthorized : CloseCode.UnsupportedVersion;
-            link.send(errorFrame(outcome.code, outcome.message, outcome.status));
+            link.send(encodeFrame.error(outcome.code, outcome.message, outcome.status));
             ws.close(code, outcome.message.slice(0, 120));
             return;
           }

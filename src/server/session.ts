@@ -1,11 +1,11 @@
-import type { ApiShape } from '../core/client';
-import { Emitter } from '../core/emitter';
-import { WirefallError } from '../core/errors';
-import { Inbox } from '../core/inbox';
-import { Outbox, rejected, utf8Length } from '../core/outbox';
-import type { RungName } from '../core/rungs';
+import type { AnyApi, ApiShape, RungName } from '../protocol/api';
+import { Emitter } from '../util/emitter';
+import { WirefallError } from '../protocol/errors';
+import { Inbox } from '../protocol/inbox';
+import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
-import type { Frame, WelcomeFrame } from '../protocol/frames';
+import { batch, encodeFrame } from '../protocol/encode';
+import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 
@@ -23,7 +23,7 @@ type Handler = (data: never, conn: never) => void;
  * the client is away its messages wait in the replay buffer, and a resume resends them.
  * @typeParam Api - the same type the client was created with.
  */
-export class Connection<Api extends ApiShape = { client: Record<string, unknown>; server: Record<string, unknown> }, User = unknown> {
+export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /** The session id (also the key of the session store). */
   readonly id: string;
   /** What `authenticate` returned. */
@@ -122,11 +122,10 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
    */
   offer(link: Link, ack: number | undefined, resumed: boolean): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
-    const welcome: WelcomeFrame = {
-      t: 'welcome', v: 1, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
+    link.send(encodeFrame.welcome({
+      v: PROTOCOL_VERSION, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
       ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
-    };
-    link.send(JSON.stringify(welcome));
+    }));
     if (this.#link) {
       // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
       this.#parked.set(link, setTimeout(() => this.detach(link, false), this.#opts.helloTimeoutMs));
@@ -198,7 +197,7 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
           if (!this.#outbox.ack(f.a, now)) return `ack ${f.a} for messages never sent`;
           break;
         case 'ping':
-          this.#control.push(f.n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${f.n}}`);
+          this.#control.push(encodeFrame.pong(f.n));
           this.#scheduleFlush();
           break;
         case 'pong':
@@ -248,10 +247,10 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
     const parts = this.#control;
     this.#control = [];
     const ack = this.#inbox.takeAck();
-    if (ack !== undefined) parts.push(`{"t":"ack","a":${ack}}`);
+    if (ack !== undefined) parts.push(encodeFrame.ack(ack));
     parts.push(...this.#outbox.takeUnsent(this.#opts.maxMessageBytes, Date.now()));
     if (parts.length === 0) return;
-    link.send(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`);
+    link.send(batch(parts));
     if (this.#outbox.hasUnsent) this.#scheduleFlush();
   }
 
@@ -268,7 +267,7 @@ export class Connection<Api extends ApiShape = { client: Record<string, unknown>
         }
         return;
       }
-      this.#control.push('{"t":"ping"}');
+      this.#control.push(encodeFrame.ping());
       this.#scheduleFlush();
     }, hb);
   }

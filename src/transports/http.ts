@@ -1,9 +1,7 @@
+import { encodeFrame, joinFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { Transport, TransportContext, TransportFailure } from './transport';
 
-/** The frames of several transport messages as one list body (`a,b,c`): a batch gives its elements. */
-export const joinFrames = (texts: readonly string[]): string =>
-  texts.map((t) => (t[0] === '[' ? t.slice(1, -1) : t)).filter(Boolean).join(',');
 
 /**
  * An HTTP error answer as a failure, for every rung. Our server marks its own refusals with
@@ -115,7 +113,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
       if (code === 1000 && w) {
         timer = platform.clock.setTimeout(abort, 1000);
-        post(`{"t":"bye","code":1000}`, true).then(abort, abort);
+        post(encodeFrame.bye(1000), true).then(abort, abort);
       } else abort();
     },
   };

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../core/errors';
+import type { ErrorCode } from '../protocol/errors';
 import type { Rung } from '../core/rungs';
 import type { Platform } from '../platform';
 

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { Inbox } from '../../src/core/inbox';
+import { Inbox } from '../../src/protocol/inbox';
 
 test('accepts in order, drops duplicates, flags gaps', () => {
   const i = new Inbox();

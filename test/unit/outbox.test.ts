@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { WirefallError } from '../../src/core/errors';
-import { Outbox, utf8Length } from '../../src/core/outbox';
+import { WirefallError } from '../../src/protocol/errors';
+import { Outbox, utf8Length } from '../../src/protocol/outbox';
 
 const limits = { maxMessages: 4, maxBytes: 100 };
 

@@ -1,3 +1,4 @@
+import { encodeFrame } from './encode';
 import { WirefallError } from './errors';
 
 /**
@@ -116,7 +117,7 @@ export class Outbox {
     while (this.#cursor < this.#entries.length) {
       const e = this.#entries[this.#cursor]!;
       if (out.length > 0 && total + e.bytes > maxBytes) break;
-      out.push(`{"t":"msg","s":${e.s},"ev":${JSON.stringify(e.ev)},"d":${e.payload}}`);
+      out.push(encodeFrame.msg(e.s, e.ev, e.payload));
       total += e.bytes;
       e.sent = true;
       e.sentAt = now;

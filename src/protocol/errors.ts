@@ -1,4 +1,4 @@
-import type { RungName } from './rungs';
+import type { RungName } from './api';
 
 /**
  * Every failure wirefall reports, as a stable code. docs/errors.md explains each one; attempt

@@ -1,0 +1,31 @@
+import type { ByeFrame, ErrorFrame, HelloFrame, WelcomeFrame } from './frames';
+import { PROTOCOL_VERSIONS } from './frames';
+import type { WireErrorCode } from './wire-errors';
+
+/**
+ * Typed encoders: the one place where frames become text, for client and server alike. The hot
+ * ones (msg, ack, ping, pong) are templates rather than `JSON.stringify` of an object, because
+ * they run once per message or heartbeat; their fields are numbers or pre-encoded JSON, so the
+ * template cannot produce invalid JSON. Everything else goes through `JSON.stringify`.
+ */
+export const encodeFrame = {
+  greet: (): string => `{"t":"greet","v":${JSON.stringify(PROTOCOL_VERSIONS)}}`,
+  hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
+  welcome: (f: Omit<WelcomeFrame, 't'>): string => JSON.stringify({ t: 'welcome', ...f }),
+  /** `payload` is the message data already encoded as JSON (encoded once, resent as is). */
+  msg: (s: number, ev: string, payload: string): string => `{"t":"msg","s":${s},"ev":${JSON.stringify(ev)},"d":${payload}}`,
+  ack: (a: number): string => `{"t":"ack","a":${a}}`,
+  ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),
+  pong: (n?: number): string => (n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${n}}`),
+  bye: (code: ByeFrame['code'], reason?: string): string => JSON.stringify({ t: 'bye', code, reason }),
+  /** A fatal error precedes the end of the connection; a non-fatal one is information. */
+  error: (code: WireErrorCode, message: string, status?: number, fatal = true): string =>
+    JSON.stringify({ t: 'error', code, message, status, fatal } satisfies ErrorFrame),
+};
+
+/** The frames of several encoded messages as one list body (`a,b,c`): a batch gives its elements. */
+export const joinFrames = (texts: readonly string[]): string =>
+  texts.map((t) => (t[0] === '[' ? t.slice(1, -1) : t)).filter(Boolean).join(',');
+
+/** Several encoded frames as one transport message: alone, or as a batch. */
+export const batch = (parts: readonly string[]): string => (parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`);

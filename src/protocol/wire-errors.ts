@@ -1,0 +1,39 @@
+/**
+ * The `code` of an `error` frame, and of the `x-wirefall-error` header that marks an HTTP
+ * refusal as the server's own. docs/protocol.md §7 documents each one; a client maps them to its
+ * `WF_*` codes (see `wireToErrorCode`).
+ */
+export type WireErrorCode =
+  /** `authenticate` refused (status 401 or 403). Ends the ladder: every rung would hear the same. */
+  | 'unauthorized'
+  /** The `Origin` is not allowed (403). Ends the ladder. */
+  | 'forbidden_origin'
+  /** The hello asked for a protocol version this server does not speak. Ends the ladder. */
+  | 'unsupported_version'
+  /** A GET that carries `Sec-WebSocket-Key` but no `Upgrade`: a proxy removed the upgrade on the way. */
+  | 'upgrade_stripped'
+  /** A frame could not be decoded, or broke the protocol (an ack of unsent messages, a gap). */
+  | 'protocol_error'
+  /** A message or a request body exceeded the server's limit. */
+  | 'too_large'
+  /** No hello arrived within the server's hello timeout. */
+  | 'hello_timeout'
+  /** An HTTP request the endpoint does not understand (a missing or unknown query parameter). */
+  | 'bad_request'
+  /** The `hello` query parameter is not one hello frame. */
+  | 'bad_hello'
+  /** An HTTP method the endpoint does not use. */
+  | 'bad_method'
+  /** An uplink POST or a poll named a session the server does not know (expired, replaced, wrong key). */
+  | 'session_unknown'
+  /** The server failed while handling the request. */
+  | 'server_error';
+
+/** Values of the `x-wirefall-error` header (the wire codes, plus the short tags older servers sent). */
+export const REFUSAL_HEADER = 'x-wirefall-error';
+
+/**
+ * The refusals that are the app's own decision. Only these end the client's ladder: anything
+ * else may have been caused by a middlebox, and the next rung may get through.
+ */
+export const FINAL_REFUSALS: readonly string[] = ['unauthorized', 'forbidden_origin', 'origin', 'unsupported_version'];
