@@ -79,15 +79,27 @@ export class Hub<Api extends ApiShape, User> {
       return { ok: true, conn: sibling, resumed: false };
     }
     const race = hello.race;
-    const conn = new Connection<Api, User>(randomUUID(), randomBytes(18).toString('base64url'), user as User, this.#opts, (c) => {
-      this.sessions.delete(c.id);
-      if (race) this.#races.delete(race);
-    });
+    const conn = new Connection<Api, User>(
+      randomUUID(),
+      randomBytes(18).toString('base64url'),
+      user as User,
+      this.#opts,
+      (c) => {
+        this.sessions.delete(c.id);
+        if (race) this.#races.delete(race);
+      },
+      // `connection` waits for the client's first word: see Connection's `#claim`.
+      (c) => this.#onConnection(c),
+    );
     this.sessions.set(conn.id, conn);
     if (race) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS });
     conn.offer(link, undefined, false);
-    this.#onConnection(conn);
     return { ok: true, conn, resumed: false };
+  }
+
+  /** The sessions the app has heard of (claimed by their clients). */
+  *claimed(): Iterable<Connection<Api, User>> {
+    for (const c of this.sessions.values()) if (c.claimed) yield c;
   }
 
   closeAll(code: number, reason: string): void {

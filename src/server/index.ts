@@ -52,7 +52,14 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = resolveServerOptions(options as ServerOptions<never>);
     this.#allowed = options.allowedOrigins;
     if (!this.#allowed) this.#opts.logger.warn('allowedOrigins is not set: every Origin may connect (see docs: Cross-Site WebSocket Hijacking)');
-    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) => this.#events.emit('connection', c));
+    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) => {
+      try {
+        this.#events.emit('connection', c);
+      } catch (err) {
+        // The app's listener failed; the session and every other one go on.
+        this.#opts.logger.warn(`a connection listener threw: ${String(err)}`, { session: c.id });
+      }
+    });
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
     this.#ownsServer = !options.server;
     this.httpServer = options.server ?? createHttpServer();
@@ -82,15 +89,15 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     return this.#events.on(event, listener);
   }
 
-  /** Every live session (connected now, or away within its TTL). */
+  /** Every live session that `connection` announced (connected now, or away within its TTL). */
   get connections(): Iterable<Connection<Api, User>> {
-    return this.#hub.sessions.values();
+    return this.#hub.claimed();
   }
 
   /** Sends a message to every session; the payload is encoded once. */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
     const payload = JSON.stringify(data) ?? 'null';
-    for (const c of this.#hub.sessions.values()) {
+    for (const c of this.#hub.claimed()) {
       if (c === options.except) continue;
       c.sendEncoded(type, payload, false)?.catch((err: Error) => {
         if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);

@@ -326,11 +326,9 @@ export class HttpRung<Api extends ApiShape, User> {
     }
     const problem = link.conn!.receive(link, frames, text.length);
     if (problem) {
-      // As on WebSocket: an oversized message closes with TooLarge, anything else ProtocolError.
-      const big = problem.includes('exceeds');
-      this.#opts.logger.warn(`closing ${link.rung} link: ${problem}`, { session: link.conn!.id });
-      refuse(res, big ? 413 : 400, big ? 'too_large' : 'protocol_error', problem);
-      link.close(big ? CloseCode.TooLarge : CloseCode.ProtocolError, problem.slice(0, 120));
+      this.#opts.logger.warn(`closing ${link.rung} link: ${problem.message}`, { session: link.conn!.id });
+      refuse(res, problem.code === 'too_large' ? 413 : 400, problem.code, problem.message);
+      link.close(problem.closeCode, problem.message);
       return;
     }
     res.writeHead(204).end();

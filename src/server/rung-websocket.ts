@@ -62,7 +62,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       }
       if (state === 'open' && conn) {
         const problem = conn.receive(link, frames, text.length);
-        if (problem) fail(problem.includes('exceeds') ? CloseCode.TooLarge : CloseCode.ProtocolError, problem);
+        if (problem) fail(problem.closeCode, problem.message, problem.code);
         return;
       }
       if (state === 'authenticating') return void early.push([frames, text.length]);
@@ -87,7 +87,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
           state = 'open';
           for (const [f, n] of early.splice(0)) {
             const problem = conn.receive(link, f, n);
-            if (problem) return fail(CloseCode.ProtocolError, problem);
+            if (problem) return fail(problem.closeCode, problem.message, problem.code);
           }
         },
         (err: unknown) => fail(CloseCode.ServerError, `hello failed: ${String(err)}`, 'server_error'),

@@ -6,6 +6,7 @@ import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
 import { batch, encodeFrame } from '../protocol/encode';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
+import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 
@@ -17,6 +18,19 @@ export interface ConnectionEvents {
 }
 
 type Handler = (data: never, conn: never) => void;
+
+/** Why frames from the client broke the protocol: the wire code and the close code to end the link with. */
+export interface Violation {
+  code: Extract<WireErrorCode, 'protocol_error' | 'too_large'>;
+  closeCode: CloseCode;
+  message: string;
+}
+
+const violation = (code: Violation['code'], message: string): Violation => ({
+  code,
+  message,
+  closeCode: code === 'too_large' ? CloseCode.TooLarge : CloseCode.ProtocolError,
+});
 
 /**
  * The server's handle on one client session, the same on every rung. It outlives links: while
@@ -46,15 +60,35 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #lastReceived = Date.now();
   #ended = false;
   #onEnd: (c: Connection<Api, User>) => void;
+  /**
+   * A new session is the app's only once the client claims it by speaking on it. A race whose
+   * welcome was lost (cut after the server made the session, before the client read it) leaves a
+   * session nobody will use: it must not become a phantom `connection` that lives for a TTL.
+   */
+  #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
 
   /** @internal */
-  constructor(id: string, key: string, user: User, opts: ResolvedServerOptions, onEnd: (c: Connection<Api, User>) => void) {
+  constructor(
+    id: string,
+    key: string,
+    user: User,
+    opts: ResolvedServerOptions,
+    onEnd: (c: Connection<Api, User>) => void,
+    onClaim: (c: Connection<Api, User>) => void,
+  ) {
     this.id = id;
     this.key = key;
     this.user = user;
     this.#opts = opts;
     this.#onEnd = onEnd;
     this.#outbox = new Outbox(opts.replay);
+    // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
+    this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
+  }
+
+  /** @internal True once the client spoke on the session (the app has heard of it). */
+  get claimed(): boolean {
+    return !this.#claim;
   }
 
   /** The rung the client is on, or null while it is away. */
@@ -171,11 +205,19 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
   }
 
-  /** @internal Frames from the client over `link`. Returns an error text when they break the protocol. */
-  receive(link: Link, frames: Frame[], textBytes: number): string | undefined {
+  /** @internal Frames from the client over `link`; returns a `Violation` when they break the protocol. */
+  receive(link: Link, frames: Frame[], textBytes: number): Violation | undefined {
     if (this.#link !== link) {
       if (!this.#parked.has(link)) return undefined; // a replaced link's stragglers
       this.#switch(link); // the client speaks here: this is the link it chose
+    }
+    const claim = this.#claim;
+    if (claim) {
+      this.#claim = undefined;
+      clearTimeout(claim.timer);
+      // The app hears of the session before its first message, so its subscribers are in place.
+      claim.onClaim(this);
+      if (this.#ended || this.#link !== link) return undefined;
     }
     const now = Date.now();
     this.#lastReceived = now;
@@ -185,16 +227,16 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
           // Only a message as large as the whole transport message needs measuring on its own.
           if (textBytes > this.#opts.maxMessageBytes) {
             const size = utf8Length(JSON.stringify(f.d) ?? '');
-            if (size > this.#opts.maxMessageBytes) return `message of ${size} bytes exceeds ${this.#opts.maxMessageBytes}`;
+            if (size > this.#opts.maxMessageBytes) return violation('too_large', `message of ${size} bytes exceeds ${this.#opts.maxMessageBytes}`);
           }
           const arrival = this.#inbox.accept(f.s);
-          if (arrival === 'gap') return `message ${f.s} arrived after ${this.#inbox.received}`;
+          if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${this.#inbox.received}`);
           if (arrival === 'new') this.#deliver(f.ev, f.d);
           this.#scheduleAck();
           break;
         }
         case 'ack':
-          if (!this.#outbox.ack(f.a, now)) return `ack ${f.a} for messages never sent`;
+          if (!this.#outbox.ack(f.a, now)) return violation('protocol_error', `ack ${f.a} for messages never sent`);
           break;
         case 'ping':
           this.#control.push(encodeFrame.pong(f.n));
@@ -206,7 +248,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
           this.#end('client closed');
           return undefined;
         default:
-          return `unexpected ${f.t} frame on an open session`;
+          return violation('protocol_error', `unexpected ${f.t} frame on an open session`);
       }
       if (this.#ended || this.#link !== link) return undefined;
     }
@@ -282,6 +324,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #end(reason: string, code: number = CloseCode.GoingAway): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#claim) clearTimeout(this.#claim.timer);
     this.#stopLinkTimers();
     clearTimeout(this.#expiry);
     const link = this.#link;

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import type { WirefallError } from '../../src/index';
 import type { Connection } from '../../src/server/index';
 import { startLab } from '../lab/proxy';
-import { cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
+import { claimed, cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 
 afterEach(cleanup);
@@ -76,6 +76,7 @@ test('a slow consumer cannot grow server memory without bound: the replay buffer
   const lab = track(await startLab({ upstream: { host: '127.0.0.1', port } }));
   const c = client(`${lab.url}/wirefall`, { platform: { storage: mapStorage() } });
   await until(c, 'open');
+  await claimed(server);
   lab.setScenario({ kind: 'proxy-auth' }, { cutExisting: true });
   await eventually(() => conn?.rung === null, 3000, 'the server to notice');
   const refused: WirefallError[] = [];

@@ -44,7 +44,9 @@ function pullableFetch() {
   };
 }
 
-const onlyConnection = <T>(server: { connections: Iterable<T> }): T => {
+/** The one session, once its client has claimed it (the client is open half a round trip earlier). */
+const onlyConnection = async <T>(server: { connections: Iterable<T> }): Promise<T> => {
+  await eventually(() => [...server.connections].length >= 1, 5000, 'the session to be claimed');
   const all = [...server.connections];
   expect(all).toHaveLength(1);
   return all[0]!;
@@ -69,7 +71,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     const recv: number[] = [];
     c.subscribe('echoed', ({ n }) => void recv.push(n));
     await until(c, 'open');
-    const conn = onlyConnection(server);
+    const conn = await onlyConnection(server);
     const want = Array.from({ length: 500 }, (_, i) => i);
     const down = Promise.all(want.map((n) => conn.send('echoed', { n })));
     await Promise.all(want.map((n) => c.send('echo', { n })));
@@ -96,7 +98,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     expect(c.rtt).toBeTypeOf('number'); // pings went round
     expect(sessions).toBe(1);
     expect(links).toEqual([]);
-    expect(onlyConnection(server).rung).toBe(rung);
+    expect((await onlyConnection(server)).rung).toBe(rung);
   });
 
   it('expires the session when the client vanishes', async () => {
@@ -104,7 +106,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     const net = pullableFetch();
     const c = client(url, { transports: [rung], fetch: net.fetch });
     await until(c, 'open');
-    const conn = onlyConnection(server);
+    const conn = await onlyConnection(server);
     let reason: string | undefined;
     conn.on('close', (r) => (reason = r));
     net.pull();
@@ -118,7 +120,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     const c = client(url, { transports: [rung] });
     await until(c, 'open');
     let reason: string | undefined;
-    onlyConnection(server).on('close', (r) => (reason = r));
+    (await onlyConnection(server)).on('close', (r) => (reason = r));
     c.close();
     await eventually(() => reason !== undefined, 2000, 'session end');
     expect(reason).toBe('client closed');
@@ -129,7 +131,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     const c = client(url, { transports: [rung], reconnect: false });
     const errors = errorsOf(c);
     await until(c, 'open');
-    onlyConnection(server).close(CloseCode.GoingAway, 'maintenance');
+    (await onlyConnection(server)).close(CloseCode.GoingAway, 'maintenance');
     await until(c, 'closed', 2000);
     expect(errors[0]).toMatchObject({ code: 'WF_DISCONNECTED', closeCode: CloseCode.GoingAway, rung });
     expect(errors[0]!.message).toContain('maintenance');
@@ -160,7 +162,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     server.on('connection', (conn) => conn.subscribe('echo', ({ n }) => void got.push(n)));
     const c = client(url, { transports: [rung] });
     await until(c, 'open');
-    const conn = onlyConnection(server);
+    const conn = await onlyConnection(server);
     const post = (sid: string, body: string) =>
       fetch(`${url}?t=${t}&sid=${encodeURIComponent(sid)}`, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body });
 
@@ -199,6 +201,8 @@ describe('HTTP rungs together', () => {
       await until(c, 'open');
       expect(c.rung).toBe(r);
     }
+    // The server hears of a session when its client first speaks, half a round trip after `open`.
+    await eventually(() => [...server.connections].length === 3, 5000, 'three sessions');
     for (const { r, c } of clients) await c.send('say', { text: `hi from ${r}` });
     const all = ['hi from ws', 'hi from sse', 'hi from longpoll'];
     await eventually(() => clients.every((x) => x.heard.length === 3), 5000, 'every broadcast');

@@ -6,7 +6,7 @@ import { makeTestCert } from '../lab/cert';
 import { startLab } from '../lab/proxy';
 import type { WirefallError } from '../../src/index';
 import { createServer } from '../../src/server/index';
-import { cleanup, client, eventually, quiet, startServer, track, until, type Chat } from '../support/harness';
+import { claimed, cleanup, client, eventually, quiet, startServer, track, until, type Chat } from '../support/harness';
 
 afterEach(cleanup);
 
@@ -51,6 +51,11 @@ describe('WebSocket rung against the reference server', () => {
     await eventually(() => b.frames.length === 2 && other.frames.length === 2, 2000, 'welcomes');
     expect(b.frames[1]!.sid).toBe(a.frames[1]!.sid);
     expect(other.frames[1]!.sid).not.toBe(a.frames[1]!.sid);
+    // Welcomed is not announced: the app hears of a session when its client first speaks.
+    expect([...server.connections]).toHaveLength(0);
+    a.ws.send('{"t":"ack","a":0}');
+    other.ws.send('{"t":"ack","a":0}');
+    await claimed(server, 2);
     expect([...server.connections]).toHaveLength(2);
     const [conn] = [...server.connections];
     expect(conn!.rung).toBe('ws');
@@ -92,6 +97,8 @@ describe('WebSocket rung against the reference server', () => {
     const got: string[] = [];
     b.subscribe('said', (m) => got.push(m.text));
     await until(b, 'open');
+    await until(a, 'open');
+    await claimed(server, 2);
     await a.send('say', { text: 'to everyone' });
     await eventually(() => got.length === 1, 3000, 'broadcast');
     expect(got).toEqual(['to everyone']);
@@ -121,7 +128,9 @@ describe('WebSocket rung against the reference server', () => {
     const conns: string[] = [];
     server.on('connection', (conn) => conn.on('link', (r) => conns.push(String(r))));
     const r = await raw(url);
-    r.ws.send(JSON.stringify({ t: 'hello', v: 1 })); // and then never a pong
+    r.ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+    await eventually(() => r.frames.length === 2, 2000, 'welcome');
+    r.ws.send('{"t":"ack","a":0}'); // claims the session, and then never a pong
     await eventually(() => r.closed() !== undefined, 3000, 'server to drop the silent client');
     expect(r.closed()!.code).toBe(1006); // terminated: a dead peer cannot take a closing handshake
     expect(conns).toContain('null');
@@ -166,6 +175,7 @@ describe('WebSocket rung against the reference server', () => {
     expect(errors[0]).toMatchObject({ code: 'WF_UNAUTHORIZED', status: 401, message: 'bad token' });
     const good = client(url, { auth: () => 'good' });
     await until(good, 'open');
+    await claimed(server);
     expect(seen).toEqual(['nope', 'good']);
     expect(users).toEqual([{ name: 'ann' }]);
   });
@@ -256,6 +266,7 @@ describe('WebSocket rung against the reference server', () => {
     const lost: unknown[] = [];
     c.on('sessionlost', (u) => lost.push(u));
     await until(c, 'open');
+    await claimed(server);
     lab.setScenario({ kind: 'proxy-auth' }, { cutExisting: true });
     await eventually(() => ended.length === 1, 3000, 'session expiry on the server');
     expect(ended).toEqual(['session expired']);
@@ -272,6 +283,7 @@ describe('WebSocket rung against the reference server', () => {
     server.on('connection', (conn) => conn.on('close', (why) => ended.push(why)));
     const c = client(url);
     await until(c, 'open');
+    await claimed(server);
     c.close();
     await eventually(() => ended.length === 1, 2000, 'close on the server');
     expect(ended).toEqual(['client closed']);

@@ -55,4 +55,13 @@ export async function eventually(check: () => boolean, ms = 5000, what = 'condit
   }
 }
 
+/**
+ * Resolves with the server's sessions once `n` of them are announced. A session is announced
+ * when its client first speaks on it, half a round trip after the client's `open`.
+ */
+export async function claimed<S extends { connections: Iterable<unknown> }>(server: S, n = 1, ms = 5000) {
+  await eventually(() => [...server.connections].length >= n, ms, `${n} session(s) announced`);
+  return [...server.connections] as S extends { connections: Iterable<infer C> } ? C[] : never;
+}
+
 export type { WirefallServer };

@@ -1,0 +1,17 @@
+import WebSocket from 'ws';
+import { track } from './harness';
+
+/** A raw `ws` client speaking the protocol by hand, to see exactly what the server sends. */
+export async function raw(url: string, headers: Record<string, string> = {}) {
+  const ws = track(new WebSocket(url.replace('http', 'ws'), { headers }));
+  const frames: Record<string, unknown>[] = [];
+  let closed: { code: number; reason: string } | undefined;
+  ws.on('message', (d) => {
+    const v = JSON.parse(String(d));
+    frames.push(...(Array.isArray(v) ? v : [v]));
+  });
+  ws.on('close', (code, reason) => (closed = { code, reason: String(reason) }));
+  ws.on('error', () => {});
+  await new Promise((r) => ws.once('open', r));
+  return { ws, frames, closed: () => closed };
+}
