@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { matrix } from '../lab/matrix-cases';
-import { startLab } from '../lab/proxy';
+import { startLab } from '../../lab';
 import { cleanup, startServer, track } from '../support/harness';
 import { CHROMIUM_FLAGS, findChromium, INSTALL_LINE } from './chromium';
 import { startPageServer } from './pages';

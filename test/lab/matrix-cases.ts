@@ -1,5 +1,5 @@
 import type { ErrorCode, RungName } from '../../src/index';
-import type { Scenario } from './scenarios';
+import type { Scenario } from '../../lab';
 
 /**
  * The scenario matrix of the hostile-network lab, shared by the Node and the Chromium suites:

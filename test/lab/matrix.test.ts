@@ -2,11 +2,10 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
 import type { Client, ClientOptions, RungName, WirefallError } from '../../src/index';
-import { makeTestCert } from './cert';
+import { makeTestCert, startLab } from '../../lab';
 import { cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 import { matrix } from './matrix-cases';
-import { startLab } from './proxy';
 
 afterEach(cleanup);
 

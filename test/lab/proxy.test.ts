@@ -4,10 +4,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { makeTestCert } from './cert';
-import { startLab, type Lab, type LabOptions, type Scenario } from './proxy';
-import { seeded } from './random';
-import { cutDelays } from './scenarios';
+import { cutDelays, makeTestCert, seeded, startLab, type Lab, type LabOptions, type Scenario } from '../../lab';
 
 // ---- a small real upstream: JSON, echo, SSE and an echoing WebSocket server ------------------
 

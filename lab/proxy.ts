@@ -24,7 +24,6 @@ import { performance } from 'node:perf_hooks';
 import { cutDelays, type Scenario } from './scenarios';
 
 export type { Scenario } from './scenarios';
-export { cutDelays, fieldCases } from './scenarios';
 
 export type ExchangeKind = 'ws' | 'sse' | 'http';
 
