@@ -4,7 +4,7 @@ import type { RungName } from '../core/rungs';
 import { CloseCode } from '../protocol/close-codes';
 import { decode } from '../protocol/codec';
 import type { Frame, HelloFrame } from '../protocol/frames';
-import { joinFrames } from '../transports/http';
+import { joinFrames, UPGRADE_STRIPPED } from '../transports/http';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions, ServerOptions } from './options';
@@ -83,6 +83,20 @@ export class HttpRung<Api extends ApiShape, User> {
       if (origin) {
         res.setHeader('Access-Control-Allow-Origin', origin);
         res.setHeader('Access-Control-Expose-Headers', REFUSAL_HEADER);
+      }
+      // A WebSocket handshake here, not at 'upgrade': a proxy that does not know WebSocket dropped
+      // the hop-by-hop `Upgrade` (or the `upgrade` token of `Connection`, RFC 9110 §7.6.1) and
+      // forwarded a plain GET. That is the network's doing, not a refusal of ours: a distinct tag
+      // lets the client say so and fall through to the HTTP rungs. 426 must name the protocol
+      // wanted (RFC 9110 §15.5.22).
+      if (req.headers['sec-websocket-key'] !== undefined) {
+        this.#opts.logger.warn('a WebSocket upgrade arrived as a plain request: a proxy removed its Upgrade header', {
+          upgrade: req.headers.upgrade,
+          connection: req.headers.connection,
+          via: req.headers.via,
+        });
+        res.setHeader('Upgrade', 'websocket');
+        return refuse(res, 426, UPGRADE_STRIPPED, 'the WebSocket upgrade arrived without its Upgrade header (removed by a proxy)');
       }
       if (req.method === 'OPTIONS') {
         res

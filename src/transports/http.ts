@@ -6,17 +6,28 @@ export const joinFrames = (texts: readonly string[]): string =>
   texts.map((t) => (t[0] === '[' ? t.slice(1, -1) : t)).filter(Boolean).join(',');
 
 /**
- * An HTTP error answer as a failure, for every rung. Our server marks its own refusals with
- * `x-wirefall-error` (`ours`): those stop the ladder; anything else may be a middlebox.
+ * An HTTP error answer as a failure, for every rung. Our server marks its answers with
+ * `x-wirefall-error` (`ours`), but only the app's own decisions stop the ladder: `authenticate` or
+ * the origin policy (401/403 with our header; a version refusal comes as an `error` frame). Any
+ * other status, ours included, may mean the request reached us mangled by a middlebox (a stripped
+ * upgrade is the common one) or never reached us at all, and the next rung may well work.
  */
 export function refusal(status: number | undefined, ours: string | null | undefined, note = ''): TransportFailure {
+  const denied = !!ours && (status === 401 || status === 403);
   return {
-    code: status === 407 ? 'WF_PROXY_AUTH' : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
+    code:
+      status === 407 ? 'WF_PROXY_AUTH'
+      : denied ? 'WF_UNAUTHORIZED'
+      : ours === UPGRADE_STRIPPED ? 'WF_UPGRADE_STRIPPED'
+      : 'WF_REFUSED',
     message: `HTTP ${status}${ours ? ` (${ours})` : note}`,
     status,
-    fromServer: !!ours,
+    fromServer: denied,
   };
 }
+
+/** The server's `x-wirefall-error` tag for a WebSocket handshake that arrived without `Upgrade`. */
+export const UPGRADE_STRIPPED = 'upgrade_stripped';
 
 /** A non-2xx fetch answer as a failure. */
 export const refused = (res: Response, note = ''): TransportFailure => refusal(res.status, res.headers.get('x-wirefall-error'), note);
