@@ -26,11 +26,12 @@ export default [
     ],
     plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: undefined })],
   },
-  // The hostile-network lab (test/lab) for the demo in examples/chat: not part of the package API.
+  // The hostile-network lab (lab/): the one build the demo (examples/chat), scripts/screenshots.mjs
+  // and bench/ load. Product tooling, not package API: package.json `files` leaves it out.
   {
-    input: 'test/lab/proxy.ts',
+    input: 'lab/index.ts',
     external: (id) => id.startsWith('node:'),
     output: { file: 'dist/lab.mjs', format: 'es' },
-    plugins: [typescript({ tsconfig: false, include: ['test/lab/*.ts'], compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, types: ['node'], lib: ['ES2022', 'DOM'] } })],
+    plugins: [typescript({ tsconfig: false, include: ['lab/*.ts'], compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, types: ['node'], lib: ['ES2022', 'DOM'] } })],
   },
 ];

@@ -125,20 +125,6 @@ async function closedPort() {
   return port;
 }
 
-async function buildLab() {
-  const esbuild = await import('esbuild');
-  mkdirSync(`${root}bench/.build`, { recursive: true });
-  await esbuild.build({
-    entryPoints: [`${root}test/lab/proxy.ts`],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node18',
-    outfile: `${root}bench/.build/lab.mjs`,
-    logLevel: 'warning',
-  });
-}
-
 // --- latency and throughput --------------------------------------------------------------------
 
 async function runSuite() {
@@ -334,7 +320,7 @@ async function runMemory() {
 
 async function main() {
   const started = Date.now();
-  for (const f of ['dist/index.mjs', 'dist/server.mjs']) {
+  for (const f of ['dist/index.mjs', 'dist/server.mjs', 'dist/lab.mjs']) {
     if (!existsSync(`${root}${f}`)) throw new Error(`${f} is missing: run \`npm run build\` (npm run bench does)`);
   }
   const env = machine();
@@ -343,7 +329,6 @@ async function main() {
   const loadTimer = setInterval(() => (loadMax = Math.max(loadMax, os.loadavg()[0])), 5000);
   loadTimer.unref();
   log(`${env.nproc} cores, ${env.cpu}, node ${env.node}, load ${env.loadStart}; payload ${PAYLOAD_BYTES} B, burst ${N}`);
-  await buildLab();
   env.pinned = pinning();
   const res = { env, settings: { runs: RUNS, n: N, lat: LAT, tpReps: TP_REPS, ttcTrials: TTC_TRIALS, ttcCap: TTC_CAP, idle: IDLE, memRuns: MEM_RUNS, payloadBytes: PAYLOAD_BYTES } };
   if (ONLY.has('bundle')) {

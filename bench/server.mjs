@@ -80,7 +80,7 @@ if (lib === 'raw') {
 
 let lab;
 if (cfg.lab) {
-  const { startLab } = await import('./.build/lab.mjs');
+  const { startLab } = await import('../dist/lab.mjs');
   lab = await startLab({ upstream: { host: '127.0.0.1', port } });
 }
 

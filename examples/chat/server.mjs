@@ -1,5 +1,5 @@
 // The demo: a broadcast chat on wirefall's reference server, reached through a chain of
-// hostile-network proxies (the lab from test/lab, bundled to dist/lab.mjs) that the page can
+// hostile-network proxies (the lab from lab/, bundled to dist/lab.mjs) that the page can
 // switch on and off. `npm start` builds and runs it; docs/demo.md explains what to look at.
 //
 //   this page ──(wirefall: ws / sse / long-polling)──▶ security software ▶ corporate proxy

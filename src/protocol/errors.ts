@@ -13,6 +13,11 @@ export type ErrorCode =
   | 'WF_NETWORK'
   /** The WebSocket handshake failed after an answer came (e.g. a proxy rewrote `Connection`). */
   | 'WF_HANDSHAKE'
+  /**
+   * The WebSocket upgrade reached the server as a plain GET: a proxy that does not know WebSocket
+   * removed the hop-by-hop `Upgrade` header (RFC 9110 §7.6.1). Node sees it; browsers see `WF_NETWORK`.
+   */
+  | 'WF_UPGRADE_STRIPPED'
   /** No answer at all within the open timeout: the connection hangs. */
   | 'WF_OPEN_TIMEOUT'
   /** The socket opened but not one byte of data arrived: frames are dropped after the upgrade. */

@@ -31,9 +31,3 @@ export type WireErrorCode =
 
 /** Values of the `x-wirefall-error` header (the wire codes, plus the short tags older servers sent). */
 export const REFUSAL_HEADER = 'x-wirefall-error';
-
-/**
- * The refusals that are the app's own decision. Only these end the client's ladder: anything
- * else may have been caused by a middlebox, and the next rung may get through.
- */
-export const FINAL_REFUSALS: readonly string[] = ['unauthorized', 'forbidden_origin', 'origin', 'unsupported_version'];

@@ -85,6 +85,20 @@ export class HttpRung<Api extends ApiShape, User> {
         res.setHeader('Access-Control-Allow-Origin', origin);
         res.setHeader('Access-Control-Expose-Headers', REFUSAL_HEADER);
       }
+      // A WebSocket handshake here, not at 'upgrade': a proxy that does not know WebSocket dropped
+      // the hop-by-hop `Upgrade` (or the `upgrade` token of `Connection`, RFC 9110 §7.6.1) and
+      // forwarded a plain GET. That is the network's doing, not a refusal of ours: a distinct tag
+      // lets the client say so and fall through to the HTTP rungs. 426 must name the protocol
+      // wanted (RFC 9110 §15.5.22).
+      if (req.headers['sec-websocket-key'] !== undefined) {
+        this.#opts.logger.warn('a WebSocket upgrade arrived as a plain request: a proxy removed its Upgrade header', {
+          upgrade: req.headers.upgrade,
+          connection: req.headers.connection,
+          via: req.headers.via,
+        });
+        res.setHeader('Upgrade', 'websocket');
+        return refuse(res, 426, 'upgrade_stripped', 'the WebSocket upgrade arrived without its Upgrade header (removed by a proxy)');
+      }
       if (req.method === 'OPTIONS') {
         res
           .writeHead(204, {

@@ -1,18 +1,27 @@
 import { encodeFrame, joinFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
+import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Transport, TransportContext, TransportFailure } from './transport';
 
 
 /**
- * An HTTP error answer as a failure, for every rung. Our server marks its own refusals with
- * `x-wirefall-error` (`ours`): those stop the ladder; anything else may be a middlebox.
+ * An HTTP error answer as a failure, for every rung. Our server marks its answers with
+ * `x-wirefall-error` (`ours`), but only the app's own decisions stop the ladder: `authenticate` or
+ * the origin policy (401/403 with our header; a version refusal comes as an `error` frame). Any
+ * other status, ours included, may mean the request reached us mangled by a middlebox (a stripped
+ * upgrade is the common one) or never reached us at all, and the next rung may well work.
  */
 export function refusal(status: number | undefined, ours: string | null | undefined, note = ''): TransportFailure {
+  const denied = !!ours && (status === 401 || status === 403);
   return {
-    code: status === 407 ? 'WF_PROXY_AUTH' : ours && (status === 401 || status === 403) ? 'WF_UNAUTHORIZED' : 'WF_REFUSED',
+    code:
+      status === 407 ? 'WF_PROXY_AUTH'
+      : denied ? 'WF_UNAUTHORIZED'
+      : ours === ('upgrade_stripped' satisfies WireErrorCode) ? 'WF_UPGRADE_STRIPPED'
+      : 'WF_REFUSED',
     message: `HTTP ${status}${ours ? ` (${ours})` : note}`,
     status,
-    fromServer: !!ours,
+    fromServer: denied,
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
 import type { WirefallError } from '../../src/index';
 import type { Connection } from '../../src/server/index';
-import { startLab } from '../lab/proxy';
+import { startLab } from '../../lab';
 import { claimed, cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 

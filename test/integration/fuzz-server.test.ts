@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { seeded } from '../lab/random';
+import { seeded } from '../../lab/random';
 import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
 
 afterEach(cleanup);

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { probe } from '../../src/index';
-import { startLab } from '../lab/proxy';
+import { startLab } from '../../lab';
 import { cleanup, eventually, startServer, track } from '../support/harness';
 
 afterEach(cleanup);

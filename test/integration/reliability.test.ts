@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Client } from '../../src/index';
 import type { Connection } from '../../src/server/index';
-import { startLab, type Lab } from '../lab/proxy';
+import { startLab, type Lab } from '../../lab';
 import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 

@@ -1,5 +1,5 @@
 import type { ErrorCode, RungName } from '../../src/index';
-import type { Scenario } from './scenarios';
+import type { Scenario } from '../../lab';
 
 /**
  * The scenario matrix of the hostile-network lab, shared by the Node and the Chromium suites:
@@ -29,6 +29,9 @@ export const matrix: MatrixCase[] = [
   { name: 'WebSocket upgrade refused with 403 (squid port policy)', scenario: { kind: 'refuse-upgrade', how: '403' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_REFUSED', browser: 'WF_NETWORK', status: 403 }, budgetMs: 1500 },
   { name: 'WebSocket upgrade reset', scenario: { kind: 'refuse-upgrade', how: 'reset' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NETWORK', browser: 'WF_NETWORK' }, budgetMs: 1500 },
   { name: 'WebSocket upgrade hangs', scenario: { kind: 'refuse-upgrade', how: 'hang' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_OPEN_TIMEOUT', browser: 'WF_OPEN_TIMEOUT' }, budgetMs: 1500 },
+  // The server gets the handshake as a plain GET and says so (426 upgrade_stripped): not a
+  // refusal of its own, so the ladder goes on. Browsers hide the status.
+  { name: 'WebSocket upgrade forwarded without its Upgrade header (proxy that does not know WebSocket)', scenario: { kind: 'strip-upgrade' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_UPGRADE_STRIPPED', browser: 'WF_NETWORK', status: 426 }, budgetMs: 1500 },
   { name: '101 with Connection rewritten (i-FILTER)', scenario: { kind: 'rewrite-connection' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_HANDSHAKE', browser: 'WF_NETWORK' }, budgetMs: 1500 },
   { name: 'frames dropped after the upgrade (antivirus)', scenario: { kind: 'drop-frames' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NO_DATA', browser: 'WF_NO_DATA' }, budgetMs: 1500 },
   { name: 'uplink frames swallowed (web filter, tolerant client)', scenario: { kind: 'swallow-uplink' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NO_WELCOME', browser: 'WF_NO_WELCOME' }, budgetMs: 1500 },

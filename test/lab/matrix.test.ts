@@ -2,11 +2,10 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
 import type { Client, ClientOptions, RungName, WirefallError } from '../../src/index';
-import { makeTestCert } from './cert';
+import { makeTestCert, startLab } from '../../lab';
 import { cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 import { matrix } from './matrix-cases';
-import { startLab } from './proxy';
 
 afterEach(cleanup);
 
@@ -81,9 +80,12 @@ describe('hostile-network matrix (Node)', () => {
         const a = c.attempts.find((x) => x.rung === r(m.left!.rung));
         expect(a).toMatchObject({ reason: m.left.node, ...(m.left.status ? { status: m.left.status } : {}) });
       }
-      if (m.scenario.kind === 'refuse-upgrade' || m.scenario.kind === 'drop-frames' || m.scenario.kind === 'swallow-uplink' || m.scenario.kind === 'rewrite-connection') {
+      if (m.scenario.kind === 'refuse-upgrade' || m.scenario.kind === 'drop-frames' || m.scenario.kind === 'swallow-uplink' || m.scenario.kind === 'rewrite-connection' || m.scenario.kind === 'strip-upgrade') {
         // The WebSocket rung really was broken by the lab, not skipped by configuration.
         expect(lab.stats.connections.ws).toBeGreaterThan(0);
+      }
+      if (m.scenario.kind === 'strip-upgrade') {
+        expect(lab.stats.upgradesStripped).toBeGreaterThan(0);
       }
       if (m.idleFirstMs) await new Promise((res) => setTimeout(res, m.idleFirstMs));
       await exchange(c, m.cuts ? 400 : 100, m.cuts ? 3000 : 200);

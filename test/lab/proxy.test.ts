@@ -4,10 +4,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { makeTestCert } from './cert';
-import { startLab, type Lab, type LabOptions, type Scenario } from './proxy';
-import { seeded } from './random';
-import { cutDelays } from './scenarios';
+import { cutDelays, makeTestCert, seeded, startLab, type Lab, type LabOptions, type Scenario } from '../../lab';
 
 // ---- a small real upstream: JSON, echo, SSE and an echoing WebSocket server ------------------
 
@@ -223,7 +220,7 @@ describe('lab proxy', () => {
     expect(stats.bytesDown).toBeGreaterThan(0);
     expect(stats.cuts).toBe(0);
     lab.resetStats();
-    expect(lab.stats).toEqual({ connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [] });
+    expect(lab.stats).toEqual({ connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, upgradesStripped: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [] });
   });
 
   it('answers 502 when the upstream is down', async () => {
@@ -237,6 +234,31 @@ describe('lab proxy', () => {
     expect(await probe(lab.wsUrl).outcome).toEqual({ kind: 'status', status: 403 });
     expect((await request(`${lab.url}/json`)).status).toBe(200);
     expect(up.wsConnections).toBe(0);
+  });
+
+  it('strip-upgrade: the handshake reaches the upstream as a plain GET without Upgrade; other requests pass', async () => {
+    const { up, lab } = await setup({ kind: 'strip-upgrade' });
+    // The upstream answers the plain GET for `/` with its 404, and the ws client sees that answer.
+    expect(await probe(`${lab.wsUrl}/`).outcome).toEqual({ kind: 'status', status: 404 });
+    // Mixed case and other tokens: only `Upgrade` and the `upgrade` token go.
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    const r = await request(`${lab.url}/`, { headers: { Connection: 'keep-alive, Upgrade', Upgrade: 'WebSocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' } });
+    expect(r.status).toBe(404);
+    expect(up.wsConnections).toBe(0);
+    const handshakes = up.requests.filter((q) => q.headers['sec-websocket-key'] !== undefined);
+    expect(handshakes).toHaveLength(2);
+    for (const q of handshakes) {
+      expect(q.method).toBe('GET');
+      expect(q.headers.upgrade).toBeUndefined();
+      expect(q.headers.connection ?? '').not.toMatch(/upgrade/i);
+      expect(q.headers['sec-websocket-version']).toBe('13');
+    }
+    expect(handshakes[1]!.headers['sec-websocket-key']).toBe(key);
+    // Plain HTTP and event streams are untouched.
+    expect((await request(`${lab.url}/json`)).status).toBe(200);
+    const sse = readSse(`${lab.url}/sse`);
+    await waitFor(() => sse.events.length === 1, 1000);
+    expect(lab.stats).toMatchObject({ connections: { ws: 2, sse: 1, http: 1 }, upgradesPassed: 0, upgradesStripped: 2 });
   });
 
   it('refuse-upgrade reset: the ws client gets a connection reset', async () => {

@@ -1,8 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
-import { makeTestCert } from './cert';
-import { startLab } from './proxy';
+import { makeTestCert, startLab } from '../../lab';
 import { cleanup, client, startServer, track, until } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { decode, DecodeError } from '../../src/protocol/codec';
-import { seeded } from '../lab/random';
+import { seeded } from '../../lab/random';
 
 /*
  * Seeded fuzzing of the decoder: whatever arrives, it returns well-formed frames or throws a

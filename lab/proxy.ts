@@ -24,7 +24,6 @@ import { performance } from 'node:perf_hooks';
 import { cutDelays, type Scenario } from './scenarios';
 
 export type { Scenario } from './scenarios';
-export { cutDelays, fieldCases } from './scenarios';
 
 export type ExchangeKind = 'ws' | 'sse' | 'http';
 
@@ -33,6 +32,8 @@ export interface LabStats {
   connections: Record<ExchangeKind, number>;
   /** 101 answers forwarded to a client (rewritten ones included). */
   upgradesPassed: number;
+  /** WebSocket upgrades forwarded as plain requests under `strip-upgrade`. */
+  upgradesStripped: number;
   bytesUp: number;
   bytesDown: number;
   /** Connections the lab destroyed on purpose: idle-cut, random-cuts, cutAll. */
@@ -249,6 +250,14 @@ class Exchange {
       this.#state = 'done';
       if (s.how === 'reset') this.#reset();
       return; // 'hang': keep the socket, read and ignore, never answer
+    }
+    if (s.kind === 'strip-upgrade' && this.#upgrade) {
+      // A proxy that does not know WebSocket: `Upgrade` and the `upgrade` token of `Connection`
+      // are hop-by-hop (RFC 9110 §7.6.1), so they go, and the handshake (Sec-WebSocket-Key and
+      // all) continues as a plain HTTP/1.1 request. `Connection: close` below replaces the rest.
+      setHeader(head, 'upgrade');
+      this.#upgrade = false;
+      this.#hub.stats.upgradesStripped++;
     }
     if (!this.#upgrade) {
       setHeader(head, 'connection', 'close');
@@ -530,7 +539,7 @@ class LabProxy implements Lab {
 }
 
 function emptyStats(): LabStats {
-  return { connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [] };
+  return { connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, upgradesStripped: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [] };
 }
 
 /** Start a lab proxy on 127.0.0.1, on a free port. */

@@ -4,6 +4,7 @@ import { seeded } from './random';
 export type Scenario =
   | { kind: 'pass' }
   | { kind: 'refuse-upgrade'; how: '403' | 'reset' | 'hang' } // WebSocket upgrades only; other requests pass
+  | { kind: 'strip-upgrade' } // WebSocket upgrades lose `Upgrade` and `Connection: upgrade`, and go on as plain GETs; others pass
   | { kind: 'rewrite-connection' } // upstream 101: `Connection: Upgrade` becomes `Connection: keep-alive`
   | { kind: 'drop-frames' } // 101 passes, then every byte both ways vanishes; sockets stay open
   | { kind: 'swallow-uplink' } // 101 and downlink pass, client→server bytes after the 101 vanish
@@ -30,6 +31,8 @@ export function cutDelays(seed: number, meanMs: number): () => number {
 export const fieldCases = {
   /** squid-style forward proxy: plain ws:// refused. */
   forwardProxyRefusesWs: { kind: 'refuse-upgrade', how: '403' },
+  /** A proxy that does not know WebSocket: drops the hop-by-hop `Upgrade`, forwards a plain GET. */
+  proxyStripsUpgrade: { kind: 'strip-upgrade' },
   /** i-FILTER-style web filter rewriting the 101 `Connection` header. */
   webFilterRewrites101: { kind: 'rewrite-connection' },
   /** Web filter that lets a lenient client through but stalls its frames. */
