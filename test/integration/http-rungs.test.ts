@@ -82,7 +82,9 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
   });
 
   it('heartbeats keep an idle link alive', async () => {
-    const { server, url } = await serve({ heartbeatMs: 200 });
+    // Intervals long enough that a busy machine's scheduling delays (hundreds of ms under a CPU
+    // hog) cannot pass for a missed heartbeat; the test is about the mechanism, not the speed.
+    const { server, url } = await serve({ heartbeatMs: 600 });
     let sessions = 0;
     const links: (string | null)[] = [];
     server.on('connection', (conn) => {
@@ -92,7 +94,7 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     const c = client(url, { transports: [rung] });
     const errors = errorsOf(c);
     await until(c, 'open');
-    await new Promise((r) => setTimeout(r, 1000)); // five heartbeat intervals of silence
+    await new Promise((r) => setTimeout(r, 3000)); // five heartbeat intervals of silence
     expect(errors).toEqual([]);
     expect(c.state).toBe('open');
     expect(c.rtt).toBeTypeOf('number'); // pings went round
