@@ -67,7 +67,8 @@ export class Race {
     const rung = this.#rungs[this.#next++];
     if (!rung) return;
     const attempt = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s));
-    if (this.#over) return; // a synchronous outcome already ended the race
+    // An attempt that ended while starting (a throwing factory) has already moved the race on.
+    if (this.#over || attempt.record) return;
     this.#live.add(attempt);
     if (this.#next < this.#rungs.length) {
       this.#timer = this.#clock.setTimeout(() => this.#startNext(), this.#stagger);
