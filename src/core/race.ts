@@ -1,6 +1,8 @@
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Clock } from '../platform';
-import type { Attempt, AttemptRecord } from './attempt';
+import { Attempt, type AttemptRecord } from './attempt';
+import type { ClientSetup } from './client-types';
+import type { ResolvedTimings } from './options';
 import type { WirefallError } from '../protocol/errors';
 import type { Rung } from './rungs';
 
@@ -43,6 +45,13 @@ export class Race {
   #stagger: number;
   #start: StartAttempt;
   #done: (r: RaceResult) => void;
+
+  /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
+  static of(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void): Race {
+    const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
+    return new Race(rungs, t.stagger, setup.platform.clock, (rung, onVerified, onFailed) =>
+      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed), done);
+  }
 
   constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void) {
     this.#rungs = rungs;
