@@ -13,15 +13,13 @@ import { RungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
-import { LiveLink } from './live-link';
+import { LiveLink, type Subscribers } from './live-link';
 import { ClientSession } from './client-session';
 
 export type { ApiShape };
-
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup } from './client-types';
 
-type Handler = (data: never) => void;
-type Event = LifecycleEvent & { win?: RaceWin; records?: AttemptRecord[] };
+type Event = LifecycleEvent & { win?: RaceWin; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
  * A realtime connection that survives hostile networks. Create it with `connect()`. It runs
@@ -41,7 +39,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   #events: Emitter<ClientEvents> = new Emitter((cause, event) => {
     if (event !== 'error') this.#tell('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
   });
-  #handlers = new Map<string, Set<Handler>>();
+  #handlers: Subscribers = new Map();
   #setup: ClientSetup;
   #clock: Platform['clock'];
   #t: ResolvedTimings;
@@ -49,7 +47,6 @@ export class Client<Api extends ApiShape = AnyApi> {
   #race: Race | undefined;
   #link: LiveLink | undefined;
   #timers: Timers<'retry' | 'climb'>;
-  #failures = 0;
   #unwake: () => void;
   #memory: RungMemory | undefined;
   #ladder = ladder.freshLadder();
@@ -61,9 +58,13 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#timers = new Timers(this.#clock);
     this.#t = resolveTimings(options);
     this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes));
-    this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false };
+    this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
     if (this.#t.rememberRungMs > 0) this.#memory = new RungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
-    this.#unwake = setup.platform.onWake((reason) => this.#wake(reason));
+    this.#unwake = setup.platform.onWake((reason) => {
+      // A new network: what we learned about the old one no longer holds.
+      if (reason === 'online') this.#learn(ladder.newNetwork(this.#ladder));
+      this.#dispatch({ type: reason });
+    });
     this.#run('race', { type: 'retry' });
   }
 
@@ -103,7 +104,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
     let set = this.#handlers.get(type);
     if (!set) this.#handlers.set(type, (set = new Set()));
-    const h = handler as Handler;
+    const h = handler as (data: unknown) => void;
     set.add(h);
     return () => void set.delete(h);
   }
@@ -173,15 +174,15 @@ export class Client<Api extends ApiShape = AnyApi> {
         else this.#dispatch({ type: 'stay' });
       });
     } else if (fx === 'drop') this.#drop(CloseCode.HeartbeatTimeout);
-    else if (fx === 'error') this.#tell('error', (e as { error: WirefallError }).error);
-    else if (fx === 'wait') this.#timers.set('retry', () => this.#dispatch({ type: 'retry' }), backoffDelay(this.#failures++, this.#t.backoff || { base: 0, max: 0 }, this.#setup.platform.random));
+    else if (fx === 'error') this.#tell('error', e.error!);
+    else if (fx === 'wait') this.#timers.set('retry', () => this.#dispatch({ type: 'retry' }), backoffDelay(this.#life.failures - 1, this.#t.backoff || { base: 0, max: 0 }, this.#setup.platform.random));
     else if (fx === 'ping') this.#link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
       this.#drop(CloseCode.Normal);
       this.#timers.clear();
       this.#unwake();
-      this.#s.end(fx === 'refuse' ? (e as { error: WirefallError }).error : new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
     }
   }
 
@@ -213,12 +214,10 @@ export class Client<Api extends ApiShape = AnyApi> {
   #adopt({ attempt, welcome, rest }: RaceWin, records: AttemptRecord[]): void {
     this.#learn(ladder.won(this.#ladder, this.#index(attempt.rung.name), records, (a) => this.#index(a.rung)));
     this.#drop(CloseCode.Replaced);
-    this.#failures = 0;
     const { inbox, outbox } = this.#s;
     const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
-      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, answerDeadline: this.#t.answerDeadline,
+      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers,
       host: {
-        deliver: (type, data) => this.#deliver(type, data),
         lost: (error) => {
           if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') this.#learn(ladder.stalled(this.#ladder, this.#index(link.rung), this.#clock.now(), this.#setup.rungs.length));
           this.#dispatch({ type: 'lost', error });
@@ -242,24 +241,5 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#race = undefined;
     this.#timers.set('climb');
     this.#link?.stop(code);
-  }
-
-  #deliver(type: string, data: unknown): void {
-    for (const h of [...(this.#handlers.get(type) ?? [])]) {
-      try {
-        (h as (d: unknown) => void)(data);
-      } catch (cause) {
-        // A throwing subscriber must not break delivery to the others, nor the connection.
-        this.#tell('error', new WirefallError('WF_INVALID', `a "${type}" subscriber threw`, { cause }));
-      }
-    }
-  }
-
-  #wake(reason: 'online' | 'visible'): void {
-    if (reason === 'online') {
-      this.#learn(ladder.newNetwork(this.#ladder));
-      this.#failures = 0;
-    }
-    this.#dispatch({ type: reason });
   }
 }

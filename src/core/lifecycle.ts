@@ -30,6 +30,8 @@ export interface Lifecycle {
   resumable: boolean;
   /** `reconnect: false`: a failure ends the client instead of backing off. */
   reconnect: boolean;
+  /** Backoffs since the last verified link (or network change): the backoff grows with it. */
+  failures: number;
 }
 
 export type LifecycleEvent =
@@ -81,12 +83,14 @@ const live = (p: Phase): boolean => p === 'open' || p === 'climbing';
 const refusal = (e: WirefallError): boolean => e.closeCode === CloseCode.Unauthorized || e.closeCode === CloseCode.Forbidden;
 
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
+  if (s.phase === 'closed') return { state: s, effects: [] };
+  // A verified link or a new network starts the backoff over.
+  if (e.type === 'won' || e.type === 'online') s = { ...s, failures: 0 };
   const to = (phase: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
-    state: { ...s, phase, rung: live(phase) ? s.rung : null, ...patch },
+    state: { ...s, phase, rung: live(phase) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
     effects,
   });
   const same: Transition = { state: s, effects: [] };
-  if (s.phase === 'closed') return same;
   if (e.type === 'close') return to('closed', ['end']);
   switch (s.phase) {
     case 'racing':

@@ -11,9 +11,11 @@ import type { Transport, TransportFailure } from '../transports/transport';
 import { Timers } from '../util/timers';
 import { checkLiveness } from './liveness';
 
+/** The app's handlers per message type. */
+export type Subscribers = Map<string, Set<(data: unknown) => void>>;
+
 /** What the live link tells the client. */
 export interface LinkHost {
-  deliver(type: string, data: unknown): void;
   /** The link failed or stalled; it has stopped itself. */
   lost(error: WirefallError): void;
   /** A non-fatal error the server reported. */
@@ -30,6 +32,7 @@ export interface LinkParts {
   hb: number;
   max: number;
   answerDeadline: number;
+  handlers: Subscribers;
   host: LinkHost;
 }
 
@@ -121,7 +124,7 @@ export class LiveLink {
       if (f.t === 'msg') {
         const arrival = inbox.accept(f.s);
         if (arrival === 'gap') return this.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
-        if (arrival === 'new') host.deliver(f.ev, f.d);
+        if (arrival === 'new') this.#deliver(f.ev, f.d);
         this.#batcher.ackSoon();
       } else if (f.t === 'ack') {
         if (!outbox.ack(f.a, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
@@ -144,6 +147,17 @@ export class LiveLink {
       }
     }
     // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
+  }
+
+  #deliver(type: string, data: unknown): void {
+    for (const h of [...(this.#p.handlers.get(type) ?? [])]) {
+      try {
+        h(data);
+      } catch (cause) {
+        // A throwing subscriber must not break delivery to the others, nor the connection.
+        this.#p.host.error(new WirefallError('WF_INVALID', `a "${type}" subscriber threw`, { cause }));
+      }
+    }
   }
 
   #armPing(): void {
