@@ -161,9 +161,9 @@ export class Client<Api extends ApiShape = AnyApi> {
       });
     } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
     else if (fx === 'plan-climb') {
-      if (!this.#t.probe) return;
+      if (!this.#t.climb) return;
       const now = this.#clock.now();
-      this.#ladder = ladder.climbAt(this.#ladder, now, this.#t.probe);
+      this.#ladder = ladder.climbAt(this.#ladder, now, this.#t.climb);
       this.#timers.set('climb', () => this.#dispatch({ type: 'climb' }), this.#ladder.climbDue - now);
     } else if (fx === 'climb') {
       this.#ladder = ladder.climbed(this.#ladder);
