@@ -72,10 +72,6 @@ export class LiveLink {
     this.#batcher.push(encodeFrame.ack(parts.inbox.received));
   }
 
-  get live(): boolean {
-    return !!this.#transport;
-  }
-
   /** Starts heartbeats, handles frames that came with the welcome, and writes the claim. */
   start(rest: Frame[]): void {
     this.#armPing();

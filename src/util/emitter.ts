@@ -18,13 +18,11 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
   emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     // Iterate a snapshot so listeners may unsubscribe while being called.
     for (const l of this.#listeners[event] ?? []) {
-      if (!this.#caught) (l as (...a: Parameters<Events[K]>) => void)(...args);
-      else {
-        try {
-          (l as (...a: Parameters<Events[K]>) => void)(...args);
-        } catch (e) {
-          this.#caught(e, event);
-        }
+      try {
+        (l as (...a: Parameters<Events[K]>) => void)(...args);
+      } catch (e) {
+        if (!this.#caught) throw e;
+        this.#caught(e, event);
       }
     }
   }
