@@ -53,7 +53,7 @@ export class Attempt {
   readonly rung: Rung;
   readonly startedAt: number;
   #stage: Stage = 'connecting';
-  #transport: Transport;
+  #transport: Transport | undefined;
   #timer: unknown;
   #platform: Platform;
   #timeouts: AttemptTimeouts;
@@ -78,18 +78,32 @@ export class Attempt {
     this.#onFailed = onFailed;
     this.startedAt = platform.clock.now();
     this.#arm(timeouts.open);
+    // Events a factory fires before it returns wait until `#transport` is set, so that every
+    // outcome (closing it included) sees the transport; custom factories are public API.
+    let early: (() => void)[] | undefined = [];
+    const later = (fn: () => void) => (early ? early.push(fn) : fn());
     const events: TransportEvents = {
-      open: () => {
+      open: () => later(() => {
         if (this.#stage === 'connecting') this.#stage = 'opened';
-      },
-      message: (text) => this.#message(text),
-      close: (failure) => (this.#sink ? this.#sink.close(failure) : this.#fail(failure)),
+      }),
+      message: (text) => later(() => this.#message(text)),
+      close: (failure) => later(() => (this.#sink ? this.#sink.close(failure) : this.#fail(failure))),
     };
-    this.#transport = factory({ rung, hello, platform, events });
+    try {
+      this.#transport = factory({ rung, hello, platform, events });
+    } catch (cause) {
+      // A throwing factory fails this attempt only: the race goes on to the next rung.
+      early = undefined;
+      this.#fail({ code: 'WF_TRANSPORT', message: `the ${rung.name} transport threw when started`, cause });
+      return;
+    }
+    for (const fn of early.splice(0)) fn();
+    early = undefined;
   }
 
+  /** The transport; a verified attempt always has one. */
   get transport(): Transport {
-    return this.#transport;
+    return this.#transport!;
   }
 
   /** The live connection takes over the verified transport's events. */
@@ -102,7 +116,7 @@ export class Attempt {
     if (this.#stage === 'done' || this.#stage === 'verified') return;
     const [code, message] = STALLED[this.#stage]!;
     this.#finish('abandoned', code, message);
-    this.#transport.close(CloseCode.Abandoned);
+    this.#transport?.close(CloseCode.Abandoned);
   }
 
   #message(text: string): void {
@@ -149,7 +163,7 @@ export class Attempt {
     if (this.#stage === 'done' || this.#stage === 'verified') return;
     this.#finish('failed', f.code, f.message, f.status);
     // A failure we decided (timeout, protocol error, refusal) leaves the transport open otherwise.
-    this.#transport.close(CloseCode.ProtocolError);
+    this.#transport?.close(CloseCode.ProtocolError);
     const { name: rung, url } = this.rung;
     this.#onFailed(this, new WirefallError(f.code, f.message, { rung, url, status: f.status, closeCode: f.closeCode, cause: f.cause }), !!f.fromServer);
   }

@@ -1,126 +1,80 @@
 import type { ApiShape, AnyApi, RungName } from '../protocol/api';
-import { batch, encodeFrame } from '../protocol/encode';
-import { PROTOCOL_VERSION, type Frame, type WelcomeFrame } from '../protocol/frames';
 import { CloseCode } from '../protocol/close-codes';
 import type { Platform } from '../platform';
-import type { TransportFactory, TransportFailure } from '../transports/transport';
-import type { Transport } from '../transports/transport';
-import { Attempt, type AttemptRecord } from './attempt';
+import type { ClientEvents, ClientSetup, ConnectionState } from './client-types';
+import type { AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
 import { Emitter } from '../util/emitter';
-import { WirefallError, type ErrorCode } from '../protocol/errors';
-import { Inbox } from '../protocol/inbox';
-import { checkLiveness } from './liveness';
+import { Timers } from '../util/timers';
+import { WirefallError } from '../protocol/errors';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
-import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import { Race, type RaceResult, type RaceWin } from './race';
 import { RungMemory } from './memory';
 import type { Rung } from './rungs';
+import * as ladder from './ladder';
+import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
+import { LiveLink, type Subscribers } from './live-link';
+import { ClientSession } from './client-session';
 
 export type { ApiShape };
+export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup } from './client-types';
 
-/** `connecting`: first connection; `open`: verified and usable; `reconnecting`: lost it, trying again; `closed`: for good. */
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-/** A message the server never acknowledged before it lost the session. */
-export interface UndeliveredMessage {
-  type: string;
-  data: unknown;
-}
-
-export interface ClientEvents {
-  /** The state or the rung in use changed. */
-  state: (state: ConnectionState, rung: RungName | null) => void;
-  /** Every error, retryable or not. Nothing is swallowed. */
-  error: (error: WirefallError) => void;
-  /** The server no longer knew the session: these messages may not have arrived; resynchronise. */
-  sessionlost: (undelivered: UndeliveredMessage[]) => void;
-  /** The outbox crossed its high-water mark (`true`) or drained below half of it (`false`). */
-  backpressure: (high: boolean, bufferedBytes: number) => void;
-}
-
-type Handler = (data: never) => void;
-
-/** @internal The rungs and transports a client runs on, decided by `connect`. */
-export interface ClientSetup {
-  /** The whole ladder, best rung first. */
-  rungs: Rung[];
-  /** Identifies the server for the rung memory. */
-  serverKey: string;
-  factories: Partial<Record<RungName, TransportFactory>>;
-  platform: Platform;
-}
+type Event = LifecycleEvent & { win?: RaceWin; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
- * A realtime connection that survives hostile networks. Create it with `connect()`.
+ * A realtime connection that survives hostile networks. Create it with `connect()`. It runs
+ * three parts: the lifecycle (a pure reducer, ./lifecycle), the ladder policy (./ladder) and the
+ * live link (./live-link); it commits each transition, runs its effects, then tells listeners.
  * @typeParam Api - what each side may send; see {@link ApiShape}.
  */
 export class Client<Api extends ApiShape = AnyApi> {
-  #state: ConnectionState = 'connecting';
-  #rung: RungName | null = null;
+  #life: Lifecycle;
+  #queue: Event[] = [];
+  #busy = false;
+  /** Emissions held back until the transition that caused them is committed. */
+  #told: (() => void)[] = [];
   #attempts: AttemptRecord[] = [];
-  #events = new Emitter<ClientEvents>();
-  #handlers = new Map<string, Set<Handler>>();
-
+  // A throwing listener must not break the transition that told it: report it instead. What an
+  // `error` listener throws is dropped, since reporting it there again could recurse.
+  #events: Emitter<ClientEvents> = new Emitter((cause, event) => {
+    if (event !== 'error') this.#tell('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
+  });
+  #handlers: Subscribers = new Map();
   #setup: ClientSetup;
   #clock: Platform['clock'];
   #t: ResolvedTimings;
-  #auth: ClientOptions['auth'];
-
-  #outbox: Outbox;
-  #inbox = new Inbox();
-  #session: { sid: string; key: string } | undefined;
-  #max = 1024 * 1024;
-  #hb = 5000;
-
+  #s: ClientSession;
   #race: Race | undefined;
-  #transport: Transport | undefined;
-  /** Timers by role: r(etry), l(iveness), p(ing), a(ck), u(pgrade probe). */
-  #timers: Record<string, unknown> = {};
-  #failures = 0;
-  #flushQueued = false;
-  #control: string[] = [];
-  #lastReceived = 0;
-  #lastAnswered = 0;
-  #ping: { n: number; at: number } | undefined;
-  #pingSeq = 0;
-  #rtt: number | undefined;
-  #highWater = false;
-  #drainWaiters: (() => void)[] = [];
+  #link: LiveLink | undefined;
+  #timers: Timers<'retry' | 'climb'>;
   #unwake: () => void;
-
   #memory: RungMemory | undefined;
-  /** Index of the highest rung a race may start from (rungs above stalled repeatedly). */
-  #floor = 0;
-  /** The best ladder index verified during this client's life. */
-  #best = Infinity;
-  #stalls: number[] = [];
-  #probeRace: Race | undefined;
-  #probeFailures = 0;
-  /** When the next upgrade probe is due (wall clock), or 0. */
-  #probeDue = 0;
-  /** The rung of the last open connection. */
-  #lastRung: RungName = 'wss';
+  #ladder = ladder.freshLadder();
 
   /** @internal Use `connect()`. */
   constructor(setup: ClientSetup, options: ClientOptions) {
     this.#setup = setup;
     this.#clock = setup.platform.clock;
+    this.#timers = new Timers(this.#clock);
     this.#t = resolveTimings(options);
-    this.#auth = options.auth;
-    this.#outbox = new Outbox(this.#t);
+    this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes));
+    this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
     if (this.#t.rememberRungMs > 0) this.#memory = new RungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
-    this.#unwake = setup.platform.onWake((reason) => this.#wake(reason));
-    this.#connect();
+    this.#unwake = setup.platform.onWake((reason) => {
+      // A new network: what we learned about the old one no longer holds.
+      if (reason === 'online') this.#learn(ladder.newNetwork(this.#ladder));
+      this.#dispatch({ type: reason });
+    });
+    this.#run('race', { type: 'retry' });
   }
 
   /** The connection state. */
   get state(): ConnectionState {
-    return this.#state;
+    return publicState(this.#life);
   }
   /** The rung in use while open, else null. */
   get rung(): RungName | null {
-    return this.#rung;
+    return this.#life.rung;
   }
   /** Every connection attempt so far, oldest first (the last 50). */
   get attempts(): readonly AttemptRecord[] {
@@ -128,11 +82,11 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
   /** The last measured round-trip time in ms (from heartbeats), if any. */
   get rtt(): number | undefined {
-    return this.#rtt;
+    return this.#link?.rtt;
   }
   /** Messages queued or awaiting acknowledgement, and their payload bytes. */
   get buffered(): { messages: number; bytes: number } {
-    return { messages: this.#outbox.size, bytes: this.#outbox.bytes };
+    return { messages: this.#s.outbox.size, bytes: this.#s.outbox.bytes };
   }
 
   /**
@@ -141,25 +95,8 @@ export class Client<Api extends ApiShape = AnyApi> {
    * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`).
    */
   send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void> {
-    let payload: string | undefined;
-    let problem: WirefallError | undefined;
-    try {
-      payload = JSON.stringify(data) ?? 'null';
-    } catch (cause) {
-      problem = new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
-    }
-    const bytes = payload ? utf8Length(payload) : 0;
-    problem ??=
-      this.#state === 'closed' ? new WirefallError('WF_CLOSED', 'client closed')
-      : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'type must be a non-empty string')
-      : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
-      : undefined;
-    if (problem) return rejected(problem);
-    const p = this.#outbox.push(type, payload!);
-    this.#checkWater();
-    // A long burst leaves in slices, so the receiver works while the sender is still sending.
-    if (this.#outbox.unsent >= 256) this.#flush();
-    else this.#scheduleFlush();
+    const p = this.#s.push(type, data, this.#life.phase === 'closed');
+    this.#link?.write(this.#s.outbox.unsent >= 256);
     return p;
   }
 
@@ -167,7 +104,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
     let set = this.#handlers.get(type);
     if (!set) this.#handlers.set(type, (set = new Set()));
-    const h = handler as Handler;
+    const h = handler as (data: unknown) => void;
     set.add(h);
     return () => void set.delete(h);
   }
@@ -179,374 +116,130 @@ export class Client<Api extends ApiShape = AnyApi> {
 
   /** Resolves when the outbox is below half its high-water mark (at once if it is). */
   whenWritable(): Promise<void> {
-    return new Promise((resolve) => (this.#highWater ? this.#drainWaiters.push(resolve) : resolve()));
+    return this.#s.whenWritable();
   }
 
   /** Closes the connection for good: unacknowledged sends reject with `WF_CLOSED`, every timer stops. */
   close(): void {
-    this.#end(new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+    this.#dispatch({ type: 'close' });
   }
 
-  /** The end, by `close()` or by a refusal of the server's own: nothing reconnects after this. */
-  #end(err: WirefallError): void {
-    if (this.#state === 'closed') return;
-    this.#race?.cancel();
-    this.#race = undefined;
-    this.#dropTransport(CloseCode.Normal);
-    this.#stopTimers();
-    this.#unwake();
-    this.#setState('closed', null);
-    this.#outbox.rejectAll(err);
-    this.#releaseDrainWaiters();
-  }
-
-  // --- connecting ---------------------------------------------------------------------------
-
-  #hello(): string {
-    const s = this.#session;
-    const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
-    // One token per race: its attempts open (or resume) one session, on the server too.
-    const race = this.#setup.platform.nonce();
-    return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.#inbox.received }), auth, race });
-  }
-
-  #connect(): void {
-    this.#timer('r');
-    const start = this.#startIndex();
-    this.#race = this.#newRace(this.#setup.rungs.slice(start), (r) => {
-      this.#race = undefined;
-      this.#record(r.records);
-      if (r.win) {
-        // Fell further down: probe the rungs above on the short schedule again.
-        if (this.#index(r.win.attempt.rung.name) > this.#index(this.#lastRung)) this.#probeFailures = this.#probeDue = 0;
-        return this.#adopt(r.win, r.records);
+  /** Commits each transition, runs its effects, and only then tells listeners (TanStack Query's `#dispatch`). */
+  #dispatch(e: Event): void {
+    this.#queue.push(e);
+    if (this.#busy) return; // raised by an effect or a listener: it follows the current transition
+    this.#busy = true;
+    try {
+      for (let ev; (ev = this.#queue.shift()); ) {
+        const was = [this.state, this.rung];
+        const { state, effects } = reduce(this.#life, ev);
+        this.#life = state;
+        for (const fx of effects) this.#run(fx, ev);
+        if (this.state !== was[0] || this.rung !== was[1]) this.#tell('state', this.state, this.rung);
+        for (let tell; (tell = this.#told.shift()); ) tell();
       }
-      if (start > 0) {
-        // Even the remembered (or demoted-to) rung failed: the network changed; start from the top.
-        this.#memory?.forget();
-        this.#floor = 0;
-      }
-      const err = r.error ?? new WirefallError('WF_NETWORK', 'no rung connected');
-      this.#events.emit('error', err);
-      // The server itself refused (auth, version): every retry would be refused alike.
-      if (r.fatal) this.#end(err);
-      else this.#scheduleRetry();
-    });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #tell<E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void {
+    if (this.#busy) this.#told.push(() => this.#events.emit(event, ...args));
+    else this.#events.emit(event, ...args);
+  }
+
+  #run(fx: Effect, e: Event): void {
+    const { rungs } = this.#setup;
+    if (fx === 'race') {
+      this.#timers.set('retry');
+      const recalled = this.#s.exists ? undefined : this.#memory?.recall(this.#clock.now());
+      const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length);
+      this.#race = this.#newRace(rungs.slice(start), (r) => {
+        if (r.win) return this.#won(r);
+        this.#learn(ladder.raceFailed(this.#ladder, start));
+        this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
+      });
+    } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
+    else if (fx === 'plan-climb') {
+      if (!this.#t.climb) return;
+      const now = this.#clock.now();
+      this.#ladder = ladder.climbAt(this.#ladder, now, this.#t.climb);
+      this.#timers.set('climb', () => this.#dispatch({ type: 'climb' }), this.#ladder.climbDue - now);
+    } else if (fx === 'climb') {
+      this.#ladder = ladder.climbed(this.#ladder);
+      // The climb resumes the session on the better rung: if it verifies, the move is already done.
+      this.#race = this.#newRace(rungs.slice(0, this.#index(this.#life.rung!)), (r) => {
+        this.#ladder = ladder.climbed(this.#ladder, !!r.win);
+        if (r.win) this.#won(r);
+        else this.#dispatch({ type: 'stay' });
+      });
+    } else if (fx === 'drop') this.#drop(CloseCode.HeartbeatTimeout);
+    else if (fx === 'error') this.#tell('error', e.error!);
+    else if (fx === 'wait') this.#timers.set('retry', () => this.#dispatch({ type: 'retry' }), backoffDelay(this.#life.failures - 1, this.#t.backoff || { base: 0, max: 0 }, this.#setup.platform.random));
+    else if (fx === 'ping') this.#link?.ping();
+    else {
+      // end, refuse: nothing reconnects after this.
+      this.#drop(CloseCode.Normal);
+      this.#timers.clear();
+      this.#unwake();
+      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+    }
   }
 
   #newRace(rungs: Rung[], done: (r: RaceResult) => void): Race {
-    const hello = this.#hello();
-    const { platform, factories } = this.#setup;
-    const timeouts = { open: this.#t.openTimeout, welcome: this.#t.welcomeTimeout };
-    return new Race(
-      rungs,
-      this.#t.stagger,
-      this.#clock,
-      (rung, onVerified, onFailed) => new Attempt(rung, factories[rung.name]!, hello, platform, timeouts, onVerified, onFailed),
-      done,
-    );
+    return Race.of(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
+      this.#race = undefined;
+      this.#attempts = [...this.#attempts, ...r.records].slice(-50);
+      done(r);
+    });
   }
 
-  /**
-   * Where a race starts: below rungs that stalled repeatedly, and on the first connection (a page
-   * load) at the remembered rung. Reconnects start at the top again, so that a rung that was only
-   * unlucky (cut while connecting, which browsers report like a refusal) gets its chance back.
-   */
-  #startIndex(): number {
-    const remembered = this.#session ? undefined : this.#memory?.recall(this.#clock.now());
-    return Math.min(Math.max(remembered ? this.#index(remembered) : 0, this.#floor), this.#setup.rungs.length - 1);
+  #won({ win, records }: RaceResult): void {
+    const rung = win!.attempt.rung.name;
+    this.#dispatch({ type: 'won', rung, above: this.#index(rung) > 0, win, records });
   }
 
   #index(rung: RungName): number {
     return this.#setup.rungs.findIndex((r) => r.name === rung);
   }
 
-  #record(records: AttemptRecord[]): void {
-    this.#attempts = [...this.#attempts, ...records].slice(-50);
+  /** Applies what the ladder policy concluded, and what it tells the rung memory. */
+  #learn([next, memory]: [ladder.Ladder, ladder.MemoryAction]): void {
+    this.#ladder = next;
+    if (memory === 'forget') this.#memory?.forget();
+    else if (memory) this.#memory?.remember(this.#setup.rungs[memory.remember]!.name, this.#clock.now());
   }
 
-  #scheduleRetry(): void {
-    if (this.#t.backoff === false) return this.close();
-    this.#setState(this.#session ? 'reconnecting' : 'connecting', null);
-    this.#timer('r', () => this.#connect(), backoffDelay(this.#failures++, this.#t.backoff, this.#setup.platform.random));
-  }
-
-  /**
-   * What a won race teaches the rung memory. A lower rung is remembered only on evidence that
-   * the rungs above are broken (refused, or still stuck long after the winner verified), not when
-   * they were merely slow or cut once, and not when a better rung worked earlier in this client's
-   * life: a server restart refuses every rung for a moment, and must not push the fleet down.
-   */
-  #learn(index: number, records: AttemptRecord[]): void {
-    const won = records.find((a) => a.outcome === 'verified')?.duration ?? 0;
-    const above = records.filter((a) => this.#index(a.rung) < index);
-    const broken =
-      above.length > 0 &&
-      above.every((a) =>
-        a.outcome === 'failed'
-          ? a.reason !== 'WF_DISCONNECTED' // a cut is bad luck, not a verdict on the rung
-          : a.duration > 4 * won + 100, // still stuck long after the winner verified: it hangs
-      );
-    if (!index) this.#memory?.forget();
-    else if (broken && this.#best >= index) this.#memory?.remember(this.#setup.rungs[index]!.name, this.#clock.now());
-    this.#best = Math.min(this.#best, index);
-    this.#floor = Math.min(this.#floor, index);
-  }
-
-  #adopt(win: RaceWin, records: AttemptRecord[]): void {
-    const { attempt, welcome, rest } = win;
-    const now = this.#clock.now();
-    this.#learn(this.#index(attempt.rung.name), records);
-    // A probe won: the session moves here; the server already detached the old link.
-    this.#dropTransport(CloseCode.Replaced);
-    this.#stopTimers();
-    this.#transport = attempt.transport;
-    attempt.handOver({ frames: (f) => this.#frames(f), close: (f) => this.#lost(f) });
-    this.#failures = 0;
-    this.#rtt = undefined; // measured anew on this connection
-    this.#lastReceived = this.#lastAnswered = now;
-    // Speaking first claims the session for this connection (the server parks the others).
-    this.#control.push(encodeFrame.ack(this.#inbox.received));
-    this.#setState('open', (this.#lastRung = attempt.rung.name));
-    this.#startSession(welcome);
-    if (this.#state !== 'open') return;
-    this.#armPing();
-    if (rest.length) this.#frames(rest);
-    this.#armLiveness();
-    this.#scheduleFlush();
-    this.#scheduleProbe();
-  }
-
-  #startSession(w: WelcomeFrame): void {
-    this.#hb = w.hb;
-    this.#max = w.max;
-    if (w.resumed) {
-      if (!this.#outbox.ack(w.ack, this.#clock.now())) return this.#lost({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
-      this.#inbox.resumed();
-    } else {
-      this.#inbox.reset();
-      if (this.#session) {
-        const lost = this.#outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost before the server acknowledged'));
-        this.#events.emit('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} message(s) may not have arrived`));
-        this.#events.emit('sessionlost', lost.map((e) => ({ type: e.ev, data: JSON.parse(e.payload) as unknown })));
-      }
+  /** The race (or climb) winner becomes the live link; the server already detached the old one. */
+  #adopt({ attempt, welcome, rest }: RaceWin, records: AttemptRecord[]): void {
+    this.#learn(ladder.won(this.#ladder, this.#index(attempt.rung.name), records, (a) => this.#index(a.rung)));
+    this.#drop(CloseCode.Replaced);
+    const { inbox, outbox } = this.#s;
+    const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
+      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers,
+      host: {
+        lost: (error) => {
+          if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') this.#learn(ladder.stalled(this.#ladder, this.#index(link.rung), this.#clock.now(), this.#setup.rungs.length));
+          this.#dispatch({ type: 'lost', error });
+        },
+        error: (error) => this.#tell('error', error),
+        acked: () => this.#s.checkWater(),
+      },
+    }));
+    attempt.handOver({ frames: (f) => link.frames(f), close: (f) => link.fail(f) });
+    const lost = this.#s.welcome(welcome, this.#clock.now());
+    if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
+    if (lost) {
+      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} message(s) may not have arrived`));
+      this.#tell('sessionlost', lost);
     }
-    this.#session = w;
-    this.#outbox.rewind();
+    link.start(rest);
   }
 
-  // --- climbing back up ---------------------------------------------------------------------
-
-  /**
-   * On a lower rung, try the ones above now and then; the delay doubles after each failure. The
-   * due time is kept across reconnects, or a link cut every few seconds would never be probed.
-   */
-  #scheduleProbe(): void {
-    const p = this.#t.probe;
-    const now = this.#clock.now();
-    if (!p || this.#state !== 'open' || this.#index(this.#rung!) <= 0 || this.#probeRace) return;
-    this.#probeDue ||= now + Math.min(p.max, p.first * 2 ** Math.min(this.#probeFailures, 20));
-    this.#timer('u', () => this.#probe(), this.#probeDue - now);
-  }
-
-  #probe(): void {
-    const above = this.#setup.rungs.slice(0, this.#index(this.#rung!));
-    if (this.#state !== 'open' || this.#probeRace || !above.length) return;
-    this.#probeDue = 0;
-    // The probe resumes the session on the better rung: if it verifies, the move is already done.
-    this.#probeRace = this.#newRace(above, (r) => {
-      this.#probeRace = undefined;
-      this.#record(r.records);
-      if (r.win && this.#state === 'open') {
-        this.#probeFailures = 0;
-        return this.#adopt(r.win, r.records);
-      }
-      r.win?.attempt.transport.close(CloseCode.Abandoned);
-      this.#probeFailures++;
-      this.#scheduleProbe();
-    });
-  }
-
-  // --- the live connection ------------------------------------------------------------------
-
-  #frames(frames: Frame[]): void {
-    const now = this.#clock.now();
-    this.#lastReceived = now;
-    for (const f of frames) {
-      if (this.#state !== 'open') return;
-      if (f.t === 'msg') {
-        const arrival = this.#inbox.accept(f.s);
-        if (arrival === 'gap') return this.#lost({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${this.#inbox.received}` });
-        if (arrival === 'new') this.#deliver(f.ev, f.d);
-        // Acks ride along with the next batch; alone they wait a little, so a burst costs one ack.
-        this.#timers.a ??= this.#clock.setTimeout(() => this.#flush(), 20);
-      } else if (f.t === 'ack') {
-        if (!this.#outbox.ack(f.a, now)) return this.#lost({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
-        this.#lastAnswered = now;
-        this.#checkWater();
-      } else if (f.t === 'ping') {
-        this.#control.push(encodeFrame.pong(f.n));
-        this.#scheduleFlush();
-      } else if (f.t === 'pong') {
-        if (this.#ping && f.n === this.#ping.n) {
-          this.#rtt = now - this.#ping.at;
-          this.#ping = undefined;
-        }
-        this.#lastAnswered = now;
-      } else if (f.t === 'error') {
-        this.#events.emit('error', new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung: this.#rung!, status: f.status }));
-      } else {
-        const bye = f.t === 'bye';
-        return this.#lost({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `server said bye: ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
-      }
-    }
-    // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
-  }
-
-  #deliver(type: string, data: unknown): void {
-    for (const h of [...(this.#handlers.get(type) ?? [])]) {
-      try {
-        (h as (d: unknown) => void)(data);
-      } catch (cause) {
-        // A throwing subscriber must not break delivery to the others, nor the connection.
-        this.#events.emit('error', new WirefallError('WF_INVALID', `a "${type}" subscriber threw`, { cause }));
-      }
-    }
-  }
-
-  /** The live transport failed or stalled: abandon it at once and resume elsewhere. */
-  #lost(f: TransportFailure): void {
-    if (this.#state !== 'open') return;
-    const { code, closeCode } = f;
-    if (code === 'WF_STALLED' || code === 'WF_UPLINK_STALLED') this.#noteStall();
-    this.#dropTransport(CloseCode.HeartbeatTimeout);
-    this.#stopTimers();
-    const err = new WirefallError(code, f.message, { rung: this.#rung!, status: f.status, closeCode });
-    this.#events.emit('error', err);
-    if (closeCode === CloseCode.Unauthorized || closeCode === CloseCode.Forbidden) return this.#end(err);
-    this.#setState('reconnecting', null);
-    this.#scheduleRetry();
-  }
-
-  /**
-   * A rung that verifies and then stalls 3 times within a minute is demoted: the next races start
-   * below it (and the memory says so), and the upgrade probe tries it again later.
-   */
-  #noteStall(): void {
-    const now = this.#clock.now();
-    const below = this.#index(this.#rung!) + 1;
-    this.#stalls = [...this.#stalls.filter((t) => now - t < 60_000), now];
-    if (this.#stalls.length < 3 || below >= this.#setup.rungs.length) return;
-    this.#stalls = [];
-    this.#floor = below;
-    this.#memory?.remember(this.#setup.rungs[below]!.name, now);
-  }
-
-  #dropTransport(code: number): void {
-    const t = this.#transport;
-    this.#transport = undefined;
-    t?.close(code);
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushQueued || this.#state !== 'open') return;
-    this.#flushQueued = true;
-    // Everything sent in one tick of the event loop leaves as one batch.
-    queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    this.#flushQueued = false;
-    this.#timer('a');
-    if (this.#state !== 'open' || !this.#transport) return;
-    const parts = this.#control;
-    this.#control = [];
-    const ack = this.#inbox.takeAck();
-    if (ack !== undefined) parts.push(encodeFrame.ack(ack));
-    const idle = this.#outbox.oldestInFlight() === undefined;
-    // The server takes batches up to `max` bytes; one message alone is always under that.
-    parts.push(...this.#outbox.takeUnsent(this.#max / 2, this.#clock.now()));
-    if (!parts.length) return;
-    this.#transport.send(batch(parts));
-    if (this.#outbox.hasUnsent) this.#scheduleFlush();
-    if (idle) this.#armLiveness();
-  }
-
-  #armPing(): void {
-    this.#timer('p', () => (this.#sendPing(), this.#armPing()), this.#hb);
-  }
-
-  #sendPing(): void {
-    this.#ping ??= { n: ++this.#pingSeq, at: this.#clock.now() };
-    this.#control.push(encodeFrame.ping(this.#ping.n));
-    this.#scheduleFlush();
-    this.#armLiveness();
-  }
-
-  #armLiveness(): void {
-    if (this.#state !== 'open') return;
-    const inFlight = this.#outbox.oldestInFlight();
-    const pingAt = this.#ping?.at;
-    const v = checkLiveness({
-      now: this.#clock.now(),
-      lastReceived: this.#lastReceived,
-      lastAnswered: Math.max(this.#lastAnswered, this.#outbox.ackedAt),
-      oldestUnanswered: inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
-      // Two heartbeat intervals: one late heartbeat is tolerated, a second is not.
-      idleDeadline: this.#hb * 2,
-      answerDeadline: this.#t.answerDeadline,
-    });
-    if (v.stalled) {
-      const uplink = v.stalled === 'WF_UPLINK_STALLED';
-      return this.#lost({ code: v.stalled, message: uplink ? 'acks stopped while data kept coming: uplink swallowed' : 'nothing arrived in time' });
-    }
-    this.#timer('l', () => this.#armLiveness(), v.recheckIn + 1);
-  }
-
-  #wake(reason: 'online' | 'visible'): void {
-    if (reason === 'online') {
-      // A new network: what we learned about the old one no longer holds.
-      this.#memory?.forget();
-      this.#floor = this.#probeFailures = this.#failures = this.#probeDue = 0;
-      if (this.#state !== 'open' && this.#timers.r !== undefined) this.#connect();
-      else this.#probe();
-    }
-    if (this.#state === 'open') this.#sendPing(); // verify now, rather than at the next heartbeat
-  }
-
-  #checkWater(): void {
-    const { bytes, size } = this.#outbox;
-    // High at the byte mark or at half the message bound (small messages fill the count first).
-    const load = Math.max(bytes / this.#t.highWaterBytes, (2 * size) / this.#t.maxMessages);
-    const high = load >= 1 || (this.#highWater && load >= 0.5);
-    if (high === this.#highWater) return;
-    this.#highWater = high;
-    this.#events.emit('backpressure', high, bytes);
-    if (!high) this.#releaseDrainWaiters();
-  }
-
-  #releaseDrainWaiters(): void {
-    for (const r of this.#drainWaiters.splice(0)) r();
-  }
-
-  /** (Re)sets the timer of a role; without `fn`, just clears it. */
-  #timer(role: string, fn?: () => void, ms = 0): void {
-    this.#clock.clearTimeout(this.#timers[role]);
-    this.#timers[role] = fn && this.#clock.setTimeout(fn, ms);
-  }
-
-  #stopTimers(): void {
-    for (const role in this.#timers) this.#timer(role);
-    this.#probeRace?.cancel();
-    this.#probeRace = undefined;
-    this.#control = [];
-    this.#ping = undefined;
-  }
-
-  #setState(state: ConnectionState, rung: RungName | null): void {
-    if (state === this.#state && rung === this.#rung) return;
-    this.#state = state;
-    this.#rung = rung;
-    this.#events.emit('state', state, rung);
+  #drop(code: number): void {
+    this.#race?.cancel();
+    this.#race = undefined;
+    this.#timers.set('climb');
+    this.#link?.stop(code);
   }
 }

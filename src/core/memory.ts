@@ -4,7 +4,7 @@ import type { RungName } from './rungs';
 /**
  * The last rung that worked per server, so that a page load behind a hostile proxy starts where
  * it ended up last time instead of paying the fallback again. Deliberately forgetful: entries
- * expire, a network change (`online`) clears them, and the upgrade probe climbs back up, so one
+ * expire, a network change (`online`) clears them, and the climb goes back up, so one
  * bad day does not pin a client to long-polling.
  */
 export class RungMemory {

@@ -49,7 +49,8 @@ export interface ResolvedTimings {
   maxBytes: number;
   highWaterBytes: number;
   rememberRungMs: number;
-  probe: { first: number; max: number } | false;
+  /** The climb schedule (option `upgradeProbe`). */
+  climb: { first: number; max: number } | false;
 }
 
 /** @internal */
@@ -65,6 +66,6 @@ export function resolveTimings(o: ClientOptions): ResolvedTimings {
     maxBytes: o.outbox?.maxBytes ?? 8 * 1024 * 1024,
     highWaterBytes: o.outbox?.highWaterBytes ?? 1024 * 1024,
     rememberRungMs: o.rememberRungMs ?? 60 * 60 * 1000,
-    probe: o.upgradeProbe === false ? false : { first: o.upgradeProbe?.first ?? 3000, max: o.upgradeProbe?.max ?? 300_000 },
+    climb: o.upgradeProbe === false ? false : { first: o.upgradeProbe?.first ?? 3000, max: o.upgradeProbe?.max ?? 300_000 },
   };
 }

@@ -1,6 +1,8 @@
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Clock } from '../platform';
-import type { Attempt, AttemptRecord } from './attempt';
+import { Attempt, type AttemptRecord } from './attempt';
+import type { ClientSetup } from './client-types';
+import type { ResolvedTimings } from './options';
 import type { WirefallError } from '../protocol/errors';
 import type { Rung } from './rungs';
 
@@ -44,6 +46,13 @@ export class Race {
   #start: StartAttempt;
   #done: (r: RaceResult) => void;
 
+  /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
+  static of(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void): Race {
+    const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
+    return new Race(rungs, t.stagger, setup.platform.clock, (rung, onVerified, onFailed) =>
+      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed), done);
+  }
+
   constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void) {
     this.#rungs = rungs;
     this.#stagger = stagger;
@@ -67,7 +76,8 @@ export class Race {
     const rung = this.#rungs[this.#next++];
     if (!rung) return;
     const attempt = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s));
-    if (this.#over) return; // a synchronous outcome already ended the race
+    // An attempt that ended while starting (a throwing factory) has already moved the race on.
+    if (this.#over || attempt.record) return;
     this.#live.add(attempt);
     if (this.#next < this.#rungs.length) {
       this.#timer = this.#clock.setTimeout(() => this.#startNext(), this.#stagger);

@@ -46,7 +46,9 @@ export type ErrorCode =
   | 'WF_SESSION_LOST'
   /** The server reported an internal error. */
   | 'WF_SERVER_ERROR'
-  /** The options given to `connect` or `send` are invalid. */
+  /** A transport implementation (a `transportFactories` entry) threw when an attempt started it. */
+  | 'WF_TRANSPORT'
+  /** The options given to `connect` or `send` are invalid; or a listener or subscriber threw. */
   | 'WF_INVALID';
 
 /** Codes that trying again cannot fix without a change by the app or the user. */

@@ -4,7 +4,8 @@ import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
-import { batch, encodeFrame } from '../protocol/encode';
+import { encodeFrame } from '../protocol/encode';
+import { Batcher, type BatchClock } from '../protocol/batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
@@ -52,9 +53,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #parked = new Map<Link, ReturnType<typeof setTimeout>>();
   #handlers = new Map<string, Set<Handler>>();
   #events = new Emitter<ConnectionEvents>();
-  #control: string[] = [];
-  #flushQueued = false;
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #batcher: Batcher;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #lastReceived = Date.now();
@@ -82,6 +81,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = opts;
     this.#onEnd = onEnd;
     this.#outbox = new Outbox(opts.replay);
+    this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
     this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
   }
@@ -239,7 +239,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
           if (!this.#outbox.ack(f.a, now)) return violation('protocol_error', `ack ${f.a} for messages never sent`);
           break;
         case 'ping':
-          this.#control.push(encodeFrame.pong(f.n));
+          this.#batcher.push(encodeFrame.pong(f.n));
           this.#scheduleFlush();
           break;
         case 'pong':
@@ -270,30 +270,13 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
   }
 
+  // Batching is shared with the client (src/protocol/batcher.ts).
   #scheduleFlush(): void {
-    if (this.#flushQueued || !this.#link) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => this.#flush());
+    this.#batcher.schedule();
   }
 
   #scheduleAck(): void {
-    if (this.#ackTimer === undefined) this.#ackTimer = setTimeout(() => this.#flush(), 20);
-  }
-
-  #flush(): void {
-    this.#flushQueued = false;
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-    const link = this.#link;
-    if (!link) return;
-    const parts = this.#control;
-    this.#control = [];
-    const ack = this.#inbox.takeAck();
-    if (ack !== undefined) parts.push(encodeFrame.ack(ack));
-    parts.push(...this.#outbox.takeUnsent(this.#opts.maxMessageBytes, Date.now()));
-    if (parts.length === 0) return;
-    link.send(batch(parts));
-    if (this.#outbox.hasUnsent) this.#scheduleFlush();
+    this.#batcher.ackSoon();
   }
 
   #startHeartbeat(): void {
@@ -309,16 +292,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
         }
         return;
       }
-      this.#control.push(encodeFrame.ping());
+      this.#batcher.push(encodeFrame.ping());
       this.#scheduleFlush();
     }, hb);
   }
 
   #stopLinkTimers(): void {
     clearInterval(this.#heartbeat);
-    clearTimeout(this.#ackTimer);
-    this.#heartbeat = this.#ackTimer = undefined;
-    this.#control = [];
+    this.#heartbeat = undefined;
+    this.#batcher.stop();
   }
 
   #end(reason: string, code: number = CloseCode.GoingAway): void {
@@ -337,3 +319,6 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#events.emit('close', reason);
   }
 }
+
+/** The server runs on real timers; the client's batcher runs on `platform.clock`. */
+const realTimers = { now: Date.now, setTimeout, clearTimeout } as BatchClock;

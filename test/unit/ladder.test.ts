@@ -99,10 +99,10 @@ describe('rung memory', () => {
     expect(remembered(storage)).toEqual([]);
     // ...and it climbs back when WebSocket is up again.
     await vi.advanceTimersByTimeAsync(1000);
-    const probe = t.last();
-    expect(probe.rung).toBe('ws');
-    expect(JSON.parse(probe.ctx.hello)).toMatchObject({ sid: 's1', key: 'k1' });
-    probe.greet().welcome({ resumed: true });
+    const climb = t.last();
+    expect(climb.rung).toBe('ws');
+    expect(JSON.parse(climb.ctx.hello)).toMatchObject({ sid: 's1', key: 'k1' });
+    climb.greet().welcome({ resumed: true });
     expect(c.rung).toBe('ws');
     expect(t.made[2]!.closed).toBeDefined();
     c.close();
@@ -121,25 +121,25 @@ describe('rung memory', () => {
 });
 
 describe('climbing back up', () => {
-  test('the upgrade probe backs off while the rungs above stay broken, then moves the session up', async () => {
+  test('the climb backs off while the rungs above stay broken, then moves the session up', async () => {
     const { c, t, states } = setup(mapStorage(), { upgradeProbe: { first: 1000, max: 8000 } });
     t.made[0]!.fail({ code: 'WF_NETWORK', message: 'blocked' });
     t.made[1]!.fail({ code: 'WF_NETWORK', message: 'blocked' });
     t.made[2]!.greet().welcome();
     expect(c.rung).toBe('longpoll');
-    const probesAt: number[] = [];
+    const climbsAt: number[] = [];
     const start = Date.now();
     for (let i = 0; i < 3; i++) {
       const before = t.made.length;
       while (t.made.length === before) await vi.advanceTimersByTimeAsync(100);
-      probesAt.push(Date.now() - start);
+      climbsAt.push(Date.now() - start);
       // Every rung above refuses again (a failure starts the next rung at once).
       t.made[before]!.fail({ code: 'WF_NETWORK', message: 'still blocked' });
       t.made[before + 1]!.fail({ code: 'WF_NETWORK', message: 'still blocked' });
     }
     // 1 s, then 2 s later, then 4 s later.
-    expect(probesAt[1]! - probesAt[0]!).toBeGreaterThanOrEqual(1900);
-    expect(probesAt[2]! - probesAt[1]!).toBeGreaterThanOrEqual(3900);
+    expect(climbsAt[1]! - climbsAt[0]!).toBeGreaterThanOrEqual(1900);
+    expect(climbsAt[2]! - climbsAt[1]!).toBeGreaterThanOrEqual(3900);
     expect(c.rung).toBe('longpoll');
     while (t.last().rung !== 'ws' || t.last().closed) await vi.advanceTimersByTimeAsync(100);
     t.last().greet().welcome({ resumed: true });
@@ -148,15 +148,15 @@ describe('climbing back up', () => {
     c.close();
   });
 
-  test('frequent reconnects do not postpone the upgrade probe for ever', async () => {
+  test('frequent reconnects do not postpone the climb for ever', async () => {
     const t = fakeTransports();
-    const probesAt: number[] = [];
+    const climbsAt: number[] = [];
     let c!: ReturnType<typeof connect<Chat>>;
     const t0 = Date.now();
-    // A probe is a ws attempt started while the client is open.
+    // A climb is a ws attempt started while the client is open.
     const factory: typeof t.factory = (ctx) => {
       const x = t.factory(ctx);
-      if (ctx.rung.name === 'ws' && c?.state === 'open') probesAt.push(Date.now() - t0);
+      if (ctx.rung.name === 'ws' && c?.state === 'open') climbsAt.push(Date.now() - t0);
       else if (ctx.rung.name === 'ws') queueMicrotask(() => (x as ReturnType<typeof t.last>).fail({ code: 'WF_NETWORK', message: 'blocked' }));
       else queueMicrotask(() => (x as ReturnType<typeof t.last>).greet().welcome({ resumed: true }));
       return x;
@@ -176,8 +176,8 @@ describe('climbing back up', () => {
       t.made.filter((x) => x.rung === 'sse' && !x.closed).at(-1)?.fail({ code: 'WF_DISCONNECTED', message: 'cut' });
     }
     await vi.advanceTimersByTimeAsync(100);
-    expect(probesAt.length).toBeGreaterThan(0);
-    expect(probesAt[0]).toBeLessThanOrEqual(1100);
+    expect(climbsAt.length).toBeGreaterThan(0);
+    expect(climbsAt[0]).toBeLessThanOrEqual(1100);
     c.close();
   });
 

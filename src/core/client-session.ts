@@ -1,0 +1,110 @@
+import { encodeFrame } from '../protocol/encode';
+import { WirefallError } from '../protocol/errors';
+import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
+import { Inbox } from '../protocol/inbox';
+import { Outbox, rejected, utf8Length } from '../protocol/outbox';
+import type { UndeliveredMessage } from './client-types';
+import type { ClientOptions, ResolvedTimings } from './options';
+
+/**
+ * The client's side of a session, which outlives every link: what is queued or unacknowledged
+ * (outbox), what arrived (inbox), the session's id and limits, and backpressure.
+ */
+export class ClientSession {
+  readonly outbox: Outbox;
+  readonly inbox = new Inbox();
+  #id: { sid: string; key: string } | undefined;
+  #max = 1024 * 1024;
+  #t: ResolvedTimings;
+  #auth: ClientOptions['auth'];
+  #high = false;
+  #waiters: (() => void)[] = [];
+  #water: (high: boolean, bytes: number) => void;
+
+  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void) {
+    this.#t = t;
+    this.#auth = auth;
+    this.#water = water;
+    this.outbox = new Outbox(t);
+  }
+
+  /** A welcome was received once: hellos resume this session. */
+  get exists(): boolean {
+    return !!this.#id;
+  }
+
+  /** Queues a message (resolves on the server's ack), or rejects at once saying why it cannot. */
+  push(type: string, data: unknown, closed: boolean): Promise<void> {
+    let payload: string | undefined;
+    let problem: WirefallError | undefined;
+    try {
+      payload = JSON.stringify(data) ?? 'null';
+    } catch (cause) {
+      problem = new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
+    }
+    const bytes = payload ? utf8Length(payload) : 0;
+    problem ??=
+      closed ? new WirefallError('WF_CLOSED', 'client closed')
+      : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'type must be a non-empty string')
+      : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
+      : undefined;
+    if (problem) return rejected(problem);
+    const p = this.outbox.push(type, payload!);
+    this.checkWater();
+    return p;
+  }
+
+  /** The hello of a race: `race` is one token for all its attempts, so they open (or resume) one session. */
+  hello(race: string): string {
+    const s = this.#id;
+    const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
+    return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race });
+  }
+
+  /**
+   * A verified link's welcome: resumed, or a new session. Returns false when it acks messages
+   * never sent (a protocol error); when the server lost our session, what may not have arrived.
+   */
+  welcome(w: WelcomeFrame, now: number): UndeliveredMessage[] | false | undefined {
+    let lost: UndeliveredMessage[] | undefined;
+    this.#max = w.max;
+    if (w.resumed) {
+      if (!this.outbox.ack(w.ack, now)) return false;
+      this.inbox.resumed();
+    } else {
+      this.inbox.reset();
+      if (this.#id) {
+        const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost before the server acknowledged'));
+        lost = gone.map((e) => ({ type: e.ev, data: JSON.parse(e.payload) as unknown }));
+      }
+    }
+    this.#id = w;
+    this.outbox.rewind();
+    return lost;
+  }
+
+  checkWater(): void {
+    const { bytes, size } = this.outbox;
+    // High at the byte mark or at half the message bound (small messages fill the count first).
+    const load = Math.max(bytes / this.#t.highWaterBytes, (2 * size) / this.#t.maxMessages);
+    const high = load >= 1 || (this.#high && load >= 0.5);
+    if (high === this.#high) return;
+    this.#high = high;
+    this.#water(high, bytes);
+    if (!high) this.#release();
+  }
+
+  whenWritable(): Promise<void> {
+    return new Promise((resolve) => (this.#high ? this.#waiters.push(resolve) : resolve()));
+  }
+
+  /** Nothing will be delivered any more: every unacknowledged send rejects with `err`. */
+  end(err: WirefallError): void {
+    this.outbox.rejectAll(err);
+    this.#release();
+  }
+
+  #release(): void {
+    for (const r of this.#waiters.splice(0)) r();
+  }
+}

@@ -1,0 +1,126 @@
+import type { RungName } from '../protocol/api';
+import type { WirefallError } from '../protocol/errors';
+import { CloseCode } from '../protocol/close-codes';
+
+/**
+ * The connection's lifecycle as a pure reducer: `(state, event) → { state, effects }`. The
+ * client commits the state, runs the effects in order, and tells its listeners last, so that a
+ * listener always sees a finished transition. docs/transports.md ("Connection states") is
+ * checked against this table by test/unit/lifecycle.test.ts.
+ */
+export type Phase =
+  /** A race down the ladder is under way. */
+  | 'racing'
+  /** Every rung failed (or the link was lost): the retry timer runs. */
+  | 'backoff'
+  /** A verified link carries the session. */
+  | 'open'
+  /** Open, and a race of the rungs above is under way to move the session up. */
+  | 'climbing'
+  /** For good: `close()`, or a refusal of the server's own. */
+  | 'closed';
+
+export interface Lifecycle {
+  phase: Phase;
+  /** The rung of the live link (open, climbing), else null. */
+  rung: RungName | null;
+  /** There are rungs above the live one to climb to. */
+  above: boolean;
+  /** A session exists (a welcome was received once): races resume it, and the state says `reconnecting`. */
+  resumable: boolean;
+  /** `reconnect: false`: a failure ends the client instead of backing off. */
+  reconnect: boolean;
+  /** Backoffs since the last verified link (or network change): the backoff grows with it. */
+  failures: number;
+}
+
+export type LifecycleEvent =
+  /** A race (or a climb) verified a rung. */
+  | { type: 'won'; rung: RungName; above: boolean }
+  /** A race ended without a winner; `fatal`: the server itself refused (auth, origin, version). */
+  | { type: 'failed'; error: WirefallError; fatal: boolean }
+  /** The live link stalled, closed, said bye or broke the protocol. */
+  | { type: 'lost'; error: WirefallError }
+  /** The retry timer fired. */
+  | { type: 'retry' }
+  /** The climb timer fired. */
+  | { type: 'climb' }
+  /** A climb found no better rung. */
+  | { type: 'stay' }
+  | { type: 'online' }
+  | { type: 'visible' }
+  | { type: 'close' };
+
+export type Effect =
+  /** Start a race down the ladder (a resume hello once a session exists). */
+  | 'race'
+  /** Adopt the won attempt: abandon the others, claim the session, start the live link. */
+  | 'adopt'
+  /** Arm the climb timer, when the rungs above may be tried again. */
+  | 'plan-climb'
+  /** Start a race of the rungs above the live one. */
+  | 'climb'
+  /** Drop the live link at once (and a climb under way). */
+  | 'drop'
+  /** Emit the event's error. */
+  | 'error'
+  /** Arm the retry timer: a jittered backoff. */
+  | 'wait'
+  /** Ping now, rather than at the next heartbeat. */
+  | 'ping'
+  /** Stop everything and reject the outbox with `WF_CLOSED`. */
+  | 'end'
+  /** Stop everything and reject the outbox with the event's error (the server refused). */
+  | 'refuse';
+
+export interface Transition {
+  state: Lifecycle;
+  effects: Effect[];
+}
+
+const live = (p: Phase): boolean => p === 'open' || p === 'climbing';
+/** Close codes of the server's own refusal of a live session (`authenticate` or origin). */
+const refusal = (e: WirefallError): boolean => e.closeCode === CloseCode.Unauthorized || e.closeCode === CloseCode.Forbidden;
+
+export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
+  if (s.phase === 'closed') return { state: s, effects: [] };
+  // A verified link or a new network starts the backoff over.
+  if (e.type === 'won' || e.type === 'online') s = { ...s, failures: 0 };
+  const to = (phase: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
+    state: { ...s, phase, rung: live(phase) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
+    effects,
+  });
+  const same: Transition = { state: s, effects: [] };
+  if (e.type === 'close') return to('closed', ['end']);
+  switch (s.phase) {
+    case 'racing':
+      if (e.type === 'won') return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
+      if (e.type === 'failed') return e.fatal ? to('closed', ['error', 'refuse']) : s.reconnect ? to('backoff', ['error', 'wait']) : to('closed', ['error', 'end']);
+      return same;
+    case 'backoff':
+      return e.type === 'retry' || e.type === 'online' ? to('racing', ['race']) : same;
+    default: {
+      // open or climbing
+      const climbing = s.phase === 'climbing';
+      if (e.type === 'lost') {
+        return refusal(e.error) ? to('closed', ['drop', 'error', 'refuse'])
+          : s.reconnect ? to('backoff', ['drop', 'error', 'wait'])
+          : to('closed', ['drop', 'error', 'end']);
+      }
+      if (e.type === 'visible') return to(s.phase, ['ping']);
+      if (climbing) {
+        if (e.type === 'won') return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above });
+        if (e.type === 'stay') return to('open', ['plan-climb']);
+        return e.type === 'online' ? to('climbing', ['ping']) : same;
+      }
+      if (e.type === 'climb' && s.above) return to('climbing', ['climb']);
+      if (e.type === 'online') return s.above ? to('climbing', ['climb', 'ping']) : to('open', ['ping']);
+      return same;
+    }
+  }
+}
+
+/** The public `client.state` of a lifecycle state. */
+export function publicState(s: Lifecycle): 'connecting' | 'open' | 'reconnecting' | 'closed' {
+  return live(s.phase) ? 'open' : s.phase === 'closed' ? 'closed' : s.resumable ? 'reconnecting' : 'connecting';
+}

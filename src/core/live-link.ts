@@ -1,0 +1,183 @@
+import { Batcher } from '../protocol/batcher';
+import { CloseCode } from '../protocol/close-codes';
+import { encodeFrame } from '../protocol/encode';
+import { WirefallError } from '../protocol/errors';
+import type { Frame } from '../protocol/frames';
+import type { Inbox } from '../protocol/inbox';
+import type { Outbox } from '../protocol/outbox';
+import type { RungName } from '../protocol/api';
+import type { Clock } from '../platform';
+import type { Transport, TransportFailure } from '../transports/transport';
+import { Timers } from '../util/timers';
+import { checkLiveness } from './liveness';
+
+/** The app's handlers per message type. */
+export type Subscribers = Map<string, Set<(data: unknown) => void>>;
+
+/** What the live link tells the client. */
+export interface LinkHost {
+  /** The link failed or stalled; it has stopped itself. */
+  lost(error: WirefallError): void;
+  /** A non-fatal error the server reported. */
+  error(error: WirefallError): void;
+  /** Acks moved the outbox on (backpressure may ease). */
+  acked(): void;
+}
+
+export interface LinkParts {
+  clock: Clock;
+  inbox: Inbox;
+  outbox: Outbox;
+  /** Heartbeat interval and largest message, from the welcome. */
+  hb: number;
+  max: number;
+  answerDeadline: number;
+  handlers: Subscribers;
+  host: LinkHost;
+}
+
+/**
+ * One verified, open connection: batching (shared with the server), acks, pings and liveness.
+ * It lives until it is lost or replaced; the session (outbox, inbox) outlives it.
+ */
+export class LiveLink {
+  readonly rung: RungName;
+  /** The last measured round-trip time, ms. */
+  rtt: number | undefined;
+  #transport: Transport | undefined;
+  #p: LinkParts;
+  #batcher: Batcher;
+  #timers: Timers<'ping' | 'liveness'>;
+  #lastReceived: number;
+  #lastAnswered: number;
+  #ping: { n: number; at: number } | undefined;
+  #pings = 0;
+
+  constructor(transport: Transport, rung: RungName, parts: LinkParts) {
+    this.#transport = transport;
+    this.rung = rung;
+    this.#p = parts;
+    this.#timers = new Timers(parts.clock);
+    this.#lastReceived = this.#lastAnswered = parts.clock.now();
+    this.#batcher = new Batcher({
+      clock: parts.clock,
+      inbox: parts.inbox,
+      outbox: parts.outbox,
+      link: () => this.#transport,
+      // The server takes batches up to `max` bytes; one message alone is always under that.
+      slice: () => parts.max / 2,
+      sent: (idle) => idle && this.#armLiveness(),
+    });
+    // Speaking first claims the session for this connection (the server parks the others).
+    this.#batcher.push(encodeFrame.ack(parts.inbox.received));
+  }
+
+  /** Starts heartbeats, handles frames that came with the welcome, and writes the claim. */
+  start(rest: Frame[]): void {
+    this.#armPing();
+    if (rest.length) this.frames(rest);
+    this.#armLiveness();
+    this.#batcher.schedule();
+  }
+
+  /** The outbox has news: write now (`urgent`: a long burst leaves in slices) or at the end of the tick. */
+  write(urgent: boolean): void {
+    if (urgent) this.#batcher.flush();
+    else this.#batcher.schedule();
+  }
+
+  /** Verifies the link now, rather than at the next heartbeat. */
+  ping(): void {
+    if (!this.#transport) return;
+    this.#ping ??= { n: ++this.#pings, at: this.#p.clock.now() };
+    this.#batcher.push(encodeFrame.ping(this.#ping.n));
+    this.#batcher.schedule();
+    this.#armLiveness();
+  }
+
+  /** Ends the link: every timer stops, and the transport is closed with `code`. */
+  stop(code: number): void {
+    const t = this.#transport;
+    this.#transport = undefined;
+    this.#timers.clear();
+    this.#batcher.stop();
+    t?.close(code);
+  }
+
+  fail(f: TransportFailure): void {
+    if (!this.#transport) return;
+    this.stop(CloseCode.HeartbeatTimeout);
+    this.#p.host.lost(new WirefallError(f.code, f.message, { rung: this.rung, status: f.status, closeCode: f.closeCode }));
+  }
+
+  frames(frames: Frame[]): void {
+    const { clock, inbox, outbox, host } = this.#p;
+    const now = clock.now();
+    this.#lastReceived = now;
+    for (const f of frames) {
+      // A subscriber may have closed the client, or a frame broken the link.
+      if (!this.#transport) return;
+      if (f.t === 'msg') {
+        const arrival = inbox.accept(f.s);
+        if (arrival === 'gap') return this.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
+        if (arrival === 'new') this.#deliver(f.ev, f.d);
+        this.#batcher.ackSoon();
+      } else if (f.t === 'ack') {
+        if (!outbox.ack(f.a, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
+        this.#lastAnswered = now;
+        host.acked();
+      } else if (f.t === 'ping') {
+        this.#batcher.push(encodeFrame.pong(f.n));
+        this.#batcher.schedule();
+      } else if (f.t === 'pong') {
+        if (this.#ping && f.n === this.#ping.n) {
+          this.rtt = now - this.#ping.at;
+          this.#ping = undefined;
+        }
+        this.#lastAnswered = now;
+      } else if (f.t === 'error') {
+        host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung: this.rung, status: f.status }));
+      } else {
+        const bye = f.t === 'bye';
+        return this.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `server said bye: ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
+      }
+    }
+    // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
+  }
+
+  #deliver(type: string, data: unknown): void {
+    for (const h of [...(this.#p.handlers.get(type) ?? [])]) {
+      try {
+        h(data);
+      } catch (cause) {
+        // A throwing subscriber must not break delivery to the others, nor the connection.
+        this.#p.host.error(new WirefallError('WF_INVALID', `a "${type}" subscriber threw`, { cause }));
+      }
+    }
+  }
+
+  #armPing(): void {
+    this.#timers.set('ping', () => (this.ping(), this.#armPing()), this.#p.hb);
+  }
+
+  #armLiveness(): void {
+    if (!this.#transport) return;
+    const { clock, outbox, hb, answerDeadline } = this.#p;
+    const inFlight = outbox.oldestInFlight();
+    const pingAt = this.#ping?.at;
+    const v = checkLiveness({
+      now: clock.now(),
+      lastReceived: this.#lastReceived,
+      lastAnswered: Math.max(this.#lastAnswered, outbox.ackedAt),
+      oldestUnanswered: inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
+      // Two heartbeat intervals: one late heartbeat is tolerated, a second is not.
+      idleDeadline: hb * 2,
+      answerDeadline,
+    });
+    if (v.stalled) {
+      const uplink = v.stalled === 'WF_UPLINK_STALLED';
+      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped while data kept coming: uplink swallowed' : 'nothing arrived in time' });
+    }
+    this.#timers.set('liveness', () => this.#armLiveness(), v.recheckIn + 1);
+  }
+}

@@ -1,0 +1,80 @@
+import { batch, encodeFrame } from './encode';
+import type { Inbox } from './inbox';
+import type { Outbox } from './outbox';
+
+/** The timers a batcher runs on: `platform.clock` on the client, real timers on the server. */
+export interface BatchClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface BatcherParts {
+  clock: BatchClock;
+  inbox: Inbox;
+  outbox: Outbox;
+  /** Where to write now; undefined while there is no live link (everything waits). */
+  link(): { send(text: string): void } | undefined;
+  /** How many bytes of messages one transport message may carry (the peer's limit). */
+  slice(): number;
+  /** Called after each write; `idle`: nothing was awaiting an ack before it (a deadline starts). */
+  sent?(idle: boolean): void;
+}
+
+/**
+ * How each side of a session writes, the same on client and server: control frames, the
+ * cumulative ack and the unsent messages of the outbox leave together as one transport message.
+ */
+export class Batcher {
+  #p: BatcherParts;
+  #control: string[] = [];
+  #queued = false;
+  #ackTimer: unknown;
+
+  constructor(parts: BatcherParts) {
+    this.#p = parts;
+  }
+
+  /** Queues a control frame (ping, pong, ack) for the next write. */
+  push(frame: string): void {
+    this.#control.push(frame);
+  }
+
+  /** Writes at the end of this tick: everything sent in one tick leaves as one batch. */
+  schedule(): void {
+    if (this.#queued || !this.#p.link()) return;
+    this.#queued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** A message arrived: its ack rides along with the next write, or alone after 20 ms, so a burst costs one ack. */
+  ackSoon(): void {
+    this.#ackTimer ??= this.#p.clock.setTimeout(() => this.flush(), 20);
+  }
+
+  flush(): void {
+    const { clock, inbox, outbox, link } = this.#p;
+    this.#queued = false;
+    this.stop(false);
+    const to = link();
+    if (!to) return;
+    const parts = this.#control;
+    this.#control = [];
+    const ack = inbox.takeAck();
+    if (ack !== undefined) parts.push(encodeFrame.ack(ack));
+    const idle = outbox.oldestInFlight() === undefined;
+    // A long burst leaves in slices, so the receiver works while the sender is still sending.
+    parts.push(...outbox.takeUnsent(this.#p.slice(), clock.now()));
+    if (!parts.length) return;
+    to.send(batch(parts));
+    if (outbox.hasUnsent) this.schedule();
+    this.#p.sent?.(idle);
+  }
+
+  /** Cancels the delayed ack; with `drop`, also forgets queued control frames (the link is gone). */
+  stop(drop = true): void {
+    this.#p.clock.clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    if (drop) this.#control = [];
+  }
+}
