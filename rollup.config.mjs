@@ -1,37 +1,102 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
 
 // React Server Components bundlers (Next.js app router) need the hooks entry marked client-only.
 const useClient = (chunk) => (chunk.isEntry && chunk.name === 'react' ? "'use client';" : '');
 
 const external = (id) => id === 'ws' || id === 'react' || id.startsWith('node:') || id === 'react/jsx-runtime';
 
+// Every build carries a sourcemap (with the sources inlined: src/ is not in the package).
+const ts = (options = {}) => typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, sourceMap: true, ...options });
+
 export default [
-  // ESM + CJS for bundlers and Node; declarations once, under dist/types.
+  // ESM + CJS for bundlers and Node. The entries share chunks, so `Client` and `WirefallError`
+  // are one class at run time whichever entry imported them.
   {
     input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts' },
     external,
     output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', banner: useClient },
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient, sourcemap: true },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', banner: useClient, sourcemap: true },
     ],
-    plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: true, declarationDir: 'dist/types' })],
+    plugins: [ts()],
   },
+  // Declarations: one bundled file per entry and module format, beside the build it describes
+  // (`.d.mts` for the `.mjs`, `.d.cts` for the `.cjs`, and `.d.ts` for resolvers that predate
+  // `exports`: TypeScript's node10 mode, through `types` and `typesVersions`). `@internal`
+  // declarations are stripped (tsconfig's `stripInternal`).
+  ...['index', 'server', 'react'].map((name) => ({
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts' }[name],
+    external: (id) => external(id) || id === 'wirefall',
+    // stripInternal works file by file: an `@internal` type that a non-public module still imports
+    // (the server's ResolvedServerOptions, imported by its Hub) is gone from that file. Such
+    // modules are not reachable from the public declarations, so a shim that tree-shaking drops is
+    // right; scripts/check-types.mjs compiles the result strictly, so a shim that survived fails.
+    shimMissingExports: true,
+    onwarn: quietShims,
+    output: ['d.mts', 'd.cts', 'd.ts'].map((ext) => ({ file: `dist/${name}.${ext}`, format: 'es' })),
+    plugins: [...(name === 'index' ? [] : [importClientEntry()]), dts({ tsconfig: './tsconfig.build.json', compilerOptions: { stripInternal: true } })],
+  })),
   // UMD for a <script> tag: bundled from the client entry alone (rollup cannot code-split UMD).
   {
     input: 'src/umd.ts',
     output: [
-      { file: 'dist/wirefall.umd.js', format: 'umd', name: 'Wirefall' },
-      { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
+      { file: 'dist/wirefall.umd.js', format: 'umd', name: 'Wirefall', sourcemap: true },
+      { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
     ],
-    plugins: [typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: undefined })],
+    plugins: [ts({ outDir: undefined })],
+  },
+  // The UMD global's typings: `Wirefall` is what src/umd.ts exports. A script-tag project lists
+  // this file in its tsconfig (`"files": ["node_modules/wirefall/dist/wirefall.umd.d.ts"]`).
+  {
+    input: 'src/umd.ts',
+    output: {
+      file: 'dist/wirefall.umd.d.ts',
+      format: 'es',
+      footer: [
+        'declare global {',
+        "  /** wirefall's UMD bundle (`dist/wirefall.umd.min.js`) loaded by a `<script>` tag. */",
+        "  const Wirefall: typeof import('./wirefall.umd.js');",
+        '}',
+      ].join('\n'),
+    },
+    shimMissingExports: true,
+    onwarn: quietShims,
+    plugins: [dts({ tsconfig: './tsconfig.build.json', compilerOptions: { stripInternal: true } })],
   },
   // The hostile-network lab (lab/): the one build the demo (examples/chat), scripts/screenshots.mjs
   // and bench/ load. Product tooling, not package API: package.json `files` leaves it out.
   {
     input: 'lab/index.ts',
     external: (id) => id.startsWith('node:'),
-    output: { file: 'dist/lab.mjs', format: 'es' },
-    plugins: [typescript({ tsconfig: false, include: ['lab/*.ts'], compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, types: ['node'], lib: ['ES2022', 'DOM'] } })],
+    output: { file: 'dist/lab.mjs', format: 'es', sourcemap: true },
+    plugins: [typescript({ tsconfig: false, include: ['lab/*.ts'], compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, sourceMap: true, types: ['node'], lib: ['ES2022', 'DOM'] } })],
   },
 ];
+
+/** The shims above are expected (see there); any other warning is still shown. */
+function quietShims(warning, warn) {
+  if (warning.code !== 'SHIMMED_EXPORT') warn(warning);
+}
+
+/**
+ * In the declarations of `wirefall/server` and `wirefall/react`, what the client entry already
+ * exports is imported from `wirefall` rather than copied: `Client` and `WirefallError` are classes
+ * with `#private` fields, so two declared copies would be two incompatible types (a client from
+ * `connect()` would not fit the React provider's `client` prop).
+ */
+function importClientEntry() {
+  const src = path.dirname(fileURLToPath(import.meta.url)) + '/src/';
+  const fromClientEntry = new Set(['index', 'core/client', 'core/options', 'protocol/errors', 'protocol/close-codes'].map((m) => src + m));
+  return {
+    name: 'import-client-entry',
+    resolveId(source, importer) {
+      if (!importer || !source.startsWith('.')) return null;
+      const target = path.resolve(path.dirname(importer), source).replace(/\.(d\.)?ts$/, '');
+      return fromClientEntry.has(target) ? { id: 'wirefall', external: true } : null;
+    },
+  };
+}

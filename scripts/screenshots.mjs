@@ -5,13 +5,15 @@
 // then show, checks it, and saves docs/img/demo-*.png. Exits non-zero if any step did not happen.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'docs', 'img');
-const VIEWPORT = { width: 1360, height: 900 };
+// SCREENSHOT_WIDTH and SCREENSHOT_DIR take the same shots at another width, elsewhere: the page
+// must also hold together at a laptop's 1000 px (`SCREENSHOT_WIDTH=1000 SCREENSHOT_DIR=/tmp/shots`).
+const outDir = process.env.SCREENSHOT_DIR ? resolve(process.env.SCREENSHOT_DIR) : join(root, 'docs', 'img');
+const VIEWPORT = { width: Number(process.env.SCREENSHOT_WIDTH) || 1360, height: 900 };
 
 // Same lookup and flags as the browser tests (test/browser/chromium.ts).
 function findChromium() {
@@ -106,11 +108,36 @@ try {
     until(page, `switch ${id} ${on ? 'on' : 'off'}`, ([id, on]) => document.querySelector(`[data-switch="${id}"]`).checked === on && document.querySelector(`label[data-id="${id}"]`).classList.contains('on') === on, [id, on]);
   const settled = (page) =>
     until(page, 'every message acknowledged', () => window.demo.client.buffered.messages === 0 && !document.querySelector('#log li.pending'), undefined, 20_000);
+  /** The ladder table: every row as wide as its header, nothing clipped, and "a rung above works" only below the open rung. */
+  const ladderFits = async (page) => {
+    const problems = await page.evaluate(() => {
+      const out = [];
+      const table = document.querySelector('.ladder table');
+      const headers = table.querySelectorAll('thead th').length;
+      for (const tr of table.querySelectorAll('tbody tr')) {
+        const span = [...tr.cells].reduce((n, td) => n + td.colSpan, 0);
+        if (span !== headers) out.push(`a row spans ${span} columns under ${headers} headers`);
+      }
+      const card = document.querySelector('.ladder').getBoundingClientRect();
+      const right = table.getBoundingClientRect().right;
+      if (right > card.right) out.push(`the table ends ${Math.round(right - card.right)} px outside its card`);
+      const scroller = document.querySelector('.ladder .table-scroll');
+      if (scroller.scrollWidth > scroller.clientWidth) out.push(`the table is ${scroller.scrollWidth - scroller.clientWidth} px too wide for its card`);
+      const c = window.demo.client;
+      const order = ['wss', 'ws', 'sse', 'longpoll'];
+      [...table.querySelectorAll('tbody tr')].forEach((tr, i) => {
+        if (/a rung above/.test(tr.textContent) && !(c.state === 'open' && order.indexOf(c.rung) < i)) out.push(`${order[i]} says "a rung above works" while ${c.state} on ${c.rung}`);
+      });
+      return out;
+    });
+    if (problems.length) throw new Error(`ladder table at ${VIEWPORT.width} px: ${problems.join('; ')}`);
+  };
   const shots = [];
   const shoot = async (name, caption) => {
     await one.uncheck('#auto');
     await settled(one);
     await one.waitForTimeout(600); // the page refreshes its panels twice a second
+    await ladderFits(one);
     const file = join(outDir, `demo-${name}.png`);
     await one.screenshot({ path: file });
     shots.push({ file: relative(root, file), caption });
@@ -119,6 +146,7 @@ try {
 
   mkdirSync(outDir, { recursive: true });
   await one.goto(demo.url);
+  await ladderFits(one); // most likely still connecting: no rung may claim "a rung above works"
   await two.goto(demo.url);
   await two.bringToFront();
   await one.bringToFront();

@@ -229,6 +229,15 @@
     return undefined;
   }
 
+  /** Why a rung has no attempt yet; "a rung above works" only when one above is really open. */
+  function untried(r) {
+    const here = RUNGS.indexOf(r);
+    const inUse = client.state === 'open' ? RUNGS.indexOf(client.rung) : -1;
+    if (inUse >= 0 && inUse < here) return `not tried: ${client.rung}, a rung above, works`;
+    if (client.state === 'connecting' || client.state === 'reconnecting') return here > 0 ? 'not tried yet: the rungs above go first' : 'not tried yet';
+    return client.state === 'open' ? 'not tried yet' : 'not tried';
+  }
+
   function renderLadder() {
     const body = $('ladder');
     body.innerHTML = '';
@@ -240,9 +249,10 @@
       name.append(el('small', '', SUB[r]));
       tr.append(name);
       if (!a) {
+        // One cell under the five headers after "rung".
         const td = el('td');
-        td.colSpan = 6;
-        td.append(el('span', 'badge none', 'not tried yet: a rung above works'));
+        td.colSpan = 5;
+        td.append(el('span', 'badge none', untried(r)));
         tr.append(td);
       } else {
         const out = el('td');

@@ -1,0 +1,20 @@
+// An ESM consumer of the published declarations (test/package/README.md says how it is checked).
+// Each `@ts-expect-error` proves a type is really there: with `any` it would be an unused directive.
+import { connect, WirefallError, CloseCode, type Client, type ClientOptions } from 'wirefall';
+import { createServer, type Connection } from 'wirefall/server';
+import type { Chat } from './api.js';
+
+const server = createServer<Chat>({ allowedOrigins: ['https://example.com'] });
+server.on('connection', (conn: Connection<Chat>) => {
+  conn.subscribe('say', ({ text }) => server.broadcast('said', { from: conn.id, text }));
+  // @ts-expect-error: 'shout' is not a client message
+  conn.subscribe('shout', () => {});
+});
+
+const options: ClientOptions = { transports: ['sse', 'longpoll'] };
+const client: Client<Chat> = connect<Chat>('http://127.0.0.1:1/wirefall', options);
+client.subscribe('said', (m) => m.from.toUpperCase());
+// @ts-expect-error: 'shout' is not a client message
+void client.send('shout', {});
+client.on('error', (e) => (e instanceof WirefallError ? e.code : null));
+export const normal: number = CloseCode.Normal;
