@@ -52,14 +52,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = resolveServerOptions(options as ServerOptions<never>);
     this.#allowed = options.allowedOrigins;
     if (!this.#allowed) this.#opts.logger.warn('allowedOrigins is not set: every Origin may connect (see docs: Cross-Site WebSocket Hijacking)');
-    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) => {
-      try {
-        this.#events.emit('connection', c);
-      } catch (err) {
-        // The app's listener failed; the session and every other one go on.
-        this.#opts.logger.warn(`a connection listener threw: ${String(err)}`, { session: c.id });
-      }
-    });
+    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) =>
+      // The app's listener failed (or its promise rejected); the session and every other one go on.
+      this.#events.emitEach((err) => this.#opts.logger.warn(`a connection listener failed: ${String(err)}`, { session: c.id }), 'connection', c),
+    );
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
     this.#ownsServer = !options.server;
     this.httpServer = options.server ?? createHttpServer();
@@ -67,12 +63,18 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#onUpgrade = (req, socket, head) => {
       if (!this.#matches(req)) return; // another endpoint's upgrade
       socket.on('error', () => socket.destroy());
-      if (!originAllowed(req, this.#allowed)) {
-        this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
-        socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        return;
+      // An 'upgrade' listener that throws takes the process down: nothing here may.
+      try {
+        if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
+          this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
+          socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+          return;
+        }
+        this.#ws.upgrade(req, socket, head, secure);
+      } catch (err) {
+        this.#opts.logger.warn(`a WebSocket upgrade failed: ${String(err)}`);
+        socket.destroy();
       }
-      this.#ws.upgrade(req, socket, head, secure);
     };
     this.httpServer.on('upgrade', this.#onUpgrade);
     this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed);

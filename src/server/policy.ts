@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { REFUSAL_HEADER } from '../protocol/wire-errors';
-import type { ServerOptions } from './options';
+import type { Logger, ServerOptions } from './options';
 
 export { REFUSAL_HEADER };
 
@@ -9,12 +9,20 @@ export { REFUSAL_HEADER };
  * WebSocket has no same-origin policy: any page can open one to us with the user's cookies
  * (Cross-Site WebSocket Hijacking). The `Origin` header is the browser's word on who asks.
  */
-export function originAllowed(req: IncomingMessage, allowed: ServerOptions['allowedOrigins']): boolean {
+export function originAllowed(req: IncomingMessage, allowed: ServerOptions['allowedOrigins'], logger: Logger): boolean {
   if (!allowed) return true;
   const origin = req.headers.origin;
   // Non-browser clients send no Origin and cannot be hijacked through a victim's browser.
   if (origin === undefined) return true;
-  return typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin);
+  if (typeof allowed !== 'function') return allowed.includes(origin);
+  try {
+    // The app's predicate may throw (`new URL('null')`: sandboxed iframes send `Origin: null`).
+    // An origin we cannot judge is not allowed.
+    return Boolean(allowed(origin));
+  } catch (err) {
+    logger.warn(`allowedOrigins threw; refusing the origin: ${String(err)}`, { origin });
+    return false;
+  }
 }
 
 

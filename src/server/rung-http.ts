@@ -77,7 +77,7 @@ export class HttpRung<Api extends ApiShape, User> {
     try {
       const origin = req.headers.origin;
       res.setHeader('Vary', 'Origin');
-      if (!originAllowed(req, this.#allowed)) {
+      if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
         this.#opts.logger.warn('refused an HTTP request from a foreign origin', { origin });
         return refuse(res, 403, 'forbidden_origin', 'origin not allowed', 'origin');
       }
@@ -229,10 +229,12 @@ export class HttpRung<Api extends ApiShape, User> {
     this.#hello(hello, req, link, (text) => {
       link.closed = true;
       send(text);
-    }).then(() => {
-      opening = false;
-      if (held) answer();
-    });
+    })
+      .then(() => {
+        opening = false;
+        if (held) answer();
+      })
+      .catch((err: unknown) => this.#opts.logger.warn(`long-poll open failed: ${String(err)}`));
   }
 
   #link(rung: RungName, send: (text: string) => void, close: (code: number, reason: string) => void): HttpLink<Connection<Api, User>> {

@@ -7,6 +7,7 @@ import { decode } from '../protocol/codec';
 import { encodeFrame } from '../protocol/encode';
 import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
+import { cutUtf8 } from '../protocol/limits';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
@@ -31,11 +32,22 @@ export class WebSocketRung<Api extends ApiShape, User> {
 
   #connection(ws: WebSocket, req: IncomingMessage, secure: boolean): void {
     const opts = this.#opts;
+    // `ws` throws from send/close on bad input (a close reason over 123 bytes, a code out of
+    // range); thrown inside a socket event it would end the process. Nothing here may throw.
+    const guard = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        opts.logger.warn(`${what} on a ${secure ? 'wss' : 'ws'} socket failed: ${String(err)}`, { session: conn?.id });
+        ws.terminate();
+      }
+    };
     const link: Link = {
       rung: secure ? 'wss' : 'ws',
-      send: (text) => ws.readyState === ws.OPEN && ws.send(text),
+      send: (text) => guard('send', () => ws.readyState === ws.OPEN && ws.send(text)),
       // A link that missed its heartbeats will not answer a closing handshake either.
-      close: (code, reason) => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, reason)),
+      close: (code, reason) =>
+        guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),
     };
     let conn: Connection<Api, User> | undefined;
     let state: 'hello' | 'authenticating' | 'open' = 'hello';
@@ -43,15 +55,23 @@ export class WebSocketRung<Api extends ApiShape, User> {
     const fail = (code: number, message: string, errorCode: WireErrorCode = 'protocol_error') => {
       opts.logger.warn(`closing ${link.rung} connection: ${message}`, { remote: req.socket.remoteAddress, session: conn?.id });
       link.send(encodeFrame.error(errorCode, message));
-      ws.close(code, message.slice(0, 120));
+      link.close(code, message);
     };
 
     // Greet at once, before any authentication work: a client that hears nothing at all knows
     // the path is broken; one that hears this but waits for the welcome knows we are slow.
-    ws.send(encodeFrame.greet());
+    link.send(encodeFrame.greet());
     const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time'), opts.helloTimeoutMs);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        onMessage(data, isBinary);
+      } catch (err) {
+        // A bug of ours (or of an app hook called from here) ends this link, not the process.
+        fail(CloseCode.ServerError, `the server failed: ${String(err)}`, 'server_error');
+      }
+    });
+    const onMessage = (data: RawData, isBinary: boolean): void => {
       if (isBinary) return fail(CloseCode.ProtocolError, 'binary frames are not part of protocol v1');
       const text = data.toString();
       let frames: Frame[];
@@ -80,7 +100,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
           if (!outcome.ok) {
             const code = outcome.status === 403 ? CloseCode.Forbidden : outcome.status === 401 ? CloseCode.Unauthorized : CloseCode.UnsupportedVersion;
             link.send(encodeFrame.error(outcome.code, outcome.message, outcome.status));
-            ws.close(code, outcome.message.slice(0, 120));
+            link.close(code, outcome.message);
             return;
           }
           conn = outcome.conn;
@@ -90,14 +110,17 @@ export class WebSocketRung<Api extends ApiShape, User> {
             if (problem) return fail(problem.closeCode, problem.message, problem.code);
           }
         },
-        (err: unknown) => fail(CloseCode.ServerError, `hello failed: ${String(err)}`, 'server_error'),
-      );
-    });
+      ).catch((err: unknown) => fail(CloseCode.ServerError, `hello failed: ${String(err)}`, 'server_error'));
+    };
     ws.on('error', (err) => opts.logger.warn(`${link.rung} socket error: ${err.message}`, { session: conn?.id }));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
       // 1000 from the client is its `close()`: the session ends. Anything else may come back.
-      conn?.detach(link, code === CloseCode.Normal);
+      try {
+        conn?.detach(link, code === CloseCode.Normal);
+      } catch (err) {
+        opts.logger.warn(`detaching a ${link.rung} link failed: ${String(err)}`, { session: conn?.id });
+      }
     });
   }
 

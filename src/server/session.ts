@@ -1,5 +1,5 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
-import { Emitter } from '../util/emitter';
+import { Emitter, isThenable } from '../util/emitter';
 import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
@@ -180,7 +180,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#lastReceived = Date.now();
     this.#startHeartbeat();
     this.#scheduleFlush();
-    this.#events.emit('link', link.rung);
+    this.#emit('link', link.rung);
   }
 
   /** @internal The last message received from the client in order (for the welcome). */
@@ -200,7 +200,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       if (clean) return this.#end('client closed');
     } else return;
     if (this.#link || this.#parked.size) return;
-    this.#events.emit('link', null);
+    this.#emit('link', null);
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
   }
@@ -261,11 +261,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
       return;
     }
+    // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
+    // session (an unhandled rejection would end the whole process under Node's default).
+    const report = (err: unknown) => this.#opts.logger.warn(`a "${type}" subscriber failed`, { session: this.id, error: String(err) });
     for (const h of [...set]) {
       try {
-        (h as (d: unknown, c: unknown) => void)(data, this);
+        const r = (h as (d: unknown, c: unknown) => unknown)(data, this);
+        if (isThenable(r)) r.then(undefined, report);
       } catch (err) {
-        this.#opts.logger.warn(`a "${type}" subscriber threw`, { session: this.id, error: String(err) });
+        report(err);
       }
     }
   }
@@ -334,6 +338,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
     this.#onEnd(this);
-    this.#events.emit('close', reason);
+    this.#emit('close', reason);
+  }
+
+  /** Tells the app's listeners; one that throws or rejects is reported, never propagated. */
+  #emit<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
+    this.#events.emitEach((err) => this.#opts.logger.warn(`a "${event}" listener failed`, { session: this.id, error: String(err) }), event, ...args);
   }
 }

@@ -14,6 +14,22 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
     for (const l of this.#listeners[event] ?? []) (l as (...a: Parameters<Events[K]>) => void)(...args);
   }
 
+  /**
+   * Like `emit`, but a listener that throws, or returns a promise that rejects, is reported to
+   * `onError` and the others still run: an app's listener must not take the emitter's owner (a
+   * server process) down with it.
+   */
+  emitEach<K extends keyof Events>(onError: (err: unknown) => void, event: K, ...args: Parameters<Events[K]>): void {
+    for (const l of this.#listeners[event] ?? []) {
+      try {
+        const r = (l as (...a: Parameters<Events[K]>) => unknown)(...args);
+        if (isThenable(r)) r.then(undefined, onError);
+      } catch (err) {
+        onError(err);
+      }
+    }
+  }
+
   count<K extends keyof Events>(event: K): number {
     return this.#listeners[event]?.length ?? 0;
   }
@@ -22,3 +38,7 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
     this.#listeners = {};
   }
 }
+
+/** True for a promise or any thenable (an async listener's return value). */
+export const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
