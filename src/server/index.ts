@@ -49,10 +49,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(options: ServerOptions<User> = {}) {
-    this.#opts = resolveServerOptions(options as ServerOptions<never>);
+    this.#opts = resolveServerOptions(options);
     this.#allowed = options.allowedOrigins;
     if (!this.#allowed) this.#opts.logger.warn('allowedOrigins is not set: every Origin may connect (see docs: Cross-Site WebSocket Hijacking)');
-    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) =>
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) =>
       // The app's listener failed (or its promise rejected); the session and every other one go on.
       this.#events.emitEach((err) => this.#opts.logger.warn(`a connection listener failed: ${String(err)}`, { session: c.id }), 'connection', c),
     );

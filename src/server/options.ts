@@ -34,6 +34,13 @@ export interface ServerOptions<User = unknown> {
   allowedOrigins?: string[] | ((origin: string) => boolean);
   /** Checks each hello; return user data to accept, or a `Refusal`. Runs after the greeting. */
   authenticate?: (ctx: AuthContext) => User | Refusal | Promise<User | Refusal>;
+  /**
+   * Who a user is, as a string: a resume, and a sibling attempt of a race, join a session only
+   * when `authenticate` says they come from the same user. Default: the same value (`===`), or
+   * the same `JSON.stringify` text (so `{ id: 7 }` from two calls is one user). Give this when
+   * your user objects carry more than identity (timestamps, tokens): `(u) => u.id`.
+   */
+  identify?: (user: User) => string;
   /** Heartbeat interval, announced in the welcome. Default 5000 ms (dead links found in ≤ 15 s). */
   heartbeatMs?: number;
   /** Largest application message, in bytes of its JSON. Default 1 MiB. */
@@ -60,7 +67,7 @@ export interface ResolvedServerOptions {
 }
 
 /** @internal */
-export function resolveServerOptions(o: ServerOptions<never>): ResolvedServerOptions {
+export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOptions {
   return {
     path: o.path ?? '/wirefall',
     heartbeatMs: o.heartbeatMs ?? 5000,

@@ -12,8 +12,11 @@ export { REFUSAL_HEADER };
 export function originAllowed(req: IncomingMessage, allowed: ServerOptions['allowedOrigins'], logger: Logger): boolean {
   if (!allowed) return true;
   const origin = req.headers.origin;
-  // Non-browser clients send no Origin and cannot be hijacked through a victim's browser.
-  if (origin === undefined) return true;
+  // Non-browser clients send no Origin and cannot be hijacked through a victim's browser. But a
+  // browser sends none on a cross-site navigation or <img> either, with the user's cookies
+  // (SameSite=Lax allows a top-level GET): `Sec-Fetch-Site` says so, where an allow-list asks
+  // us to care. A cross-site request *with* an allowed Origin is the app's own cross-site page.
+  if (origin === undefined) return req.headers['sec-fetch-site'] !== 'cross-site';
   if (typeof allowed !== 'function') return allowed.includes(origin);
   try {
     // The app's predicate may throw (`new URL('null')`: sandboxed iframes send `Origin: null`).
