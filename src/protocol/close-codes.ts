@@ -27,6 +27,8 @@ export const CloseCode = {
   TooLarge: 4413,
   /** The server failed while handling the connection. */
   ServerError: 4500,
+  /** `authenticate` failed or timed out (`auth_unavailable`): try again later. */
+  Unavailable: 4503,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

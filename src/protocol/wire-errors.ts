@@ -27,7 +27,12 @@ export type WireErrorCode =
   /** An uplink POST or a poll named a session the server does not know (expired, replaced, wrong key). */
   | 'session_unknown'
   /** The server failed while handling the request. */
-  | 'server_error';
+  | 'server_error'
+  /**
+   * `authenticate` threw, rejected, or did not answer within the server's `authTimeoutMs` (its
+   * backend is down or slow). Status 503, retryable: only an explicit refusal is final.
+   */
+  | 'auth_unavailable';
 
 /** Values of the `x-wirefall-error` header (the wire codes, plus the short tags older servers sent). */
 export const REFUSAL_HEADER = 'x-wirefall-error';

@@ -25,6 +25,12 @@ export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: fa
 /** Longer than any race: the stagger times the rungs plus an attempt's open timeout. */
 const RACE_WINDOW_MS = 10_000;
 
+class AuthTimeout extends Error {
+  constructor(ms: number) {
+    super(`authenticate did not answer within ${ms} ms`);
+  }
+}
+
 function isRefusal(x: unknown): x is Refusal {
   return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
 }
@@ -61,14 +67,9 @@ export class Hub<Api extends ApiShape, User> {
     }
     let user: User | undefined;
     if (this.#authenticate) {
-      let verdict: User | Refusal;
-      try {
-        verdict = await this.#authenticate({ request, auth: hello.auth, hello });
-      } catch (err) {
-        verdict = isRefusal(err) ? err : { status: 401, message: 'authentication failed' };
-      }
-      if (isRefusal(verdict)) return { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' };
-      user = verdict;
+      const verdict = await this.#judge(request, hello);
+      if ('fail' in verdict) return verdict.fail;
+      user = verdict.user;
     }
     // A resume must come from the user the session belongs to: a key that leaked (a log, a
     // shared machine) must not hand A's session and its pending messages to B. A resume by
@@ -111,6 +112,32 @@ export class Hub<Api extends ApiShape, User> {
     if (race && !(entry && Date.now() < entry.until)) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS, remote: request.socket.remoteAddress });
     conn.offer(link, undefined, false);
     return { ok: true, conn, resumed: false };
+  }
+
+  /**
+   * Runs `authenticate` under its deadline. Only an explicit refusal (returned or thrown) is
+   * final; a throw, a rejection or silence means the auth backend is down, which a retry may
+   * outlive: a retryable 503 (issue 16, item 12), or every client would stop for good in an outage.
+   */
+  async #judge(request: IncomingMessage, hello: HelloFrame): Promise<{ user: User } | { fail: HelloOutcome<never> }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ms = this.#opts.authTimeoutMs;
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AuthTimeout(ms)), ms)));
+    let verdict: User | Refusal;
+    try {
+      verdict = await Promise.race([Promise.resolve().then(() => this.#authenticate!({ request, auth: hello.auth, hello })), deadline]);
+    } catch (err) {
+      if (!isRefusal(err)) {
+        this.#opts.logger.warn(`authenticate failed: ${String(err)}`);
+        const message = err instanceof AuthTimeout ? err.message : 'authentication is unavailable; try again later';
+        return { fail: { ok: false, status: 503, code: 'auth_unavailable', message } };
+      }
+      verdict = err;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (isRefusal(verdict)) return { fail: { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' } };
+    return { user: verdict };
   }
 
   /** Whether two users `authenticate` returned are the same one (`identify`, else `===` or JSON). */

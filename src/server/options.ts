@@ -41,6 +41,11 @@ export interface ServerOptions<User = unknown> {
    * your user objects carry more than identity (timestamps, tokens): `(u) => u.id`.
    */
   identify?: (user: User) => string;
+  /**
+   * `authenticate` must answer within this many ms; otherwise the hello fails as if it had thrown
+   * (503 `auth_unavailable`, retryable). Default 10000.
+   */
+  authTimeoutMs?: number;
   /** Heartbeat interval, announced in the welcome. Default 5000 ms (dead links found in ≤ 15 s). */
   heartbeatMs?: number;
   /** Largest application message, in bytes of its JSON. Default 1 MiB. */
@@ -61,6 +66,7 @@ export interface ResolvedServerOptions {
   heartbeatMs: number;
   maxMessageBytes: number;
   helloTimeoutMs: number;
+  authTimeoutMs: number;
   sessionTtlMs: number;
   replay: { maxMessages: number; maxBytes: number };
   logger: Logger;
@@ -73,6 +79,7 @@ export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOpti
     heartbeatMs: o.heartbeatMs ?? 5000,
     maxMessageBytes: o.maxMessageBytes ?? 1024 * 1024,
     helloTimeoutMs: o.helloTimeoutMs ?? 10000,
+    authTimeoutMs: o.authTimeoutMs ?? 10000,
     sessionTtlMs: o.sessionTtlMs ?? 60000,
     replay: { maxMessages: o.replay?.maxMessages ?? 10000, maxBytes: o.replay?.maxBytes ?? 8 * 1024 * 1024 },
     logger: o.logger ?? { warn: (m, c) => console.warn(`[wirefall] ${m}`, c ?? '') },

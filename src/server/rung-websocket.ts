@@ -18,12 +18,17 @@ export class WebSocketRung<Api extends ApiShape, User> {
   #wss: WebSocketServer;
   #hub: Hub<Api, User>;
   #opts: ResolvedServerOptions;
+  /** The largest client transport message: one message at the limit, and an envelope around it. */
+  #limit: number;
 
   constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions) {
     this.#hub = hub;
     this.#opts = opts;
     // A client batch is at most the message limit; the slack covers the envelope around it.
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes + 64 * 1024, perMessageDeflate: false });
+    // `ws` itself cuts a message over `maxPayload` with 1009 and no word of why; up to twice the
+    // limit we read it and say `too_large` like every other rung (issue 16, item 13).
+    this.#limit = opts.maxMessageBytes + 64 * 1024;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 2 * this.#limit, perMessageDeflate: false });
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
@@ -61,7 +66,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
     // Greet at once, before any authentication work: a client that hears nothing at all knows
     // the path is broken; one that hears this but waits for the welcome knows we are slow.
     link.send(encodeFrame.greet());
-    const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time'), opts.helloTimeoutMs);
+    const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time', 'hello_timeout'), opts.helloTimeoutMs);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
@@ -73,6 +78,8 @@ export class WebSocketRung<Api extends ApiShape, User> {
     });
     const onMessage = (data: RawData, isBinary: boolean): void => {
       if (isBinary) return fail(CloseCode.ProtocolError, 'binary frames are not part of protocol v1');
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+      if (bytes > this.#limit) return fail(CloseCode.TooLarge, `message of ${bytes} bytes exceeds ${this.#limit}`, 'too_large');
       const text = data.toString();
       let frames: Frame[];
       try {
@@ -98,7 +105,11 @@ export class WebSocketRung<Api extends ApiShape, User> {
             return;
           }
           if (!outcome.ok) {
-            const code = outcome.status === 403 ? CloseCode.Forbidden : outcome.status === 401 ? CloseCode.Unauthorized : CloseCode.UnsupportedVersion;
+            const code =
+              outcome.status === 403 ? CloseCode.Forbidden
+              : outcome.status === 401 ? CloseCode.Unauthorized
+              : outcome.status === 503 ? CloseCode.Unavailable
+              : CloseCode.UnsupportedVersion;
             link.send(encodeFrame.error(outcome.code, outcome.message, outcome.status));
             link.close(code, outcome.message);
             return;
