@@ -32,7 +32,13 @@ export type WireErrorCode =
    * `authenticate` threw, rejected, or did not answer within the server's `authTimeoutMs` (its
    * backend is down or slow). Status 503, retryable: only an explicit refusal is final.
    */
-  | 'auth_unavailable';
+  | 'auth_unavailable'
+  /** Too many messages from one session, or too many connections from one address (429). */
+  | 'rate_limited'
+  /** The client did not read its downlink: more than the server's bound waited unread. */
+  | 'slow_reader'
+  /** An HTTP request's body did not arrive within the server's deadline (408). */
+  | 'request_timeout';
 
 /** Values of the `x-wirefall-error` header (the wire codes, plus the short tags older servers sent). */
 export const REFUSAL_HEADER = 'x-wirefall-error';

@@ -20,12 +20,13 @@ import { Hub } from './hub';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { originAllowed, REFUSAL_HEADER } from './policy';
 import { HttpRung } from './rung-http';
+import { AddressLimiter } from './limits';
 import { WebSocketRung } from './rung-websocket';
 import type { Connection } from './session';
 
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
-export type { ServerOptions, AuthContext, Refusal, Logger } from './options';
+export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
 export type { SessionStore } from './hub';
 export type { Link } from './link';
 
@@ -47,6 +48,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #events = new Emitter<ServerEvents<Api, User>>();
   #ownsServer: boolean;
   #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Connections opened per remote address (`rateLimit.ip`), on every rung. */
+  #opens: AddressLimiter;
 
   constructor(options: ServerOptions<User> = {}) {
     this.#opts = resolveServerOptions(options);
@@ -57,8 +60,16 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       this.#events.emitEach((err) => this.#opts.logger.warn(`a connection listener failed: ${String(err)}`, { session: c.id }), 'connection', c),
     );
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
+    this.#opens = new AddressLimiter(this.#opts.rateLimit.ip);
     this.#ownsServer = !options.server;
-    this.httpServer = options.server ?? createHttpServer();
+    // Node lets a request drip its headers for 60 s and its body for 300 s (issue 16, item 11).
+    // Ours are bounded, and checked every second rather than every 30 s. On the app's own server
+    // these are the app's to set; the POST body deadline (rung-http) holds there too.
+    this.httpServer = options.server ?? createHttpServer({ connectionsCheckingInterval: 1000 });
+    if (this.#ownsServer) {
+      this.httpServer.headersTimeout = this.#opts.headersTimeoutMs;
+      this.httpServer.requestTimeout = this.#opts.headersTimeoutMs + this.#opts.bodyTimeoutMs;
+    }
     const secure = 'setSecureContext' in this.httpServer;
     this.#onUpgrade = (req, socket, head) => {
       if (!this.#matches(req)) return; // another endpoint's upgrade
@@ -70,6 +81,11 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
           socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
+        if (!this.#opens.allow(req.socket.remoteAddress)) {
+          this.#opts.logger.warn('refused a WebSocket upgrade: too many connections from one address', { remote: req.socket.remoteAddress });
+          socket.end(`HTTP/1.1 429 Too Many Requests\r\n${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+          return;
+        }
         this.#ws.upgrade(req, socket, head, secure);
       } catch (err) {
         this.#opts.logger.warn(`a WebSocket upgrade failed: ${String(err)}`);
@@ -77,7 +93,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       }
     };
     this.httpServer.on('upgrade', this.#onUpgrade);
-    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed);
+    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens);
     this.#onRequest = (req, res) => {
       if (this.#matches(req)) this.#http.handle(req, res);
       // Other paths belong to the app's own listeners, unless the server is ours alone.

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { HelloFrame } from '../protocol/frames';
+import { throttledLogger, type Rate } from './limits';
+
+export type { Rate } from './limits';
 
 /** What `authenticate` sees. */
 export interface AuthContext {
@@ -58,6 +61,26 @@ export interface ServerOptions<User = unknown> {
   replay?: { maxMessages?: number; maxBytes?: number };
   /** Where refusals and bad input are reported. Default `console`. */
   logger?: Logger;
+  /** A repeated log line is written once per this many ms, then with a `repeated` count. Default 10000 (0: every time). */
+  logRepeatMs?: number;
+  /**
+   * A client whose unread downlink (the socket's `bufferedAmount`, the response's `writableLength`,
+   * a long-poll mailbox) grows past this many bytes is a slow reader: its link is closed with
+   * `4507` (`slow_reader`); the session waits for a resume. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Rate limits. `session`: transport messages (WebSocket messages, uplink POSTs) one session
+   * may send; over it, `rate_limited` and the link is closed with `4429` (the client resumes with
+   * backoff). `ip`: connections (upgrades and HTTP hellos) one address may open; over it, `429`.
+   * Default `{ session: { perSecond: 1000, burst: 2000 }, ip: { perSecond: 100, burst: 300 } }`;
+   * `false` for either turns it off (behind a proxy every client has the proxy's address).
+   */
+  rateLimit?: { session?: Rate | false; ip?: Rate | false };
+  /** HTTP rungs: a request's headers must arrive within this many ms (on a server we created). Default 10000. */
+  headersTimeoutMs?: number;
+  /** HTTP rungs: an uplink POST's body must arrive within this many ms. Default 10000. */
+  bodyTimeoutMs?: number;
 }
 
 /** @internal */
@@ -70,6 +93,10 @@ export interface ResolvedServerOptions {
   sessionTtlMs: number;
   replay: { maxMessages: number; maxBytes: number };
   logger: Logger;
+  maxBufferedBytes: number;
+  rateLimit: { session: Rate | undefined; ip: Rate | undefined };
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
 }
 
 /** @internal */
@@ -82,6 +109,13 @@ export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOpti
     authTimeoutMs: o.authTimeoutMs ?? 10000,
     sessionTtlMs: o.sessionTtlMs ?? 60000,
     replay: { maxMessages: o.replay?.maxMessages ?? 10000, maxBytes: o.replay?.maxBytes ?? 8 * 1024 * 1024 },
-    logger: o.logger ?? { warn: (m, c) => console.warn(`[wirefall] ${m}`, c ?? '') },
+    logger: throttledLogger(o.logger ?? { warn: (m, c) => console.warn(`[wirefall] ${m}`, c ?? '') }, o.logRepeatMs ?? 10_000),
+    maxBufferedBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024,
+    rateLimit: {
+      session: o.rateLimit?.session === false ? undefined : (o.rateLimit?.session ?? { perSecond: 1000, burst: 2000 }),
+      ip: o.rateLimit?.ip === false ? undefined : (o.rateLimit?.ip ?? { perSecond: 100, burst: 300 }),
+    },
+    headersTimeoutMs: o.headersTimeoutMs ?? 10_000,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? 10_000,
   };
 }

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
+import { TokenBucket } from './limits';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -21,7 +22,7 @@ type Handler = (data: never, conn: never) => void;
 
 /** Why frames from the client broke the protocol: the wire code and the close code to end the link with. */
 export interface Violation {
-  code: Extract<WireErrorCode, 'protocol_error' | 'too_large'>;
+  code: Extract<WireErrorCode, 'protocol_error' | 'too_large' | 'rate_limited'>;
   closeCode: CloseCode;
   message: string;
 }
@@ -59,6 +60,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #lastReceived = Date.now();
   #ended = false;
+  /** Transport messages the client may still send now (`rateLimit.session`). */
+  #rate: TokenBucket | undefined;
   #onEnd: (c: Connection<Api, User>) => void;
   /**
    * A new session is the app's only once the client claims it by speaking on it. A race whose
@@ -82,6 +85,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = opts;
     this.#onEnd = onEnd;
     this.#outbox = new Outbox(opts.replay);
+    this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
     this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
   }
@@ -203,6 +207,17 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#emit('link', null);
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
+  }
+
+  /**
+   * @internal A transport message arrived from the client: false when it is over the session's
+   * rate limit (the rung then ends the link with `rate_limited`). One session sending 66,000
+   * messages a second stalled the event loop for every other one (issue 16, item 10).
+   */
+  admit(): Violation | undefined {
+    if (this.#rate?.take() !== false) return undefined;
+    const r = this.#rate.rate;
+    return { code: 'rate_limited', closeCode: CloseCode.RateLimited, message: `more than ${r.perSecond} messages per second (burst ${r.burst})` };
   }
 
   /** @internal Frames from the client over `link`; returns a `Violation` when they break the protocol. */
