@@ -47,7 +47,10 @@ export function screen(req: IncomingMessage, res: ServerResponse, allowed: Serve
     refuse(res, 403, 'forbidden_origin', 'origin not allowed', 'origin');
     return true;
   }
-  if (origin) {
+  // CORS only for an allow-list: without one we echo no Origin, so a page on another site cannot
+  // read our answers (socket.io sends no CORS header by default either). Same-origin pages need
+  // none, and the allow-list is the app's way of naming the cross-origin pages it serves.
+  if (origin && allowed) {
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Expose-Headers', REFUSAL_HEADER);
   }

@@ -54,7 +54,9 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   constructor(options: ServerOptions<User> = {}) {
     this.#opts = resolveServerOptions(options);
     this.#allowed = options.allowedOrigins;
-    if (!this.#allowed) this.#opts.logger.warn('allowedOrigins is not set: every Origin may connect (see docs: Cross-Site WebSocket Hijacking)');
+    if (!this.#allowed) {
+      this.#opts.logger.warn('allowedOrigins is not set: any page may open a WebSocket here, and cross-origin pages cannot use the HTTP rungs (no CORS); see docs/security.md');
+    }
     this.#hub = new Hub<Api, User>(this.#opts, options, (c) =>
       // The app's listener failed (or its promise rejected); the session and every other one go on.
       this.#events.emitEach((err) => this.#opts.logger.warn(`a connection listener failed: ${String(err)}`, { session: c.id }), 'connection', c),
