@@ -42,3 +42,16 @@ export type WireErrorCode =
 
 /** Values of the `x-wirefall-error` header (the wire codes, plus the short tags older servers sent). */
 export const REFUSAL_HEADER = 'x-wirefall-error';
+
+/**
+ * Every wire error code at run time, for tests and tools that check an answer is documented.
+ * The type check below fails to compile when the union and this list disagree.
+ */
+export const WIRE_ERROR_CODES = [
+  'unauthorized', 'forbidden_origin', 'unsupported_version', 'upgrade_stripped', 'protocol_error', 'too_large',
+  'hello_timeout', 'bad_request', 'bad_hello', 'bad_method', 'session_unknown', 'server_error', 'auth_unavailable',
+  'rate_limited', 'slow_reader', 'request_timeout',
+] as const satisfies readonly WireErrorCode[];
+type Missing = Exclude<WireErrorCode, (typeof WIRE_ERROR_CODES)[number]>;
+const everyCodeListed: [Missing] extends [never] ? true : Missing = true;
+void everyCodeListed;
