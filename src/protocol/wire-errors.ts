@@ -38,7 +38,9 @@ export type WireErrorCode =
   /** The client did not read its downlink: more than the server's bound waited unread. */
   | 'slow_reader'
   /** An HTTP request's body did not arrive within the server's deadline (408). */
-  | 'request_timeout';
+  | 'request_timeout'
+  /** Protocol 2: an HTTP open named a ticket that is used, expired, or for another rung or address (404). */
+  | 'ticket_unknown';
 
 /** Values of the `x-wirefall-error` header (the wire codes, plus the short tags older servers sent). */
 export const REFUSAL_HEADER = 'x-wirefall-error';
@@ -50,7 +52,7 @@ export const REFUSAL_HEADER = 'x-wirefall-error';
 export const WIRE_ERROR_CODES = [
   'unauthorized', 'forbidden_origin', 'unsupported_version', 'upgrade_stripped', 'protocol_error', 'too_large',
   'hello_timeout', 'bad_request', 'bad_hello', 'bad_method', 'session_unknown', 'server_error', 'auth_unavailable',
-  'rate_limited', 'slow_reader', 'request_timeout',
+  'rate_limited', 'slow_reader', 'request_timeout', 'ticket_unknown',
 ] as const satisfies readonly WireErrorCode[];
 type Missing = Exclude<WireErrorCode, (typeof WIRE_ERROR_CODES)[number]>;
 const everyCodeListed: [Missing] extends [never] ? true : Missing = true;

@@ -77,7 +77,7 @@ export class Hub<Api extends ApiShape, User> {
     const existing = hello.sid ? this.sessions.get(hello.sid) : undefined;
     if (
       existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) &&
-      this.#sameUser(existing.user, user) && existing.offer(link, hello.ack, true)
+      this.#sameUser(existing.user, user) && existing.offer(link, hello.ack, true, hello.v)
     ) {
       return { ok: true, conn: existing, resumed: true };
     }
@@ -90,7 +90,7 @@ export class Hub<Api extends ApiShape, User> {
     const entry = hello.race ? this.#races.get(hello.race) : undefined;
     const sibling = entry && Date.now() < entry.until && entry.remote === request.socket.remoteAddress ? entry.conn : undefined;
     if (sibling && !sibling.closed && !hello.sid && this.#sameUser(sibling.user, user)) {
-      sibling.offer(link, undefined, false);
+      sibling.offer(link, undefined, false, hello.v);
       return { ok: true, conn: sibling, resumed: false };
     }
     const race = hello.race;
@@ -110,7 +110,7 @@ export class Hub<Api extends ApiShape, User> {
     // The first session of a token keeps it: a stranger's hello naming it must not take the
     // client's own sibling attempts away from the session they belong to.
     if (race && !(entry && Date.now() < entry.until)) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS, remote: request.socket.remoteAddress });
-    conn.offer(link, undefined, false);
+    conn.offer(link, undefined, false, hello.v);
     return { ok: true, conn, resumed: false };
   }
 

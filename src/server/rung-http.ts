@@ -7,6 +7,8 @@ import type { Frame, HelloFrame } from '../protocol/frames';
 import { encodeFrame, joinFrames } from '../protocol/encode';
 import type { Hub } from './hub';
 import { readBody, refuse, screen, type HttpLink } from './http-answers';
+import { parseHello, Tickets } from './http-tickets';
+import { LIMITS } from '../protocol/limits';
 import type { AddressLimiter } from './limits';
 import type { ResolvedServerOptions, ServerOptions } from './options';
 import { sameSecret } from './policy';
@@ -41,6 +43,7 @@ export class HttpRung<Api extends ApiShape, User> {
   #live = new Set<HttpLink<Connection<Api, User>>>();
   #closed = false;
   #opens: AddressLimiter;
+  #tickets = new Tickets();
 
   constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions, allowed: ServerOptions['allowedOrigins'], opens: AddressLimiter) {
     this.#opens = opens;
@@ -59,24 +62,30 @@ export class HttpRung<Api extends ApiShape, User> {
       const t = q.get('t');
       if (t !== 'sse' && t !== 'lp') return refuse(res, 400, 'bad_request', 'query parameter t must be sse or lp');
       const rung = t === 'sse' ? 'sse' : 'longpoll';
-      if (req.method === 'POST') return this.#post(req, res, `${q.get('sid')} ${rung}`);
+      const sid = q.get('sid');
+      const remote = req.socket.remoteAddress;
+      if (req.method === 'POST') {
+        if (sid === null) return this.#ticket(req, res, rung); // v2: open
+        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2: poll
+        return this.#post(req, res, `${sid} ${rung}`);
+      }
       if (req.method !== 'GET') return refuse(res, 405, 'bad_method', `${req.method} is not used here`);
-      const helloText = q.get('hello');
-      if (helloText === null) {
-        if (t === 'lp') return this.#poll(res, `${q.get('sid')} ${rung}`, q.get('key'));
-        return refuse(res, 400, 'bad_request', 'no hello');
-      }
-      let hello: Frame | undefined;
-      try {
-        const frames = decode(helloText);
-        if (frames.length === 1) hello = frames[0];
-      } catch {
-        /* answered below */
-      }
-      if (hello?.t !== 'hello') return refuse(res, 400, 'bad_hello', 'the hello parameter must be one hello frame');
-      if (!this.#opens.allow(req.socket.remoteAddress)) {
-        this.#opts.logger.warn(`refused an ${rung} open: too many connections from one address`, { remote: req.socket.remoteAddress });
-        return refuse(res, 429, 'rate_limited', 'too many connections from this address', 'rate_limited', { 'Retry-After': '1' });
+      const ticket = q.get('ticket');
+      let hello: HelloFrame | undefined;
+      if (ticket !== null) {
+        hello = this.#tickets.take(ticket, rung, remote);
+        if (!hello) return refuse(res, 404, 'ticket_unknown', 'no such ticket: used, expired, or for another rung or address');
+      } else {
+        // Protocol v1: the hello in the URL, and polls with the key in the URL. Kept for v1
+        // clients; a v2 client never sends either (its hello travels in a POST body).
+        const helloText = q.get('hello');
+        if (helloText === null) {
+          if (t === 'lp') return this.#poll(res, `${sid} ${rung}`, q.get('key'));
+          return refuse(res, 400, 'bad_request', 'no hello and no ticket');
+        }
+        hello = parseHello(helloText);
+        if (hello?.v !== 1) return refuse(res, 400, 'bad_hello', 'the hello parameter must be one protocol 1 hello frame (protocol 2 opens with a POST)');
+        if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
       }
       if (t === 'sse') this.#sse(req, res, hello);
       else this.#openPoll(req, res, hello);
@@ -84,6 +93,30 @@ export class HttpRung<Api extends ApiShape, User> {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
       refuse(res, 500, 'server_error', 'the server failed');
     }
+  }
+
+  /** v2 open: the hello in the body; the answer is a single-use ticket for the downlink GET. */
+  #ticket(req: IncomingMessage, res: ServerResponse, rung: RungName): void {
+    const remote = req.socket.remoteAddress;
+    if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
+    void readBody(req, res, LIMITS.hello, this.#opts.bodyTimeoutMs).then((body) => {
+      if (body === undefined) return;
+      const hello = parseHello(body);
+      if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
+      const ticket = this.#tickets.issue(hello, rung, remote);
+      if (!ticket) return this.#busy(res, rung, remote);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ticket }));
+    });
+  }
+
+  /** v2 poll: a POST whose body is the session key, so the key is in no URL. */
+  #bodyPoll(req: IncomingMessage, res: ServerResponse, sid: string): void {
+    void readBody(req, res, LIMITS.id, this.#opts.bodyTimeoutMs).then((key) => key !== undefined && this.#poll(res, sid, key));
+  }
+
+  #busy(res: ServerResponse, rung: RungName, remote: string | undefined): void {
+    this.#opts.logger.warn(`refused an ${rung} open: too many connections from one address`, { remote });
+    refuse(res, 429, 'rate_limited', 'too many connections from this address', 'rate_limited', { 'Retry-After': '1' });
   }
 
   close(): void {

@@ -153,15 +153,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
 
   /**
    * @internal A hello for this session arrived on `link` (`ack`: the last message the client
-   * received in order). The link gets its welcome at once — nothing the app sends can overtake
+   * received in order; `v`: the protocol version it speaks, echoed in the welcome). The link gets its welcome at once — nothing the app sends can overtake
    * it — but it becomes the session's link only when the client speaks on it, unless the session
    * has none. Racing attempts each say hello; only the one the client chose speaks, so a loser
    * that arrives late can never take the session from the winner.
    */
-  offer(link: Link, ack: number | undefined, resumed: boolean): boolean {
+  offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
     link.send(encodeFrame.welcome({
-      v: PROTOCOL_VERSION, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
+      v, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
       ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
     }));
     if (this.#link) {
