@@ -6,23 +6,15 @@ import { request } from 'node:http';
 import { connect as tcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ServerOptions } from '../../src/server/index';
-import { bystander, recorder } from '../support/bystander';
+import { bystander, serve } from '../support/bystander';
 import { guardProcess } from '../support/guard';
-import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
+import { cleanup, client, eventually, track, until } from '../support/harness';
 import { raw } from '../support/raw';
 
 guardProcess();
 afterEach(cleanup);
 
 const HELLO = encodeURIComponent('{"t":"hello","v":1}');
-
-async function serve(opts: ServerOptions = {}) {
-  const rec = recorder();
-  const s = await startServer({ logger: rec.logger, ...opts });
-  track(s.server);
-  return { ...s, ...rec };
-}
 
 async function welcomed(url: string, options: WebSocket.ClientOptions = {}) {
   const r = await raw(url, {}, options);

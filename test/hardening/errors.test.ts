@@ -5,21 +5,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RungName } from '../../src/protocol/api';
 import type { WirefallError } from '../../src/index';
-import type { ServerOptions } from '../../src/server/index';
-import { bystander, recorder } from '../support/bystander';
+import { bystander, serve } from '../support/bystander';
 import { guardProcess } from '../support/guard';
-import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
+import { cleanup, client, eventually, until } from '../support/harness';
 import { raw } from '../support/raw';
 
 guardProcess();
 afterEach(cleanup);
-
-async function serve(opts: ServerOptions = {}) {
-  const rec = recorder();
-  const s = await startServer({ logger: rec.logger, ...opts });
-  track(s.server);
-  return { ...s, ...rec };
-}
 
 describe.each<RungName>(['ws', 'sse', 'longpoll'])('an authenticate that throws on %s', (rung) => {
   it('is a retryable 503 auth_unavailable: the client keeps trying and gets in when the backend is back', async () => {

@@ -5,21 +5,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { utf8Bytes } from '../../src/protocol/limits';
-import type { ServerOptions } from '../../src/server/index';
-import { bystander, recorder } from '../support/bystander';
+import { bystander, serve } from '../support/bystander';
 import { guardProcess } from '../support/guard';
-import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
+import { cleanup, client, eventually, track, until } from '../support/harness';
 import { raw } from '../support/raw';
 
 guardProcess();
 afterEach(cleanup);
-
-async function serve(opts: ServerOptions = {}) {
-  const rec = recorder();
-  const s = await startServer({ logger: rec.logger, ...opts });
-  track(s.server);
-  return { ...s, ...rec };
-}
 
 const closed = (ws: WebSocket) =>
   new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: String(reason) })));

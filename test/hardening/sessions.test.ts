@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerOptions } from '../../src/server/index';
-import { bystander, recorder } from '../support/bystander';
+import { bystander, serve } from '../support/bystander';
 import { guardProcess } from '../support/guard';
-import { cleanup, eventually, startServer, track } from '../support/harness';
+import { cleanup, eventually, track } from '../support/harness';
 import { raw } from '../support/raw';
 
 guardProcess();
@@ -15,13 +15,6 @@ afterEach(cleanup);
 
 type Frame = Record<string, unknown>;
 const byName: ServerOptions['authenticate'] = ({ auth }) => (typeof auth === 'string' ? { name: auth } : { status: 401 });
-
-async function serve(opts: ServerOptions = {}) {
-  const rec = recorder();
-  const s = await startServer({ logger: rec.logger, ...opts });
-  track(s.server);
-  return { ...s, ...rec };
-}
 
 /** A raw client that says hello and waits for the welcome (`claim`: then speaks, claiming it). */
 async function hello(url: string, fields: Frame, claim = true, options: WebSocket.ClientOptions = {}) {

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import type { WirefallServer } from '../../src/server/index';
+import type { ServerOptions, WirefallServer } from '../../src/server/index';
 import type { Chat } from './harness';
-import { client, eventually, until } from './harness';
+import { client, eventually, startServer, track, until } from './harness';
 import type { RungName } from '../../src/protocol/api';
 import type { ClientOptions } from '../../src/index';
 
@@ -9,6 +9,14 @@ import type { ClientOptions } from '../../src/index';
 export function recorder() {
   const lines: { message: string; context?: Record<string, unknown> }[] = [];
   return { lines, logger: { warn: (message: string, context?: Record<string, unknown>) => void lines.push({ message, context }) } };
+}
+
+/** A server on 127.0.0.1 whose log lines are kept (`lines`), closed by `cleanup()`. */
+export async function serve(opts: ServerOptions = {}) {
+  const rec = recorder();
+  const s = await startServer({ logger: rec.logger, ...opts });
+  track(s.server);
+  return { ...s, ...rec };
 }
 
 /**
