@@ -73,7 +73,8 @@ export function screen(req: IncomingMessage, res: ServerResponse, allowed: Serve
     res
       .writeHead(204, {
         'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-        'Access-Control-Allow-Headers': 'Content-Type',
+        // Only an allowed origin gets this far with CORS at all; it may send what headers it needs.
+        'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? 'Content-Type',
         'Access-Control-Max-Age': '600',
       })
       .end();
