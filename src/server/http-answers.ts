@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decode } from '../protocol/codec';
 import { encodeFrame } from '../protocol/encode';
+import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
 import type { Logger, ServerOptions } from './options';
+import type { Violation } from './session';
 import { originAllowed, REFUSAL_HEADER } from './policy';
 
 /** An HTTP error answer: the status, our header (so a client knows it was us), an `error` frame. */
@@ -21,7 +24,7 @@ export function refuse(
 }
 
 /** One HTTP link: the SSE response, or the long-poll mailbox between polls. */
-export interface HttpLink<C> extends Link {
+export interface HttpLink<C extends Receiver = Receiver> extends Link {
   conn?: C;
   /** Takes no more uplink: closed by the session, or gone. */
   closed: boolean;
@@ -33,6 +36,40 @@ export interface HttpLink<C> extends Link {
   drop(): void;
   /** Clears the link's timers once it is gone. */
   free(): void;
+}
+
+/** What an uplink needs of a session (`Connection`). */
+export interface Receiver {
+  readonly id: string;
+  admit(): Violation | undefined;
+  receive(link: Link, frames: Frame[], textBytes: number): Violation | undefined;
+}
+
+/**
+ * Hands one uplink transport message to the session of `link`, and answers the POST: 204, or
+ * the error that also ends the link (a rate over the limit, a broken protocol).
+ */
+export function deliverUplink(res: ServerResponse, link: HttpLink, text: string, logger: Logger): void {
+  const conn = link.conn!;
+  const limited = conn.admit();
+  if (limited) {
+    logger.warn(`closing ${link.rung} link: ${limited.message}`, { session: conn.id });
+    refuse(res, 429, limited.code, limited.message, limited.code, { 'Retry-After': '1' });
+    return link.close(limited.closeCode, limited.message);
+  }
+  let frames: Frame[];
+  try {
+    frames = decode(text);
+  } catch (e) {
+    return refuse(res, 400, 'protocol_error', `malformed frame: ${(e as Error).message}`);
+  }
+  const problem = conn.receive(link, frames, text.length);
+  if (problem) {
+    logger.warn(`closing ${link.rung} link: ${problem.message}`, { session: conn.id });
+    refuse(res, problem.code === 'too_large' ? 413 : 400, problem.code, problem.message);
+    return link.close(problem.closeCode, problem.message);
+  }
+  res.writeHead(204).end();
 }
 
 /**

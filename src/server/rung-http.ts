@@ -2,11 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiShape } from '../protocol/api';
 import type { RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
-import { decode } from '../protocol/codec';
-import type { Frame, HelloFrame } from '../protocol/frames';
+import type { HelloFrame } from '../protocol/frames';
 import { encodeFrame, joinFrames } from '../protocol/encode';
 import type { Hub } from './hub';
-import { readBody, refuse, screen, type HttpLink } from './http-answers';
+import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';
 import { parseHello, Tickets } from './http-tickets';
 import { LIMITS } from '../protocol/limits';
 import type { AddressLimiter } from './limits';
@@ -99,14 +98,7 @@ export class HttpRung<Api extends ApiShape, User> {
   #ticket(req: IncomingMessage, res: ServerResponse, rung: RungName): void {
     const remote = req.socket.remoteAddress;
     if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
-    void readBody(req, res, LIMITS.hello, this.#opts.bodyTimeoutMs).then((body) => {
-      if (body === undefined) return;
-      const hello = parseHello(body);
-      if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
-      const ticket = this.#tickets.issue(hello, rung, remote);
-      if (!ticket) return this.#busy(res, rung, remote);
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ticket }));
-    });
+    this.#tickets.answer(req, res, rung, this.#opts.bodyTimeoutMs, () => this.#busy(res, rung, remote));
   }
 
   /** v2 poll: a POST whose body is the session key, so the key is in no URL. */
@@ -318,27 +310,6 @@ export class HttpRung<Api extends ApiShape, User> {
     const nl = body.indexOf('\n');
     const link = this.#find(sid, nl < 0 ? null : body.slice(0, nl));
     if (!link) return this.#unknown(res);
-    const limited = link.conn!.admit();
-    if (limited) {
-      this.#opts.logger.warn(`closing ${link.rung} link: ${limited.message}`, { session: link.conn!.id });
-      refuse(res, 429, limited.code, limited.message, limited.code, { 'Retry-After': '1' });
-      link.close(limited.closeCode, limited.message);
-      return;
-    }
-    const text = body.slice(nl + 1);
-    let frames: Frame[];
-    try {
-      frames = decode(text);
-    } catch (e) {
-      return refuse(res, 400, 'protocol_error', `malformed frame: ${(e as Error).message}`);
-    }
-    const problem = link.conn!.receive(link, frames, text.length);
-    if (problem) {
-      this.#opts.logger.warn(`closing ${link.rung} link: ${problem.message}`, { session: link.conn!.id });
-      refuse(res, problem.code === 'too_large' ? 413 : 400, problem.code, problem.message);
-      link.close(problem.closeCode, problem.message);
-      return;
-    }
-    res.writeHead(204).end();
+    deliverUplink(res, link, body.slice(nl + 1), this.#opts.logger);
   }
 }
