@@ -39,7 +39,8 @@ export class Client<Api extends ApiShape = AnyApi> {
   #events: Emitter<ClientEvents> = new Emitter((cause, event) => {
     if (event !== 'error') this.#tell('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
   });
-  #handlers: Subscribers = new Map();
+  // A throwing subscriber must not break delivery to the others, nor the connection.
+  #handlers: Subscribers = new Emitter((cause, type) => this.#tell('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
   #setup: ClientSetup;
   #clock: Platform['clock'];
   #t: ResolvedTimings;
@@ -102,11 +103,7 @@ export class Client<Api extends ApiShape = AnyApi> {
 
   /** Calls `handler` for every `type` message the server pushes; returns the unsubscribe function. */
   subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
-    let set = this.#handlers.get(type);
-    if (!set) this.#handlers.set(type, (set = new Set()));
-    const h = handler as (data: unknown) => void;
-    set.add(h);
-    return () => void set.delete(h);
+    return this.#handlers.on(type, handler as (data: unknown) => void);
   }
 
   /** Listens to a client event; returns the unsubscribe function. */

@@ -9,10 +9,11 @@ import type { RungName } from '../protocol/api';
 import type { Clock } from '../platform';
 import type { Transport, TransportFailure } from '../transports/transport';
 import { Timers } from '../util/timers';
+import type { Emitter } from '../util/emitter';
 import { checkLiveness } from './liveness';
 
-/** The app's handlers per message type. */
-export type Subscribers = Map<string, Set<(data: unknown) => void>>;
+/** The app's handlers per message type: an emitter whose events are the message types. */
+export type Subscribers = Emitter<Record<string, (data: unknown) => void>>;
 
 /** What the live link tells the client. */
 export interface LinkHost {
@@ -120,7 +121,7 @@ export class LiveLink {
       if (f.t === 'msg') {
         const arrival = inbox.accept(f.s);
         if (arrival === 'gap') return this.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
-        if (arrival === 'new') this.#deliver(f.ev, f.d);
+        if (arrival === 'new') this.#p.handlers.emit(f.ev, f.d);
         this.#batcher.ackSoon();
       } else if (f.t === 'ack') {
         if (!outbox.ack(f.a, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
@@ -145,16 +146,6 @@ export class LiveLink {
     // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
   }
 
-  #deliver(type: string, data: unknown): void {
-    for (const h of [...(this.#p.handlers.get(type) ?? [])]) {
-      try {
-        h(data);
-      } catch (cause) {
-        // A throwing subscriber must not break delivery to the others, nor the connection.
-        this.#p.host.error(new WirefallError('WF_INVALID', `a "${type}" subscriber threw`, { cause }));
-      }
-    }
-  }
 
   #armPing(): void {
     this.#timers.set('ping', () => (this.ping(), this.#armPing()), this.#p.hb);

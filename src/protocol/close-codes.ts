@@ -27,6 +27,12 @@ export const CloseCode = {
   TooLarge: 4413,
   /** The server failed while handling the connection. */
   ServerError: 4500,
+  /** The session sent faster than the server's rate limit (`rate_limited`). */
+  RateLimited: 4429,
+  /** `authenticate` failed or timed out (`auth_unavailable`): try again later. */
+  Unavailable: 4503,
+  /** The client left more than the server's bound of its downlink unread (`slow_reader`). */
+  SlowReader: 4507,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,4 +1,5 @@
 import type { Frame } from './frames';
+import { LIMITS, utf8Bytes } from './limits';
 
 /**
  * Encodes and decodes transport messages: one frame, or an array of frames. Decoding validates
@@ -16,22 +17,33 @@ export class DecodeError extends Error {
 }
 
 const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-const isStr = (x: unknown): x is string => typeof x === 'string';
+/** A string of at most `max` UTF-16 units: every string field is bounded (docs/protocol.md §1). */
+const str = (max: number) => (x: unknown): x is string => typeof x === 'string' && x.length <= max;
+const isId = str(LIMITS.id);
 const opt = (x: unknown, test: (x: unknown) => boolean) => x === undefined || test(x);
+/** The whole hello, `auth` included, once: hellos are rare, and `auth` is any JSON. */
+const helloFits = (f: Record<string, unknown>) => {
+  try {
+    return JSON.stringify(f).length <= LIMITS.hello;
+  } catch {
+    return false;
+  }
+};
 
 // Field checks per frame type; each returns true when the frame is well formed.
 const checks: Record<Frame['t'], (f: Record<string, unknown>) => boolean> = {
-  greet: (f) => Array.isArray(f.v) && f.v.every(isNum),
-  hello: (f) => isNum(f.v) && opt(f.sid, isStr) && opt(f.key, isStr) && opt(f.ack, isNum) && opt(f.race, isStr),
+  greet: (f) => Array.isArray(f.v) && f.v.length <= LIMITS.versions && f.v.every(isNum),
+  hello: (f) =>
+    isNum(f.v) && opt(f.sid, isId) && opt(f.key, isId) && opt(f.ack, isNum) && opt(f.race, isId) && helloFits(f),
   welcome: (f) =>
-    isNum(f.v) && isStr(f.sid) && isStr(f.key) && isNum(f.hb) && isNum(f.ack) &&
+    isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) &&
     typeof f.resumed === 'boolean' && isNum(f.max),
   ping: (f) => opt(f.n, isNum),
   pong: (f) => opt(f.n, isNum),
-  msg: (f) => isNum(f.s) && f.s > 0 && isStr(f.ev) && f.ev.length > 0 && opt(f.e, isStr),
+  msg: (f) => isNum(f.s) && f.s > 0 && str(LIMITS.type)(f.ev) && f.ev.length > 0 && opt(f.e, str(LIMITS.encoding)),
   ack: (f) => isNum(f.a),
-  error: (f) => isStr(f.code) && isStr(f.message) && opt(f.status, isNum),
-  bye: (f) => isNum(f.code) && opt(f.reason, isStr),
+  error: (f) => str(LIMITS.code)(f.code) && str(LIMITS.message)(f.message) && opt(f.status, isNum),
+  bye: (f) => isNum(f.code) && opt(f.reason, (r) => typeof r === 'string' && r.length <= LIMITS.reason && utf8Bytes(r) <= LIMITS.reason),
 };
 
 /** Decodes one transport message into frames; throws `DecodeError` when it is malformed. */

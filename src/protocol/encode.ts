@@ -1,6 +1,7 @@
 import type { ByeFrame, ErrorFrame, HelloFrame, WelcomeFrame } from './frames';
 import { PROTOCOL_VERSIONS } from './frames';
 import type { WireErrorCode } from './wire-errors';
+import { cutUtf8, LIMITS } from './limits';
 
 /**
  * Typed encoders: the one place where frames become text, for client and server alike. The hot
@@ -17,10 +18,15 @@ export const encodeFrame = {
   ack: (a: number): string => `{"t":"ack","a":${a}}`,
   ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),
   pong: (n?: number): string => (n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${n}}`),
-  bye: (code: ByeFrame['code'], reason?: string): string => JSON.stringify({ t: 'bye', code, reason }),
-  /** A fatal error precedes the end of the connection; a non-fatal one is information. */
+  /** The reason is cut to the codec's bound, as a WebSocket close reason is. */
+  bye: (code: ByeFrame['code'], reason?: string): string =>
+    JSON.stringify({ t: 'bye', code, reason: reason === undefined ? undefined : cutUtf8(reason) }),
+  /**
+   * A fatal error precedes the end of the connection; a non-fatal one is information. The message
+   * may quote the app (an `authenticate` refusal) or the peer, so it is cut to the codec's bound.
+   */
   error: (code: WireErrorCode, message: string, status?: number, fatal = true): string =>
-    JSON.stringify({ t: 'error', code, message, status, fatal } satisfies ErrorFrame),
+    JSON.stringify({ t: 'error', code, message: cutUtf8(message, LIMITS.message), status, fatal } satisfies ErrorFrame),
 };
 
 /** The frames of several encoded messages as one list body (`a,b,c`): a batch gives its elements. */

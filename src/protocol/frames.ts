@@ -1,12 +1,17 @@
 /**
- * Wire protocol v1 frames. One JSON object per frame; a transport message carries one frame or
+ * Wire protocol frames (v1 and v2 share them). One JSON object per frame; a transport message carries one frame or
  * an array of frames (a batch). The normative description is docs/protocol.md; this file is its
  * type-level twin, so a change here without a change there is a bug.
  */
 
-/** Protocol versions this build speaks, newest first. */
-export const PROTOCOL_VERSIONS: readonly number[] = [1];
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol versions this build speaks, newest first. Version 2 changes only how the HTTP rungs
+ * open and poll (no reusable secret in a URL: docs/protocol.md §2); frames are those of v1, and
+ * the server still accepts v1 clients.
+ */
+export const PROTOCOL_VERSIONS: readonly number[] = [2, 1];
+/** The version this build's client speaks. */
+export const PROTOCOL_VERSION = 2;
 
 /** Server → client, sent the moment a connection opens, before any authentication work. */
 export interface GreetFrame { t: 'greet'; v: number[] }

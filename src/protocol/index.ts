@@ -4,3 +4,4 @@ export * from './codec';
 export * from './encode';
 export * from './close-codes';
 export * from './wire-errors';
+export * from './limits';

@@ -25,6 +25,12 @@ export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: fa
 /** Longer than any race: the stagger times the rungs plus an attempt's open timeout. */
 const RACE_WINDOW_MS = 10_000;
 
+class AuthTimeout extends Error {
+  constructor(ms: number) {
+    super(`authenticate did not answer within ${ms} ms`);
+  }
+}
+
 function isRefusal(x: unknown): x is Refusal {
   return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
 }
@@ -37,14 +43,20 @@ function isRefusal(x: unknown): x is Refusal {
 export class Hub<Api extends ApiShape, User> {
   readonly sessions: SessionStore<Connection<Api, User>> = new Map();
   /** New sessions by the race token of the hello that created them, while the race may last. */
-  #races = new Map<string, { conn: Connection<Api, User>; until: number }>();
+  #races = new Map<string, { conn: Connection<Api, User>; until: number; remote: string | undefined }>();
   #opts: ResolvedServerOptions;
   #authenticate: ServerOptions<User>['authenticate'];
+  #identify: ServerOptions<User>['identify'];
   #onConnection: (c: Connection<Api, User>) => void;
 
-  constructor(opts: ResolvedServerOptions, authenticate: ServerOptions<User>['authenticate'], onConnection: (c: Connection<Api, User>) => void) {
+  constructor(
+    opts: ResolvedServerOptions,
+    app: Pick<ServerOptions<User>, 'authenticate' | 'identify'>,
+    onConnection: (c: Connection<Api, User>) => void,
+  ) {
     this.#opts = opts;
-    this.#authenticate = authenticate;
+    this.#authenticate = app.authenticate;
+    this.#identify = app.identify;
     this.#onConnection = onConnection;
   }
 
@@ -55,27 +67,30 @@ export class Hub<Api extends ApiShape, User> {
     }
     let user: User | undefined;
     if (this.#authenticate) {
-      let verdict: User | Refusal;
-      try {
-        verdict = await this.#authenticate({ request, auth: hello.auth, hello });
-      } catch (err) {
-        verdict = isRefusal(err) ? err : { status: 401, message: 'authentication failed' };
-      }
-      if (isRefusal(verdict)) return { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' };
-      user = verdict;
+      const verdict = await this.#judge(request, hello);
+      if ('fail' in verdict) return verdict.fail;
+      user = verdict.user;
     }
+    // A resume must come from the user the session belongs to: a key that leaked (a log, a
+    // shared machine) must not hand A's session and its pending messages to B. A resume by
+    // another user fails as a fresh session would: B gets a new session, A keeps its own.
     const existing = hello.sid ? this.sessions.get(hello.sid) : undefined;
-    if (existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) && existing.offer(link, hello.ack, true)) {
+    if (
+      existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) &&
+      this.#sameUser(existing.user, user) && existing.offer(link, hello.ack, true, hello.v)
+    ) {
       return { ok: true, conn: existing, resumed: true };
     }
     // A sibling attempt of the same race as the one that created a session joins that session:
-    // one race, one session, whichever of its attempts the client ends up speaking on.
-    // Only for as long as a race lasts: the token travels in URLs, so it must not stay a key to
-    // the session (whose welcome carries its secret) after the race is over.
+    // one race, one session, whichever of its attempts the client ends up speaking on. The token
+    // is the client's choice, so it alone grants nothing (issue 16, item 4): the sibling must be
+    // the same user, from the same address, within the race window. A page on another site that
+    // starts a race in the victim's browser (a navigation, an <img>) and joins it itself is
+    // another user, or another address, or both: it gets a session of its own.
     const entry = hello.race ? this.#races.get(hello.race) : undefined;
-    const sibling = entry && Date.now() < entry.until ? entry.conn : undefined;
-    if (sibling && !sibling.closed && !hello.sid) {
-      sibling.offer(link, undefined, false);
+    const sibling = entry && Date.now() < entry.until && entry.remote === request.socket.remoteAddress ? entry.conn : undefined;
+    if (sibling && !sibling.closed && !hello.sid && this.#sameUser(sibling.user, user)) {
+      sibling.offer(link, undefined, false, hello.v);
       return { ok: true, conn: sibling, resumed: false };
     }
     const race = hello.race;
@@ -86,15 +101,57 @@ export class Hub<Api extends ApiShape, User> {
       this.#opts,
       (c) => {
         this.sessions.delete(c.id);
-        if (race) this.#races.delete(race);
+        if (race && this.#races.get(race)?.conn === c) this.#races.delete(race);
       },
       // `connection` waits for the client's first word: see Connection's `#claim`.
       (c) => this.#onConnection(c),
     );
     this.sessions.set(conn.id, conn);
-    if (race) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS });
-    conn.offer(link, undefined, false);
+    // The first session of a token keeps it: a stranger's hello naming it must not take the
+    // client's own sibling attempts away from the session they belong to.
+    if (race && !(entry && Date.now() < entry.until)) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS, remote: request.socket.remoteAddress });
+    conn.offer(link, undefined, false, hello.v);
     return { ok: true, conn, resumed: false };
+  }
+
+  /**
+   * Runs `authenticate` under its deadline. Only an explicit refusal (returned or thrown) is
+   * final; a throw, a rejection or silence means the auth backend is down, which a retry may
+   * outlive: a retryable 503 (issue 16, item 12), or every client would stop for good in an outage.
+   */
+  async #judge(request: IncomingMessage, hello: HelloFrame): Promise<{ user: User } | { fail: HelloOutcome<never> }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ms = this.#opts.authTimeoutMs;
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AuthTimeout(ms)), ms)));
+    let verdict: User | Refusal;
+    try {
+      verdict = await Promise.race([Promise.resolve().then(() => this.#authenticate!({ request, auth: hello.auth, hello })), deadline]);
+    } catch (err) {
+      if (!isRefusal(err)) {
+        this.#opts.logger.warn(`authenticate failed: ${String(err)}`);
+        const message = err instanceof AuthTimeout ? err.message : 'authentication is unavailable; try again later';
+        return { fail: { ok: false, status: 503, code: 'auth_unavailable', message } };
+      }
+      verdict = err;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (isRefusal(verdict)) return { fail: { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' } };
+    return { user: verdict };
+  }
+
+  /** Whether two users `authenticate` returned are the same one (`identify`, else `===` or JSON). */
+  #sameUser(a: User | undefined, b: User | undefined): boolean {
+    try {
+      if (this.#identify) return this.#identify(a as User) === this.#identify(b as User);
+      if (a === b) return true;
+      const x = JSON.stringify(a);
+      return x !== undefined && x === JSON.stringify(b);
+    } catch (err) {
+      // A user we cannot compare is nobody else's: a fresh session is the safe answer.
+      this.#opts.logger.warn(`comparing users failed: ${String(err)}`);
+      return false;
+    }
   }
 
   /** The sessions the app has heard of (claimed by their clients). */

@@ -20,12 +20,13 @@ import { Hub } from './hub';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { originAllowed, REFUSAL_HEADER } from './policy';
 import { HttpRung } from './rung-http';
+import { AddressLimiter } from './limits';
 import { WebSocketRung } from './rung-websocket';
 import type { Connection } from './session';
 
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
-export type { ServerOptions, AuthContext, Refusal, Logger } from './options';
+export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
 export type { SessionStore } from './hub';
 export type { Link } from './link';
 
@@ -44,38 +45,56 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #ws: WebSocketRung<Api, User>;
   #http: HttpRung<Api, User>;
   #onRequest: (req: IncomingMessage, res: ServerResponse) => void;
-  #events = new Emitter<ServerEvents<Api, User>>();
+  #events: Emitter<ServerEvents<Api, User>>;
   #ownsServer: boolean;
   #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Connections opened per remote address (`rateLimit.ip`), on every rung. */
+  #opens: AddressLimiter;
 
   constructor(options: ServerOptions<User> = {}) {
-    this.#opts = resolveServerOptions(options as ServerOptions<never>);
+    this.#opts = resolveServerOptions(options);
     this.#allowed = options.allowedOrigins;
-    if (!this.#allowed) this.#opts.logger.warn('allowedOrigins is not set: every Origin may connect (see docs: Cross-Site WebSocket Hijacking)');
-    this.#hub = new Hub<Api, User>(this.#opts, options.authenticate, (c) => {
-      try {
-        this.#events.emit('connection', c);
-      } catch (err) {
-        // The app's listener failed; the session and every other one go on.
-        this.#opts.logger.warn(`a connection listener threw: ${String(err)}`, { session: c.id });
-      }
-    });
+    if (!this.#allowed) {
+      this.#opts.logger.warn('allowedOrigins is not set: any page may open a WebSocket here, and cross-origin pages cannot use the HTTP rungs (no CORS); see docs/security.md');
+    }
+    // An app's listener that throws (or whose promise rejects) is reported; every session goes on.
+    this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c));
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
+    this.#opens = new AddressLimiter(this.#opts.rateLimit.ip);
     this.#ownsServer = !options.server;
-    this.httpServer = options.server ?? createHttpServer();
+    // Node lets a request drip its headers for 60 s and its body for 300 s (issue 16, item 11).
+    // Ours are bounded, and checked every second rather than every 30 s. On the app's own server
+    // these are the app's to set; the POST body deadline (rung-http) holds there too.
+    this.httpServer = options.server ?? createHttpServer({ connectionsCheckingInterval: 1000 });
+    if (this.#ownsServer) {
+      this.httpServer.headersTimeout = this.#opts.headersTimeoutMs;
+      this.httpServer.requestTimeout = this.#opts.headersTimeoutMs + this.#opts.bodyTimeoutMs;
+    }
     const secure = 'setSecureContext' in this.httpServer;
     this.#onUpgrade = (req, socket, head) => {
       if (!this.#matches(req)) return; // another endpoint's upgrade
       socket.on('error', () => socket.destroy());
-      if (!originAllowed(req, this.#allowed)) {
-        this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
-        socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        return;
+      // An 'upgrade' listener that throws takes the process down: nothing here may.
+      try {
+        if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
+          this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
+          socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+          return;
+        }
+        if (!this.#opens.allow(req.socket.remoteAddress)) {
+          this.#opts.logger.warn('refused a WebSocket upgrade: too many connections from one address', { remote: req.socket.remoteAddress });
+          socket.end(`HTTP/1.1 429 Too Many Requests\r\n${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+          return;
+        }
+        this.#ws.upgrade(req, socket, head, secure);
+      } catch (err) {
+        this.#opts.logger.warn(`a WebSocket upgrade failed: ${String(err)}`);
+        socket.destroy();
       }
-      this.#ws.upgrade(req, socket, head, secure);
     };
     this.httpServer.on('upgrade', this.#onUpgrade);
-    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed);
+    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens);
     this.#onRequest = (req, res) => {
       if (this.#matches(req)) this.#http.handle(req, res);
       // Other paths belong to the app's own listeners, unless the server is ours alone.

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { HelloFrame } from '../protocol/frames';
+import { throttledLogger, type Rate } from './limits';
+
+export type { Rate } from './limits';
 
 /** What `authenticate` sees. */
 export interface AuthContext {
@@ -34,6 +37,18 @@ export interface ServerOptions<User = unknown> {
   allowedOrigins?: string[] | ((origin: string) => boolean);
   /** Checks each hello; return user data to accept, or a `Refusal`. Runs after the greeting. */
   authenticate?: (ctx: AuthContext) => User | Refusal | Promise<User | Refusal>;
+  /**
+   * Who a user is, as a string: a resume, and a sibling attempt of a race, join a session only
+   * when `authenticate` says they come from the same user. Default: the same value (`===`), or
+   * the same `JSON.stringify` text (so `{ id: 7 }` from two calls is one user). Give this when
+   * your user objects carry more than identity (timestamps, tokens): `(u) => u.id`.
+   */
+  identify?: (user: User) => string;
+  /**
+   * `authenticate` must answer within this many ms; otherwise the hello fails as if it had thrown
+   * (503 `auth_unavailable`, retryable). Default 10000.
+   */
+  authTimeoutMs?: number;
   /** Heartbeat interval, announced in the welcome. Default 5000 ms (dead links found in ≤ 15 s). */
   heartbeatMs?: number;
   /** Largest application message, in bytes of its JSON. Default 1 MiB. */
@@ -46,6 +61,26 @@ export interface ServerOptions<User = unknown> {
   replay?: { maxMessages?: number; maxBytes?: number };
   /** Where refusals and bad input are reported. Default `console`. */
   logger?: Logger;
+  /** A repeated log line is written once per this many ms, then with a `repeated` count. Default 10000 (0: every time). */
+  logRepeatMs?: number;
+  /**
+   * A client whose unread downlink (the socket's `bufferedAmount`, the response's `writableLength`,
+   * a long-poll mailbox) grows past this many bytes is a slow reader: its link is closed with
+   * `4507` (`slow_reader`); the session waits for a resume. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Rate limits. `session`: transport messages (WebSocket messages, uplink POSTs) one session
+   * may send; over it, `rate_limited` and the link is closed with `4429` (the client resumes with
+   * backoff). `ip`: connections (upgrades and HTTP hellos) one address may open; over it, `429`.
+   * Default `{ session: { perSecond: 1000, burst: 2000 }, ip: { perSecond: 100, burst: 300 } }`;
+   * `false` for either turns it off (behind a proxy every client has the proxy's address).
+   */
+  rateLimit?: { session?: Rate | false; ip?: Rate | false };
+  /** HTTP rungs: a request's headers must arrive within this many ms (on a server we created). Default 10000. */
+  headersTimeoutMs?: number;
+  /** HTTP rungs: an uplink POST's body must arrive within this many ms. Default 10000. */
+  bodyTimeoutMs?: number;
 }
 
 /** @internal */
@@ -54,20 +89,33 @@ export interface ResolvedServerOptions {
   heartbeatMs: number;
   maxMessageBytes: number;
   helloTimeoutMs: number;
+  authTimeoutMs: number;
   sessionTtlMs: number;
   replay: { maxMessages: number; maxBytes: number };
   logger: Logger;
+  maxBufferedBytes: number;
+  rateLimit: { session: Rate | undefined; ip: Rate | undefined };
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
 }
 
 /** @internal */
-export function resolveServerOptions(o: ServerOptions<never>): ResolvedServerOptions {
+export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOptions {
   return {
     path: o.path ?? '/wirefall',
     heartbeatMs: o.heartbeatMs ?? 5000,
     maxMessageBytes: o.maxMessageBytes ?? 1024 * 1024,
     helloTimeoutMs: o.helloTimeoutMs ?? 10000,
+    authTimeoutMs: o.authTimeoutMs ?? 10000,
     sessionTtlMs: o.sessionTtlMs ?? 60000,
     replay: { maxMessages: o.replay?.maxMessages ?? 10000, maxBytes: o.replay?.maxBytes ?? 8 * 1024 * 1024 },
-    logger: o.logger ?? { warn: (m, c) => console.warn(`[wirefall] ${m}`, c ?? '') },
+    logger: throttledLogger(o.logger ?? { warn: (m, c) => console.warn(`[wirefall] ${m}`, c ?? '') }, o.logRepeatMs ?? 10_000),
+    maxBufferedBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024,
+    rateLimit: {
+      session: o.rateLimit?.session === false ? undefined : (o.rateLimit?.session ?? { perSecond: 1000, burst: 2000 }),
+      ip: o.rateLimit?.ip === false ? undefined : (o.rateLimit?.ip ?? { perSecond: 100, burst: 300 }),
+    },
+    headersTimeoutMs: o.headersTimeoutMs ?? 10_000,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? 10_000,
   };
 }

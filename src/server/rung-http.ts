@@ -2,14 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiShape } from '../protocol/api';
 import type { RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
-import { decode } from '../protocol/codec';
-import type { Frame, HelloFrame } from '../protocol/frames';
+import type { HelloFrame } from '../protocol/frames';
 import { encodeFrame, joinFrames } from '../protocol/encode';
-import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Hub } from './hub';
-import type { Link } from './link';
+import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';
+import { parseHello, Tickets } from './http-tickets';
+import { LIMITS } from '../protocol/limits';
+import type { AddressLimiter } from './limits';
 import type { ResolvedServerOptions, ServerOptions } from './options';
-import { originAllowed, REFUSAL_HEADER, sameSecret } from './policy';
+import { sameSecret } from './policy';
 import type { Connection } from './session';
 
 const GREET = encodeFrame.greet();
@@ -23,29 +24,6 @@ const HOLD_MS = 25_000;
  * in the same tick) and take its climb to a better rung for a lost connection.
  */
 const REPLACED_GRACE_MS = 2000;
-
-function refuse(res: ServerResponse, status: number, code: WireErrorCode, message: string, tag: string = code): void {
-  if (res.headersSent) return void res.end();
-  res
-    .writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', [REFUSAL_HEADER]: tag })
-    .end(encodeFrame.error(code, message, status));
-}
-
-
-/** One HTTP link: the SSE response, or the long-poll mailbox between polls. */
-interface HttpLink<C> extends Link {
-  conn?: C;
-  /** Takes no more uplink: closed by the session, or gone. */
-  closed: boolean;
-  gone: boolean;
-  grace?: ReturnType<typeof setTimeout>;
-  /** Long-polling only: a poll arrived for this link. */
-  poll?(res: ServerResponse): void;
-  /** Ends the link for a shutting-down server. */
-  drop(): void;
-  /** Clears the link's timers once it is gone. */
-  free(): void;
-}
 
 /**
  * The `sse` and `longpoll` rungs. Both share the WebSocket path and tell themselves apart by the
@@ -63,8 +41,11 @@ export class HttpRung<Api extends ApiShape, User> {
   /** Every live link, attached or still opening, for `close()`. */
   #live = new Set<HttpLink<Connection<Api, User>>>();
   #closed = false;
+  #opens: AddressLimiter;
+  #tickets = new Tickets();
 
-  constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions, allowed: ServerOptions['allowedOrigins']) {
+  constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions, allowed: ServerOptions['allowedOrigins'], opens: AddressLimiter) {
+    this.#opens = opens;
     this.#hub = hub;
     this.#opts = opts;
     this.#allowed = allowed;
@@ -75,65 +56,59 @@ export class HttpRung<Api extends ApiShape, User> {
     req.on('error', () => {});
     res.on('error', () => {});
     try {
-      const origin = req.headers.origin;
-      res.setHeader('Vary', 'Origin');
-      if (!originAllowed(req, this.#allowed)) {
-        this.#opts.logger.warn('refused an HTTP request from a foreign origin', { origin });
-        return refuse(res, 403, 'forbidden_origin', 'origin not allowed', 'origin');
-      }
-      if (origin) {
-        res.setHeader('Access-Control-Allow-Origin', origin);
-        res.setHeader('Access-Control-Expose-Headers', REFUSAL_HEADER);
-      }
-      // A WebSocket handshake here, not at 'upgrade': a proxy that does not know WebSocket dropped
-      // the hop-by-hop `Upgrade` (or the `upgrade` token of `Connection`, RFC 9110 §7.6.1) and
-      // forwarded a plain GET. That is the network's doing, not a refusal of ours: a distinct tag
-      // lets the client say so and fall through to the HTTP rungs. 426 must name the protocol
-      // wanted (RFC 9110 §15.5.22).
-      if (req.headers['sec-websocket-key'] !== undefined) {
-        this.#opts.logger.warn('a WebSocket upgrade arrived as a plain request: a proxy removed its Upgrade header', {
-          upgrade: req.headers.upgrade,
-          connection: req.headers.connection,
-          via: req.headers.via,
-        });
-        res.setHeader('Upgrade', 'websocket');
-        return refuse(res, 426, 'upgrade_stripped', 'the WebSocket upgrade arrived without its Upgrade header (removed by a proxy)');
-      }
-      if (req.method === 'OPTIONS') {
-        res
-          .writeHead(204, {
-            'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-            'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? 'Content-Type',
-            'Access-Control-Max-Age': '600',
-          })
-          .end();
-        return;
-      }
+      if (screen(req, res, this.#allowed, this.#opts.logger)) return;
       const q = new URL(req.url ?? '/', 'http://x').searchParams;
       const t = q.get('t');
       if (t !== 'sse' && t !== 'lp') return refuse(res, 400, 'bad_request', 'query parameter t must be sse or lp');
       const rung = t === 'sse' ? 'sse' : 'longpoll';
-      if (req.method === 'POST') return this.#post(req, res, `${q.get('sid')} ${rung}`);
+      const sid = q.get('sid');
+      const remote = req.socket.remoteAddress;
+      if (req.method === 'POST') {
+        if (sid === null) return this.#ticket(req, res, rung); // v2: open
+        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2: poll
+        return this.#post(req, res, `${sid} ${rung}`);
+      }
       if (req.method !== 'GET') return refuse(res, 405, 'bad_method', `${req.method} is not used here`);
-      const helloText = q.get('hello');
-      if (helloText === null) {
-        if (t === 'lp') return this.#poll(res, `${q.get('sid')} ${rung}`, q.get('key'));
-        return refuse(res, 400, 'bad_request', 'no hello');
+      const ticket = q.get('ticket');
+      let hello: HelloFrame | undefined;
+      if (ticket !== null) {
+        hello = this.#tickets.take(ticket, rung, remote);
+        if (!hello) return refuse(res, 404, 'ticket_unknown', 'no such ticket: used, expired, or for another rung or address');
+      } else {
+        // Protocol v1: the hello in the URL, and polls with the key in the URL. Kept for v1
+        // clients; a v2 client never sends either (its hello travels in a POST body).
+        const helloText = q.get('hello');
+        if (helloText === null) {
+          if (t === 'lp') return this.#poll(res, `${sid} ${rung}`, q.get('key'));
+          return refuse(res, 400, 'bad_request', 'no hello and no ticket');
+        }
+        hello = parseHello(helloText);
+        if (hello?.v !== 1) return refuse(res, 400, 'bad_hello', 'the hello parameter must be one protocol 1 hello frame (protocol 2 opens with a POST)');
+        if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
       }
-      let hello: Frame | undefined;
-      try {
-        const frames = decode(helloText);
-        if (frames.length === 1) hello = frames[0];
-      } catch {
-        /* answered below */
-      }
-      if (hello?.t !== 'hello') return refuse(res, 400, 'bad_hello', 'the hello parameter must be one hello frame');
       if (t === 'sse') this.#sse(req, res, hello);
       else this.#openPoll(req, res, hello);
     } catch (err) {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
       refuse(res, 500, 'server_error', 'the server failed');
     }
+  }
+
+  /** v2 open: the hello in the body; the answer is a single-use ticket for the downlink GET. */
+  #ticket(req: IncomingMessage, res: ServerResponse, rung: RungName): void {
+    const remote = req.socket.remoteAddress;
+    if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
+    this.#tickets.answer(req, res, rung, this.#opts.bodyTimeoutMs, () => this.#busy(res, rung, remote));
+  }
+
+  /** v2 poll: a POST whose body is the session key, so the key is in no URL. */
+  #bodyPoll(req: IncomingMessage, res: ServerResponse, sid: string): void {
+    void readBody(req, res, LIMITS.id, this.#opts.bodyTimeoutMs).then((key) => key !== undefined && this.#poll(res, sid, key));
+  }
+
+  #busy(res: ServerResponse, rung: RungName, remote: string | undefined): void {
+    this.#opts.logger.warn(`refused an ${rung} open: too many connections from one address`, { remote });
+    refuse(res, 429, 'rate_limited', 'too many connections from this address', 'rate_limited', { 'Retry-After': '1' });
   }
 
   close(): void {
@@ -151,7 +126,16 @@ export class HttpRung<Api extends ApiShape, User> {
       Connection: 'keep-alive',
     });
     res.flushHeaders();
-    const write = (text: string) => void (res.writableEnded || res.write(`data: ${text}\n\n`));
+    const write = (text: string) => {
+      if (res.writableEnded || res.destroyed) return;
+      res.write(`data: ${text}\n\n`);
+      // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
+      if (res.writableLength > this.#opts.maxBufferedBytes) {
+        this.#opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
+        link.closed = true;
+        res.destroy();
+      }
+    };
     const end = () => {
       link.closed = true;
       res.end();
@@ -186,6 +170,7 @@ export class HttpRung<Api extends ApiShape, User> {
       clearTimeout(holdTimer);
       r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`[${joinFrames(pending)}]`);
       pending = [];
+      pendingBytes = 0;
       if (link.closed) return this.#gone(link);
       // Not polled again in time: the client is gone, like a WebSocket that missed its heartbeats.
       idleTimer = setTimeout(() => this.#gone(link), idleMs);
@@ -200,9 +185,17 @@ export class HttpRung<Api extends ApiShape, User> {
         idleTimer = setTimeout(() => this.#gone(link), idleMs);
       });
     };
+    let pendingBytes = 0;
     const send = (text: string) => {
       pending.push(text);
-      if (held && !opening) answer();
+      pendingBytes += text.length;
+      if (held && !opening) return answer();
+      // Not polled, yet more and more to say: a reader that stopped reading (slow_reader).
+      if (pendingBytes > this.#opts.maxBufferedBytes && !opening) {
+        this.#opts.logger.warn(`closing a slow reader: ${pendingBytes} bytes unpolled`, { session: link.conn?.id });
+        pending = [];
+        this.#gone(link);
+      }
     };
     const link = this.#link('longpoll', send, (code, reason) => {
       if (link.closed) return;
@@ -229,10 +222,12 @@ export class HttpRung<Api extends ApiShape, User> {
     this.#hello(hello, req, link, (text) => {
       link.closed = true;
       send(text);
-    }).then(() => {
-      opening = false;
-      if (held) answer();
-    });
+    })
+      .then(() => {
+        opening = false;
+        if (held) answer();
+      })
+      .catch((err: unknown) => this.#opts.logger.warn(`long-poll open failed: ${String(err)}`));
   }
 
   #link(rung: RungName, send: (text: string) => void, close: (code: number, reason: string) => void): HttpLink<Connection<Api, User>> {
@@ -303,48 +298,18 @@ export class HttpRung<Api extends ApiShape, User> {
 
   #post(req: IncomingMessage, res: ServerResponse, sid: string): void {
     // A client batch is at most the message limit; the slack covers the envelope around it.
-    const limit = this.#opts.maxMessageBytes + 64 * 1024;
-    const tooLarge = () => {
-      res.setHeader('Connection', 'close');
-      refuse(res, 413, 'too_large', `request body exceeds ${limit} bytes`);
-    };
-    if (Number(req.headers['content-length']) > limit) return tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      if (size > limit) return;
-      if ((size += c.length) > limit) tooLarge();
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > limit) return;
-      try {
-        this.#uplink(res, sid, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
+    readBody(req, res, this.#opts.maxMessageBytes + 64 * 1024, this.#opts.bodyTimeoutMs)
+      .then((body) => body !== undefined && this.#uplink(res, sid, body))
+      .catch((err: unknown) => {
         this.#opts.logger.warn(`HTTP uplink failed: ${String(err)}`);
         refuse(res, 500, 'server_error', 'the server failed');
-      }
-    });
+      });
   }
 
   #uplink(res: ServerResponse, sid: string, body: string): void {
     const nl = body.indexOf('\n');
     const link = this.#find(sid, nl < 0 ? null : body.slice(0, nl));
     if (!link) return this.#unknown(res);
-    const text = body.slice(nl + 1);
-    let frames: Frame[];
-    try {
-      frames = decode(text);
-    } catch (e) {
-      return refuse(res, 400, 'protocol_error', `malformed frame: ${(e as Error).message}`);
-    }
-    const problem = link.conn!.receive(link, frames, text.length);
-    if (problem) {
-      this.#opts.logger.warn(`closing ${link.rung} link: ${problem.message}`, { session: link.conn!.id });
-      refuse(res, problem.code === 'too_large' ? 413 : 400, problem.code, problem.message);
-      link.close(problem.closeCode, problem.message);
-      return;
-    }
-    res.writeHead(204).end();
+    deliverUplink(res, link, body.slice(nl + 1), this.#opts.logger);
   }
 }

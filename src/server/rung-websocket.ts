@@ -7,6 +7,7 @@ import { decode } from '../protocol/codec';
 import { encodeFrame } from '../protocol/encode';
 import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
+import { cutUtf8 } from '../protocol/limits';
 import type { Hub } from './hub';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
@@ -17,12 +18,17 @@ export class WebSocketRung<Api extends ApiShape, User> {
   #wss: WebSocketServer;
   #hub: Hub<Api, User>;
   #opts: ResolvedServerOptions;
+  /** The largest client transport message: one message at the limit, and an envelope around it. */
+  #limit: number;
 
   constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions) {
     this.#hub = hub;
     this.#opts = opts;
     // A client batch is at most the message limit; the slack covers the envelope around it.
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes + 64 * 1024, perMessageDeflate: false });
+    // `ws` itself cuts a message over `maxPayload` with 1009 and no word of why; up to twice the
+    // limit we read it and say `too_large` like every other rung (issue 16, item 13).
+    this.#limit = opts.maxMessageBytes + 64 * 1024;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 2 * this.#limit, perMessageDeflate: false });
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
@@ -31,28 +37,62 @@ export class WebSocketRung<Api extends ApiShape, User> {
 
   #connection(ws: WebSocket, req: IncomingMessage, secure: boolean): void {
     const opts = this.#opts;
+    // `ws` throws from send/close on bad input (a close reason over 123 bytes, a code out of
+    // range); thrown inside a socket event it would end the process. Nothing here may throw.
+    const guard = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        opts.logger.warn(`${what} on a ${secure ? 'wss' : 'ws'} socket failed: ${String(err)}`, { session: conn?.id });
+        ws.terminate();
+      }
+    };
     const link: Link = {
       rung: secure ? 'wss' : 'ws',
-      send: (text) => ws.readyState === ws.OPEN && ws.send(text),
+      send: (text) =>
+        guard('send', () => {
+          if (ws.readyState !== ws.OPEN) return;
+          ws.send(text);
+          // A client that stops reading makes us queue for it without end (a ping flood with the
+          // downlink unread grew the server by 165 MB): past the bound it is a slow reader. The
+          // close frame waits behind what is queued; `ws` drops the socket if it is never read.
+          if (ws.bufferedAmount > opts.maxBufferedBytes) {
+            opts.logger.warn(`closing a slow reader: ${ws.bufferedAmount} bytes unread`, { session: conn?.id });
+            ws.send(encodeFrame.error('slow_reader', 'the downlink is not being read'));
+            ws.close(CloseCode.SlowReader, 'slow reader');
+          }
+        }),
       // A link that missed its heartbeats will not answer a closing handshake either.
-      close: (code, reason) => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, reason)),
+      close: (code, reason) =>
+        guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),
     };
     let conn: Connection<Api, User> | undefined;
     let state: 'hello' | 'authenticating' | 'open' = 'hello';
     const early: [Frame[], number][] = [];
+    let earlyBytes = 0;
     const fail = (code: number, message: string, errorCode: WireErrorCode = 'protocol_error') => {
       opts.logger.warn(`closing ${link.rung} connection: ${message}`, { remote: req.socket.remoteAddress, session: conn?.id });
       link.send(encodeFrame.error(errorCode, message));
-      ws.close(code, message.slice(0, 120));
+      link.close(code, message);
     };
 
     // Greet at once, before any authentication work: a client that hears nothing at all knows
     // the path is broken; one that hears this but waits for the welcome knows we are slow.
-    ws.send(encodeFrame.greet());
-    const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time'), opts.helloTimeoutMs);
+    link.send(encodeFrame.greet());
+    const helloTimer = setTimeout(() => fail(CloseCode.HelloTimeout, 'no hello in time', 'hello_timeout'), opts.helloTimeoutMs);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        onMessage(data, isBinary);
+      } catch (err) {
+        // A bug of ours (or of an app hook called from here) ends this link, not the process.
+        fail(CloseCode.ServerError, `the server failed: ${String(err)}`, 'server_error');
+      }
+    });
+    const onMessage = (data: RawData, isBinary: boolean): void => {
       if (isBinary) return fail(CloseCode.ProtocolError, 'binary frames are not part of protocol v1');
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+      if (bytes > this.#limit) return fail(CloseCode.TooLarge, `message of ${bytes} bytes exceeds ${this.#limit}`, 'too_large');
       const text = data.toString();
       let frames: Frame[];
       try {
@@ -61,11 +101,16 @@ export class WebSocketRung<Api extends ApiShape, User> {
         return fail(CloseCode.ProtocolError, `malformed frame: ${(e as Error).message}`);
       }
       if (state === 'open' && conn) {
-        const problem = conn.receive(link, frames, text.length);
+        const problem = conn.admit() ?? conn.receive(link, frames, text.length);
         if (problem) fail(problem.closeCode, problem.message, problem.code);
         return;
       }
-      if (state === 'authenticating') return void early.push([frames, text.length]);
+      if (state === 'authenticating') {
+        // What arrives while `authenticate` runs waits here: at most one transport message's
+        // bound (it cost 3.1 MB of heap per MB sent, without end; issue 16, item 9).
+        if ((earlyBytes += text.length) > this.#limit) return fail(CloseCode.TooLarge, `more than ${this.#limit} bytes before the welcome`, 'too_large');
+        return void early.push([frames, text.length]);
+      }
       const [hello, ...rest] = frames;
       if (hello?.t !== 'hello') return fail(CloseCode.ProtocolError, 'the first frame must be a hello');
       clearTimeout(helloTimer);
@@ -78,26 +123,33 @@ export class WebSocketRung<Api extends ApiShape, User> {
             return;
           }
           if (!outcome.ok) {
-            const code = outcome.status === 403 ? CloseCode.Forbidden : outcome.status === 401 ? CloseCode.Unauthorized : CloseCode.UnsupportedVersion;
+            const code =
+              outcome.status === 403 ? CloseCode.Forbidden
+              : outcome.status === 401 ? CloseCode.Unauthorized
+              : outcome.status === 503 ? CloseCode.Unavailable
+              : CloseCode.UnsupportedVersion;
             link.send(encodeFrame.error(outcome.code, outcome.message, outcome.status));
-            ws.close(code, outcome.message.slice(0, 120));
+            link.close(code, outcome.message);
             return;
           }
           conn = outcome.conn;
           state = 'open';
           for (const [f, n] of early.splice(0)) {
-            const problem = conn.receive(link, f, n);
+            const problem = conn.admit() ?? conn.receive(link, f, n);
             if (problem) return fail(problem.closeCode, problem.message, problem.code);
           }
         },
-        (err: unknown) => fail(CloseCode.ServerError, `hello failed: ${String(err)}`, 'server_error'),
-      );
-    });
+      ).catch((err: unknown) => fail(CloseCode.ServerError, `hello failed: ${String(err)}`, 'server_error'));
+    };
     ws.on('error', (err) => opts.logger.warn(`${link.rung} socket error: ${err.message}`, { session: conn?.id }));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
       // 1000 from the client is its `close()`: the session ends. Anything else may come back.
-      conn?.detach(link, code === CloseCode.Normal);
+      try {
+        conn?.detach(link, code === CloseCode.Normal);
+      } catch (err) {
+        opts.logger.warn(`detaching a ${link.rung} link failed: ${String(err)}`, { session: conn?.id });
+      }
     });
   }
 

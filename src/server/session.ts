@@ -7,9 +7,10 @@ import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { Batcher, type BatchClock } from '../protocol/batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
-import type { WireErrorCode } from '../protocol/wire-errors';
+import { violation, type Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
+import { TokenBucket } from './limits';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -18,20 +19,7 @@ export interface ConnectionEvents {
   link: (rung: RungName | null) => void;
 }
 
-type Handler = (data: never, conn: never) => void;
-
-/** Why frames from the client broke the protocol: the wire code and the close code to end the link with. */
-export interface Violation {
-  code: Extract<WireErrorCode, 'protocol_error' | 'too_large'>;
-  closeCode: CloseCode;
-  message: string;
-}
-
-const violation = (code: Violation['code'], message: string): Violation => ({
-  code,
-  message,
-  closeCode: code === 'too_large' ? CloseCode.TooLarge : CloseCode.ProtocolError,
-});
+type Handler = (data: unknown, conn: unknown) => void;
 
 /**
  * The server's handle on one client session, the same on every rung. It outlives links: while
@@ -51,13 +39,16 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #link: Link | undefined;
   /** Links that were welcomed while the session had one; each waits for the client to speak. */
   #parked = new Map<Link, ReturnType<typeof setTimeout>>();
-  #handlers = new Map<string, Set<Handler>>();
-  #events = new Emitter<ConnectionEvents>();
+  /** The app's subscribers per message type. */
+  #handlers: Emitter<Record<string, Handler>>;
+  #events: Emitter<ConnectionEvents>;
   #batcher: Batcher;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #lastReceived = Date.now();
   #ended = false;
+  /** Transport messages the client may still send now (`rateLimit.session`). */
+  #rate: TokenBucket | undefined;
   #onEnd: (c: Connection<Api, User>) => void;
   /**
    * A new session is the app's only once the client claims it by speaking on it. A race whose
@@ -81,7 +72,13 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = opts;
     this.#onEnd = onEnd;
     this.#outbox = new Outbox(opts.replay);
+    // An app's listener that throws or rejects is reported, never propagated.
+    // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
+    // session (an unhandled rejection would end the whole process under Node's default).
+    this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
+    this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
+    this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
     this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
   }
@@ -120,7 +117,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   sendEncoded(type: string, payload: string, settle: boolean = true): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
     const p = settle ? this.#outbox.push(type, payload) : this.#outbox.push(type, payload, false);
-    this.#scheduleFlush();
+    this.#batcher.schedule();
     return p;
   }
 
@@ -129,10 +126,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     type: K,
     handler: (data: Api['client'][K], conn: Connection<Api, User>) => void,
   ): () => void {
-    let set = this.#handlers.get(type);
-    if (!set) this.#handlers.set(type, (set = new Set()));
-    set.add(handler as Handler);
-    return () => set.delete(handler as Handler);
+    return this.#handlers.on(type, handler as Handler);
   }
 
   /** Listens to `close` or `link`; returns the unsubscribe function. */
@@ -149,15 +143,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
 
   /**
    * @internal A hello for this session arrived on `link` (`ack`: the last message the client
-   * received in order). The link gets its welcome at once — nothing the app sends can overtake
+   * received in order; `v`: the protocol version it speaks, echoed in the welcome). The link gets its welcome at once — nothing the app sends can overtake
    * it — but it becomes the session's link only when the client speaks on it, unless the session
    * has none. Racing attempts each say hello; only the one the client chose speaks, so a loser
    * that arrives late can never take the session from the winner.
    */
-  offer(link: Link, ack: number | undefined, resumed: boolean): boolean {
+  offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
     link.send(encodeFrame.welcome({
-      v: PROTOCOL_VERSION, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
+      v, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
       ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
     }));
     if (this.#link) {
@@ -179,7 +173,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#outbox.rewind();
     this.#lastReceived = Date.now();
     this.#startHeartbeat();
-    this.#scheduleFlush();
+    this.#batcher.schedule();
     this.#events.emit('link', link.rung);
   }
 
@@ -203,6 +197,17 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#events.emit('link', null);
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
+  }
+
+  /**
+   * @internal A transport message arrived from the client: false when it is over the session's
+   * rate limit (the rung then ends the link with `rate_limited`). One session sending 66,000
+   * messages a second stalled the event loop for every other one (issue 16, item 10).
+   */
+  admit(): Violation | undefined {
+    if (this.#rate?.take() !== false) return undefined;
+    const r = this.#rate.rate;
+    return { code: 'rate_limited', closeCode: CloseCode.RateLimited, message: `more than ${r.perSecond} messages per second (burst ${r.burst})` };
   }
 
   /** @internal Frames from the client over `link`; returns a `Violation` when they break the protocol. */
@@ -232,7 +237,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
           const arrival = this.#inbox.accept(f.s);
           if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${this.#inbox.received}`);
           if (arrival === 'new') this.#deliver(f.ev, f.d);
-          this.#scheduleAck();
+          this.#batcher.ackSoon();
           break;
         }
         case 'ack':
@@ -240,7 +245,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
           break;
         case 'ping':
           this.#batcher.push(encodeFrame.pong(f.n));
-          this.#scheduleFlush();
+          this.#batcher.schedule();
           break;
         case 'pong':
           break;
@@ -256,27 +261,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #deliver(type: string, data: unknown): void {
-    const set = this.#handlers.get(type);
-    if (!set || set.size === 0) {
-      this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
-      return;
-    }
-    for (const h of [...set]) {
-      try {
-        (h as (d: unknown, c: unknown) => void)(data, this);
-      } catch (err) {
-        this.#opts.logger.warn(`a "${type}" subscriber threw`, { session: this.id, error: String(err) });
-      }
-    }
-  }
-
-  // Batching is shared with the client (src/protocol/batcher.ts).
-  #scheduleFlush(): void {
-    this.#batcher.schedule();
-  }
-
-  #scheduleAck(): void {
-    this.#batcher.ackSoon();
+    if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
+    else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
   }
 
   #startHeartbeat(): void {
@@ -293,7 +279,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
         return;
       }
       this.#batcher.push(encodeFrame.ping());
-      this.#scheduleFlush();
+      this.#batcher.schedule();
     }, hb);
   }
 

@@ -36,8 +36,14 @@ export interface HttpChannel {
   deliver(text: string): void;
   fail(f: TransportFailure): void;
   done(): boolean;
-  /** The poll query of the session, once the welcome was seen. */
-  session(): string | undefined;
+  /**
+   * Protocol 2 open: POSTs the hello (with its `auth`, and on resume the session key) and
+   * resolves with the single-use ticket for the downlink GET, so that no reusable secret is ever
+   * in a URL (URLs land in proxy and server logs). Undefined when it failed (already reported).
+   */
+  open(hello: string): Promise<string | undefined>;
+  /** A long-poll of the session with its key in the body, once the welcome was seen. */
+  poll(): Promise<Response> | undefined;
 }
 
 /**
@@ -97,7 +103,18 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       }
       events.message(text);
     },
-    session: () => w && `sid=${encodeURIComponent(w.sid)}&key=${encodeURIComponent(w.key)}`,
+    async open(hello) {
+      const res = await req('', { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: hello });
+      if (done) return undefined;
+      if (!res.ok) return void fail(refused(res));
+      const ticket = ((await res.json().catch(() => undefined)) as { ticket?: unknown } | undefined)?.ticket;
+      if (typeof ticket === 'string') return ticket;
+      // A 200 that is not our ticket is a captive portal or a meddling proxy, not us.
+      fail(refused(res, ' (not a ticket)'));
+      return undefined;
+    },
+    poll: () =>
+      w && req(`sid=${encodeURIComponent(w.sid)}&poll=1`, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: w.key }),
   };
   if (platform.fetch) downlink(ch).catch(net);
   else queueMicrotask(() => fail({ code: 'WF_INVALID', message: 'no fetch implementation: pass one in options.fetch' }));

@@ -5,7 +5,9 @@ import type { Transport, TransportContext } from './transport';
 /** The `sse` rung: an event stream down, POSTs up. The response head counts as `open`. */
 export function sseTransport(ctx: TransportContext): Transport {
   return httpTransport(ctx, 'sse', async (ch) => {
-    const res = await ch.req(`hello=${encodeURIComponent(ctx.hello)}`, { headers: { Accept: 'text/event-stream' } });
+    const ticket = await ch.open(ctx.hello);
+    if (ticket === undefined || ch.done()) return;
+    const res = await ch.req(`ticket=${encodeURIComponent(ticket)}`, { headers: { Accept: 'text/event-stream' } });
     if (ch.done()) return;
     // A 200 that is not an event stream is a captive portal or a meddling proxy, not us.
     if (res.status !== 200 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {

@@ -2,8 +2,8 @@ import WebSocket from 'ws';
 import { track } from './harness';
 
 /** A raw `ws` client speaking the protocol by hand, to see exactly what the server sends. */
-export async function raw(url: string, headers: Record<string, string> = {}) {
-  const ws = track(new WebSocket(url.replace('http', 'ws'), { headers }));
+export async function raw(url: string, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}) {
+  const ws = track(new WebSocket(url.replace('http', 'ws'), { ...options, headers }));
   const frames: Record<string, unknown>[] = [];
   let closed: { code: number; reason: string } | undefined;
   ws.on('message', (d) => {

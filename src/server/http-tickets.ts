@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RungName } from '../protocol/api';
+import { decode } from '../protocol/codec';
+import type { Frame, HelloFrame } from '../protocol/frames';
+import { LIMITS } from '../protocol/limits';
+import { readBody, refuse } from './http-answers';
+
+/** A ticket is good for this long: the client uses it at once, in the very next request. */
+export const TICKET_TTL_MS = 10_000;
+/** Most tickets outstanding at once; beyond, opens are refused (429) until some are used or expire. */
+const MAX_TICKETS = 10_000;
+
+/** One hello frame from a transport message, or undefined. */
+export function parseHello(text: string): HelloFrame | undefined {
+  let frames: Frame[];
+  try {
+    frames = decode(text);
+  } catch {
+    return undefined;
+  }
+  return frames.length === 1 && frames[0]!.t === 'hello' ? frames[0] : undefined;
+}
+
+/**
+ * Protocol v2 keeps every reusable secret out of URLs, which end up in proxy and server logs
+ * (issue 16, item 6). The hello, with its `auth` and, on resume, the session key, travels in the
+ * body of a POST; the answer is a ticket for the GET that opens the downlink, since a downlink
+ * stays a GET (EventSource-like clients and proxies know how to treat it). A ticket is chosen
+ * by the server, single-use, good for `TICKET_TTL_MS`, and only for the rung and the address
+ * that asked for it: one that leaks in a log is already spent or expired.
+ */
+export class Tickets {
+  // Insertion order is expiry order (one TTL for all), so expired tickets are at the front.
+  #tickets = new Map<string, { hello: HelloFrame; rung: RungName; remote: string | undefined; until: number }>();
+
+  /**
+   * Answers a v2 open, a POST whose body is the hello, with `{"ticket":"…"}`; `busy` answers
+   * when no ticket can be issued.
+   */
+  answer(req: IncomingMessage, res: ServerResponse, rung: RungName, bodyTimeoutMs: number, busy: () => void): void {
+    void readBody(req, res, LIMITS.hello, bodyTimeoutMs).then((body) => {
+      if (body === undefined) return;
+      const hello = parseHello(body);
+      if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
+      const ticket = this.issue(hello, rung, req.socket.remoteAddress);
+      if (!ticket) return busy();
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ticket }));
+    });
+  }
+
+  /** A ticket for `hello`, or undefined when too many are outstanding. */
+  issue(hello: HelloFrame, rung: RungName, remote: string | undefined): string | undefined {
+    const now = Date.now();
+    for (const [id, t] of this.#tickets) {
+      if (t.until > now) break;
+      this.#tickets.delete(id);
+    }
+    if (this.#tickets.size >= MAX_TICKETS) return undefined;
+    const id = randomBytes(18).toString('base64url');
+    this.#tickets.set(id, { hello, rung, remote, until: now + TICKET_TTL_MS });
+    return id;
+  }
+
+  /** The hello of a ticket, once: a second use, a stale ticket, another rung or address get nothing. */
+  take(id: string, rung: RungName, remote: string | undefined): HelloFrame | undefined {
+    const t = this.#tickets.get(id);
+    this.#tickets.delete(id);
+    return t && t.until > Date.now() && t.rung === rung && t.remote === remote ? t.hello : undefined;
+  }
+}
