@@ -117,6 +117,8 @@ async function timeToConnected({ variant, url, cap, securePort, returning }) {
   const result = new Promise((r) => (finish = r));
   let stop;
   let rung = () => undefined;
+  let attempts = () => undefined;
+  const wall0 = Date.now();
   if (variant.startsWith('wirefall')) {
     const { connect } = await wf();
     // A fresh query per trial: wirefall remembers the last working rung per server URL (in-process
@@ -129,6 +131,7 @@ async function timeToConnected({ variant, url, cap, securePort, returning }) {
     c.subscribe('echoed', () => finish(now() - t0));
     c.send('echo', payload('echo', 0)).catch(() => {});
     rung = () => c.rung;
+    attempts = () => c.attempts.map((a) => `${a.rung}:${a.outcome}${a.reason ? `:${a.reason}` : ''}@${Math.round(a.startedAt - wall0)}+${Math.round(a.duration)}`);
     stop = () => c.close();
   } else {
     const { io } = await socketio();
@@ -147,8 +150,9 @@ async function timeToConnected({ variant, url, cap, securePort, returning }) {
   const ms = await result;
   clearTimeout(timer);
   const at = rung();
+  const tried = attempts();
   stop();
-  return { ms, openMs: openMs ?? null, rung: ms === null ? null : at };
+  return { ms, openMs: openMs ?? null, rung: ms === null ? null : at, attempts: tried };
 }
 
 let idle = [];

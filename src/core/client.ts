@@ -154,11 +154,12 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#timers.set('retry');
       const recalled = this.#s.exists ? undefined : this.#memory?.recall(this.#clock.now());
       const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length);
+      // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       this.#race = this.#newRace(rungs.slice(start), (r) => {
         if (r.win) return this.#won(r);
         this.#learn(ladder.raceFailed(this.#ladder, start));
         this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
-      });
+      }, this.#t.early && !this.#s.exists && !recalled);
     } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
     else if (fx === 'plan-climb') {
       if (!this.#t.climb) return;
@@ -186,12 +187,12 @@ export class Client<Api extends ApiShape = AnyApi> {
     }
   }
 
-  #newRace(rungs: Rung[], done: (r: RaceResult) => void): Race {
+  #newRace(rungs: Rung[], done: (r: RaceResult) => void, early?: boolean): Race {
     return Race.of(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
       done(r);
-    });
+    }, early);
   }
 
   #won({ win, records }: RaceResult): void {

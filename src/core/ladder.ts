@@ -55,9 +55,13 @@ export function won(l: Ladder, index: number, records: readonly AttemptRecord[],
     above.every((a) =>
       a.outcome === 'failed'
         ? a.reason !== 'WF_DISCONNECTED' // a cut is bad luck, not a verdict on the rung
-        : a.duration > 4 * winner + 100, // still stuck long after the winner verified: it hangs
+        : // Opened and silent while another rung did a whole round trip: the greeting comes with
+          // the server's first bytes, so frames are being dropped. Or still stuck long after the
+          // winner verified: it hangs.
+          a.reason === 'WF_NO_DATA' || a.duration > 4 * winner + 100,
     );
-  const memory: MemoryAction = !index ? 'forget' : broken && l.best >= index ? { remember: index } : undefined;
+  // The top rung is remembered too: a warm start then skips the cold start's early HTTP rung.
+  const memory: MemoryAction = !index ? { remember: 0 } : broken && l.best >= index ? { remember: index } : undefined;
   const fell = index > l.last;
   return [
     { ...l, best: Math.min(l.best, index), floor: Math.min(l.floor, index), last: index, climbs: fell ? 0 : l.climbs, climbDue: fell ? 0 : l.climbDue },

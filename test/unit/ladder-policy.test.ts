@@ -26,10 +26,12 @@ describe('startIndex: where a race starts', () => {
 
 describe('won: what a won race teaches the memory', () => {
   test.each<[string, ladder.Ladder, number, AttemptRecord[], ladder.MemoryAction]>([
-    ['the top rung won: forget any memory', L(), 0, [rec('wss', 'verified', 10)], 'forget'],
+    ['the top rung won: remember it (a warm start then skips the early HTTP rung)', L(), 0, [rec('wss', 'verified', 10)], { remember: 0 }],
+    ['one above opened and stayed silent while the winner verified: frames dropped', L(), 1, [rec('wss', 'abandoned', 30, 'WF_NO_DATA'), rec('ws', 'verified', 20)], { remember: 1 }],
     ['the rungs above were refused: remember the winner', L(), 2, [rec('wss', 'failed', 5, 'WF_REFUSED'), rec('ws', 'failed', 5, 'WF_NETWORK'), rec('sse', 'verified', 20)], { remember: 2 }],
     ['one above was only cut: a cut is bad luck, not a verdict', L(), 2, [rec('wss', 'failed', 5, 'WF_REFUSED'), rec('ws', 'failed', 5, 'WF_DISCONNECTED'), rec('sse', 'verified', 20)], undefined],
-    ['one above was merely slower than the winner: not remembered', L(), 1, [rec('wss', 'abandoned', 200, 'WF_NO_DATA'), rec('ws', 'verified', 100)], undefined],
+    ['one above was merely slower than the winner: not remembered', L(), 1, [rec('wss', 'abandoned', 200, 'WF_OPEN_TIMEOUT'), rec('ws', 'verified', 100)], undefined],
+    ['one above was greeted, its welcome slow (authenticate): not remembered', L(), 1, [rec('wss', 'abandoned', 200, 'WF_NO_WELCOME'), rec('ws', 'verified', 100)], undefined],
     ['one above still stuck > 4× the winner + 100 ms: it hangs', L(), 1, [rec('wss', 'abandoned', 501, 'WF_NO_DATA'), rec('ws', 'verified', 100)], { remember: 1 }],
     ['started below (no record above): no evidence, nothing learned', L(), 2, [rec('sse', 'verified', 10)], undefined],
     ['a better rung worked earlier in this life (server restart): not remembered', L({ best: 0 }), 2, [rec('wss', 'failed', 5, 'WF_REFUSED'), rec('ws', 'failed', 5, 'WF_REFUSED'), rec('sse', 'verified', 9)], undefined],
