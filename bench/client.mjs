@@ -2,6 +2,7 @@
 // from here (round trips, bursts both ways, time to connected, idle connections for the memory
 // test). Started by run.mjs with `fork(client.mjs)`; driven over IPC.
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import WS from 'ws';
 import { payload, quantile, serveIpc, sleep } from './lib/common.mjs';
 
@@ -180,6 +181,32 @@ serveIpc({
     } finally {
       conn.close();
       await sleep(50);
+    }
+  },
+  /**
+   * The one-process layout: the server runs in a worker thread of this process (as in an app's
+   * test harness), so both ends share its cores and its allocator. Round trips only.
+   */
+  async workerSuite({ lib, rung, urlTemplate, warmup, samples }) {
+    const worker = new Worker(new URL('./server.mjs', import.meta.url), { workerData: { lib } });
+    try {
+      const { port } = await withTimeout(
+        new Promise((resolve, reject) => {
+          worker.on('message', (m) => m?.ready && resolve(m));
+          worker.once('error', reject);
+        }),
+        20_000,
+        'worker server',
+      );
+      const conn = await open(lib, rung, urlTemplate.replace('PORT', port));
+      try {
+        return { lat: await latency(conn, warmup, samples) };
+      } finally {
+        conn.close();
+        await sleep(50);
+      }
+    } finally {
+      await worker.terminate();
     }
   },
   ttc: (args) => timeToConnected(args),

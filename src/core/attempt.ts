@@ -96,7 +96,8 @@ export class Attempt {
         this.openedAt = platform.clock.now();
         this.#onProgress?.(this);
       }),
-      message: (text) => later(() => this.#message(text)),
+      // Per message: no closure once the factory has returned.
+      message: (text) => (early ? early.push(() => this.#message(text)) : this.#message(text)),
       close: (failure) => later(() => (this.#sink ? this.#sink.close(failure) : this.#fail(failure))),
     };
     try {

@@ -49,7 +49,7 @@ export class ClientSession {
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
-    const p = this.outbox.push(type, payload!);
+    const p = this.outbox.push(type, payload!, true, bytes);
     this.checkWater();
     return p;
   }

@@ -87,10 +87,10 @@ export class Outbox {
    * Queues a message; the promise settles when it is acknowledged or can no longer be delivered.
    * With `settle` false nothing is allocated for the caller and nothing is returned.
    */
-  push(ev: string, payload: string, settle?: true): Promise<void>;
-  push(ev: string, payload: string, settle: false): Promise<void> | undefined;
-  push(ev: string, payload: string, settle = true): Promise<void> | undefined {
-    const bytes = utf8Length(payload);
+  push(ev: string, payload: string, settle?: true, bytes?: number): Promise<void>;
+  push(ev: string, payload: string, settle: false, bytes?: number): Promise<void> | undefined;
+  /** `bytes`: the payload's UTF-8 length when the caller has measured it already. */
+  push(ev: string, payload: string, settle = true, bytes = utf8Length(payload)): Promise<void> | undefined {
     if (this.#entries.length >= this.limits.maxMessages || this.#bytes + bytes > this.limits.maxBytes) {
       return rejected(new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`));
     }
@@ -132,7 +132,8 @@ export class Outbox {
     if (a >= this.#next) return false;
     let n = 0;
     while (n < this.#entries.length && this.#entries[n]!.s <= a) n++;
-    const done = this.#entries.splice(0, n);
+    // One message acked (a conversation) is a shift: no array allocated for it.
+    const done = n === 1 ? [this.#entries.shift()!] : this.#entries.splice(0, n);
     this.#cursor = Math.max(0, this.#cursor - n);
     for (const e of done) {
       this.#bytes -= e.bytes;
