@@ -39,9 +39,9 @@ type Stage = 'connecting' | 'opened' | 'greeted' | 'verified' | 'done';
 
 /** What an attempt that ended at each stage says about the path. */
 const STALLED: Record<string, [ErrorCode, string]> = {
-  connecting: ['WF_OPEN_TIMEOUT', 'no answer: the connection hangs'],
-  opened: ['WF_NO_DATA', 'opened, then no data: frames dropped after the upgrade'],
-  greeted: ['WF_NO_WELCOME', 'greeted, hello unanswered: uplink swallowed or server slow'],
+  connecting: ['WF_OPEN_TIMEOUT', 'no answer'],
+  opened: ['WF_NO_DATA', 'opened, no data'],
+  greeted: ['WF_NO_WELCOME', 'hello unanswered'],
 };
 
 /**
@@ -105,7 +105,7 @@ export class Attempt {
     } catch (cause) {
       // A throwing factory fails this attempt only: the race goes on to the next rung.
       early = undefined;
-      this.#fail({ code: 'WF_TRANSPORT', message: `the ${rung.name} transport threw when started`, cause });
+      this.#fail({ code: 'WF_TRANSPORT', message: 'transport threw', cause });
       return;
     }
     for (const fn of early.splice(0)) fn();
@@ -130,7 +130,7 @@ export class Attempt {
     if (this.#stage === 'done' || this.#sink) return;
     if (this.#stage === 'verified') {
       this.#stage = 'done';
-      this.record = { ...this.record!, outcome: 'abandoned', message: 'verified, but a better rung verified too' };
+      this.record = { ...this.record!, outcome: 'abandoned', message: 'a better rung won' };
     } else {
       const [code, message] = STALLED[this.#stage]!;
       this.#finish('abandoned', code, message);
@@ -144,7 +144,7 @@ export class Attempt {
     try {
       frames = decode(text);
     } catch (e) {
-      const f = { code: 'WF_PROTOCOL' as const, message: `bad data from server: ${(e as Error).message}`, cause: e };
+      const f = { code: 'WF_PROTOCOL' as const, message: (e as Error).message, cause: e };
       return this.#sink ? this.#sink.close(f) : this.#fail(f);
     }
     if (this.#sink) return this.#sink.frames(frames);

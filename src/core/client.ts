@@ -183,7 +183,7 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#drop(CloseCode.Normal);
       this.#timers.clear();
       this.#unwake();
-      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed'));
     }
   }
 
@@ -231,7 +231,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     const lost = this.#s.welcome(welcome, this.#clock.now());
     if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
     if (lost) {
-      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} message(s) may not have arrived`));
+      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} unacked`));
       this.#tell('sessionlost', lost);
     }
     link.start(rest);

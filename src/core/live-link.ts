@@ -141,7 +141,7 @@ export class LiveLink {
         host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung: this.rung, status: f.status }));
       } else {
         const bye = f.t === 'bye';
-        return this.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `server said bye: ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
+        return this.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
       }
     }
     // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
@@ -183,7 +183,7 @@ export class LiveLink {
     });
     if (v.stalled) {
       const uplink = v.stalled === 'WF_UPLINK_STALLED';
-      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped while data kept coming: uplink swallowed' : 'nothing arrived in time' });
+      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped' : 'silent' });
     }
     // An armed check that comes no later than this one is kept: it re-checks from the readings
     // when it fires. So a conversation re-arms about once per answer deadline, not per write.

@@ -53,7 +53,6 @@ const SLACK = 5;
 export class Race {
   #rungs: Rung[];
   #next = 0;
-  #started = new Set<Rung>();
   #live = new Set<Attempt>();
   #held: RaceWin | undefined;
   /** The HTTP attempt a cold start began at once. */
@@ -84,7 +83,7 @@ export class Race {
     this.#done = done;
     const http = rungs.findIndex(isHttp);
     this.#startNext();
-    if (early && http > 0 && !this.#over && !this.#started.has(rungs[http]!)) this.#early = this.#startRung(rungs[http]!);
+    if (early && http >= this.#next && !this.#over) this.#early = this.#startRung(rungs[http]!);
   }
 
   /** Ends the race without a winner (the client closed). */
@@ -118,12 +117,16 @@ export class Race {
   /** `a` leads: the next rung starts at `due` unless something happens first. */
   #stagger0(a: Attempt, due: number): void {
     this.#lead = a;
+    if (this.#next < this.#rungs.length) this.#at(due, () => this.#startNext());
+  }
+
+  /** The race's one timer: `fn` at clock reading `due`. */
+  #at(due: number, fn: () => void): void {
     this.#clock.clearTimeout(this.#timer);
-    if (this.#next < this.#rungs.length) this.#timer = this.#clock.setTimeout(() => this.#startNext(), Math.max(0, due - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(fn, Math.max(0, due - this.#clock.now()));
   }
 
   #startRung(rung: Rung): Attempt {
-    this.#started.add(rung);
     const a = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s), (a) => this.#progress(a));
     if (!a.record) this.#live.add(a);
     return a;
@@ -160,13 +163,11 @@ export class Race {
 
   /** While holding a verified rung: win with it once no better attempt can still be on time. */
   #decide(): void {
-    this.#clock.clearTimeout(this.#timer);
     const held = this.#held!;
-    const now = this.#clock.now();
     let due = 0;
     for (const a of this.#live) if (this.#rank(a) < this.#rank(held.attempt)) due = Math.max(due, this.#due(a));
-    if (due <= now) return this.#win(held);
-    this.#timer = this.#clock.setTimeout(() => this.#decide(), due - now);
+    if (due <= this.#clock.now()) return this.#win(held);
+    this.#at(due, () => this.#decide());
   }
 
   #verified(a: Attempt, welcome: WelcomeFrame, rest: Frame[]): void {

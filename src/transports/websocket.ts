@@ -50,7 +50,7 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     const ours = res.headers['x-wirefall-error'];
     finish(
       status === 101
-        ? { code: 'WF_HANDSHAKE', message: 'upgrade answered 101 without Connection: Upgrade', status }
+        ? { code: 'WF_HANDSHAKE', message: '101 without Connection: Upgrade', status }
         : refusal(status, typeof ours === 'string' ? ours : undefined, ' to the upgrade'),
     );
     close();
