@@ -153,7 +153,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     if (fx === 'race') {
       this.#timers.set('retry');
       const recalled = this.#s.exists ? undefined : this.#memory?.recall(this.#clock.now());
-      const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length);
+      const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length, this.#clock.now());
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       this.#race = this.#newRace(rungs.slice(start), (r) => {
         if (r.win) return this.#won(r);

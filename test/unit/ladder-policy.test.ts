@@ -19,8 +19,9 @@ describe('startIndex: where a race starts', () => {
     ['a demoted floor wins over a higher memory', L({ floor: 3 }), 1, 3],
     ['the memory wins over a lower floor', L({ floor: 1 }), 2, 2],
     ['never past the last rung', L({ floor: 9 }), undefined, 3],
+    ['a reconnect starts below rungs found broken while the climb is pending', L({ skip: 2, climbDue: 1000 }), undefined, 2],
   ])('%s', (_, l, remembered, want) => {
-    expect(ladder.startIndex(l, remembered, order.length)).toBe(want);
+    expect(ladder.startIndex(l, remembered, order.length, 500)).toBe(want);
   });
 });
 
@@ -46,8 +47,29 @@ describe('won: what a won race teaches the memory', () => {
     ['falling further down restarts the climb schedule', L({ last: 1, climbs: 3, climbDue: 99 }), 2, { climbs: 0, climbDue: 0, floor: 0 }],
     ['climbing up keeps it', L({ last: 2, climbs: 3, climbDue: 99 }), 1, { climbs: 3, climbDue: 99 }],
     ['a win above a demoted floor lifts the floor', L({ floor: 2, last: 2 }), 0, { floor: 0 }],
+    ['a win above the skip lowers it (the climb brought a rung back)', L({ skip: 2, last: 2 }), 0, { skip: 0 }],
   ])('%s', (_, l, index, want) => {
     expect(ladder.won(l, index, [], indexOf)[0]).toMatchObject(want);
+  });
+});
+
+describe('per-rung backoff: reconnects skip rungs refused moments ago, until the climb', () => {
+  test('the rungs above refused: reconnects start at the winner until the climb is due', () => {
+    const [l] = ladder.won(L(), 2, [rec('wss', 'failed', 5, 'WF_REFUSED'), rec('ws', 'failed', 5, 'WF_REFUSED'), rec('sse', 'verified', 9)], indexOf);
+    expect(l.skip).toBe(2);
+    const planned = ladder.climbAt(l, 1000, { first: 3000, max: 300_000 });
+    expect(ladder.startIndex(planned, undefined, order.length, 3999)).toBe(2);
+    expect(ladder.startIndex(planned, undefined, order.length, 4000)).toBe(0);
+  });
+
+  test('a rung that was only cut is not skipped', () => {
+    const [l] = ladder.won(L(), 2, [rec('wss', 'failed', 5, 'WF_REFUSED'), rec('ws', 'failed', 5, 'WF_DISCONNECTED'), rec('sse', 'verified', 9)], indexOf);
+    expect(l.skip).toBe(0);
+  });
+
+  test('a failed reconnect from the skip, or a new network, starts at the top again', () => {
+    expect(ladder.raceFailed(L({ skip: 2 }), 2)[0].skip).toBe(0);
+    expect(ladder.newNetwork(L({ skip: 2 }))[0].skip).toBe(0);
   });
 });
 

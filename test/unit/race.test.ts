@@ -106,3 +106,20 @@ describe('no early HTTP rung when warm', () => {
     c.close();
   });
 });
+
+describe('per-rung backoff', () => {
+  test('a rung refused moments ago is not asked again on reconnect; the climb brings it back', async () => {
+    const { c, t } = setup();
+    t.made[0]!.fail({ code: 'WF_REFUSED', message: 'HTTP 403', status: 403 });
+    t.made[1]!.greet().welcome();
+    expect(c.rung).toBe('sse');
+    t.made[1]!.fail({ code: 'WF_DISCONNECTED', message: 'cut' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'sse']); // the reconnect skips the refused ws
+    t.last().greet().welcome({ resumed: true });
+    expect(c.rung).toBe('sse');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'sse', 'ws']); // the climb, 3 s after the fall
+    c.close();
+  });
+});
