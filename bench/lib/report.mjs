@@ -42,7 +42,7 @@ export function render(res, { scenarios, variants }) {
     L.push(
       `Sequential echo: ${settings.lat.samplesWs} round trips on WebSocket rungs after ${settings.lat.warmupWs} untimed (${settings.lat.samplesHttp} after ${settings.lat.warmupHttp} on HTTP rungs); p50/p99 per run, then median (min–max) of ${settings.runs} runs. ` +
         (env.pinned
-          ? 'Server and client pinned to a core each (`taskset`); the "one shared core" rows pin both to one core, which removes the cross-core wake-ups and leaves the CPU each library spends per round trip; the "one process" rows run the server in a worker thread of the client\'s process (unpinned), as an app\'s test harness does.'
+          ? 'Server and client pinned to a core each (`taskset`); the "one shared core" rows pin both to one core, which removes the cross-core wake-ups and leaves the CPU each library spends per round trip; the "one process" rows run the server in a worker thread of the client\'s process, as an app\'s test harness does, pinned to one core.'
           : 'Processes not pinned (`taskset` unavailable): the kernel may put both on one core.'),
     );
     L.push('');

@@ -169,9 +169,12 @@ export class LiveLink {
   #armLiveness(): void {
     if (!this.#transport) return;
     const { clock, outbox, hb, answerDeadline } = this.#p;
+    const now = clock.now();
+    // A write starts an answer deadline no sooner than `answerDeadline` from now: a check armed
+    // before that is soon enough (it re-checks from the readings when it fires).
+    if (this.#livenessAt > now && this.#livenessAt <= now + answerDeadline + 1) return;
     const inFlight = outbox.oldestInFlight();
     const pingAt = this.#ping?.at;
-    const now = clock.now();
     const v = checkLiveness({
       now,
       lastReceived: this.#lastReceived,

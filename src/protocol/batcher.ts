@@ -30,6 +30,8 @@ export class Batcher {
   #control: string[] = [];
   #queued = false;
   #ackTimer: unknown;
+  /** One closure for every scheduled write, not one per write. */
+  #flush = () => this.flush();
 
   constructor(parts: BatcherParts) {
     this.#p = parts;
@@ -44,7 +46,7 @@ export class Batcher {
   schedule(): void {
     if (this.#queued || !this.#p.link()) return;
     this.#queued = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.#flush);
   }
 
   /**
@@ -72,7 +74,7 @@ export class Batcher {
     if (ack !== undefined) parts.push(encodeFrame.ack(ack));
     const idle = outbox.oldestInFlight() === undefined;
     // A long burst leaves in slices, so the receiver works while the sender is still sending.
-    parts.push(...outbox.takeUnsent(this.#p.slice(), clock.now()));
+    outbox.takeUnsent(this.#p.slice(), clock.now(), parts);
     if (!parts.length) return;
     to.send(batch(parts));
     if (outbox.hasUnsent) this.schedule();

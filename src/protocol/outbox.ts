@@ -42,8 +42,12 @@ export interface OutboxLimits {
   maxBytes: number;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** UTF-8 length of a string without allocating (TextEncoder would copy the whole payload). */
 export function utf8Length(s: string): number {
+  // Most payloads are ASCII: one native scan instead of a loop over every character.
+  if (!NON_ASCII.test(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -110,13 +114,12 @@ export class Outbox {
     return this.#entries.length - this.#cursor;
   }
 
-  /** Encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */
-  takeUnsent(maxBytes: number, now: number): string[] {
-    const out: string[] = [];
+  /** Appends to `out` the encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */
+  takeUnsent(maxBytes: number, now: number, out: string[] = []): string[] {
     let total = 0;
-    while (this.#cursor < this.#entries.length) {
+    for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
-      if (out.length > 0 && total + e.bytes > maxBytes) break;
+      if (!first && total + e.bytes > maxBytes) break;
       out.push(encodeFrame.msg(e.s, e.ev, e.payload));
       total += e.bytes;
       e.sent = true;
@@ -133,9 +136,10 @@ export class Outbox {
     let n = 0;
     while (n < this.#entries.length && this.#entries[n]!.s <= a) n++;
     // One message acked (a conversation) is a shift: no array allocated for it.
-    const done = n === 1 ? [this.#entries.shift()!] : this.#entries.splice(0, n);
     this.#cursor = Math.max(0, this.#cursor - n);
-    for (const e of done) {
+    // One at a time (a shift each): no array is allocated for what a conversation acks.
+    for (; n > 0; n--) {
+      const e = this.#entries.shift()!;
       this.#bytes -= e.bytes;
       e.settle?.resolve();
     }
