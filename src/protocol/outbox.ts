@@ -137,15 +137,18 @@ export class Outbox {
     while (n < this.#entries.length && this.#entries[n]!.s <= a) n++;
     // One message acked (a conversation) is a shift: no array allocated for it.
     this.#cursor = Math.max(0, this.#cursor - n);
-    // One at a time (a shift each): no array is allocated for what a conversation acks.
-    for (; n > 0; n--) {
-      const e = this.#entries.shift()!;
-      this.#bytes -= e.bytes;
-      e.settle?.resolve();
-    }
+    // One message (a conversation) is a shift, with no array allocated for it; many (a burst)
+    // one splice: a shift each would move the whole array each time.
+    if (n === 1) this.#settled(this.#entries.shift()!);
+    else for (const e of this.#entries.splice(0, n)) this.#settled(e);
     this.acked = a;
     this.ackedAt = now;
     return true;
+  }
+
+  #settled(e: OutboxEntry): void {
+    this.#bytes -= e.bytes;
+    e.settle?.resolve();
   }
 
   /** A new transport took over: everything unacknowledged is written again, in order. */
