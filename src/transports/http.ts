@@ -59,7 +59,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     ac.abort();
     events.close(f);
   };
-  const net = (cause: unknown) => fail({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause });
+  const netError = (cause: unknown): TransportFailure => ({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause });
+  const net = (cause: unknown) => fail(netError(cause));
   const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
   // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
   const post = (text: string, keepalive?: boolean) =>
@@ -85,7 +86,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     // retries fail too (or the downlink does); a 4xx is an answer, not a failure on the way.
     let tries = 0;
     const retry = (f: TransportFailure) => (done ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
-    const send = () => !done && post(body).then((res) => (res.ok ? pump() : res.status >= 500 ? retry(refused(res)) : fail(refused(res))), (cause) => retry({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause }));
+    const send = () => !done && post(body).then((res) => (res.ok ? pump() : res.status >= 500 ? retry(refused(res)) : fail(refused(res))), (cause) => retry(netError(cause)));
     send();
   };
 
