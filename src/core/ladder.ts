@@ -24,12 +24,18 @@ export interface Ladder {
    * doubling schedule. 0: reconnects start at the top.
    */
   skip: number;
+  /**
+   * The first climb after a fall is due this many ms after it instead of on the schedule (0):
+   * set when a rung above was abandoned with no evidence against it (merely slow, not broken),
+   * so a clean network that lost the race by a hair moves back up at once.
+   */
+  soon: number;
 }
 
 /** What the rung memory should do: remember this index, forget, or nothing. */
 export type MemoryAction = { remember: number } | 'forget' | undefined;
 
-export const freshLadder = (): Ladder => ({ floor: 0, best: Infinity, stalls: [], climbs: 0, climbDue: 0, last: 0, skip: 0 });
+export const freshLadder = (): Ladder => ({ floor: 0, best: Infinity, stalls: [], climbs: 0, climbDue: 0, last: 0, skip: 0, soon: 0 });
 
 /**
  * Where a race starts: below rungs that stalled repeatedly, and on the first connection (a page
@@ -80,6 +86,8 @@ export function won(l: Ladder, index: number, records: readonly AttemptRecord[],
       climbs: fell ? 0 : l.climbs,
       climbDue: fell ? 0 : l.climbDue,
       skip: broken || index < l.skip ? index : l.skip,
+      // Retried when it would have counted as hanging: as long after the win as the memory's test.
+      soon: fell && !broken && above.some((a) => a.outcome === 'abandoned') ? 4 * winner + 100 : 0,
     },
     memory,
   ];
@@ -107,10 +115,10 @@ export function newNetwork(l: Ladder): [Ladder, MemoryAction] {
  * would never climb.
  */
 export function climbAt(l: Ladder, now: number, schedule: { first: number; max: number }): Ladder {
-  return l.climbDue ? l : { ...l, climbDue: now + Math.min(schedule.max, schedule.first * 2 ** Math.min(l.climbs, 20)) };
+  return l.climbDue ? l : { ...l, climbDue: now + (l.soon || Math.min(schedule.max, schedule.first * 2 ** Math.min(l.climbs, 20))) };
 }
 
 /** A climb started (`found` undefined), found nothing (false) or moved the session up (true). */
 export function climbed(l: Ladder, found?: boolean): Ladder {
-  return { ...l, climbDue: 0, climbs: found === undefined ? l.climbs : found ? 0 : l.climbs + 1 };
+  return { ...l, climbDue: 0, soon: 0, climbs: found === undefined ? l.climbs : found ? 0 : l.climbs + 1 };
 }

@@ -73,6 +73,20 @@ describe('per-rung backoff: reconnects skip rungs refused moments ago, until the
   });
 });
 
+describe('a rung above merely slow: the first climb comes soon', () => {
+  test('abandoned with no evidence against it: climb 4x the winner + 100 ms after the fall', () => {
+    const [l] = ladder.won(L(), 2, [rec('wss', 'failed', 5, 'WF_REFUSED'), rec('ws', 'abandoned', 12, 'WF_OPEN_TIMEOUT'), rec('sse', 'verified', 5)], indexOf);
+    expect(l.soon).toBe(120);
+    expect(ladder.climbAt(l, 1000, { first: 3000, max: 300_000 }).climbDue).toBe(1120);
+    expect(ladder.climbed(l).soon).toBe(0); // then the schedule as before
+  });
+
+  test('broken above (refused, or silent after the 101): the schedule as before', () => {
+    const [l] = ladder.won(L(), 1, [rec('wss', 'abandoned', 12, 'WF_NO_DATA'), rec('ws', 'verified', 5)], indexOf);
+    expect(l.soon).toBe(0);
+  });
+});
+
 describe('raceFailed: the start rung failed too', () => {
   test.each<[string, number, number, ladder.MemoryAction]>([
     ['from the top: nothing to unlearn', 0, 0, undefined],

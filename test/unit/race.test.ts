@@ -58,6 +58,13 @@ describe('cold start: the first HTTP rung starts beside WebSocket', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(c.rung).toBe('sse');
     expect(c.attempts.find((a) => a.rung === 'ws')).toMatchObject({ outcome: 'abandoned', reason: 'WF_OPEN_TIMEOUT' });
+    // No evidence against ws (maybe only slow): the first climb comes 4·10 + 100 ms after the win.
+    await vi.advanceTimersByTimeAsync(139);
+    expect(rungs(t)).toEqual(['ws', 'sse']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'ws']);
+    t.last().greet().welcome({ resumed: true });
+    expect(c.rung).toBe('ws');
     c.close();
   });
 
