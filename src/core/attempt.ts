@@ -64,8 +64,8 @@ export class Attempt {
   #rest: Frame[] = [];
   record: AttemptRecord | undefined;
   /** Clock readings when the transport opened and when the first frame arrived: evidence for the race. */
-  openedAt: number | undefined;
-  greetedAt: number | undefined;
+  opened: number | undefined;
+  greeted: number | undefined;
 
   constructor(
     rung: Rung,
@@ -93,7 +93,7 @@ export class Attempt {
       open: () => later(() => {
         if (this.#stage !== 'connecting') return;
         this.#stage = 'opened';
-        this.openedAt = platform.clock.now();
+        this.opened = platform.clock.now();
         this.#onProgress?.(this);
       }),
       // Per message: no closure once the factory has returned.
@@ -168,8 +168,8 @@ export class Attempt {
       // The greeting (or anything else before the welcome) proves the downlink: wait longer.
       if (this.#stage !== 'greeted') {
         this.#stage = 'greeted';
-        this.greetedAt = this.#platform.clock.now();
-        this.openedAt ??= this.greetedAt;
+        this.greeted = this.#platform.clock.now();
+        this.opened ??= this.greeted;
         this.#arm(this.#timeouts.welcome);
         this.#onProgress?.(this);
       }

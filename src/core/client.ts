@@ -188,7 +188,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   #newRace(rungs: Rung[], done: (r: RaceResult) => void, early?: boolean): Race {
-    return Race.of(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
+    return new Race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
       done(r);

@@ -69,17 +69,13 @@ export class Race {
   #done: (r: RaceResult) => void;
 
   /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
-  static of(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void, early = false): Race {
+  constructor(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void, early = false) {
     const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
-    return new Race(rungs, t.stagger, setup.platform.clock, (rung, onVerified, onFailed, onProgress) =>
-      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed, onProgress), done, early);
-  }
-
-  constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void, early = false) {
     this.#rungs = rungs;
-    this.#stagger = stagger;
-    this.#clock = clock;
-    this.#start = start;
+    this.#stagger = t.stagger;
+    this.#clock = setup.platform.clock;
+    this.#start = (rung, onVerified, onFailed, onProgress) =>
+      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed, onProgress);
     this.#done = done;
     const http = rungs.findIndex(isHttp);
     this.#startNext();
@@ -144,10 +140,10 @@ export class Race {
    */
   #due(a: Attempt): number {
     const took = this.#held!.attempt.record!.duration;
-    if (a.openedAt === undefined) return a.startedAt + 1.5 * took + SLACK;
-    const opening = a.openedAt - a.startedAt;
-    if (a.greetedAt === undefined) return a.openedAt + opening + SLACK;
-    return a.greetedAt + Math.max(opening, took) + SLACK;
+    if (a.opened === undefined) return a.startedAt + 1.5 * took + SLACK;
+    const opening = a.opened - a.startedAt;
+    if (a.greeted === undefined) return a.opened + opening + SLACK;
+    return a.greeted + Math.max(opening, took) + SLACK;
   }
 
   #progress(a: Attempt): void {
@@ -156,9 +152,9 @@ export class Race {
     if (a !== this.#lead) return;
     // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
     // silence for as long again as the opening took is evidence that frames are being dropped.
-    const opened = a.openedAt!;
+    const opened = a.opened!;
     const due = a.startedAt + this.#stagger;
-    this.#stagger0(a, a.greetedAt !== undefined ? due : Math.min(due, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
+    this.#stagger0(a, a.greeted !== undefined ? due : Math.min(due, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
   }
 
   /** While holding a verified rung: win with it once no better attempt can still be on time. */
@@ -224,6 +220,6 @@ export class Race {
 
   /** A status beats a guess: prefer an error that saw an HTTP status, then the last one. */
   #mostTelling(): WirefallError | undefined {
-    return this.#errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? this.#errors.find((e) => e.status) ?? this.#errors[this.#errors.length - 1];
+    return this.#errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? this.#errors.find((e) => e.status) ?? this.#errors.at(-1);
   }
 }
