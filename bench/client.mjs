@@ -2,6 +2,7 @@
 // from here (round trips, bursts both ways, time to connected, idle connections for the memory
 // test). Started by run.mjs with `fork(client.mjs)`; driven over IPC.
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import WS from 'ws';
 import { payload, quantile, serveIpc, sleep } from './lib/common.mjs';
 
@@ -117,6 +118,8 @@ async function timeToConnected({ variant, url, cap, securePort, returning }) {
   const result = new Promise((r) => (finish = r));
   let stop;
   let rung = () => undefined;
+  let attempts = () => undefined;
+  const wall0 = Date.now();
   if (variant.startsWith('wirefall')) {
     const { connect } = await wf();
     // A fresh query per trial: wirefall remembers the last working rung per server URL (in-process
@@ -129,6 +132,7 @@ async function timeToConnected({ variant, url, cap, securePort, returning }) {
     c.subscribe('echoed', () => finish(now() - t0));
     c.send('echo', payload('echo', 0)).catch(() => {});
     rung = () => c.rung;
+    attempts = () => c.attempts.map((a) => `${a.rung}:${a.outcome}${a.reason ? `:${a.reason}` : ''}@${Math.round(a.startedAt - wall0)}+${Math.round(a.duration)}`);
     stop = () => c.close();
   } else {
     const { io } = await socketio();
@@ -147,8 +151,9 @@ async function timeToConnected({ variant, url, cap, securePort, returning }) {
   const ms = await result;
   clearTimeout(timer);
   const at = rung();
+  const tried = attempts();
   stop();
-  return { ms, openMs: openMs ?? null, rung: ms === null ? null : at };
+  return { ms, openMs: openMs ?? null, rung: ms === null ? null : at, attempts: tried };
 }
 
 let idle = [];
@@ -176,6 +181,32 @@ serveIpc({
     } finally {
       conn.close();
       await sleep(50);
+    }
+  },
+  /**
+   * The one-process layout: the server runs in a worker thread of this process (as in an app's
+   * test harness), so both ends share its cores and its allocator. Round trips only.
+   */
+  async workerSuite({ lib, rung, urlTemplate, warmup, samples }) {
+    const worker = new Worker(new URL('./server.mjs', import.meta.url), { workerData: { lib } });
+    try {
+      const { port } = await withTimeout(
+        new Promise((resolve, reject) => {
+          worker.on('message', (m) => m?.ready && resolve(m));
+          worker.once('error', reject);
+        }),
+        20_000,
+        'worker server',
+      );
+      const conn = await open(lib, rung, urlTemplate.replace('PORT', port));
+      try {
+        return { lat: await latency(conn, warmup, samples) };
+      } finally {
+        conn.close();
+        await sleep(50);
+      }
+    } finally {
+      await worker.terminate();
     }
   },
   ttc: (args) => timeToConnected(args),

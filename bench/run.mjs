@@ -128,7 +128,7 @@ async function closedPort() {
 // --- latency and throughput --------------------------------------------------------------------
 
 async function runSuite() {
-  const out = Object.fromEntries(SUITE.map((c) => [c.id, { p50: [], p99: [], s2c: [], c2s: [], errors: [], shared: { p50: [], p99: [] } }]));
+  const out = Object.fromEntries(SUITE.map((c) => [c.id, { p50: [], p99: [], s2c: [], c2s: [], errors: [], shared: { p50: [], p99: [] }, worker: { p50: [], p99: [] } }]));
   for (let run = 1; run <= RUNS; run++) {
     // Interleaved: every library once per run, so drift in the machine hits all of them alike.
     for (const c of SUITE) {
@@ -183,13 +183,30 @@ async function runSuite() {
           await Promise.all([server2.stop(), client2.stop()]);
         }
       }
+      // One process, the server in a worker thread (an app's test harness): both ends share the
+      // process's allocator and GC. Pinned to one core: unpinned, the two threads flip between
+      // sharing a core (~23 µs raw) and waking each other across cores (~65 µs) run to run.
+      if (c.kind === 'ws') {
+        const client3 = await startClient({ cpu: 1 });
+        try {
+          const r = await client3.call('workerSuite', { lib: c.lib, rung: c.rung, urlTemplate: urlFor(c.lib, 'PORT'), warmup: LAT.warmupWs, samples: LAT.samplesWs });
+          out[c.id].worker.p50.push(r.lat.p50);
+          out[c.id].worker.p99.push(r.lat.p99);
+          log(`run ${run}/${RUNS} ${c.label}, one process (server in a worker): rtt p50 ${r.lat.p50.toFixed(3)} p99 ${r.lat.p99.toFixed(3)} ms`);
+        } catch (err) {
+          log(`run ${run}/${RUNS} ${c.label}, one process: FAILED ${err.message}`);
+        } finally {
+          await client3.stop();
+        }
+      }
     }
   }
   return Object.fromEntries(
     SUITE.map((c) => {
       const o = out[c.id];
       const shared = o.shared.p50.length ? { p50: spread(o.shared.p50), p99: spread(o.shared.p99) } : undefined;
-      return [c.id, { ...c, p50: spread(o.p50), p99: spread(o.p99), s2c: spread(o.s2c), c2s: spread(o.c2s), errors: o.errors, shared }];
+      const worker = o.worker.p50.length ? { p50: spread(o.worker.p50), p99: spread(o.worker.p99) } : undefined;
+      return [c.id, { ...c, p50: spread(o.p50), p99: spread(o.p99), s2c: spread(o.s2c), c2s: spread(o.c2s), errors: o.errors, shared, worker }];
     }),
   );
 }

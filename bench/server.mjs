@@ -2,12 +2,15 @@
 // (echo, blast N messages down, count N messages up), optionally behind the hostile-network lab.
 // Started by run.mjs with `fork(server.mjs, [JSON config])`; driven over IPC.
 import http from 'node:http';
-import { payload, serveIpc, sleep } from './lib/common.mjs';
+import { isMainThread, workerData } from 'node:worker_threads';
+import { payload, serveIpc, sleep, toParent } from './lib/common.mjs';
 
 // WIREFALL_DIST points at another build of wirefall (A/B experiments); default: this repo's dist/.
 const dist = process.env.WIREFALL_DIST ? new URL(`file://${process.env.WIREFALL_DIST.replace(/\/$/, '')}`).href : new URL('../dist', import.meta.url).href;
 
-const cfg = JSON.parse(process.argv[2] ?? '{}');
+// A child process gets its config as an argument; a worker thread (the one-process layout, run by
+// client.mjs) as its workerData.
+const cfg = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
 const lib = cfg.lib;
 let conns = 0;
 let port;
@@ -124,4 +127,4 @@ serveIpc({
   },
 });
 
-process.send({ ready: true, port, labPort: lab?.port });
+toParent({ ready: true, port, labPort: lab?.port });

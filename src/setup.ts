@@ -31,6 +31,6 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
       pageUrl: platform.pageUrl,
     });
   const usable = rungs.filter((r) => factories[r.name]);
-  if (!usable.length) throw new WirefallError('WF_INVALID', 'no rung to try: check transports, rungs and transportFactories');
+  if (!usable.length) throw new WirefallError('WF_INVALID', 'no rung to try');
   return { rungs: usable, factories, platform, serverKey: usable[usable.length - 1]!.url };
 }

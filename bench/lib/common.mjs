@@ -1,4 +1,5 @@
 // Shared by the bench processes: the payload, statistics, and a tiny IPC request helper.
+import { isMainThread, parentPort } from 'node:worker_threads';
 
 const TEXT = 'the quick brown fox jumps over';
 
@@ -61,19 +62,22 @@ export function ipcCaller(child) {
     });
 }
 
-/** The child side: `serve({ op: async (args) => result })`. */
+/** To the parent: over IPC from a child process, over the port from a worker thread. */
+export const toParent = (m) => (isMainThread ? process.send(m) : parentPort.postMessage(m));
+
+/** The child side (a process or a worker thread): `serve({ op: async (args) => result })`. */
 export function serveIpc(handlers) {
-  process.on('message', async (m) => {
+  (isMainThread ? process : parentPort).on('message', async (m) => {
     if (!m || !m.id) return;
     try {
       const h = handlers[m.op];
       if (!h) throw new Error(`unknown op ${m.op}`);
       const result = await h(m);
-      process.send({ id: m.id, result });
+      toParent({ id: m.id, result });
     } catch (err) {
-      process.send({ id: m.id, error: String(err && err.stack ? err.stack : err) });
+      toParent({ id: m.id, error: String(err && err.stack ? err.stack : err) });
     }
   });
   // The parent going away must not leave us running.
-  process.on('disconnect', () => process.exit(0));
+  if (isMainThread) process.on('disconnect', () => process.exit(0));
 }

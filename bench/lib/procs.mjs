@@ -17,7 +17,7 @@ let taskset = cores >= 2;
  * on the same core. Returns false where that is not possible (the run then says so).
  */
 function pin(pid, cpu) {
-  if (!taskset || cpu === undefined) return false;
+  if (!taskset || cpu == null) return false;
   try {
     execFileSync('taskset', ['-p', '-c', String(cpu % cores), String(pid)], { stdio: 'ignore' });
     return true;

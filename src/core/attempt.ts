@@ -39,9 +39,9 @@ type Stage = 'connecting' | 'opened' | 'greeted' | 'verified' | 'done';
 
 /** What an attempt that ended at each stage says about the path. */
 const STALLED: Record<string, [ErrorCode, string]> = {
-  connecting: ['WF_OPEN_TIMEOUT', 'no answer: the connection hangs'],
-  opened: ['WF_NO_DATA', 'opened, then no data: frames dropped after the upgrade'],
-  greeted: ['WF_NO_WELCOME', 'greeted, hello unanswered: uplink swallowed or server slow'],
+  connecting: ['WF_OPEN_TIMEOUT', 'no answer'],
+  opened: ['WF_NO_DATA', 'opened, no data'],
+  greeted: ['WF_NO_WELCOME', 'hello unanswered'],
 };
 
 /**
@@ -60,7 +60,12 @@ export class Attempt {
   #sink: LiveSink | undefined;
   #onVerified: (a: Attempt, welcome: WelcomeFrame, rest: Frame[]) => void;
   #onFailed: (a: Attempt, err: WirefallError, fromServer: boolean) => void;
+  #onProgress: ((a: Attempt) => void) | undefined;
+  #rest: Frame[] = [];
   record: AttemptRecord | undefined;
+  /** Clock readings when the transport opened and when the first frame arrived: evidence for the race. */
+  opened: number | undefined;
+  greeted: number | undefined;
 
   constructor(
     rung: Rung,
@@ -70,8 +75,10 @@ export class Attempt {
     timeouts: AttemptTimeouts,
     onVerified: (a: Attempt, welcome: WelcomeFrame, rest: Frame[]) => void,
     onFailed: (a: Attempt, err: WirefallError, fromServer: boolean) => void,
+    onProgress?: (a: Attempt) => void,
   ) {
     this.rung = rung;
+    this.#onProgress = onProgress;
     this.#platform = platform;
     this.#timeouts = timeouts;
     this.#onVerified = onVerified;
@@ -84,9 +91,13 @@ export class Attempt {
     const later = (fn: () => void) => (early ? early.push(fn) : fn());
     const events: TransportEvents = {
       open: () => later(() => {
-        if (this.#stage === 'connecting') this.#stage = 'opened';
+        if (this.#stage !== 'connecting') return;
+        this.#stage = 'opened';
+        this.opened = platform.clock.now();
+        this.#onProgress?.(this);
       }),
-      message: (text) => later(() => this.#message(text)),
+      // Per message: no closure once the factory has returned.
+      message: (text) => (early ? early.push(() => this.#message(text)) : this.#message(text)),
       close: (failure) => later(() => (this.#sink ? this.#sink.close(failure) : this.#fail(failure))),
     };
     try {
@@ -94,7 +105,7 @@ export class Attempt {
     } catch (cause) {
       // A throwing factory fails this attempt only: the race goes on to the next rung.
       early = undefined;
-      this.#fail({ code: 'WF_TRANSPORT', message: `the ${rung.name} transport threw when started`, cause });
+      this.#fail({ code: 'WF_TRANSPORT', message: 'transport threw', cause });
       return;
     }
     for (const fn of early.splice(0)) fn();
@@ -111,11 +122,19 @@ export class Attempt {
     this.#sink = sink;
   }
 
-  /** Another rung won, or the client closed: end this attempt, saying how far it got. */
+  /**
+   * Another rung won, or the client closed: end this attempt, saying how far it got. A verified
+   * attempt the race held back for a better rung that then verified too is closed as well.
+   */
   abandon(): void {
-    if (this.#stage === 'done' || this.#stage === 'verified') return;
-    const [code, message] = STALLED[this.#stage]!;
-    this.#finish('abandoned', code, message);
+    if (this.#stage === 'done' || this.#sink) return;
+    if (this.#stage === 'verified') {
+      this.#stage = 'done';
+      this.record = { ...this.record!, outcome: 'abandoned', message: 'a better rung won' };
+    } else {
+      const [code, message] = STALLED[this.#stage]!;
+      this.#finish('abandoned', code, message);
+    }
     this.#transport?.close(CloseCode.Abandoned);
   }
 
@@ -125,17 +144,21 @@ export class Attempt {
     try {
       frames = decode(text);
     } catch (e) {
-      const f = { code: 'WF_PROTOCOL' as const, message: `bad data from server: ${(e as Error).message}`, cause: e };
+      const f = { code: 'WF_PROTOCOL' as const, message: (e as Error).message, cause: e };
       return this.#sink ? this.#sink.close(f) : this.#fail(f);
     }
     if (this.#sink) return this.#sink.frames(frames);
+    // Verified, and held by the race while a better rung may still verify: what follows the
+    // welcome joins the frames handed over with it (the same array), in order.
+    if (this.#stage === 'verified') return void this.#rest.push(...frames);
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
       if (f.t === 'welcome') {
         this.#stage = 'verified';
         this.#platform.clock.clearTimeout(this.#timer);
         this.record = this.#record('verified');
-        return this.#onVerified(this, f, frames.slice(i + 1));
+        this.#rest = frames.slice(i + 1);
+        return this.#onVerified(this, f, this.#rest);
       }
       if (f.t === 'error') {
         // Only a refusal stops the ladder; a server error is worth another try.
@@ -145,7 +168,10 @@ export class Attempt {
       // The greeting (or anything else before the welcome) proves the downlink: wait longer.
       if (this.#stage !== 'greeted') {
         this.#stage = 'greeted';
+        this.greeted = this.#platform.clock.now();
+        this.opened ??= this.greeted;
         this.#arm(this.#timeouts.welcome);
+        this.#onProgress?.(this);
       }
     }
   }
@@ -160,7 +186,8 @@ export class Attempt {
   }
 
   #fail(f: TransportFailure): void {
-    if (this.#stage === 'done' || this.#stage === 'verified') return;
+    // A verified attempt gets here only while the race holds it (a live one reports to its sink).
+    if (this.#stage === 'done') return;
     this.#finish('failed', f.code, f.message, f.status);
     // A failure we decided (timeout, protocol error, refusal) leaves the transport open otherwise.
     this.#transport?.close(CloseCode.ProtocolError);

@@ -45,11 +45,11 @@ export class ClientSession {
     const bytes = payload ? utf8Length(payload) : 0;
     problem ??=
       closed ? new WirefallError('WF_CLOSED', 'client closed')
-      : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'type must be a non-empty string')
+      : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'bad type')
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
-    const p = this.outbox.push(type, payload!);
+    const p = this.outbox.push(type, payload!, true, bytes);
     this.checkWater();
     return p;
   }
@@ -74,7 +74,7 @@ export class ClientSession {
     } else {
       this.inbox.reset();
       if (this.#id) {
-        const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost before the server acknowledged'));
+        const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost'));
         lost = gone.map((e) => ({ type: e.ev, data: JSON.parse(e.payload) as unknown }));
       }
     }

@@ -150,12 +150,13 @@ export class Client<Api extends ApiShape = AnyApi> {
     if (fx === 'race') {
       this.#timers.set('retry');
       const recalled = this.#s.exists ? undefined : this.#memory?.recall(this.#clock.now());
-      const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length);
+      const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length, this.#clock.now());
+      // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       this.#race = this.#newRace(rungs.slice(start), (r) => {
         if (r.win) return this.#won(r);
         this.#learn(ladder.raceFailed(this.#ladder, start));
         this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
-      });
+      }, this.#t.early && !this.#s.exists && !recalled);
     } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
     else if (fx === 'plan-climb') {
       if (!this.#t.climb) return;
@@ -179,16 +180,16 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#drop(CloseCode.Normal);
       this.#timers.clear();
       this.#unwake();
-      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed'));
     }
   }
 
-  #newRace(rungs: Rung[], done: (r: RaceResult) => void): Race {
-    return Race.of(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
+  #newRace(rungs: Rung[], done: (r: RaceResult) => void, early?: boolean): Race {
+    return new Race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
       done(r);
-    });
+    }, early);
   }
 
   #won({ win, records }: RaceResult): void {
@@ -227,7 +228,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     const lost = this.#s.welcome(welcome, this.#clock.now());
     if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
     if (lost) {
-      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} message(s) may not have arrived`));
+      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} unacked`));
       this.#tell('sessionlost', lost);
     }
     link.start(rest);

@@ -18,26 +18,40 @@ export interface Ladder {
   climbDue: number;
   /** The index of the last rung the client was open on. */
   last: number;
+  /**
+   * Per-rung backoff: the rungs above this index were found broken (refused, silent), so
+   * reconnects start here until the next climb is due; the climb tries them again, on its
+   * doubling schedule. 0: reconnects start at the top.
+   */
+  skip: number;
+  /**
+   * The first climb after a fall is due this many ms after it instead of on the schedule (0):
+   * set when a rung above was abandoned with no evidence against it (merely slow, not broken),
+   * so a clean network that lost the race by a hair moves back up at once.
+   */
+  soon: number;
 }
 
 /** What the rung memory should do: remember this index, forget, or nothing. */
 export type MemoryAction = { remember: number } | 'forget' | undefined;
 
-export const freshLadder = (): Ladder => ({ floor: 0, best: Infinity, stalls: [], climbs: 0, climbDue: 0, last: 0 });
+export const freshLadder = (): Ladder => ({ floor: 0, best: Infinity, stalls: [], climbs: 0, climbDue: 0, last: 0, skip: 0, soon: 0 });
 
 /**
  * Where a race starts: below rungs that stalled repeatedly, and on the first connection (a page
- * load) at the remembered rung. Reconnects start at the top again (pass no `remembered`), so
- * that a rung that was only unlucky (cut while connecting, which browsers report like a
- * refusal) gets its chance back.
+ * load) at the remembered rung. Reconnects (pass no `remembered`) start below rungs found broken
+ * until the next climb is due, and at the top otherwise, so that a rung that was only unlucky
+ * (cut while connecting, which browsers report like a refusal) gets its chance back. A rung
+ * refused seconds ago is thus not asked again on every reconnect.
  */
-export function startIndex(l: Ladder, remembered: number | undefined, rungs: number): number {
-  return Math.min(Math.max(remembered !== undefined && remembered >= 0 ? remembered : 0, l.floor), rungs - 1);
+export function startIndex(l: Ladder, remembered: number | undefined, rungs: number, now = 0): number {
+  const from = remembered !== undefined && remembered >= 0 ? remembered : now < l.climbDue ? l.skip : 0;
+  return Math.min(Math.max(from, l.floor), rungs - 1);
 }
 
 /** Even the remembered (or demoted-to) rung failed: the network changed; start from the top. */
 export function raceFailed(l: Ladder, start: number): [Ladder, MemoryAction] {
-  return start > 0 ? [{ ...l, floor: 0 }, 'forget'] : [l, undefined];
+  return start > 0 ? [{ ...l, floor: 0, skip: 0 }, 'forget'] : [l, undefined];
 }
 
 /**
@@ -55,12 +69,26 @@ export function won(l: Ladder, index: number, records: readonly AttemptRecord[],
     above.every((a) =>
       a.outcome === 'failed'
         ? a.reason !== 'WF_DISCONNECTED' // a cut is bad luck, not a verdict on the rung
-        : a.duration > 4 * winner + 100, // still stuck long after the winner verified: it hangs
+        : // Opened and silent while another rung did a whole round trip: the greeting comes with
+          // the server's first bytes, so frames are being dropped. Or still stuck long after the
+          // winner verified: it hangs.
+          a.reason === 'WF_NO_DATA' || a.duration > 4 * winner + 100,
     );
-  const memory: MemoryAction = !index ? 'forget' : broken && l.best >= index ? { remember: index } : undefined;
+  // The top rung is remembered too: a warm start then skips the cold start's early HTTP rung.
+  const memory: MemoryAction = !index ? { remember: 0 } : broken && l.best >= index ? { remember: index } : undefined;
   const fell = index > l.last;
   return [
-    { ...l, best: Math.min(l.best, index), floor: Math.min(l.floor, index), last: index, climbs: fell ? 0 : l.climbs, climbDue: fell ? 0 : l.climbDue },
+    {
+      ...l,
+      best: Math.min(l.best, index),
+      floor: Math.min(l.floor, index),
+      last: index,
+      climbs: fell ? 0 : l.climbs,
+      climbDue: fell ? 0 : l.climbDue,
+      skip: broken || index < l.skip ? index : l.skip,
+      // Retried when it would have counted as hanging: as long after the win as the memory's test.
+      soon: fell && !broken && above.some((a) => a.outcome === 'abandoned') ? 4 * winner + 100 : 0,
+    },
     memory,
   ];
 }
@@ -78,7 +106,7 @@ export function stalled(l: Ladder, index: number, now: number, rungs: number): [
 
 /** A new network: what we learned about the old one no longer holds. */
 export function newNetwork(l: Ladder): [Ladder, MemoryAction] {
-  return [{ ...l, floor: 0, climbs: 0, climbDue: 0 }, 'forget'];
+  return [{ ...l, floor: 0, climbs: 0, climbDue: 0, skip: 0 }, 'forget'];
 }
 
 /**
@@ -87,10 +115,10 @@ export function newNetwork(l: Ladder): [Ladder, MemoryAction] {
  * would never climb.
  */
 export function climbAt(l: Ladder, now: number, schedule: { first: number; max: number }): Ladder {
-  return l.climbDue ? l : { ...l, climbDue: now + Math.min(schedule.max, schedule.first * 2 ** Math.min(l.climbs, 20)) };
+  return l.climbDue ? l : { ...l, climbDue: now + (l.soon || Math.min(schedule.max, schedule.first * 2 ** Math.min(l.climbs, 20))) };
 }
 
 /** A climb started (`found` undefined), found nothing (false) or moved the session up (true). */
 export function climbed(l: Ladder, found?: boolean): Ladder {
-  return { ...l, climbDue: 0, climbs: found === undefined ? l.climbs : found ? 0 : l.climbs + 1 };
+  return { ...l, climbDue: 0, soon: 0, climbs: found === undefined ? l.climbs : found ? 0 : l.climbs + 1 };
 }

@@ -53,6 +53,8 @@ export class LiveLink {
   #lastAnswered: number;
   #ping: { n: number; at: number } | undefined;
   #pings = 0;
+  /** When the armed liveness check fires (clock reading), or 0. */
+  #livenessAt = 0;
 
   constructor(transport: Transport, rung: RungName, parts: LinkParts) {
     this.#transport = transport;
@@ -140,7 +142,7 @@ export class LiveLink {
         host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung: this.rung, status: f.status }));
       } else {
         const bye = f.t === 'bye';
-        return this.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `server said bye: ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
+        return this.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
       }
     }
     // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
@@ -154,10 +156,14 @@ export class LiveLink {
   #armLiveness(): void {
     if (!this.#transport) return;
     const { clock, outbox, hb, answerDeadline } = this.#p;
+    const now = clock.now();
+    // A write starts an answer deadline no sooner than `answerDeadline` from now: a check armed
+    // before that is soon enough (it re-checks from the readings when it fires).
+    if (this.#livenessAt > now && this.#livenessAt <= now + answerDeadline + 1) return;
     const inFlight = outbox.oldestInFlight();
     const pingAt = this.#ping?.at;
     const v = checkLiveness({
-      now: clock.now(),
+      now,
       lastReceived: this.#lastReceived,
       lastAnswered: Math.max(this.#lastAnswered, outbox.ackedAt),
       oldestUnanswered: inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
@@ -167,8 +173,13 @@ export class LiveLink {
     });
     if (v.stalled) {
       const uplink = v.stalled === 'WF_UPLINK_STALLED';
-      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped while data kept coming: uplink swallowed' : 'nothing arrived in time' });
+      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped' : 'silent' });
     }
-    this.#timers.set('liveness', () => this.#armLiveness(), v.recheckIn + 1);
+    // An armed check that comes no later than this one is kept: it re-checks from the readings
+    // when it fires. So a conversation re-arms about once per answer deadline, not per write.
+    const at = now + v.recheckIn + 1;
+    if (this.#livenessAt > now && this.#livenessAt <= at) return;
+    this.#livenessAt = at;
+    this.#timers.set('liveness', () => ((this.#livenessAt = 0), this.#armLiveness()), at - now);
   }
 }

@@ -20,6 +20,8 @@ export interface ClientOptions {
   auth?: unknown | (() => unknown);
   /** Start the next rung when the current one has not verified within this many ms. Default 250. */
   stagger?: number;
+  /** On a cold start (nothing remembered), start the first HTTP rung at once beside WebSocket. Default true. */
+  earlyFallback?: boolean;
   /** An attempt that has not heard the server's greeting within this many ms fails. Default 5000. */
   openTimeout?: number;
   /** After the greeting, the welcome may take this long (slow `authenticate`). Default 15000. */
@@ -41,6 +43,7 @@ export interface ClientOptions {
 /** @internal */
 export interface ResolvedTimings {
   stagger: number;
+  early: boolean;
   openTimeout: number;
   welcomeTimeout: number;
   answerDeadline: number;
@@ -58,6 +61,7 @@ export function resolveTimings(o: ClientOptions): ResolvedTimings {
   const r = o.reconnect;
   return {
     stagger: o.stagger ?? 250,
+    early: o.earlyFallback !== false,
     openTimeout: o.openTimeout ?? 5000,
     welcomeTimeout: o.welcomeTimeout ?? 15000,
     answerDeadline: o.answerDeadline ?? 2000,

@@ -25,18 +25,40 @@ export type StartAttempt = (
   rung: Rung,
   onVerified: (a: Attempt, welcome: WelcomeFrame, rest: Frame[]) => void,
   onFailed: (a: Attempt, err: WirefallError, fromServer: boolean) => void,
+  onProgress: (a: Attempt) => void,
 ) => Attempt;
+
+const isHttp = (r: Rung) => r.name === 'sse' || r.name === 'longpoll';
+
+/**
+ * Slack on top of the evidence before a silent rung counts as broken (ms): one loopback
+ * scheduling hiccup, small against any real network's round trip.
+ */
+const SLACK = 5;
 
 /**
  * Staggered racing down the ladder, as Happy Eyeballs (RFC 8305) does for addresses: rung i+1
  * starts when rung i fails, or when it has not verified within `stagger` ms; every started
  * attempt keeps going and the first verified round trip wins. On a clean network the first
  * rung verifies long before the stagger runs out, so no extra connection is made.
+ *
+ * Two shortcuts use the evidence the attempts give (docs/transports.md, "Staggered racing"):
+ * - `early`: on a cold start (nothing remembered) the first HTTP rung starts at once beside the
+ *   WebSocket ones. If it verifies first, it is held while a better rung can still be on time
+ *   (`#due`): a clean network still ends on WebSocket, a broken one falls back in about one HTTP
+ *   round trip.
+ * - an adaptive stagger: a rung whose transport opened after t ms and that heard nothing within
+ *   about t more ms (frames dropped after the upgrade) lets the next rung start at once.
  */
 export class Race {
   #rungs: Rung[];
   #next = 0;
   #live = new Set<Attempt>();
+  #held: RaceWin | undefined;
+  /** The HTTP attempt a cold start began at once. */
+  #early: Attempt | undefined;
+  /** The attempt the stagger timer is waiting on. */
+  #lead: Attempt | undefined;
   #records: AttemptRecord[] = [];
   #errors: WirefallError[] = [];
   #timer: unknown;
@@ -47,19 +69,17 @@ export class Race {
   #done: (r: RaceResult) => void;
 
   /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
-  static of(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void): Race {
+  constructor(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void, early = false) {
     const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
-    return new Race(rungs, t.stagger, setup.platform.clock, (rung, onVerified, onFailed) =>
-      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed), done);
-  }
-
-  constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void) {
     this.#rungs = rungs;
-    this.#stagger = stagger;
-    this.#clock = clock;
-    this.#start = start;
+    this.#stagger = t.stagger;
+    this.#clock = setup.platform.clock;
+    this.#start = (rung, onVerified, onFailed, onProgress) =>
+      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed, onProgress);
     this.#done = done;
+    const http = rungs.findIndex(isHttp);
     this.#startNext();
+    if (early && http >= this.#next && !this.#over) this.#early = this.#startRung(rungs[http]!);
   }
 
   /** Ends the race without a winner (the client closed). */
@@ -67,35 +87,110 @@ export class Race {
     if (this.#over) return;
     this.#over = true;
     this.#clock.clearTimeout(this.#timer);
+    this.#held?.attempt.abandon();
     for (const a of this.#live) a.abandon();
     this.#live.clear();
   }
 
   #startNext(): void {
     this.#clock.clearTimeout(this.#timer);
-    const rung = this.#rungs[this.#next++];
-    if (!rung) return;
-    const attempt = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s));
+    const early = this.#early;
+    if (early && this.#rungs[this.#next] === early.rung) {
+      this.#next++;
+      // The early rung is already under way: it is the next rung, and the stagger runs from its start.
+      if (this.#live.has(early) && !this.#held) return this.#stagger0(early, early.startedAt + this.#stagger);
+    }
+    const rung = this.#rungs[this.#next];
+    // While an early HTTP rung is held, only rungs above it may still start.
+    if (!rung || (this.#held && this.#rank(this.#held.attempt) < this.#next)) return;
+    this.#next++;
+    const attempt = this.#startRung(rung);
     // An attempt that ended while starting (a throwing factory) has already moved the race on.
     if (this.#over || attempt.record) return;
-    this.#live.add(attempt);
-    if (this.#next < this.#rungs.length) {
-      this.#timer = this.#clock.setTimeout(() => this.#startNext(), this.#stagger);
-    }
+    this.#stagger0(attempt, attempt.startedAt + this.#stagger);
   }
 
-  #verified(winner: Attempt, welcome: WelcomeFrame, rest: Frame[]): void {
+  /** `a` leads: the next rung starts at `due` unless something happens first. */
+  #stagger0(a: Attempt, due: number): void {
+    this.#lead = a;
+    if (this.#next < this.#rungs.length) this.#at(due, () => this.#startNext());
+  }
+
+  /** The race's one timer: `fn` at clock reading `due`. */
+  #at(due: number, fn: () => void): void {
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = this.#clock.setTimeout(fn, Math.max(0, due - this.#clock.now()));
+  }
+
+  #startRung(rung: Rung): Attempt {
+    const a = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s), (a) => this.#progress(a));
+    if (!a.record) this.#live.add(a);
+    return a;
+  }
+
+  #rank(a: Attempt): number {
+    return this.#rungs.indexOf(a.rung);
+  }
+
+  /**
+   * When `a` should have got further if its path works, judging by what the race has seen: open
+   * within about the time the held HTTP rung took for its whole round trip (both connect and ask
+   * once); greeted within the time its opening took (the server greets at once, so the greeting
+   * travels right behind the `101`); welcomed within a round trip and the server's work.
+   */
+  #due(a: Attempt): number {
+    const took = this.#held!.attempt.record!.duration;
+    if (a.opened === undefined) return a.startedAt + 1.5 * took + SLACK;
+    const opening = a.opened - a.startedAt;
+    if (a.greeted === undefined) return a.opened + opening + SLACK;
+    return a.greeted + Math.max(opening, took) + SLACK;
+  }
+
+  #progress(a: Attempt): void {
     if (this.#over) return;
+    if (this.#held) return this.#decide();
+    if (a !== this.#lead) return;
+    // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
+    // silence for as long again as the opening took is evidence that frames are being dropped.
+    const opened = a.opened!;
+    const due = a.startedAt + this.#stagger;
+    this.#stagger0(a, a.greeted !== undefined ? due : Math.min(due, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
+  }
+
+  /** While holding a verified rung: win with it once no better attempt can still be on time. */
+  #decide(): void {
+    const held = this.#held!;
+    let due = 0;
+    for (const a of this.#live) if (this.#rank(a) < this.#rank(held.attempt)) due = Math.max(due, this.#due(a));
+    if (due <= this.#clock.now()) return this.#win(held);
+    this.#at(due, () => this.#decide());
+  }
+
+  #verified(a: Attempt, welcome: WelcomeFrame, rest: Frame[]): void {
+    if (this.#over) return;
+    this.#live.delete(a);
+    const win = { attempt: a, welcome, rest };
+    // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
+    const better = a === this.#early && [...this.#live].some((x) => this.#rank(x) < this.#rank(a));
+    if (!better) return this.#win(win);
+    this.#held = win;
+    this.#decide();
+  }
+
+  #win(win: RaceWin): void {
     this.#over = true;
     this.#clock.clearTimeout(this.#timer);
-    this.#live.delete(winner);
+    if (this.#held && this.#held !== win) {
+      this.#held.attempt.abandon();
+      this.#records.push(this.#held.attempt.record!);
+    }
     for (const a of this.#live) {
       a.abandon();
       if (a.record) this.#records.push(a.record);
     }
     this.#live.clear();
-    if (winner.record) this.#records.push(winner.record);
-    this.#done({ win: { attempt: winner, welcome, rest }, records: this.#sorted() });
+    if (win.attempt.record) this.#records.push(win.attempt.record);
+    this.#done({ win, records: this.#sorted() });
   }
 
   #failed(a: Attempt, err: WirefallError, fromServer: boolean): void {
@@ -103,6 +198,7 @@ export class Race {
     this.#live.delete(a);
     if (a.record) this.#records.push(a.record);
     this.#errors.push(err);
+    if (this.#held?.attempt === a) this.#held = undefined;
     if (fromServer) {
       // The server answered and said no: every rung would hear the same.
       this.cancel();
@@ -110,7 +206,8 @@ export class Race {
       return;
     }
     if (this.#next < this.#rungs.length) this.#startNext();
-    else if (this.#live.size === 0) {
+    if (this.#held) return this.#decide();
+    if (this.#live.size === 0 && !this.#over) {
       this.#over = true;
       this.#clock.clearTimeout(this.#timer);
       this.#done({ error: this.#mostTelling(), records: this.#sorted() });
@@ -123,6 +220,6 @@ export class Race {
 
   /** A status beats a guess: prefer an error that saw an HTTP status, then the last one. */
   #mostTelling(): WirefallError | undefined {
-    return this.#errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? this.#errors.find((e) => e.status) ?? this.#errors[this.#errors.length - 1];
+    return this.#errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? this.#errors.find((e) => e.status) ?? this.#errors.at(-1);
   }
 }

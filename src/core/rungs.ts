@@ -32,7 +32,7 @@ export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   }
   const scheme = u.protocol.replace(':', '');
   if (!['http', 'https', 'ws', 'wss'].includes(scheme)) {
-    throw new WirefallError('WF_INVALID', `unsupported URL scheme ${u.protocol} (use http, https, ws or wss)`);
+    throw new WirefallError('WF_INVALID', `unsupported scheme ${u.protocol}`);
   }
   const secure = scheme === 'https' || scheme === 'wss' || opts.pageUrl?.startsWith('https:');
   const at = (protocol: string, port?: string) => {

@@ -30,6 +30,8 @@ export class Batcher {
   #control: string[] = [];
   #queued = false;
   #ackTimer: unknown;
+  /** One closure for every scheduled write, not one per write. */
+  #flush = () => this.flush();
 
   constructor(parts: BatcherParts) {
     this.#p = parts;
@@ -44,18 +46,26 @@ export class Batcher {
   schedule(): void {
     if (this.#queued || !this.#p.link()) return;
     this.#queued = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.#flush);
   }
 
-  /** A message arrived: its ack rides along with the next write, or alone after 20 ms, so a burst costs one ack. */
+  /**
+   * A message arrived: its ack rides along with the next write, or alone within 20 ms, so a burst
+   * costs one ack. The timer is not cleared by writes: in a conversation an armed timer finds
+   * nothing to ack when it fires, and is armed again only by the next message after that. One
+   * timer per 20 ms instead of a setTimeout and clearTimeout per message (both ends of a round
+   * trip paid them).
+   */
   ackSoon(): void {
-    this.#ackTimer ??= this.#p.clock.setTimeout(() => this.flush(), 20);
+    this.#ackTimer ??= this.#p.clock.setTimeout(() => {
+      this.#ackTimer = undefined;
+      this.flush();
+    }, 20);
   }
 
   flush(): void {
     const { clock, inbox, outbox, link } = this.#p;
     this.#queued = false;
-    this.stop(false);
     const to = link();
     if (!to) return;
     const parts = this.#control;
@@ -64,17 +74,17 @@ export class Batcher {
     if (ack !== undefined) parts.push(encodeFrame.ack(ack));
     const idle = outbox.oldestInFlight() === undefined;
     // A long burst leaves in slices, so the receiver works while the sender is still sending.
-    parts.push(...outbox.takeUnsent(this.#p.slice(), clock.now()));
+    outbox.takeUnsent(this.#p.slice(), clock.now(), parts);
     if (!parts.length) return;
     to.send(batch(parts));
     if (outbox.hasUnsent) this.schedule();
     this.#p.sent?.(idle);
   }
 
-  /** Cancels the delayed ack; with `drop`, also forgets queued control frames (the link is gone). */
-  stop(drop = true): void {
+  /** The link is gone: cancels the delayed ack and forgets queued control frames. */
+  stop(): void {
     this.#p.clock.clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
-    if (drop) this.#control = [];
+    this.#control = [];
   }
 }

@@ -42,8 +42,12 @@ export interface OutboxLimits {
   maxBytes: number;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** UTF-8 length of a string without allocating (TextEncoder would copy the whole payload). */
 export function utf8Length(s: string): number {
+  // Most payloads are ASCII: one native scan instead of a loop over every character.
+  if (!NON_ASCII.test(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -87,10 +91,10 @@ export class Outbox {
    * Queues a message; the promise settles when it is acknowledged or can no longer be delivered.
    * With `settle` false nothing is allocated for the caller and nothing is returned.
    */
-  push(ev: string, payload: string, settle?: true): Promise<void>;
-  push(ev: string, payload: string, settle: false): Promise<void> | undefined;
-  push(ev: string, payload: string, settle = true): Promise<void> | undefined {
-    const bytes = utf8Length(payload);
+  push(ev: string, payload: string, settle?: true, bytes?: number): Promise<void>;
+  push(ev: string, payload: string, settle: false, bytes?: number): Promise<void> | undefined;
+  /** `bytes`: the payload's UTF-8 length when the caller has measured it already. */
+  push(ev: string, payload: string, settle = true, bytes = utf8Length(payload)): Promise<void> | undefined {
     if (this.#entries.length >= this.limits.maxMessages || this.#bytes + bytes > this.limits.maxBytes) {
       return rejected(new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`));
     }
@@ -110,13 +114,12 @@ export class Outbox {
     return this.#entries.length - this.#cursor;
   }
 
-  /** Encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */
-  takeUnsent(maxBytes: number, now: number): string[] {
-    const out: string[] = [];
+  /** Appends to `out` the encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */
+  takeUnsent(maxBytes: number, now: number, out: string[] = []): string[] {
     let total = 0;
-    while (this.#cursor < this.#entries.length) {
+    for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
-      if (out.length > 0 && total + e.bytes > maxBytes) break;
+      if (!first && total + e.bytes > maxBytes) break;
       out.push(encodeFrame.msg(e.s, e.ev, e.payload));
       total += e.bytes;
       e.sent = true;
@@ -132,15 +135,20 @@ export class Outbox {
     if (a >= this.#next) return false;
     let n = 0;
     while (n < this.#entries.length && this.#entries[n]!.s <= a) n++;
-    const done = this.#entries.splice(0, n);
+    // One message acked (a conversation) is a shift: no array allocated for it.
     this.#cursor = Math.max(0, this.#cursor - n);
-    for (const e of done) {
-      this.#bytes -= e.bytes;
-      e.settle?.resolve();
-    }
+    // One message (a conversation) is a shift, with no array allocated for it; many (a burst)
+    // one splice: a shift each would move the whole array each time.
+    if (n === 1) this.#settled(this.#entries.shift()!);
+    else for (const e of this.#entries.splice(0, n)) this.#settled(e);
     this.acked = a;
     this.ackedAt = now;
     return true;
+  }
+
+  #settled(e: OutboxEntry): void {
+    this.#bytes -= e.bytes;
+    e.settle?.resolve();
   }
 
   /** A new transport took over: everything unacknowledged is written again, in order. */

@@ -65,7 +65,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     ac.abort();
     events.close(f);
   };
-  const net = (cause: unknown) => fail({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause });
+  const netError = (cause: unknown): TransportFailure => ({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause });
+  const net = (cause: unknown) => fail(netError(cause));
   const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
   // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
   const post = (text: string, keepalive?: boolean) =>
@@ -84,7 +85,15 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     let n = 1;
     for (let len = queue[0]!.length; n < queue.length && (len += queue[n]!.length) <= w!.max / 4; ) n++;
     const texts = queue.splice(0, n);
-    post(texts.length > 1 ? `[${joinFrames(texts)}]` : texts[0]!).then((res) => (res.ok ? pump() : fail(refused(res))), net);
+    const body = texts.length > 1 ? `[${joinFrames(texts)}]` : texts[0]!;
+    // A POST that failed on the way (a 5xx from a gateway, a reset) is sent again on the same
+    // link, after 100, 200, 400, 800 ms: the server drops messages it already has by their
+    // sequence number, and acks and pings are idempotent. The link is given up only when the
+    // retries fail too (or the downlink does); a 4xx is an answer, not a failure on the way.
+    let tries = 0;
+    const retry = (f: TransportFailure) => (done ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
+    const send = () => !done && post(body).then((res) => (res.ok ? pump() : res.status >= 500 ? retry(refused(res)) : fail(refused(res))), (cause) => retry(netError(cause)));
+    send();
   };
 
   const ch: HttpChannel = {

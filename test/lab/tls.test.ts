@@ -33,7 +33,9 @@ test('TLS lab, clean: wss verifies, and no plain ws is ever tried', async () => 
   const { c } = await tlsClient({ kind: 'pass' });
   await until(c, 'open');
   expect(c.rung).toBe('wss');
-  expect(c.attempts.map((a) => a.rung)).toEqual(['wss']);
+  // A cold start also asks the first HTTP rung at once (abandoned when wss wins); never plain ws.
+  expect(c.attempts.map((a) => a.rung).sort()).toEqual(['sse', 'wss']);
+  expect(c.attempts.find((a) => a.rung === 'sse')?.outcome).toBe('abandoned');
 });
 
 test('TLS lab, frames dropped after the upgrade: wss is abandoned (WF_NO_DATA) for SSE over https', async () => {

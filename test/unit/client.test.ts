@@ -11,6 +11,7 @@ function setup(opts: Parameters<typeof connect>[1] = {}) {
   const errors: WirefallError[] = [];
   const states: string[] = [];
   const c = connect<Chat>('http://h.test/wf', {
+    earlyFallback: false, // the sequential ladder; the early HTTP rung is tested in race.test.ts
     transports: ['ws', 'sse'],
     transportFactories: { ws: t.factory, sse: t.factory },
     platform: {
@@ -86,11 +87,11 @@ describe('staggered race down the ladder', () => {
 
   test('a silent rung gets company after 250 ms, and the first verified round trip wins', async () => {
     const { c, t } = setup();
-    t.made[0]!.open(); // upgrade passed, then nothing: the antivirus case
-    await vi.advanceTimersByTimeAsync(249);
+    await vi.advanceTimersByTimeAsync(249); // the upgrade hangs
     expect(t.made).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.made.map((x) => x.rung)).toEqual(['ws', 'sse']);
+    t.made[0]!.open(); // upgrade passed at last, then nothing: the antivirus case
     t.made[1]!.greet().welcome();
     expect(c.state).toBe('open');
     expect(c.rung).toBe('sse');
@@ -99,6 +100,28 @@ describe('staggered race down the ladder', () => {
       ['ws', 'abandoned', 'WF_NO_DATA'],
       ['sse', 'verified', undefined],
     ]);
+    c.close();
+  });
+
+  test('adaptive stagger: a rung silent after its upgrade for as long again as the upgrade took gets company', async () => {
+    const { c, t } = setup();
+    await vi.advanceTimersByTimeAsync(40);
+    t.made[0]!.open(); // the 101 after 40 ms; the greeting should follow it at once
+    await vi.advanceTimersByTimeAsync(40 + 4); // 40 ms more, and 5 ms of slack
+    expect(t.made).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.made.map((x) => x.rung)).toEqual(['ws', 'sse']);
+    c.close();
+  });
+
+  test('adaptive stagger: a greeting puts the stagger back at 250 ms', async () => {
+    const { c, t } = setup();
+    await vi.advanceTimersByTimeAsync(10);
+    t.made[0]!.greet(); // a slow authenticate may hold the welcome back
+    await vi.advanceTimersByTimeAsync(239);
+    expect(t.made).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.made).toHaveLength(2);
     c.close();
   });
 

@@ -10,6 +10,7 @@ function setup(storage = mapStorage(), opts: Parameters<typeof connect>[1] = {})
   const t = fakeTransports();
   const states: string[] = [];
   const c = connect<Chat>('http://h.test/wf', {
+    earlyFallback: false, // the sequential ladder; the early HTTP rung is tested in race.test.ts
     transports: ['ws', 'sse', 'longpoll'],
     transportFactories: { ws: t.factory, sse: t.factory, longpoll: t.factory },
     reconnect: { base: 10, max: 10 },
@@ -96,7 +97,7 @@ describe('rung memory', () => {
     t.made[1]!.fail({ code: 'WF_NETWORK', message: 'refused while restarting' });
     t.made[2]!.greet().welcome({ resumed: true });
     expect(c.rung).toBe('sse');
-    expect(remembered(storage)).toEqual([]);
+    expect(remembered(storage)).toEqual(['ws']);
     // ...and it climbs back when WebSocket is up again.
     await vi.advanceTimersByTimeAsync(1000);
     const climb = t.last();

@@ -123,6 +123,7 @@ function setup(opts: Parameters<typeof connect>[1] = {}) {
   const errors: WirefallError[] = [];
   const states: string[] = [];
   const c = connect<Chat>('http://h.test/wf', {
+    earlyFallback: false, // the sequential ladder; the early HTTP rung is tested in race.test.ts
     transports: ['ws', 'sse'],
     transportFactories: { ws: t.factory, sse: t.factory },
     reconnect: { base: 10, max: 10 },

@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { connect } from '../../src/index';
+import type { Chat } from '../support/harness';
+import { fakeTransports } from '../support/fake-transport';
+import { mapStorage } from '../support/map-storage';
+
+// The cold start's early HTTP rung and the hold that keeps a clean network on WebSocket
+// (docs/transports.md, "Staggered racing"). The sequential ladder is tested in client.test.ts.
+function setup(storage = mapStorage()) {
+  const t = fakeTransports();
+  const c = connect<Chat>('http://h.test/wf', {
+    transports: ['ws', 'sse', 'longpoll'],
+    transportFactories: { ws: t.factory, sse: t.factory, longpoll: t.factory },
+    reconnect: { base: 10, max: 10 },
+    platform: { storage, random: () => 0.5, onWake: () => () => {} },
+  });
+  return { c, t, storage };
+}
+const rungs = (t: ReturnType<typeof fakeTransports>) => t.made.map((x) => x.rung);
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe('cold start: the first HTTP rung starts beside WebSocket', () => {
+  test('WebSocket verifying first wins; the HTTP attempt is abandoned, and nothing else starts', async () => {
+    const { c, t } = setup();
+    expect(rungs(t)).toEqual(['ws', 'sse']);
+    await vi.advanceTimersByTimeAsync(3);
+    t.made[0]!.greet().welcome();
+    expect(c.rung).toBe('ws');
+    expect(t.made[1]!.closed).toBeDefined();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rungs(t)).toEqual(['ws', 'sse']);
+    c.close();
+  });
+
+  test('HTTP verifying first is held while WebSocket can still be on time: a clean network ends on WebSocket', async () => {
+    const { c, t } = setup();
+    await vi.advanceTimersByTimeAsync(4);
+    t.made[1]!.greet().welcome(); // sse verified in 4 ms
+    await vi.advanceTimersByTimeAsync(2);
+    t.made[0]!.greet(); // the 101 (and the greeting) after 6 ms
+    await vi.advanceTimersByTimeAsync(5);
+    expect(c.state).toBe('connecting');
+    t.made[0]!.welcome();
+    expect(c.rung).toBe('ws');
+    expect(t.made[1]!.closed).toBeDefined();
+    expect(c.attempts.map((a) => [a.rung, a.outcome]).sort()).toEqual([['sse', 'abandoned'], ['ws', 'verified']]);
+    c.close();
+  });
+
+  test('upgrade hangs: the held HTTP rung wins once WebSocket is later than 1.5× its time', async () => {
+    const { c, t } = setup();
+    await vi.advanceTimersByTimeAsync(10);
+    t.made[1]!.greet().welcome(); // 10 ms: WebSocket should have opened by 1.5·10 + 5 ms
+    await vi.advanceTimersByTimeAsync(9);
+    expect(c.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(c.rung).toBe('sse');
+    expect(c.attempts.find((a) => a.rung === 'ws')).toMatchObject({ outcome: 'abandoned', reason: 'WF_OPEN_TIMEOUT' });
+    // No evidence against ws (maybe only slow): the first climb comes 4·10 + 100 ms after the win.
+    await vi.advanceTimersByTimeAsync(139);
+    expect(rungs(t)).toEqual(['ws', 'sse']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'ws']);
+    t.last().greet().welcome({ resumed: true });
+    expect(c.rung).toBe('ws');
+    c.close();
+  });
+
+  test('frames dropped after the 101: silence for as long as the upgrade took decides', async () => {
+    const { c, t, storage } = setup();
+    await vi.advanceTimersByTimeAsync(3);
+    t.made[0]!.open(); // 101 after 3 ms, then nothing
+    await vi.advanceTimersByTimeAsync(2);
+    t.made[1]!.greet().welcome(); // sse verified in 5 ms: WebSocket should have greeted by 3 + 3 + 5
+    await vi.advanceTimersByTimeAsync(5);
+    expect(c.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(c.rung).toBe('sse');
+    expect(c.attempts.find((a) => a.rung === 'ws')).toMatchObject({ outcome: 'abandoned', reason: 'WF_NO_DATA' });
+    // Opened and silent while sse did a whole round trip: evidence, so the next page load starts on sse.
+    expect([...storage.map.values()].map((v) => JSON.parse(v).rung)).toEqual(['sse']);
+    c.close();
+  });
+
+  test('WebSocket refused while HTTP is held: HTTP wins at once', async () => {
+    const { c, t } = setup();
+    t.made[1]!.greet().welcome();
+    expect(c.state).toBe('connecting');
+    t.made[0]!.fail({ code: 'WF_REFUSED', message: 'HTTP 403', status: 403 });
+    expect(c.rung).toBe('sse');
+    c.close();
+  });
+});
+
+describe('no early HTTP rung when warm', () => {
+  test('a remembered rung (WebSocket or lower) starts alone', async () => {
+    const first = setup();
+    first.t.made[0]!.greet().welcome();
+    first.c.close();
+    const warm = setup(first.storage);
+    expect(rungs(warm.t)).toEqual(['ws']);
+    warm.c.close();
+  });
+
+  test('reconnects (a session exists) start alone too', async () => {
+    const { c, t } = setup();
+    t.made[0]!.greet().welcome();
+    t.made[0]!.fail({ code: 'WF_DISCONNECTED', message: 'cut' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'ws']);
+    c.close();
+  });
+});
+
+describe('per-rung backoff', () => {
+  test('a rung refused moments ago is not asked again on reconnect; the climb brings it back', async () => {
+    const { c, t } = setup();
+    t.made[0]!.fail({ code: 'WF_REFUSED', message: 'HTTP 403', status: 403 });
+    t.made[1]!.greet().welcome();
+    expect(c.rung).toBe('sse');
+    t.made[1]!.fail({ code: 'WF_DISCONNECTED', message: 'cut' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'sse']); // the reconnect skips the refused ws
+    t.last().greet().welcome({ resumed: true });
+    expect(c.rung).toBe('sse');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(rungs(t)).toEqual(['ws', 'sse', 'sse', 'ws']); // the climb, 3 s after the fall
+    c.close();
+  });
+});
