@@ -13,6 +13,10 @@ function rung(answers: number[]) {
   const posts: string[] = [];
   const closed: TransportFailure[] = [];
   const fetch = (async (url: string, init?: RequestInit) => {
+    // Protocol 2: the open POSTs the hello and gets the ticket for the stream.
+    if (init?.method === 'POST' && String(init.body).startsWith('{"t":"hello"')) {
+      return new Response(JSON.stringify({ ticket: 'tk' }), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
     if (init?.method === 'POST') {
       posts.push(String(init.body));
       const status = answers.shift() ?? 204;
