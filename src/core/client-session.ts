@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import type { UndeliveredMessage } from './client-types';
+import { credentials, staleCredentials } from './auth';
 import type { ClientOptions, ResolvedTimings } from './options';
 
 /**
@@ -18,6 +19,7 @@ export class ClientSession {
   #t: ResolvedTimings;
   #auth: ClientOptions['auth'];
   #high = false;
+  #authRetried = false;
   #waiters: (() => void)[] = [];
   #water: (high: boolean, bytes: number) => void;
 
@@ -54,11 +56,21 @@ export class ClientSession {
     return p;
   }
 
-  /** The hello of a race: `race` is one token for all its attempts, so they open (or resume) one session. */
-  hello(race: string): string {
-    const s = this.#id;
-    const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
-    return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race });
+  /**
+   * The hello of a race: `race` is one token for all its attempts, so they open (or resume) one
+   * session. A promise when `auth` returned one; the session's position is read once it resolved.
+   */
+  hello(race: string): string | Promise<string> {
+    return credentials(this.#auth, (auth) => {
+      const s = this.#id;
+      return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race });
+    });
+  }
+
+  /** A 401 refusal: true (once per verified connection) when fresh credentials are worth a try. */
+  retryAuth(error: WirefallError | undefined): boolean {
+    if (this.#authRetried || !staleCredentials(this.#auth, error)) return false;
+    return (this.#authRetried = true);
   }
 
   /**
@@ -68,6 +80,7 @@ export class ClientSession {
   welcome(w: WelcomeFrame, now: number): UndeliveredMessage[] | false | undefined {
     let lost: UndeliveredMessage[] | undefined;
     this.#max = w.max;
+    this.#authRetried = false;
     if (w.resumed) {
       if (!this.outbox.ack(w.ack, now)) return false;
       this.inbox.resumed();

@@ -153,6 +153,8 @@ export class Client<Api extends ApiShape = AnyApi> {
       const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length);
       this.#race = this.#newRace(rungs.slice(start), (r) => {
         if (r.win) return this.#won(r);
+        // A 401 may be an expired token: one more race with fresh credentials before giving up.
+        if (r.fatal && this.#s.retryAuth(r.error)) return this.#run('race', e);
         this.#learn(ladder.raceFailed(this.#ladder, start));
         this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
       });

@@ -16,7 +16,12 @@ export interface ClientOptions {
   rungs?: Rung[];
   /** Port of the `wss` rung derived from an `http:`/`ws:` URL. Default 443. */
   securePort?: number;
-  /** Credentials for the server's `authenticate` hook; a function is called before every connection. */
+  /**
+   * Credentials for the server's `authenticate` hook. A function (which may return a promise) is
+   * called before every connection attempt, and once more when the server refuses with 401, so
+   * that tokens that expire are fetched fresh. A callback that throws or rejects is `WF_AUTH`.
+   * @example auth: async () => (await fetch('/token')).text()
+   */
   auth?: unknown | (() => unknown);
   /** Start the next rung when the current one has not verified within this many ms. Default 250. */
   stagger?: number;

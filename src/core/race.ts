@@ -47,19 +47,26 @@ export class Race {
   #done: (r: RaceResult) => void;
 
   /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
-  static of(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void): Race {
+  static of(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void): Race {
     const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
+    let text = typeof hello === 'string' ? hello : '';
+    const ready = typeof hello === 'string' ? undefined : hello.then((h) => void (text = h));
     return new Race(rungs, t.stagger, setup.platform.clock, (rung, onVerified, onFailed) =>
-      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed), done);
+      new Attempt(rung, setup.factories[rung.name]!, text, setup.platform, timeouts, onVerified, onFailed), done, ready);
   }
 
-  constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void) {
+  /** `ready`: the race starts once it resolves (async credentials); its rejection fails the race. */
+  constructor(rungs: Rung[], stagger: number, clock: Clock, start: StartAttempt, done: (r: RaceResult) => void, ready?: Promise<void>) {
     this.#rungs = rungs;
     this.#stagger = stagger;
     this.#clock = clock;
     this.#start = start;
     this.#done = done;
-    this.#startNext();
+    if (!ready) this.#startNext();
+    else ready.then(
+      () => this.#over || this.#startNext(),
+      (error: WirefallError) => this.#over || ((this.#over = true), done({ error, records: [] })),
+    );
   }
 
   /** Ends the race without a winner (the client closed). */

@@ -49,7 +49,9 @@ export type ErrorCode =
   /** A transport implementation (a `transportFactories` entry) threw when an attempt started it. */
   | 'WF_TRANSPORT'
   /** The options given to `connect` or `send` are invalid; or a listener or subscriber threw. */
-  | 'WF_INVALID';
+  | 'WF_INVALID'
+  /** The `auth` callback threw or rejected: no credentials for this try (retried with backoff). */
+  | 'WF_AUTH';
 
 /** Codes that trying again cannot fix without a change by the app or the user. */
 const FINAL = /UNAUTH|VERSION|LARGE|FULL|CLOSED|LOST|INVALID/;
