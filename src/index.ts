@@ -26,6 +26,8 @@ export type { Platform, Clock, KeyValueStorage, WebSocketLike, WebSocketConstruc
 export type { Transport, TransportContext, TransportEvents, TransportFactory, TransportFailure } from './transports/transport';
 export { CloseCode } from './protocol/close-codes';
 export { PROTOCOL_VERSION } from './protocol/frames';
+export type { Wire, Sendable } from './protocol/data';
+export type { SendableApi } from './protocol/api';
 
 /**
  * Connects to a wirefall server, trying `wss` → `ws` → SSE → long-polling until one verifies.

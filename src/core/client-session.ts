@@ -1,4 +1,5 @@
 import { encodeFrame } from '../protocol/encode';
+import { decodeData, encodeData } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
 import { Inbox } from '../protocol/inbox';
@@ -38,11 +39,12 @@ export class ClientSession {
   /** Queues a message (resolves on the server's ack), or rejects at once saying why it cannot. */
   push(type: string, data: unknown, closed: boolean): Promise<void> {
     let payload: string | undefined;
+    let e: string | undefined;
     let problem: WirefallError | undefined;
     try {
-      payload = JSON.stringify(data) ?? 'null';
+      ({ payload, e } = encodeData(data, type));
     } catch (cause) {
-      problem = new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
+      problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
     }
     const bytes = payload ? utf8Length(payload) : 0;
     problem ??=
@@ -51,7 +53,7 @@ export class ClientSession {
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
-    const p = this.outbox.push(type, payload!);
+    const p = this.outbox.push(type, payload!, true, e);
     this.checkWater();
     return p;
   }
@@ -88,7 +90,7 @@ export class ClientSession {
       this.inbox.reset();
       if (this.#id) {
         const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost before the server acknowledged'));
-        lost = gone.map((e) => ({ type: e.ev, data: JSON.parse(e.payload) as unknown }));
+        lost = gone.map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
       }
     }
     this.#id = w;

@@ -14,6 +14,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AnyApi, ApiShape } from '../protocol/api';
+import { encodeData } from '../protocol/data';
 import { Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
@@ -29,6 +30,8 @@ export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
 export type { SessionStore } from './hub';
 export type { Link } from './link';
+export type { Wire, Sendable } from '../protocol/data';
+export type { SendableApi } from '../protocol/api';
 
 export interface ServerEvents<Api extends ApiShape, User> {
   /** A new session started (not a resume: a resumed session is the same `Connection`). */
@@ -113,12 +116,15 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     return this.#hub.claimed();
   }
 
-  /** Sends a message to every session; the payload is encoded once. */
+  /**
+   * Sends a message to every session; the payload is encoded once. Throws `WF_INVALID` (naming
+   * the part) when the data holds something that cannot make the trip: a `Date`, a `Map`, …
+   */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
-    const payload = JSON.stringify(data) ?? 'null';
+    const { payload, e } = encodeData(data, type);
     for (const c of this.#hub.claimed()) {
       if (c === options.except) continue;
-      c.sendEncoded(type, payload, false)?.catch((err: Error) => {
+      c.sendEncoded(type, payload, false, e)?.catch((err: Error) => {
         if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);
       });
     }

@@ -1,5 +1,6 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
 import { Emitter } from '../util/emitter';
+import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
@@ -107,16 +108,22 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * session ends first.
    */
   send<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K]): Promise<void> {
-    return this.sendEncoded(type, JSON.stringify(data) ?? 'null')!;
+    let encoded: Encoded;
+    try {
+      encoded = encodeData(data, type);
+    } catch (err) {
+      return rejected(err as WirefallError); // WF_INVALID: a Date, a Map, … (its path is named)
+    }
+    return this.sendEncoded(type, encoded.payload, true, encoded.e)!;
   }
 
   /**
    * @internal Sends a payload already encoded as JSON (broadcast encodes once for everyone, and
    * asks for no promise: a promise per message and recipient is what the GC would pay for).
    */
-  sendEncoded(type: string, payload: string, settle: boolean = true): Promise<void> | undefined {
+  sendEncoded(type: string, payload: string, settle: boolean = true, e?: string): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
-    const p = settle ? this.#outbox.push(type, payload) : this.#outbox.push(type, payload, false);
+    const p = settle ? this.#outbox.push(type, payload, true, e) : this.#outbox.push(type, payload, false, e);
     this.#batcher.schedule();
     return p;
   }
@@ -234,9 +241,16 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
             const size = utf8Length(JSON.stringify(f.d) ?? '');
             if (size > this.#opts.maxMessageBytes) return violation('too_large', `message of ${size} bytes exceeds ${this.#opts.maxMessageBytes}`);
           }
+          // Decoded before it counts as received: a message we cannot read must not be acked.
+          let data: unknown;
+          try {
+            data = decodeData(f.d, f.e);
+          } catch (err) {
+            return violation('protocol_error', `message ${f.s}: ${(err as Error).message}`);
+          }
           const arrival = this.#inbox.accept(f.s);
           if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${this.#inbox.received}`);
-          if (arrival === 'new') this.#deliver(f.ev, f.d);
+          if (arrival === 'new') this.#deliver(f.ev, data);
           this.#batcher.ackSoon();
           break;
         }
