@@ -27,6 +27,7 @@ export type { Transport, TransportContext, TransportEvents, TransportFactory, Tr
 export { CloseCode } from './protocol/close-codes';
 export { PROTOCOL_VERSION } from './protocol/frames';
 export type { Wire, Sendable } from './protocol/data';
+export type { RequestOptions } from './core/request';
 export type { SendableApi } from './protocol/api';
 
 /**

@@ -1,5 +1,5 @@
 import { encodeFrame } from '../protocol/encode';
-import { decodeData, encodeData } from '../protocol/data';
+import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
 import { Inbox } from '../protocol/inbox';
@@ -36,24 +36,26 @@ export class ClientSession {
     return !!this.#id;
   }
 
-  /** Queues a message (resolves on the server's ack), or rejects at once saying why it cannot. */
-  push(type: string, data: unknown, closed: boolean): Promise<void> {
-    let payload: string | undefined;
-    let e: string | undefined;
+  /**
+   * Queues a message (resolves on the server's ack), or rejects at once saying why it cannot.
+   * `encoded`: the payload is encoded already, and `type` may be one of the protocol's own (`$…`).
+   */
+  push(type: string, data: unknown, closed: boolean, encoded?: Encoded): Promise<void> {
     let problem: WirefallError | undefined;
+    if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
     try {
-      ({ payload, e } = encodeData(data, type));
+      encoded ??= encodeData(data, type);
     } catch (cause) {
       problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
     }
-    const bytes = payload ? utf8Length(payload) : 0;
+    const bytes = encoded ? utf8Length(encoded.payload) : 0;
     problem ??=
       closed ? new WirefallError('WF_CLOSED', 'client closed')
       : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'type must be a non-empty string')
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
-    const p = this.outbox.push(type, payload!, true, e);
+    const p = this.outbox.push(type, encoded!.payload, true, encoded!.e);
     this.checkWater();
     return p;
   }

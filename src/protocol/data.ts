@@ -177,3 +177,16 @@ export function decodeData(d: unknown, e: string | undefined): unknown {
   if (e !== BINARY) throw new DecodeError(`unknown payload encoding ${JSON.stringify(e)}`);
   return fromTagged(d, 0);
 }
+
+/**
+ * `encodeData` for an application's own message: also refuses the protocol's reserved types
+ * (`$…`, §1.2). Returns the error rather than throwing it (a server's `send` rejects with it).
+ */
+export function tryEncode(data: unknown, type: string): Encoded | WirefallError {
+  if (typeof type === 'string' && type[0] === '$') return new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
+  try {
+    return encodeData(data, type);
+  } catch (err) {
+    return err as WirefallError;
+  }
+}

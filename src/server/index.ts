@@ -14,7 +14,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AnyApi, ApiShape } from '../protocol/api';
-import { encodeData } from '../protocol/data';
+import { tryEncode } from '../protocol/data';
+import { WirefallError } from '../protocol/errors';
 import { Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
@@ -121,7 +122,9 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
    * the part) when the data holds something that cannot make the trip: a `Date`, a `Map`, …
    */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
-    const { payload, e } = encodeData(data, type);
+    const encoded = tryEncode(data, type);
+    if (encoded instanceof WirefallError) throw encoded;
+    const { payload, e } = encoded;
     for (const c of this.#hub.claimed()) {
       if (c === options.except) continue;
       c.sendEncoded(type, payload, false, e)?.catch((err: Error) => {

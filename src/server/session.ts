@@ -1,6 +1,6 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
 import { Emitter } from '../util/emitter';
-import { decodeData, encodeData, type Encoded } from '../protocol/data';
+import { decodeData, tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
@@ -12,6 +12,8 @@ import { violation, type Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import { TokenBucket } from './limits';
+import { Calls, type CallHandler } from './calls';
+import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -42,6 +44,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #parked = new Map<Link, ReturnType<typeof setTimeout>>();
   /** The app's subscribers per message type. */
   #handlers: Emitter<Record<string, Handler>>;
+  #calls: Calls<Connection<Api, User>>;
   #events: Emitter<ConnectionEvents>;
   #batcher: Batcher;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -77,6 +80,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
     // session (an unhandled rejection would end the whole process under Node's default).
     this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
+    this.#calls = new Calls(opts.logger);
     this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
     this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
@@ -108,13 +112,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * session ends first.
    */
   send<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K]): Promise<void> {
-    let encoded: Encoded;
-    try {
-      encoded = encodeData(data, type);
-    } catch (err) {
-      return rejected(err as WirefallError); // WF_INVALID: a Date, a Map, … (its path is named)
-    }
-    return this.sendEncoded(type, encoded.payload, true, encoded.e)!;
+    const encoded = tryEncode(data, type); // WF_INVALID: a reserved type, a Date, a Map, … (its path is named)
+    return encoded instanceof WirefallError ? rejected(encoded) : this.sendEncoded(type, encoded.payload, true, encoded.e)!;
   }
 
   /**
@@ -134,6 +133,19 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     handler: (data: Api['client'][K], conn: Connection<Api, User>) => void,
   ): () => void {
     return this.#handlers.on(type, handler as Handler);
+  }
+
+  /**
+   * Answers the client's `request(name, …)`: the handler runs once per request, across cuts and
+   * rung changes, and its result (or promise) is the reply. Throw an error with a string `code`
+   * to send the app's own error (the client rejects with `WF_REQUEST_FAILED`, `remoteCode`).
+   * Returns the function that removes the handler.
+   */
+  handle<K extends keyof RpcOf<Api> & string>(
+    name: K,
+    handler: (args: ArgOf<Api, K>, conn: Connection<Api, User>) => ReplyOf<Api, K> | Promise<ReplyOf<Api, K>>,
+  ): () => void {
+    return this.#calls.handle(name, handler as CallHandler<Connection<Api, User>>);
   }
 
   /** Listens to `close` or `link`; returns the unsubscribe function. */
@@ -275,7 +287,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #deliver(type: string, data: unknown): void {
-    if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
+    if (type === CALL) this.#calls.run(data, this);
+    else if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
     else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
   }
 
