@@ -1,6 +1,7 @@
 import type { Platform, WebSocketConstructor } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung, RungName } from './rungs';
+import type { ClientLogger, ClientLogLevel } from './logger';
 
 /** Options of `connect`. Every timing has a default justified in docs/transports.md. */
 export interface ClientOptions {
@@ -41,6 +42,10 @@ export interface ClientOptions {
   upgradeProbe?: { first?: number; max?: number } | false;
   /** Transport implementations per rung (to add, replace or leave out rungs). */
   transportFactories?: Partial<Record<RungName, TransportFactory>>;
+  /** Where to report attempts (with reasons), transitions, stalls, climbs and resumes (`console` fits). Default: silent. */
+  logger?: ClientLogger;
+  /** The lowest level reported to `logger`. Default `info`. */
+  logLevel?: ClientLogLevel;
 }
 
 /** @internal */

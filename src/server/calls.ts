@@ -1,6 +1,6 @@
 import { encodeData } from '../protocol/data';
 import { encodeReply, readCall, REPLY } from '../protocol/rpc';
-import type { Logger } from './options';
+import type { LevelLogger } from './log';
 
 /** What a connection offers its call handlers: where the reply goes, and the log. */
 export interface CallSink {
@@ -19,9 +19,9 @@ export type CallHandler<C> = (args: unknown, conn: C) => unknown;
  */
 export class Calls<C extends CallSink> {
   #handlers = new Map<string, CallHandler<C>>();
-  #logger: Logger;
+  #logger: LevelLogger;
 
-  constructor(logger: Logger) {
+  constructor(logger: LevelLogger) {
     this.#logger = logger;
   }
 
@@ -44,14 +44,14 @@ export class Calls<C extends CallSink> {
         try {
           answer(encodeData(result, call.m));
         } catch (err) {
-          this.#logger.warn(`the "${call.m}" handler replied with data that cannot be sent: ${(err as Error).message}`, { session: conn.id });
+          this.#logger.error(`the "${call.m}" handler replied with data that cannot be sent: ${(err as Error).message}`, { session: conn.id });
           answer({ code: 'bad_reply', message: 'the handler replied with data that cannot be sent' });
         }
       },
       (err: unknown) => {
         const code = (err as { code?: unknown } | null)?.code;
         if (typeof code === 'string' && code) return answer({ code, message: String((err as { message?: unknown }).message ?? '') });
-        this.#logger.warn(`the "${call.m}" handler failed: ${String(err)}`, { session: conn.id });
+        this.#logger.error(`the "${call.m}" handler failed: ${String(err)}`, { session: conn.id });
         answer({ code: 'handler_failed', message: `the "${call.m}" handler failed` });
       },
     );

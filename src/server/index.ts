@@ -29,6 +29,7 @@ import type { Connection } from './session';
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
+export type { LogLevel } from './log';
 export type { SessionStore } from './hub';
 export type { Link } from './link';
 export type { Wire, Sendable } from '../protocol/data';
@@ -63,7 +64,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     }
     // An app's listener that throws (or whose promise rejects) is reported; every session goes on.
     this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
-    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c));
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)));
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
     this.#opens = new AddressLimiter(this.#opts.rateLimit.ip);
     this.#ownsServer = !options.server;

@@ -193,6 +193,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#lastReceived = Date.now();
     this.#startHeartbeat();
     this.#batcher.schedule();
+    this.#opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.id });
     this.#events.emit('link', link.rung);
   }
 
@@ -213,6 +214,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       if (clean) return this.#end('client closed');
     } else return;
     if (this.#link || this.#parked.size) return;
+    this.#opts.logger.debug('session lost its link; waiting for a resume', { session: this.id });
     this.#events.emit('link', null);
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
@@ -329,6 +331,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
     this.#onEnd(this);
+    this.#opts.logger.info(`session ended: ${reason}`, { session: this.id });
     this.#events.emit('close', reason);
   }
 }
