@@ -30,6 +30,7 @@ export { PROTOCOL_VERSION } from './protocol/frames';
 export type { Wire, Sendable } from './protocol/data';
 export type { RequestOptions } from './core/request';
 export type { ClientLogger, ClientLogLevel } from './core/logger';
+export { describeAttempt, describeReason, RUNG_LABEL } from './core/describe';
 export type { SendableApi } from './protocol/api';
 
 /**
