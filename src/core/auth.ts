@@ -1,5 +1,6 @@
 import { WirefallError } from '../protocol/errors';
 import type { ClientOptions } from './options';
+import type { Clock } from '../platform';
 
 /** True for a promise or any thenable an `auth` callback may return. */
 const thenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?: unknown } | null)?.then === 'function';
@@ -29,4 +30,18 @@ export function credentials<T>(auth: ClientOptions['auth'], then: (auth: unknown
  */
 export function staleCredentials(auth: ClientOptions['auth'], error: WirefallError | undefined): boolean {
   return typeof auth === 'function' && error?.code === 'WF_UNAUTHORIZED' && error.status === 401;
+}
+
+/**
+ * `p`, or `WF_AUTH` after `ms`: a token service that never answers must not hold the client in
+ * `connecting` for ever (every wait has a deadline); the race fails and is retried with backoff.
+ */
+export function authDeadline<T>(p: Promise<T>, clock: Clock, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(new WirefallError('WF_AUTH', `the auth callback did not answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => (clock.clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clock.clearTimeout(timer), reject(e)),
+    );
+  });
 }

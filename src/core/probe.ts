@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION } from '../protocol/frames';
 import { Attempt } from './attempt';
 import type { ClientSetup } from './client';
 import { WirefallError, type ErrorCode } from '../protocol/errors';
-import { credentials, staleCredentials } from './auth';
+import { authDeadline, credentials, staleCredentials } from './auth';
 import { resolveTimings, type ClientOptions } from './options';
 import type { RungName } from './rungs';
 
@@ -37,7 +37,8 @@ export async function runProbe(setup: ClientSetup, options: ClientOptions, retri
   const t = resolveTimings(options);
   let hello: string;
   try {
-    hello = await credentials(options.auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(auth !== undefined ? { auth } : {}) }));
+    const h = credentials(options.auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(auth !== undefined ? { auth } : {}) }));
+    hello = typeof h === 'string' ? h : await authDeadline(h, setup.platform.clock, t.welcomeTimeout);
   } catch (e) {
     const err = e as WirefallError;
     return { best: null, rungs: setup.rungs.map((r) => ({ rung: r.name, url: r.url, ok: false, reason: err.code, message: err.message, duration: 0 })) };

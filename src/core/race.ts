@@ -1,6 +1,7 @@
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Clock } from '../platform';
 import { Attempt, type AttemptRecord } from './attempt';
+import { authDeadline } from './auth';
 import type { ClientSetup } from './client-types';
 import type { ResolvedTimings } from './options';
 import type { WirefallError } from '../protocol/errors';
@@ -50,7 +51,8 @@ export class Race {
   static of(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void): Race {
     const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
     let text = typeof hello === 'string' ? hello : '';
-    const ready = typeof hello === 'string' ? undefined : hello.then((h) => void (text = h));
+    // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow).
+    const ready = typeof hello === 'string' ? undefined : authDeadline(hello, setup.platform.clock, t.welcomeTimeout).then((h) => void (text = h));
     return new Race(rungs, t.stagger, setup.platform.clock, (rung, onVerified, onFailed) =>
       new Attempt(rung, setup.factories[rung.name]!, text, setup.platform, timeouts, onVerified, onFailed), done, ready);
   }
