@@ -92,7 +92,8 @@ export class ClientSession {
       this.inbox.reset();
       if (this.#id) {
         const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost before the server acknowledged'));
-        lost = gone.map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
+        // Calls ($call) are the protocol's: their requests reject with WF_SESSION_LOST instead.
+        lost = gone.filter((e) => e.ev[0] !== '$').map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
       }
     }
     this.#id = w;

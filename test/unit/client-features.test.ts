@@ -92,10 +92,22 @@ describe('requests (fake clock)', () => {
     await vi.advanceTimersByTimeAsync(0);
     t.last().receive({ t: 'ack', a: 2 }, { t: 'msg', s: 1, ev: '$reply', d: { id: 1, err: { code: 'overflow', message: 'too big' } } });
     expect(await failed).toMatchObject({ code: 'WF_REQUEST_FAILED', remoteCode: 'overflow', message: 'too big', retryable: false });
+    const written = c.request('add', [3, 3]).catch((e: WirefallError) => e); // written, never acknowledged
+    await vi.advanceTimersByTimeAsync(0);
     t.last().fail({ code: 'WF_DISCONNECTED', message: 'cut' });
+    const unsent = c.request('add', [5, 5]); // queued while away: never written on the old session
+    const undelivered: unknown[] = [];
+    c.on('sessionlost', (u) => undelivered.push(...u));
     await vi.advanceTimersByTimeAsync(1000);
     t.last().greet().welcome({ sid: 's2', resumed: false }); // the server forgot the session
-    expect(await lost).toMatchObject({ code: 'WF_SESSION_LOST' });
+    expect(await lost).toMatchObject({ code: 'WF_SESSION_LOST' }); // acked: its handler may have run
+    expect(await written).toMatchObject({ code: 'WF_SESSION_LOST' }); // may or may not have arrived
+    expect(undelivered).toEqual([]); // calls are the protocol's: their requests say it, not sessionlost
+    // The unsent call goes out on the new session, renumbered, and is answered there.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.last().frames.filter((f) => f.t === 'msg').map((f) => [f.s, f.d])).toEqual([[1, { id: 4, m: 'add', a: [5, 5] }]]);
+    t.last().receive({ t: 'ack', a: 1 }, { t: 'msg', s: 1, ev: '$reply', d: { id: 4, r: 10 } });
+    expect(await unsent).toBe(10);
     c.close();
   });
 });
