@@ -1,9 +1,10 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
 import { Emitter } from '../util/emitter';
-import { decodeData, tryEncode } from '../protocol/data';
+import { tryEncode } from '../protocol/data';
+import { readMessage } from './incoming';
 import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
-import { Outbox, rejected, utf8Length } from '../protocol/outbox';
+import { Outbox, rejected } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { Batcher, type BatchClock } from '../protocol/batcher';
@@ -250,21 +251,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     for (const f of frames) {
       switch (f.t) {
         case 'msg': {
-          // Only a message as large as the whole transport message needs measuring on its own.
-          if (textBytes > this.#opts.maxMessageBytes) {
-            const size = utf8Length(JSON.stringify(f.d) ?? '');
-            if (size > this.#opts.maxMessageBytes) return violation('too_large', `message of ${size} bytes exceeds ${this.#opts.maxMessageBytes}`);
-          }
-          // Decoded before it counts as received: a message we cannot read must not be acked.
-          let data: unknown;
-          try {
-            data = decodeData(f.d, f.e);
-          } catch (err) {
-            return violation('protocol_error', `message ${f.s}: ${(err as Error).message}`);
-          }
+          const read = readMessage(f, textBytes, this.#opts.maxMessageBytes);
+          if (!('data' in read)) return read;
           const arrival = this.#inbox.accept(f.s);
           if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${this.#inbox.received}`);
-          if (arrival === 'new') this.#deliver(f.ev, data);
+          if (arrival === 'new') this.#deliver(f.ev, read.data);
           this.#batcher.ackSoon();
           break;
         }
