@@ -13,6 +13,7 @@ import { Client, type ApiShape } from './core/client';
 import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
 import { resolveSetup } from './setup';
+import { watchClient } from './core/logger';
 
 export { Client } from './core/client';
 export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage } from './core/client';
@@ -26,6 +27,11 @@ export type { Platform, Clock, KeyValueStorage, WebSocketLike, WebSocketConstruc
 export type { Transport, TransportContext, TransportEvents, TransportFactory, TransportFailure } from './transports/transport';
 export { CloseCode } from './protocol/close-codes';
 export { PROTOCOL_VERSION } from './protocol/frames';
+export type { Wire, Sendable } from './protocol/data';
+export type { RequestOptions } from './core/request';
+export type { ClientLogger, ClientLogLevel } from './core/logger';
+export { describeAttempt, describeReason, RUNG_LABEL } from './core/describe';
+export type { SendableApi } from './protocol/api';
 
 /**
  * Connects to a wirefall server, trying `wss` → `ws` → SSE → long-polling until one verifies.
@@ -39,7 +45,9 @@ export function connect<Api extends ApiShape = AnyApi>(
   url: string,
   options: ClientOptions = {},
 ): Client<Api> {
-  return new Client<Api>(resolveSetup(url, options), options);
+  const client = new Client<Api>(resolveSetup(url, options), options);
+  if (options.logger) watchClient(client, options.logger, options.logLevel);
+  return client;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { ClientSetup } from './core/client';
 import type { ClientOptions } from './core/options';
 import { WirefallError } from './protocol/errors';
-import { deriveRungs, type RungName } from './core/rungs';
+import { deriveRungs, type Rung, type RungName } from './core/rungs';
+import type { ClientLogger } from './core/logger';
 import { platformFrom } from './platform';
 import { longPollTransport } from './transports/long-polling';
 import { sseTransport } from './transports/sse';
@@ -30,7 +31,23 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
       transports: options.transports ?? (Object.keys(factories).filter((k) => factories[k as RungName]) as RungName[]),
       pageUrl: platform.pageUrl,
     });
-  const usable = rungs.filter((r) => factories[r.name]);
-  if (!usable.length) throw new WirefallError('WF_INVALID', 'no rung to try');
+  // Without a WebSocket implementation (Node < 22 without `ws`) the built-in WebSocket rungs
+  // cannot exist: skip them (a race, or a climb, toward them can only fail) and say so once.
+  const noSocket = (r: Rung) => !platform.WebSocket && factories[r.name] === webSocketTransport;
+  const usable = rungs.filter((r) => factories[r.name] && !noSocket(r));
+  if (usable.length < rungs.filter((r) => factories[r.name]).length) noWebSocket(options.logger);
+  if (!usable.length) throw new WirefallError('WF_INVALID', `no rung to try: check transports, rungs and transportFactories${rungs.some(noSocket) ? `; ${NO_WEBSOCKET}` : ''}`);
   return { rungs: usable, factories, platform, serverKey: usable[usable.length - 1]!.url };
+}
+
+const NO_WEBSOCKET =
+  "no WebSocket implementation here (Node < 22): the wss and ws rungs are skipped, SSE and long-polling remain. To use WebSocket, pass one: connect(url, { WebSocket: (await import('ws')).default })";
+let told = false;
+
+/** Once per process on the console (a configuration problem, like the server's origin warning); to a client's own logger every time. */
+function noWebSocket(logger: ClientLogger | undefined): void {
+  if (logger) return void logger.warn?.(`[wirefall] ${NO_WEBSOCKET}`);
+  if (told) return;
+  told = true;
+  console.warn(`[wirefall] ${NO_WEBSOCKET}`);
 }

@@ -4,4 +4,4 @@
  * <script src="/wirefall.umd.min.js"></script>
  * <script>const client = Wirefall.connect('/wirefall'); client.subscribe('said', console.log);</script>
  */
-export { connect, probe, WirefallError, CloseCode, PROTOCOL_VERSION } from './index';
+export { connect, probe, WirefallError, CloseCode, PROTOCOL_VERSION, describeAttempt, describeReason } from './index';

@@ -13,38 +13,10 @@
     flaky: 'Flaky link',
     slow: 'Slow link',
   };
-  // What a reason code means here, in a few words (docs/errors.md has the full table).
-  const PHRASE = {
-    WF_NETWORK: 'refused or unreachable (the browser shows no status)',
-    WF_PROXY_AUTH: 'a proxy wants credentials (407)',
-    WF_HANDSHAKE: 'handshake broken by a proxy',
-    WF_OPEN_TIMEOUT: 'no answer, held back',
-    WF_NO_DATA: 'frames dropped after the upgrade',
-    WF_NO_WELCOME: 'our hello was never answered (uplink swallowed)',
-    WF_STALLED: 'went silent',
-    WF_UPLINK_STALLED: 'uplink swallowed',
-    WF_DISCONNECTED: 'connection cut',
-    WF_UNAUTHORIZED: 'refused by the server',
-    WF_PROTOCOL: 'protocol error',
-  };
-  // An abandoned attempt's reason says how far it had got when another rung won.
-  const STAGE = {
-    WF_OPEN_TIMEOUT: 'no answer yet',
-    WF_NO_DATA: 'opened, then silence',
-    WF_NO_WELCOME: 'greeted, no welcome yet',
-  };
+  // The words for each attempt's outcome come from the library: describeAttempt() for the
+  // headline ("WebSocket blocked: frames dropped after the upgrade"), describeReason() for the table.
+  const { describeAttempt, describeReason } = Wirefall;
   const COLOR = { wss: '#0e7c73', ws: '#17803d', sse: '#2158d6', longpoll: '#b45309' };
-  // The headline's word on a rung above the one in use.
-  const LOST = {
-    WF_NO_DATA: 'opened, then silence: frames dropped after the upgrade',
-    WF_OPEN_TIMEOUT: 'no answer, held back',
-    WF_NO_WELCOME: 'greeted, but too slow to welcome us',
-  };
-  const whyNot = (name, a) =>
-    a.outcome === 'abandoned'
-      ? `${name} lost the race: ${LOST[a.reason] || a.reason}`
-      : `${name} blocked: ${a.reason === 'WF_NETWORK' ? 'network error' : phrase(a)}`;
-  const phrase = (a) => (a.reason === 'WF_REFUSED' ? `refused with HTTP ${a.status}` : PHRASE[a.reason] || a.reason || '');
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, cls, text) => {
@@ -260,7 +232,7 @@
         const reason = el('td', 'reason');
         if (a.reason) {
           reason.append(el('code', '', a.reason));
-          reason.append(el('small', '', a.outcome === 'abandoned' ? `${STAGE[a.reason] || phrase(a)}; another rung won` : phrase(a)));
+          reason.append(el('small', '', describeReason(a)));
         } else reason.append(el('small', '', 'round trip verified'));
         reason.title = a.message || '';
         tr.append(out, reason, el('td', 'num', a.status ? String(a.status) : '—'), el('td', 'num', ms(a.duration)), el('td', 'num', ago(a.startedAt + a.duration)));
@@ -290,11 +262,11 @@
       const ws = latest('ws');
       const wss = latest('wss');
       const a = ws && ws.outcome !== 'verified' ? ws : wss && wss.outcome !== 'verified' ? wss : undefined;
-      if (a) why.push(whyNot('WebSocket', a));
+      if (a) why.push(describeAttempt(a));
     }
     if (idx >= 3) {
       const a = latest('sse');
-      if (a && a.outcome !== 'verified') why.push(whyNot('SSE', a));
+      if (a && a.outcome !== 'verified') why.push(describeAttempt(a));
     }
     head.append(`Connected via ${LABEL[r]} (${r})`);
     if (why.length) head.append(' ', el('span', 'why', `(${why.join('; ')})`));

@@ -1,9 +1,11 @@
 import { encodeFrame } from '../protocol/encode';
+import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import type { UndeliveredMessage } from './client-types';
+import { credentials, staleCredentials } from './auth';
 import type { ClientOptions, ResolvedTimings } from './options';
 
 /**
@@ -18,6 +20,7 @@ export class ClientSession {
   #t: ResolvedTimings;
   #auth: ClientOptions['auth'];
   #high = false;
+  #authRetried = false;
   #waiters: (() => void)[] = [];
   #water: (high: boolean, bytes: number) => void;
 
@@ -33,32 +36,45 @@ export class ClientSession {
     return !!this.#id;
   }
 
-  /** Queues a message (resolves on the server's ack), or rejects at once saying why it cannot. */
-  push(type: string, data: unknown, closed: boolean): Promise<void> {
-    let payload: string | undefined;
+  /**
+   * Queues a message (resolves on the server's ack), or rejects at once saying why it cannot.
+   * `encoded`: the payload is encoded already, and `type` may be one of the protocol's own (`$…`).
+   */
+  push(type: string, data: unknown, closed: boolean, encoded?: Encoded): Promise<void> {
     let problem: WirefallError | undefined;
+    if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
     try {
-      payload = JSON.stringify(data) ?? 'null';
+      encoded ??= encodeData(data, type);
     } catch (cause) {
-      problem = new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
+      problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
     }
-    const bytes = payload ? utf8Length(payload) : 0;
+    const bytes = encoded ? utf8Length(encoded.payload) : 0;
     problem ??=
       closed ? new WirefallError('WF_CLOSED', 'client closed')
       : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'bad type')
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
-    const p = this.outbox.push(type, payload!, true, bytes);
+    const p = this.outbox.push(type, encoded!.payload, true, bytes, encoded!.e);
     this.checkWater();
     return p;
   }
 
-  /** The hello of a race: `race` is one token for all its attempts, so they open (or resume) one session. */
-  hello(race: string): string {
-    const s = this.#id;
-    const auth = typeof this.#auth === 'function' ? (this.#auth as () => unknown)() : this.#auth;
-    return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race });
+  /**
+   * The hello of a race: `race` is one token for all its attempts, so they open (or resume) one
+   * session. A promise when `auth` returned one; the session's position is read once it resolved.
+   */
+  hello(race: string): string | Promise<string> {
+    return credentials(this.#auth, (auth) => {
+      const s = this.#id;
+      return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race });
+    });
+  }
+
+  /** A 401 refusal: true (once per verified connection) when fresh credentials are worth a try. */
+  retryAuth(error: WirefallError | undefined): boolean {
+    if (this.#authRetried || !staleCredentials(this.#auth, error)) return false;
+    return (this.#authRetried = true);
   }
 
   /**
@@ -68,6 +84,7 @@ export class ClientSession {
   welcome(w: WelcomeFrame, now: number): UndeliveredMessage[] | false | undefined {
     let lost: UndeliveredMessage[] | undefined;
     this.#max = w.max;
+    this.#authRetried = false;
     if (w.resumed) {
       if (!this.outbox.ack(w.ack, now)) return false;
       this.inbox.resumed();
@@ -75,7 +92,8 @@ export class ClientSession {
       this.inbox.reset();
       if (this.#id) {
         const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost'));
-        lost = gone.map((e) => ({ type: e.ev, data: JSON.parse(e.payload) as unknown }));
+        // Calls ($call) are the protocol's: their requests reject with WF_SESSION_LOST instead.
+        lost = gone.filter((e) => e.ev[0] !== '$').map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
       }
     }
     this.#id = w;

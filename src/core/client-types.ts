@@ -3,6 +3,7 @@ import type { WirefallError } from '../protocol/errors';
 import type { Platform } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung } from './rungs';
+import type { AttemptRecord } from './attempt';
 
 /** `connecting`: first connection; `open`: verified and usable; `reconnecting`: lost it, trying again; `closed`: for good. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -22,6 +23,8 @@ export interface ClientEvents {
   sessionlost: (undelivered: UndeliveredMessage[]) => void;
   /** The outbox crossed its high-water mark (`true`) or drained below half of it (`false`). */
   backpressure: (high: boolean, bufferedBytes: number) => void;
+  /** A connection attempt ended (verified, failed with its reason, or abandoned): `client.attempts` grew. */
+  attempt: (record: AttemptRecord) => void;
 }
 
 /** @internal The rungs and transports a client runs on, decided by `connect`. */

@@ -15,6 +15,7 @@ import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { LiveLink, type Subscribers } from './live-link';
 import { ClientSession } from './client-session';
+import { Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup } from './client-types';
@@ -51,12 +52,14 @@ export class Client<Api extends ApiShape = AnyApi> {
   #unwake: () => void;
   #memory: RungMemory | undefined;
   #ladder = ladder.freshLadder();
+  #rpc: Requests;
 
   /** @internal Use `connect()`. */
   constructor(setup: ClientSetup, options: ClientOptions) {
     this.#setup = setup;
     this.#clock = setup.platform.clock;
     this.#timers = new Timers(this.#clock);
+    this.#rpc = new Requests(this.#clock, this.#handlers, (type, encoded) => this.#push(type, null, encoded));
     this.#t = resolveTimings(options);
     this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes));
     this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
@@ -70,25 +73,15 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   /** The connection state. */
-  get state(): ConnectionState {
-    return publicState(this.#life);
-  }
+  get state(): ConnectionState { return publicState(this.#life); }
   /** The rung in use while open, else null. */
-  get rung(): RungName | null {
-    return this.#life.rung;
-  }
+  get rung(): RungName | null { return this.#life.rung; }
   /** Every connection attempt so far, oldest first (the last 50). */
-  get attempts(): readonly AttemptRecord[] {
-    return this.#attempts;
-  }
+  get attempts(): readonly AttemptRecord[] { return this.#attempts; }
   /** The last measured round-trip time in ms (from heartbeats), if any. */
-  get rtt(): number | undefined {
-    return this.#link?.rtt;
-  }
+  get rtt(): number | undefined { return this.#link?.rtt; }
   /** Messages queued or awaiting acknowledgement, and their payload bytes. */
-  get buffered(): { messages: number; bytes: number } {
-    return { messages: this.#s.outbox.size, bytes: this.#s.outbox.bytes };
-  }
+  get buffered(): { messages: number; bytes: number } { return { messages: this.#s.outbox.size, bytes: this.#s.outbox.bytes }; }
 
   /**
    * Sends a message. Call order is kept on every rung. The promise resolves when the server has
@@ -96,7 +89,19 @@ export class Client<Api extends ApiShape = AnyApi> {
    * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`).
    */
   send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void> {
-    const p = this.#s.push(type, data, this.#life.phase === 'closed');
+    return this.#push(type, data);
+  }
+
+  /**
+   * Calls `name` (the API's `rpc`) on the server, whose `conn.handle(name, …)` runs once and replies once, across
+   * cuts and rung changes. Rejects with `WF_REQUEST_FAILED` (`remoteCode`), `WF_TIMEOUT`, `WF_SESSION_LOST`, `WF_CLOSED`.
+   */
+  request<K extends keyof RpcOf<Api> & string>(name: K, args: ArgOf<Api, K>, options?: RequestOptions): Promise<ReplyOf<Api, K>> {
+    return this.#rpc.request(name, args, options) as Promise<ReplyOf<Api, K>>;
+  }
+
+  #push(type: string, data: unknown, encoded?: Encoded): Promise<void> {
+    const p = this.#s.push(type, data, this.#life.phase === 'closed', encoded);
     this.#link?.write(this.#s.outbox.unsent >= 256);
     return p;
   }
@@ -112,14 +117,10 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   /** Resolves when the outbox is below half its high-water mark (at once if it is). */
-  whenWritable(): Promise<void> {
-    return this.#s.whenWritable();
-  }
+  whenWritable(): Promise<void> { return this.#s.whenWritable(); }
 
   /** Closes the connection for good: unacknowledged sends reject with `WF_CLOSED`, every timer stops. */
-  close(): void {
-    this.#dispatch({ type: 'close' });
-  }
+  close(): void { this.#dispatch({ type: 'close' }); }
 
   /** Commits each transition, runs its effects, and only then tells listeners (TanStack Query's `#dispatch`). */
   #dispatch(e: Event): void {
@@ -154,6 +155,8 @@ export class Client<Api extends ApiShape = AnyApi> {
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       this.#race = this.#newRace(rungs.slice(start), (r) => {
         if (r.win) return this.#won(r);
+        // A 401 may be an expired token: one more race with fresh credentials before giving up.
+        if (r.fatal && this.#s.retryAuth(r.error)) return this.#run('race', e);
         this.#learn(ladder.raceFailed(this.#ladder, start));
         this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
       }, this.#t.early && !this.#s.exists && !recalled);
@@ -181,6 +184,7 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#timers.clear();
       this.#unwake();
       this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed'));
+      this.#rpc.closed();
     }
   }
 
@@ -188,6 +192,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     return new Race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
+      for (const record of r.records) this.#tell('attempt', record);
       done(r);
     }, early);
   }
@@ -230,6 +235,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     if (lost) {
       this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} unacked`));
       this.#tell('sessionlost', lost);
+      this.#rpc.sessionLost();
     }
     link.start(rest);
   }

@@ -1,6 +1,7 @@
 import { Batcher } from '../protocol/batcher';
 import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
+import { decodeData } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import type { Frame } from '../protocol/frames';
 import type { Inbox } from '../protocol/inbox';
@@ -121,9 +122,16 @@ export class LiveLink {
       // A subscriber may have closed the client, or a frame broken the link.
       if (!this.#transport) return;
       if (f.t === 'msg') {
+        // Decoded before it counts as received: a message we cannot read must not be acked.
+        let data: unknown;
+        try {
+          data = decodeData(f.d, f.e);
+        } catch (e) {
+          return this.fail({ code: 'WF_PROTOCOL', message: `message ${f.s}: ${(e as Error).message}` });
+        }
         const arrival = inbox.accept(f.s);
         if (arrival === 'gap') return this.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
-        if (arrival === 'new') this.#p.handlers.emit(f.ev, f.d);
+        if (arrival === 'new') this.#p.handlers.emit(f.ev, data);
         this.#batcher.ackSoon();
       } else if (f.t === 'ack') {
         if (!outbox.ack(f.a, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });

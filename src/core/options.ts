@@ -1,6 +1,7 @@
 import type { Platform, WebSocketConstructor } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung, RungName } from './rungs';
+import type { ClientLogger, ClientLogLevel } from './logger';
 
 /** Options of `connect`. Every timing has a default justified in docs/transports.md. */
 export interface ClientOptions {
@@ -16,7 +17,12 @@ export interface ClientOptions {
   rungs?: Rung[];
   /** Port of the `wss` rung derived from an `http:`/`ws:` URL. Default 443. */
   securePort?: number;
-  /** Credentials for the server's `authenticate` hook; a function is called before every connection. */
+  /**
+   * Credentials for the server's `authenticate` hook. A function (which may return a promise) is
+   * called before every connection attempt, and once more when the server refuses with 401, so
+   * that tokens that expire are fetched fresh. A callback that throws or rejects is `WF_AUTH`.
+   * @example auth: async () => (await fetch('/token')).text()
+   */
   auth?: unknown | (() => unknown);
   /** Start the next rung when the current one has not verified within this many ms. Default 250. */
   stagger?: number;
@@ -38,6 +44,10 @@ export interface ClientOptions {
   upgradeProbe?: { first?: number; max?: number } | false;
   /** Transport implementations per rung (to add, replace or leave out rungs). */
   transportFactories?: Partial<Record<RungName, TransportFactory>>;
+  /** Where to report attempts (with reasons), transitions, stalls, climbs and resumes (`console` fits). Default: silent. */
+  logger?: ClientLogger;
+  /** The lowest level reported to `logger`. Default `info`. */
+  logLevel?: ClientLogLevel;
 }
 
 /** @internal */

@@ -3,7 +3,8 @@ import { encodeFrame } from '../protocol/encode';
 import { PROTOCOL_VERSION } from '../protocol/frames';
 import { Attempt } from './attempt';
 import type { ClientSetup } from './client';
-import type { ErrorCode } from '../protocol/errors';
+import { WirefallError, type ErrorCode } from '../protocol/errors';
+import { authDeadline, credentials, staleCredentials } from './auth';
 import { resolveTimings, type ClientOptions } from './options';
 import type { RungName } from './rungs';
 
@@ -27,10 +28,21 @@ export interface ProbeReport {
   best: RungName | null;
 }
 
-/** @internal */
-export function runProbe(setup: ClientSetup, options: ClientOptions): Promise<ProbeReport> {
+/**
+ * @internal Every rung at once, with one hello. `auth` is awaited first (it may return a promise);
+ * when the server refuses it with 401 and `auth` is a function, the probe runs once more with
+ * fresh credentials, as a client would.
+ */
+export async function runProbe(setup: ClientSetup, options: ClientOptions, retried = false): Promise<ProbeReport> {
   const t = resolveTimings(options);
-  const hello = encodeFrame.hello({ v: PROTOCOL_VERSION, ...(options.auth !== undefined ? { auth: typeof options.auth === 'function' ? (options.auth as () => unknown)() : options.auth } : {}) });
+  let hello: string;
+  try {
+    const h = credentials(options.auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(auth !== undefined ? { auth } : {}) }));
+    hello = typeof h === 'string' ? h : await authDeadline(h, setup.platform.clock, t.welcomeTimeout);
+  } catch (e) {
+    const err = e as WirefallError;
+    return { best: null, rungs: setup.rungs.map((r) => ({ rung: r.name, url: r.url, ok: false, reason: err.code, message: err.message, duration: 0 })) };
+  }
   const tries = setup.rungs.map(
     (rung) =>
       new Promise<ProbeResult>((resolve) => {
@@ -52,5 +64,8 @@ export function runProbe(setup: ClientSetup, options: ClientOptions): Promise<Pr
         );
       }),
   );
-  return Promise.all(tries).then((rungs) => ({ rungs, best: rungs.find((r) => r.ok)?.rung ?? null }));
+  const rungs = await Promise.all(tries);
+  const stale = rungs.some((r) => staleCredentials(options.auth, new WirefallError(r.reason ?? 'WF_INVALID', '', { status: r.status })));
+  if (stale && !retried) return runProbe(setup, options, true);
+  return { rungs, best: rungs.find((r) => r.ok)?.rung ?? null };
 }

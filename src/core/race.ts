@@ -1,6 +1,7 @@
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Clock } from '../platform';
 import { Attempt, type AttemptRecord } from './attempt';
+import { authDeadline } from './auth';
 import type { ClientSetup } from './client-types';
 import type { ResolvedTimings } from './options';
 import type { WirefallError } from '../protocol/errors';
@@ -69,17 +70,30 @@ export class Race {
   #done: (r: RaceResult) => void;
 
   /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
-  constructor(setup: ClientSetup, t: ResolvedTimings, hello: string, rungs: Rung[], done: (r: RaceResult) => void, early = false) {
+  constructor(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void, early = false) {
     const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
+    let text = typeof hello === 'string' ? hello : '';
     this.#rungs = rungs;
     this.#stagger = t.stagger;
     this.#clock = setup.platform.clock;
     this.#start = (rung, onVerified, onFailed, onProgress) =>
-      new Attempt(rung, setup.factories[rung.name]!, hello, setup.platform, timeouts, onVerified, onFailed, onProgress);
+      new Attempt(rung, setup.factories[rung.name]!, text, setup.platform, timeouts, onVerified, onFailed, onProgress);
     this.#done = done;
-    const http = rungs.findIndex(isHttp);
-    this.#startNext();
-    if (early && http >= this.#next && !this.#over) this.#early = this.#startRung(rungs[http]!);
+    const begin = () => {
+      const http = rungs.findIndex(isHttp);
+      this.#startNext();
+      if (early && http >= this.#next && !this.#over) this.#early = this.#startRung(rungs[http]!);
+    };
+    if (typeof hello === 'string') {
+      begin();
+      return;
+    }
+    // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
+    // the race starts once they are there, and fails with their error if they never come.
+    authDeadline(hello, this.#clock, t.welcomeTimeout).then(
+      (h) => void ((text = h), this.#over || begin()),
+      (error: WirefallError) => void (this.#over || ((this.#over = true), done({ error, records: [] }))),
+    );
   }
 
   /** Ends the race without a winner (the client closed). */

@@ -13,8 +13,9 @@ export const encodeFrame = {
   greet: (): string => `{"t":"greet","v":${JSON.stringify(PROTOCOL_VERSIONS)}}`,
   hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
   welcome: (f: Omit<WelcomeFrame, 't'>): string => JSON.stringify({ t: 'welcome', ...f }),
-  /** `payload` is the message data already encoded as JSON (encoded once, resent as is). */
-  msg: (s: number, ev: string, payload: string): string => `{"t":"msg","s":${s},"ev":${JSON.stringify(ev)},"d":${payload}}`,
+  /** `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its encoding (`b64`: bytes inside, §1.1). */
+  msg: (s: number, ev: string, payload: string, e?: string): string =>
+    `{"t":"msg","s":${s},"ev":${JSON.stringify(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
   ack: (a: number): string => `{"t":"ack","a":${a}}`,
   ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),
   pong: (n?: number): string => (n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${n}}`),

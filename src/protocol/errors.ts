@@ -49,10 +49,16 @@ export type ErrorCode =
   /** A transport implementation (a `transportFactories` entry) threw when an attempt started it. */
   | 'WF_TRANSPORT'
   /** The options given to `connect` or `send` are invalid; or a listener or subscriber threw. */
-  | 'WF_INVALID';
+  | 'WF_INVALID'
+  /** The `auth` callback threw or rejected: no credentials for this try (retried with backoff). */
+  | 'WF_AUTH'
+  /** A request's handler on the server failed: `remoteCode` and the message are the app's. */
+  | 'WF_REQUEST_FAILED'
+  /** A request got no reply within its timeout (the handler may still run, once). */
+  | 'WF_TIMEOUT';
 
 /** Codes that trying again cannot fix without a change by the app or the user. */
-const FINAL = /UNAUTH|VERSION|LARGE|FULL|CLOSED|LOST|INVALID/;
+const FINAL = /UNAUTH|VERSION|LARGE|FULL|CLOSED|LOST|INVALID|REQUEST_FAILED/;
 
 export interface ErrorDetails {
   rung?: RungName;
@@ -61,6 +67,8 @@ export interface ErrorDetails {
   status?: number;
   /** The WebSocket close code or `bye` code, when there was one. */
   closeCode?: number;
+  /** `WF_REQUEST_FAILED`: the error code the server's handler gave. */
+  remoteCode?: string;
   cause?: unknown;
 }
 
@@ -73,6 +81,7 @@ export class WirefallError extends Error {
   declare readonly url?: string;
   declare readonly status?: number;
   declare readonly closeCode?: number;
+  declare readonly remoteCode?: string;
   declare readonly cause?: unknown;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {

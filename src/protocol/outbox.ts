@@ -11,6 +11,8 @@ export interface OutboxEntry {
   ev: string;
   /** The JSON of the payload, encoded once when the message was queued. */
   payload: string;
+  /** The payload's encoding when it is not plain JSON (`b64`: bytes inside). */
+  e?: string;
   bytes: number;
   /** Written to some transport at least once (so the peer may have seen it). */
   sent: boolean;
@@ -91,21 +93,22 @@ export class Outbox {
    * Queues a message; the promise settles when it is acknowledged or can no longer be delivered.
    * With `settle` false nothing is allocated for the caller and nothing is returned.
    */
-  push(ev: string, payload: string, settle?: true, bytes?: number): Promise<void>;
-  push(ev: string, payload: string, settle: false, bytes?: number): Promise<void> | undefined;
-  /** `bytes`: the payload's UTF-8 length when the caller has measured it already. */
-  push(ev: string, payload: string, settle = true, bytes = utf8Length(payload)): Promise<void> | undefined {
+  push(ev: string, payload: string, settle?: true, bytes?: number, e?: string): Promise<void>;
+  push(ev: string, payload: string, settle: false, bytes?: number, e?: string): Promise<void> | undefined;
+  /** `bytes`: the payload's UTF-8 length when the caller has measured it already; `e`: its encoding. */
+  push(ev: string, payload: string, settle = true, bytes = utf8Length(payload), e?: string): Promise<void> | undefined {
     if (this.#entries.length >= this.limits.maxMessages || this.#bytes + bytes > this.limits.maxBytes) {
       return rejected(new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`));
     }
-    const e: OutboxEntry = { s: this.#next++, ev, payload, bytes, sent: false, sentAt: 0 };
-    this.#entries.push(e);
+    const entry: OutboxEntry = { s: this.#next++, ev, payload, bytes, sent: false, sentAt: 0 };
+    if (e !== undefined) entry.e = e;
+    this.#entries.push(entry);
     this.#bytes += bytes;
     if (!settle) return undefined;
     let resolve!: () => void;
     let rejecter!: (err: WirefallError) => void;
     const promise = new Promise<void>((res, rej) => ((resolve = res), (rejecter = rej)));
-    e.settle = { promise, resolve, reject: rejecter };
+    entry.settle = { promise, resolve, reject: rejecter };
     return promise;
   }
 
@@ -120,7 +123,7 @@ export class Outbox {
     for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
       if (!first && total + e.bytes > maxBytes) break;
-      out.push(encodeFrame.msg(e.s, e.ev, e.payload));
+      out.push(encodeFrame.msg(e.s, e.ev, e.payload, e.e));
       total += e.bytes;
       e.sent = true;
       e.sentAt = now;

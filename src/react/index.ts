@@ -21,6 +21,7 @@ import { useClient, WirefallProvider, type WirefallProviderProps } from './provi
 import { useConnection, type ConnectionSnapshot } from './use-connection';
 import { useSend, type Send } from './use-send';
 import { useSubscription } from './use-subscription';
+import { useDiagnostics, type Diagnostics } from './use-diagnostics';
 
 export { WirefallProvider, useClient } from './provider';
 export type { WirefallProviderProps, DefaultApi } from './provider';
@@ -28,6 +29,8 @@ export { useConnection } from './use-connection';
 export type { ConnectionSnapshot } from './use-connection';
 export { useSubscription } from './use-subscription';
 export { useSend } from './use-send';
+export { useDiagnostics } from './use-diagnostics';
+export type { Diagnostics } from './use-diagnostics';
 export type { Send } from './use-send';
 
 /** The provider and hooks of {@link createWirefallReact}, typed for one message map. */
@@ -42,6 +45,8 @@ export interface WirefallReact<Api extends ApiShape> {
   useSubscription: <K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void) => void;
   /** {@link useSend}: a stable `send` for client-side names and their data. */
   useSend: () => Send<Api>;
+  /** {@link useDiagnostics}: rtt, the last error, attempts, buffered. */
+  useDiagnostics: (options?: { intervalMs?: number }) => Diagnostics;
 }
 
 /**
@@ -57,5 +62,5 @@ export interface WirefallReact<Api extends ApiShape> {
  * useSend()('say', { text: 'hi' });          // a typo in the name or the shape is a compile error
  */
 export function createWirefallReact<Api extends ApiShape>(): WirefallReact<Api> {
-  return { WirefallProvider, useClient, useConnection, useSubscription, useSend } as unknown as WirefallReact<Api>;
+  return { WirefallProvider, useClient, useConnection, useSubscription, useSend, useDiagnostics } as unknown as WirefallReact<Api>;
 }

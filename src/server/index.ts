@@ -14,6 +14,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AnyApi, ApiShape } from '../protocol/api';
+import { tryEncode } from '../protocol/data';
+import { WirefallError } from '../protocol/errors';
 import { Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
@@ -27,8 +29,11 @@ import type { Connection } from './session';
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
+export type { LogLevel } from './log';
 export type { SessionStore } from './hub';
 export type { Link } from './link';
+export type { Wire, Sendable } from '../protocol/data';
+export type { SendableApi } from '../protocol/api';
 
 export interface ServerEvents<Api extends ApiShape, User> {
   /** A new session started (not a resume: a resumed session is the same `Connection`). */
@@ -59,7 +64,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     }
     // An app's listener that throws (or whose promise rejects) is reported; every session goes on.
     this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
-    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c));
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)));
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
     this.#opens = new AddressLimiter(this.#opts.rateLimit.ip);
     this.#ownsServer = !options.server;
@@ -113,12 +118,17 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     return this.#hub.claimed();
   }
 
-  /** Sends a message to every session; the payload is encoded once. */
+  /**
+   * Sends a message to every session; the payload is encoded once. Throws `WF_INVALID` (naming
+   * the part) when the data holds something that cannot make the trip: a `Date`, a `Map`, …
+   */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
-    const payload = JSON.stringify(data) ?? 'null';
+    const encoded = tryEncode(data, type);
+    if (encoded instanceof WirefallError) throw encoded;
+    const { payload, e } = encoded;
     for (const c of this.#hub.claimed()) {
       if (c === options.except) continue;
-      c.sendEncoded(type, payload, false)?.catch((err: Error) => {
+      c.sendEncoded(type, payload, false, e)?.catch((err: Error) => {
         if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);
       });
     }

@@ -1,4 +1,3 @@
-import type { Logger } from './options';
 
 /** A rate: `perSecond` on average, `burst` at once. */
 export interface Rate {
@@ -52,24 +51,17 @@ export class AddressLimiter {
 const MAX_EVENTS = 1000;
 
 /**
- * A logger that says a repeated event once per `intervalMs`, then how many times it recurred
- * (`repeated` in the context of the next line). A client that floods us with messages nobody
- * subscribed to used to write one line each: 4.9 million lines in 10 s (issue 16, item 10).
- * Events are told apart by their text with numbers masked, so "message 5 arrived after 3" and
- * "message 9 arrived after 7" count as one. A logger that throws is not allowed to propagate.
+ * Wraps one log method so that a repeated event is said once per `intervalMs`, then how many
+ * times it recurred (`repeated` in the context of the next line). A client that floods us with
+ * messages nobody subscribed to used to write one line each: 4.9 million lines in 10 s (issue 16,
+ * item 10). Events are told apart by their text with numbers masked, so "message 5 arrived after
+ * 3" and "message 9 arrived after 7" count as one.
  */
-export function throttledLogger(logger: Logger, intervalMs: number): Logger {
-  const seen = new Map<string, { until: number; repeated: number }>();
-  const say = (message: string, context?: Record<string, unknown>) => {
-    try {
-      logger.warn(message, context);
-    } catch {
-      /* the app's logger failed: nothing sensible is left to tell */
-    }
-  };
-  if (intervalMs <= 0) return { warn: say };
-  return {
-    warn(message, context) {
+export function throttled(intervalMs: number) {
+  return (say: (message: string, context?: Record<string, unknown>) => void) => {
+    if (intervalMs <= 0) return say;
+    const seen = new Map<string, { until: number; repeated: number }>();
+    return (message: string, context?: Record<string, unknown>) => {
       const key = message.slice(0, 200).replace(/\d+/g, '#');
       const now = Date.now();
       const e = seen.get(key);
@@ -78,6 +70,6 @@ export function throttledLogger(logger: Logger, intervalMs: number): Logger {
       seen.set(key, { until: now + intervalMs, repeated: 0 });
       if (seen.size > MAX_EVENTS) seen.delete(seen.keys().next().value!);
       say(message, e?.repeated ? { ...context, repeated: e.repeated } : context);
-    },
+    };
   };
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { HelloFrame } from '../protocol/frames';
-import { throttledLogger, type Rate } from './limits';
+import { throttled, type Rate } from './limits';
+import { consoleLogger, leveled, type LevelLogger, type LogLevel } from './log';
 
 export type { Rate } from './limits';
 
@@ -19,8 +20,19 @@ export interface Refusal {
   message?: string;
 }
 
+/**
+ * Where the server reports what happens (`console` has this shape). `warn` is required; the other
+ * levels are optional: a logger without `error` gets errors on `warn`, one without `info` or
+ * `debug` simply hears nothing at those levels.
+ */
 export interface Logger {
   warn(message: string, context?: Record<string, unknown>): void;
+  /** Failures of the server or of the app's code (a handler that threw, a 500). */
+  error?(message: string, context?: Record<string, unknown>): void;
+  /** Sessions: announced, ended. */
+  info?(message: string, context?: Record<string, unknown>): void;
+  /** Links: a session moved to another connection or rung, or lost its link. */
+  debug?(message: string, context?: Record<string, unknown>): void;
 }
 
 /** Options of `createServer`. */
@@ -61,6 +73,8 @@ export interface ServerOptions<User = unknown> {
   replay?: { maxMessages?: number; maxBytes?: number };
   /** Where refusals and bad input are reported. Default `console`. */
   logger?: Logger;
+  /** The lowest level written: `debug`, `info`, `warn` (default: refusals and bad input, as before levels), `error`, `silent`. */
+  logLevel?: LogLevel;
   /** A repeated log line is written once per this many ms, then with a `repeated` count. Default 10000 (0: every time). */
   logRepeatMs?: number;
   /**
@@ -92,7 +106,7 @@ export interface ResolvedServerOptions {
   authTimeoutMs: number;
   sessionTtlMs: number;
   replay: { maxMessages: number; maxBytes: number };
-  logger: Logger;
+  logger: LevelLogger;
   maxBufferedBytes: number;
   rateLimit: { session: Rate | undefined; ip: Rate | undefined };
   headersTimeoutMs: number;
@@ -109,7 +123,7 @@ export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOpti
     authTimeoutMs: o.authTimeoutMs ?? 10000,
     sessionTtlMs: o.sessionTtlMs ?? 60000,
     replay: { maxMessages: o.replay?.maxMessages ?? 10000, maxBytes: o.replay?.maxBytes ?? 8 * 1024 * 1024 },
-    logger: throttledLogger(o.logger ?? { warn: (m, c) => console.warn(`[wirefall] ${m}`, c ?? '') }, o.logRepeatMs ?? 10_000),
+    logger: leveled(o.logger ?? consoleLogger, o.logLevel ?? 'warn', throttled(o.logRepeatMs ?? 10_000)),
     maxBufferedBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024,
     rateLimit: {
       session: o.rateLimit?.session === false ? undefined : (o.rateLimit?.session ?? { perSecond: 1000, burst: 2000 }),

@@ -89,7 +89,7 @@ export class HttpRung<Api extends ApiShape, User> {
       if (t === 'sse') this.#sse(req, res, hello);
       else this.#openPoll(req, res, hello);
     } catch (err) {
-      this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
+      this.#opts.logger.error(`HTTP request failed: ${String(err)}`, { url: req.url });
       refuse(res, 500, 'server_error', 'the server failed');
     }
   }
@@ -260,7 +260,7 @@ export class HttpRung<Api extends ApiShape, User> {
         if (!link.closed) this.#links.set(`${o.conn.id} ${link.rung}`, link);
       },
       (err: unknown) => {
-        this.#opts.logger.warn(`hello failed: ${String(err)}`);
+        this.#opts.logger.error(`hello failed: ${String(err)}`);
         if (!link.gone) refusal(encodeFrame.error('server_error', `hello failed: ${String(err)}`));
       },
     );
@@ -301,7 +301,7 @@ export class HttpRung<Api extends ApiShape, User> {
     readBody(req, res, this.#opts.maxMessageBytes + 64 * 1024, this.#opts.bodyTimeoutMs)
       .then((body) => body !== undefined && this.#uplink(res, sid, body))
       .catch((err: unknown) => {
-        this.#opts.logger.warn(`HTTP uplink failed: ${String(err)}`);
+        this.#opts.logger.error(`HTTP uplink failed: ${String(err)}`);
         refuse(res, 500, 'server_error', 'the server failed');
       });
   }

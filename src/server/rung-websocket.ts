@@ -43,7 +43,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       try {
         fn();
       } catch (err) {
-        opts.logger.warn(`${what} on a ${secure ? 'wss' : 'ws'} socket failed: ${String(err)}`, { session: conn?.id });
+        opts.logger.error(`${what} on a ${secure ? 'wss' : 'ws'} socket failed: ${String(err)}`, { session: conn?.id });
         ws.terminate();
       }
     };

@@ -1,8 +1,10 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
 import { Emitter } from '../util/emitter';
+import { tryEncode } from '../protocol/data';
+import { readMessage } from './incoming';
 import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
-import { Outbox, rejected, utf8Length } from '../protocol/outbox';
+import { Outbox, rejected } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { Batcher, type BatchClock } from '../protocol/batcher';
@@ -11,6 +13,8 @@ import { violation, type Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import { TokenBucket } from './limits';
+import { Calls, type CallHandler } from './calls';
+import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -41,6 +45,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #parked = new Map<Link, ReturnType<typeof setTimeout>>();
   /** The app's subscribers per message type. */
   #handlers: Emitter<Record<string, Handler>>;
+  #calls: Calls<Connection<Api, User>>;
   #events: Emitter<ConnectionEvents>;
   #batcher: Batcher;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -76,6 +81,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
     // session (an unhandled rejection would end the whole process under Node's default).
     this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
+    this.#calls = new Calls(opts.logger);
     this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
     this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
@@ -107,16 +113,17 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * session ends first.
    */
   send<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K]): Promise<void> {
-    return this.sendEncoded(type, JSON.stringify(data) ?? 'null')!;
+    const encoded = tryEncode(data, type); // WF_INVALID: a reserved type, a Date, a Map, … (its path is named)
+    return encoded instanceof WirefallError ? rejected(encoded) : this.sendEncoded(type, encoded.payload, true, encoded.e)!;
   }
 
   /**
    * @internal Sends a payload already encoded as JSON (broadcast encodes once for everyone, and
    * asks for no promise: a promise per message and recipient is what the GC would pay for).
    */
-  sendEncoded(type: string, payload: string, settle: boolean = true): Promise<void> | undefined {
+  sendEncoded(type: string, payload: string, settle: boolean = true, e?: string): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
-    const p = settle ? this.#outbox.push(type, payload) : this.#outbox.push(type, payload, false);
+    const p = settle ? this.#outbox.push(type, payload, true, undefined, e) : this.#outbox.push(type, payload, false, undefined, e);
     this.#batcher.schedule();
     return p;
   }
@@ -127,6 +134,19 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     handler: (data: Api['client'][K], conn: Connection<Api, User>) => void,
   ): () => void {
     return this.#handlers.on(type, handler as Handler);
+  }
+
+  /**
+   * Answers the client's `request(name, …)`: the handler runs once per request, across cuts and
+   * rung changes, and its result (or promise) is the reply. Throw an error with a string `code`
+   * to send the app's own error (the client rejects with `WF_REQUEST_FAILED`, `remoteCode`).
+   * Returns the function that removes the handler.
+   */
+  handle<K extends keyof RpcOf<Api> & string>(
+    name: K,
+    handler: (args: ArgOf<Api, K>, conn: Connection<Api, User>) => ReplyOf<Api, K> | Promise<ReplyOf<Api, K>>,
+  ): () => void {
+    return this.#calls.handle(name, handler as CallHandler<Connection<Api, User>>);
   }
 
   /** Listens to `close` or `link`; returns the unsubscribe function. */
@@ -174,6 +194,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#lastReceived = Date.now();
     this.#startHeartbeat();
     this.#batcher.schedule();
+    this.#opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.id });
     this.#events.emit('link', link.rung);
   }
 
@@ -194,6 +215,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       if (clean) return this.#end('client closed');
     } else return;
     if (this.#link || this.#parked.size) return;
+    this.#opts.logger.debug('session lost its link; waiting for a resume', { session: this.id });
     this.#events.emit('link', null);
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
@@ -229,14 +251,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     for (const f of frames) {
       switch (f.t) {
         case 'msg': {
-          // Only a message as large as the whole transport message needs measuring on its own.
-          if (textBytes > this.#opts.maxMessageBytes) {
-            const size = utf8Length(JSON.stringify(f.d) ?? '');
-            if (size > this.#opts.maxMessageBytes) return violation('too_large', `message of ${size} bytes exceeds ${this.#opts.maxMessageBytes}`);
-          }
+          const read = readMessage(f, textBytes, this.#opts.maxMessageBytes);
+          if (!('data' in read)) return read;
           const arrival = this.#inbox.accept(f.s);
           if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${this.#inbox.received}`);
-          if (arrival === 'new') this.#deliver(f.ev, f.d);
+          if (arrival === 'new') this.#deliver(f.ev, read.data);
           this.#batcher.ackSoon();
           break;
         }
@@ -261,7 +280,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #deliver(type: string, data: unknown): void {
-    if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
+    if (type === CALL) this.#calls.run(data, this);
+    else if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
     else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
   }
 
@@ -302,6 +322,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
     this.#onEnd(this);
+    this.#opts.logger.info(`session ended: ${reason}`, { session: this.id });
     this.#events.emit('close', reason);
   }
 }

@@ -49,6 +49,19 @@ const frameish = fc.oneof(
   fc.record({ t: fc.oneof(fc.constantFrom('hello', 'msg', 'ack', 'ping', 'bye', 'greet', 'x'), fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: fc.constantFrom('漢', 'я', '😀', 'a', '"'), maxLength: 80 })), v: fc.nat(3), s: fc.integer(), ev: fc.string(), a: fc.integer(), race: fc.string({ maxLength: 300 }) }, { requiredKeys: ['t'] }).map((f) => JSON.stringify(f)),
   fc.json(),
   fc.string({ unit: 'binary', maxLength: 200 }),
+  // Payload encodings (docs/protocol.md §1.1): bytes as base64, broken base64, unknown encodings,
+  // keys that look like the encoding, and deep nesting (as deep as fits a URL-encoded hello in 16 KiB of headers; test/unit/data.test.ts goes deeper).
+  fc.record({
+    s: fc.nat(3),
+    e: fc.oneof(fc.constant('b64'), fc.string({ maxLength: 20 })),
+    d: fc.oneof(
+      fc.json().map((j) => JSON.parse(j) as unknown),
+      fc.base64String({ maxLength: 40 }).map(($b) => ({ $b })),
+      fc.record({ $b: fc.oneof(fc.string(), fc.integer()), $x: fc.string() }, { requiredKeys: [] }),
+      fc.array(fc.base64String({ maxLength: 8 }).map(($b) => ({ $b, __proto__: 1 }))),
+    ),
+  }).map((f) => JSON.stringify({ t: 'msg', ev: 'echo', ...f })),
+  fc.integer({ min: 1, max: 1_500 }).map((n) => `{"t":"msg","s":1,"ev":"echo","e":"b64","d":${'['.repeat(n)}${']'.repeat(n)}}`),
 );
 
 it('HTTP: any method, query, headers and body get a documented answer, never a 5xx', async () => {

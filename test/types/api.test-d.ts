@@ -48,6 +48,11 @@ describe('client types', () => {
     client.on('opened', () => {});
     expectTypeOf(client).toEqualTypeOf<Client<Chat>>();
   });
+
+  test('a typed client still fits where an untyped one is expected (code written for any API)', () => {
+    const untyped: Client = client;
+    void untyped;
+  });
 });
 
 describe('server types mirror the client', () => {

@@ -1,6 +1,6 @@
 import { createElement } from 'react';
 import { describe, expectTypeOf, test } from 'vitest';
-import { connect, type Client, type ConnectionState, type RungName } from '../../src/index';
+import { connect, type Client, type ConnectionState, type RungName, type Wire } from '../../src/index';
 import {
   createWirefallReact,
   useClient,
@@ -80,8 +80,8 @@ describe('createWirefallReact binds every hook to one message map', () => {
 });
 
 describe('the plain exports', () => {
-  test('default to any name with unknown data; type arguments narrow them', () => {
-    useSubscription('anything', (d) => expectTypeOf(d).toEqualTypeOf<unknown>());
+  test('default to any name with any data that can make the trip (Wire); type arguments narrow them', () => {
+    useSubscription('anything', (d) => expectTypeOf(d).toEqualTypeOf<Wire>());
     useSubscription<Chat, 'said'>('said', (m) => expectTypeOf(m.text).toEqualTypeOf<string>());
     // @ts-expect-error with the map given, names are checked
     useSubscription<Chat, 'say'>('say', () => {});

@@ -1,0 +1,192 @@
+import { fromBase64, toBase64 } from './base64';
+import { DecodeError } from './codec';
+import { WirefallError } from './errors';
+
+/**
+ * What application data may be: JSON values, plus bytes (`Uint8Array`, `ArrayBuffer`) anywhere
+ * inside. Bytes arrive as `Uint8Array`. Everything else (a `Date`, a `Map`, a class instance, a
+ * function, `NaN`) would be changed on the way by `JSON.stringify`, silently, so `send` refuses it.
+ */
+export type Wire = string | number | boolean | null | Uint8Array | ArrayBuffer | readonly Wire[] | { readonly [key: string]: Wire | undefined };
+
+type Leaf = string | number | boolean | null | undefined | Uint8Array | ArrayBuffer;
+type NotPlain = Date | RegExp | Map<unknown, unknown> | Set<unknown> | WeakMap<object, unknown> | WeakSet<object> | Promise<unknown> | Error | ArrayBufferView;
+
+/**
+ * `T` where every part of it can make the trip, `never` where a part cannot: a parameter typed
+ * `Sendable<T>` makes `send('x', { when: new Date() })` a compile error. A class instance whose
+ * methods are part of its type is refused too; one with only fields looks like a plain object to
+ * the compiler, and is refused at run time (`WF_INVALID`).
+ */
+export type Sendable<T> = unknown extends T
+  ? Wire
+  : T extends Leaf
+    ? T
+    : T extends (...args: never[]) => unknown
+      ? never
+      : T extends NotPlain
+        ? never
+        : T extends readonly unknown[]
+          ? { [I in keyof T]: Sendable<T[I]> }
+          : T extends object
+            ? { [K in keyof T]: Sendable<T[K]> }
+            : never;
+
+/** Payload encodings of the `e` field of a `msg` frame (docs/protocol.md §1.1). */
+export const BINARY = 'b64';
+
+/** Deep enough for any real message; deeper is a cycle, or an attack on the decoder's stack. */
+const MAX_DEPTH = 256;
+
+const isBytes = (v: object): v is Uint8Array | ArrayBuffer => v instanceof Uint8Array || v instanceof ArrayBuffer;
+
+/** Why a value cannot be sent, or undefined when it can (a leaf check: containers are walked). */
+function problem(v: unknown, inArray: boolean): string | undefined {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'object':
+      return undefined;
+    case 'number':
+      return Number.isFinite(v) ? undefined : String(v);
+    case 'undefined':
+      // An undefined property is left out, as JSON does (optional fields); in an array it would become null.
+      return inArray ? 'undefined' : undefined;
+    default:
+      return typeof v;
+  }
+}
+
+const plain = (v: object) => {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Walks `v` once, building no path strings: true when bytes are inside, false for plain JSON, and
+ * `null` when something cannot be sent (then `locate` walks again to name it). The leaf tests are
+ * inlined: this runs for every message sent (bench/payload.mjs measures it against `JSON.stringify`).
+ */
+function scan(v: unknown, inArray: boolean, depth: number): boolean | null {
+  const t = typeof v;
+  if (t === 'string' || t === 'boolean') return false;
+  if (t === 'number') return (v as number) - (v as number) === 0 ? false : null; // NaN, ±Infinity
+  if (t === 'undefined') return inArray ? null : false;
+  if (t !== 'object') return null;
+  if (v === null) return false;
+  if (depth > MAX_DEPTH) return null;
+  let bytes = false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      const tx = typeof x;
+      if (tx === 'string' || tx === 'boolean' || (tx === 'number' && (x as number) - (x as number) === 0)) continue;
+      const r = scan(x, true, depth + 1);
+      if (r === null) return null;
+      if (r) bytes = true;
+    }
+    return bytes;
+  }
+  if (isBytes(v as object)) return true;
+  if (!plain(v as object)) return null;
+  for (const k in v as object) {
+    const x = (v as Record<string, unknown>)[k];
+    const tx = typeof x;
+    if (tx === 'string' || tx === 'boolean' || (tx === 'number' && (x as number) - (x as number) === 0)) continue;
+    const r = scan(x, false, depth + 1);
+    if (r === null) return null;
+    if (r) bytes = true;
+  }
+  return bytes;
+}
+
+/** The path and kind of the first part of `v` that cannot be sent (the slow walk, on failure only). */
+function locate(v: unknown, path: string, inArray: boolean, depth: number): string | undefined {
+  if (typeof v !== 'object' || v === null) {
+    const p = problem(v, inArray);
+    return p && `${path}: ${p}`;
+  }
+  if (depth > MAX_DEPTH) return `${path}: nesting deeper than ${MAX_DEPTH} (a cycle?)`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = locate(v[i], `${path}[${i}]`, true, depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (isBytes(v)) return undefined;
+  if (!plain(v)) return `${path}: ${v.constructor?.name || 'object without a plain prototype'}`;
+  for (const k in v) {
+    const p = locate((v as Record<string, unknown>)[k], `${path}.${k}`, false, depth + 1);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** defineProperty: a key "__proto__" must stay data, not become the object's prototype. */
+const define = (o: object, k: string, value: unknown) => Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true });
+
+function toTagged(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(toTagged);
+  if (isBytes(v)) return { $b: toBase64(v instanceof Uint8Array ? v : new Uint8Array(v)) };
+  const out: Record<string, unknown> = {};
+  for (const k in v) define(out, k[0] === '$' ? `$${k}` : k, toTagged((v as Record<string, unknown>)[k]));
+  return out;
+}
+
+function fromTagged(v: unknown, depth: number): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (depth > MAX_DEPTH) throw new DecodeError('data nested too deep');
+  if (Array.isArray(v)) return v.map((x) => fromTagged(x, depth + 1));
+  const keys = Object.keys(v);
+  const b = (v as { $b?: unknown }).$b;
+  if (keys.length === 1 && keys[0] === '$b') {
+    const bytes = typeof b === 'string' ? fromBase64(b) : undefined;
+    if (!bytes) throw new DecodeError('bad bytes in binary data');
+    return bytes;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    if (k[0] === '$' && k[1] !== '$') throw new DecodeError(`unescaped key ${JSON.stringify(k.slice(0, 32))} in binary data`);
+    define(out, k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], depth + 1));
+  }
+  return out;
+}
+
+/** An application payload ready for a `msg` frame: its JSON, and its encoding when not plain JSON. */
+export interface Encoded {
+  payload: string;
+  e?: typeof BINARY;
+}
+
+/** Encodes `data` of message `type`, or throws `WF_INVALID` naming the part that cannot be sent. */
+export function encodeData(data: unknown, type: string): Encoded {
+  if (data === undefined) return { payload: 'null' };
+  const bytes = scan(data, false, 0);
+  if (bytes === null) {
+    const where = locate(data, `"${type}" data`, false, 0) ?? `"${type}" data: unknown`;
+    throw new WirefallError('WF_INVALID', `${where} cannot be sent (JSON values and Uint8Array/ArrayBuffer only)`);
+  }
+  return bytes ? { payload: JSON.stringify(toTagged(data)), e: BINARY } : { payload: JSON.stringify(data) };
+}
+
+/** The data of a received `msg` frame (`d`, `e`); throws `DecodeError` when the encoding is broken or unknown. */
+export function decodeData(d: unknown, e: string | undefined): unknown {
+  if (e === undefined) return d;
+  if (e !== BINARY) throw new DecodeError(`unknown payload encoding ${JSON.stringify(e)}`);
+  return fromTagged(d, 0);
+}
+
+/**
+ * `encodeData` for an application's own message: also refuses the protocol's reserved types
+ * (`$…`, §1.2). Returns the error rather than throwing it (a server's `send` rejects with it).
+ */
+export function tryEncode(data: unknown, type: string): Encoded | WirefallError {
+  if (typeof type === 'string' && type[0] === '$') return new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
+  try {
+    return encodeData(data, type);
+  } catch (err) {
+    return err as WirefallError;
+  }
+}

@@ -1,0 +1,73 @@
+import { useCallback, useState, useSyncExternalStore } from 'react';
+import type { ConnectionState } from '../core/client';
+import type { AttemptRecord } from '../core/attempt';
+import type { RungName } from '../protocol/api';
+import type { WirefallError } from '../protocol/errors';
+import { useStore } from './provider';
+
+/** What {@link useDiagnostics} returns: the same object until one of its values changes. */
+export interface Diagnostics {
+  readonly state: ConnectionState;
+  readonly rung: RungName | null;
+  /** The last measured round-trip time, ms (from heartbeats). */
+  readonly rtt: number | undefined;
+  /** The last error the client reported since this component mounted, or null. */
+  readonly lastError: WirefallError | null;
+  /** Every connection attempt so far, oldest first (the last 50): `describeAttempt` says each in words. */
+  readonly attempts: readonly AttemptRecord[];
+  /** Messages queued or awaiting acknowledgement, and their bytes. */
+  readonly buffered: { readonly messages: number; readonly bytes: number };
+}
+
+const NONE: Diagnostics = Object.freeze({ state: 'connecting', rung: null, rtt: undefined, lastError: null, attempts: [], buffered: Object.freeze({ messages: 0, bytes: 0 }) });
+const none = () => NONE;
+
+/**
+ * The provider's client as a support page or a status badge wants it: state, rung, round-trip
+ * time, the last error, the attempts and what is buffered. Events (state, error, attempt,
+ * backpressure) re-render at once; the round-trip time and the buffer, which change without an
+ * event, are read every `intervalMs` (default 1000). Nothing re-renders while nothing changed.
+ * @example
+ * function Health() {
+ *   const d = useDiagnostics();
+ *   return <p>{d.state} via {d.rung}, {d.rtt} ms{d.lastError && `, last error ${d.lastError.code}`}</p>;
+ * }
+ */
+export function useDiagnostics(options: { intervalMs?: number } = {}): Diagnostics {
+  const store = useStore('useDiagnostics');
+  const intervalMs = options.intervalMs ?? 1000;
+  // Per hook: the last error heard and the last snapshot handed out.
+  const [seen] = useState(() => ({ lastError: null as WirefallError | null, snap: NONE, client: null as unknown }));
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      let offs: (() => void)[] = [];
+      const watch = () => {
+        offs.forEach((off) => off());
+        const c = store.getClient();
+        if (c !== seen.client) ((seen.client = c), (seen.lastError = null));
+        offs = c
+          ? [c.on('state', onChange), c.on('attempt', onChange), c.on('backpressure', onChange), c.on('error', (e) => ((seen.lastError = e), onChange()))]
+          : [];
+      };
+      watch();
+      const offStore = store.subscribe(() => (watch(), onChange()));
+      const timer = setInterval(onChange, intervalMs);
+      return () => {
+        clearInterval(timer);
+        offStore();
+        offs.forEach((off) => off());
+      };
+    },
+    [store, seen, intervalMs],
+  );
+  const getSnapshot = useCallback(() => {
+    const c = store.getClient();
+    if (!c) return NONE;
+    const s = seen.snap;
+    const b = c.buffered;
+    const same = s.state === c.state && s.rung === c.rung && s.rtt === c.rtt && s.lastError === seen.lastError && s.attempts === c.attempts && s.buffered.messages === b.messages && s.buffered.bytes === b.bytes;
+    if (!same) seen.snap = Object.freeze({ state: c.state, rung: c.rung, rtt: c.rtt, lastError: seen.lastError, attempts: c.attempts, buffered: Object.freeze(b) });
+    return seen.snap;
+  }, [store, seen]);
+  return useSyncExternalStore(subscribe, getSnapshot, none);
+}

@@ -1,0 +1,78 @@
+// @vitest-environment jsdom
+import { cleanup as unmountAll, render, waitFor } from '@testing-library/react';
+import { renderToString } from 'react-dom/server';
+import { afterEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { connect, describeAttempt, type Client } from '../../src/index';
+import { createWirefallReact, type Diagnostics } from '../../src/react/index';
+import { cleanup, startServer, track, type Chat } from '../support/harness';
+import { failOnConsoleError, mockOptions, mockServer } from './support';
+
+const { WirefallProvider, useDiagnostics } = createWirefallReact<Chat>();
+
+afterEach(async () => {
+  unmountAll();
+  await cleanup();
+});
+failOnConsoleError();
+
+function Probe({ into, intervalMs }: { into: Diagnostics[]; intervalMs?: number }) {
+  into.push(useDiagnostics({ intervalMs }));
+  return null;
+}
+
+describe('useDiagnostics', () => {
+  test('on the real server: state, rung, attempts in words, and the round-trip time once a heartbeat measured it', async () => {
+    const { server, url } = await startServer({ heartbeatMs: 100 });
+    track(server);
+    const seen: Diagnostics[] = [];
+    render(
+      <WirefallProvider url={url} options={{ WebSocket: WebSocket as never, transports: ['ws'], rememberRungMs: 0 }}>
+        <Probe into={seen} intervalMs={50} />
+      </WirefallProvider>,
+    );
+    expect(seen[0]).toMatchObject({ state: 'connecting', rung: null, rtt: undefined, lastError: null, attempts: [], buffered: { messages: 0, bytes: 0 } });
+    await waitFor(() => expect(seen.at(-1)!.rtt).toBeTypeOf('number'), { timeout: 3000 });
+    const d = seen.at(-1)!;
+    expect(d).toMatchObject({ state: 'open', rung: 'ws', lastError: null });
+    expect(d.attempts.map(describeAttempt)).toEqual(['WebSocket: round trip verified']);
+    // Polled values that did not change hand out the same object: no re-render on every tick.
+    const renders = seen.length;
+    const rtt = d.rtt;
+    await new Promise((r) => setTimeout(r, 30));
+    if (seen.at(-1)!.rtt === rtt) expect(seen.length).toBe(renders);
+  });
+
+  test('the last error, and the buffered messages while the link is down (mock-socket)', async () => {
+    const s = mockServer();
+    const client: Client<Chat> = connect<Chat>(s.url, mockOptions);
+    const seen: Diagnostics[] = [];
+    render(
+      <WirefallProvider client={client}>
+        <Probe into={seen} intervalMs={20} />
+      </WirefallProvider>,
+    );
+    await waitFor(() => expect(seen.at(-1)!.state).toBe('open'));
+    client.subscribe('said', () => {
+      throw new Error('subscriber bug');
+    });
+    s.push('said', { from: 's', text: 't' });
+    await waitFor(() => expect(seen.at(-1)!.lastError).toMatchObject({ code: 'WF_INVALID', message: 'a "said" subscriber threw' }));
+    await s.stop(); // the server is gone: what is sent now waits in the outbox
+    s.cut();
+    await waitFor(() => expect(seen.at(-1)!.state).toBe('reconnecting'));
+    void client.send('say', { text: 'queued' }).catch(() => {});
+    await waitFor(() => expect(seen.at(-1)!.buffered).toEqual({ messages: 1, bytes: 17 }));
+    client.close();
+  });
+
+  test('server rendering: the empty snapshot, no client', () => {
+    const seen: Diagnostics[] = [];
+    renderToString(
+      <WirefallProvider url="http://h/wf">
+        <Probe into={seen} />
+      </WirefallProvider>,
+    );
+    expect(seen[0]).toMatchObject({ state: 'connecting', attempts: [], lastError: null });
+  });
+});
