@@ -5,6 +5,7 @@ import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import type { UndeliveredMessage } from './client-types';
 import type { ClientOptions, ResolvedTimings } from './options';
+import type { SessionTap } from './session-tap';
 
 /**
  * The client's side of a session, which outlives every link: what is queued or unacknowledged
@@ -20,12 +21,22 @@ export class ClientSession {
   #high = false;
   #waiters: (() => void)[] = [];
   #water: (high: boolean, bytes: number) => void;
+  #tap: SessionTap | undefined;
 
-  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void) {
+  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void, tap?: SessionTap) {
     this.#t = t;
     this.#auth = auth;
     this.#water = water;
     this.outbox = new Outbox(t);
+    this.#tap = tap;
+    const seed = tap?.seed;
+    if (seed) {
+      // A hand-over: resume the session another context began, with its numbers (src/share).
+      this.#id = { sid: seed.sid, key: seed.key };
+      this.inbox.received = seed.received;
+      this.inbox.resumed();
+      tap.seeded?.(this.outbox.restore(seed.acked, seed.entries, 0));
+    }
   }
 
   /** A welcome was received once: hellos resume this session. */
@@ -49,7 +60,10 @@ export class ClientSession {
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
+    const before = this.outbox.size;
     const p = this.outbox.push(type, payload!);
+    // Entries are numbered acked+1 … acked+size, so the new one is the last (a full outbox adds none).
+    if (this.#tap?.assigned && this.outbox.size > before) this.#tap.assigned(this.outbox.acked + this.outbox.size, type, payload!);
     this.checkWater();
     return p;
   }
@@ -79,6 +93,7 @@ export class ClientSession {
       }
     }
     this.#id = w;
+    this.#tap?.welcomed?.(w.sid, w.key, w.resumed);
     this.outbox.rewind();
     return lost;
   }

@@ -1,6 +1,7 @@
 import type { Platform, WebSocketConstructor } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung, RungName } from './rungs';
+import type { ShareFactory } from './session-tap';
 
 /** Options of `connect`. Every timing has a default justified in docs/transports.md. */
 export interface ClientOptions {
@@ -36,6 +37,11 @@ export interface ClientOptions {
   upgradeProbe?: { first?: number; max?: number } | false;
   /** Transport implementations per rung (to add, replace or leave out rungs). */
   transportFactories?: Partial<Record<RungName, TransportFactory>>;
+  /**
+   * One connection for every tab of the origin: pass `share()` from `wirefall/share` (a separate
+   * entry, so apps that do not share do not download it). Default: not shared. docs/sharing.md.
+   */
+  share?: ShareFactory;
 }
 
 /** @internal */

@@ -171,6 +171,22 @@ export class Outbox {
     return lost;
   }
 
+  /**
+   * Starts from another context's unacknowledged messages (a tab hand-over, src/share): numbered
+   * from `acked + 1`, and counted as written, since the peer may have seen them (a lost session
+   * must report them, not send them again under new numbers). Returns their promises.
+   */
+  restore(acked: number, entries: { ev: string; payload: string }[], now: number): Promise<void>[] {
+    this.acked = acked;
+    this.#next = acked + 1;
+    return entries.map((x) => {
+      const p = this.push(x.ev, x.payload);
+      const e = this.#entries[this.#entries.length - 1];
+      if (e && e.s === this.#next - 1) (e.sent = true), (e.sentAt = now);
+      return p;
+    });
+  }
+
   /** Rejects everything (the client or session closed for good). */
   rejectAll(err: WirefallError): void {
     const all = this.#entries;
