@@ -62,8 +62,8 @@ export class ClientSession {
     if (problem) return rejected(problem);
     const before = this.outbox.size;
     const p = this.outbox.push(type, payload!);
-    // Entries are numbered acked+1 … acked+size, so the new one is the last (a full outbox adds none).
-    if (this.#tap?.assigned && this.outbox.size > before) this.#tap.assigned(this.outbox.acked + this.outbox.size, type, payload!);
+    // The new entry is the last one pushed (a full outbox adds none).
+    if (this.#tap?.assigned && this.outbox.size > before) this.#tap.assigned(this.outbox.next - 1, type, payload!);
     this.checkWater();
     return p;
   }
@@ -83,7 +83,13 @@ export class ClientSession {
     let lost: UndeliveredMessage[] | undefined;
     this.#max = w.max;
     if (w.resumed) {
-      if (!this.outbox.ack(w.ack, now)) return false;
+      // A seeded session's numbers are settled by this welcome's ack (Outbox.continueAfter): the
+      // context that wrote before us may have written a number no one recorded. Unseeded, an ack
+      // beyond what we wrote stays a protocol error.
+      const seeded = this.outbox.seeded;
+      const moved = this.outbox.continueAfter(w.ack, now);
+      if (!moved) return false;
+      if (seeded) this.#tap?.renumbered?.(moved, w.ack);
       this.inbox.resumed();
     } else {
       this.inbox.reset();

@@ -15,8 +15,12 @@ export interface SessionSeed {
   received: number;
   /** The highest client sequence number the server acknowledged. */
   acked: number;
-  /** Unacknowledged sends, numbered `acked + 1` onwards, in order. */
-  entries: { ev: string; payload: string }[];
+  /**
+   * Unacknowledged sends with the numbers they were given, ascending, all above `acked`. A hole
+   * (a number written but recorded nowhere) is allowed: the resumed welcome's `ack` settles where
+   * numbering continues, and `renumbered` reports what moved.
+   */
+  entries: { s: number; ev: string; payload: string }[];
 }
 
 export interface SessionTap {
@@ -26,6 +30,12 @@ export interface SessionTap {
   seeded?(settled: Promise<void>[]): void;
   /** A send got its sequence number. Called before it is written to any transport. */
   assigned?(s: number, ev: string, payload: string): void;
+  /**
+   * A seeded client's first resumed welcome acknowledged `ack`: the seeded sends up to it are
+   * acknowledged and every send above it now runs on contiguously from `ack + 1` (`moved` lists
+   * each number that changed, `from` → `to`; often none). Called before any of them is written.
+   */
+  renumbered?(moved: { from: number; to: number }[], ack: number): void;
   /** A server message arrived in order; called before the subscribers hear it. */
   delivered?(s: number, ev: string, data: unknown): void;
   /** A welcome gave the session's id (new, or resumed). */

@@ -72,21 +72,33 @@ export class Mirror {
   }
 
   /**
-   * The session for a new leader to resume, or undefined when there is none. Entries must run
-   * on from `acked + 1` without a hole; a hole means a mirror message was lost, and only the
-   * contiguous head can keep its numbers (the rest is reported, docs/sharing.md).
+   * A new leader's resumed welcome settled the numbers (Outbox.continueAfter): everything up to
+   * `ack` was received, and the sends in `moved` now carry new numbers. All moves apply at once,
+   * since one entry's new number may be another's old one.
    */
-  seed(received: number): { seed: SessionSeed; entries: MirrorEntry[]; dropped: MirrorEntry[] } | undefined {
+  renumbered(moved: { from: number; to: number }[], ack: number): void {
+    const taken = moved.flatMap(({ from, to }) => {
+      const e = this.#entries.get(from);
+      this.#entries.delete(from);
+      return e ? [{ ...e, s: to }] : [];
+    });
+    this.acknowledge(ack);
+    this.next = Math.max(this.next, ack + 1);
+    for (const e of taken) this.assign(e);
+  }
+
+  /**
+   * The session for a new leader to resume, or undefined when there is none: every entry with
+   * the number it was given. A hole (a number the old leader wrote but no tab recorded, its
+   * `assigned` lost with a crashed renderer) is kept as it is: the resumed welcome's ack decides
+   * which entries the server has and renumbers the rest (docs/sharing.md, "Hand-over").
+   */
+  seed(received: number): { seed: SessionSeed; entries: MirrorEntry[] } | undefined {
     if (!this.session) return undefined;
-    const all = this.entries();
-    const acked = all.length ? all[0]!.s - 1 : this.next - 1;
-    let n = 0;
-    while (n < all.length && all[n]!.s === acked + 1 + n) n++;
-    const entries = all.slice(0, n);
+    const entries = this.entries();
     return {
-      seed: { ...this.session, received, acked, entries: entries.map((e) => ({ ev: e.ev, payload: e.payload })) },
+      seed: { ...this.session, received, acked: this.acked, entries: entries.map((e) => ({ s: e.s, ev: e.ev, payload: e.payload })) },
       entries,
-      dropped: all.slice(n),
     };
   }
 }

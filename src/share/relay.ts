@@ -23,7 +23,9 @@ export class Relay {
   readonly seeded: MirrorEntry[];
   #host: RelayHost;
   #origin: { from: string; id: number } | undefined;
+  /** The current number of each relayed send (`from/id` → s) until it settles, and back. */
   #numbers = new Map<string, number>();
+  #keys = new Map<number, string>();
   /** Set while handing over: what the closing client rejects is not the tabs' business any more. */
   #leaving = false;
   #high = false;
@@ -35,12 +37,29 @@ export class Relay {
     this.seeded = planned?.entries ?? [];
     const tap: SessionTap = {
       seed: planned?.seed,
-      seeded: (promises) => promises.forEach((p, i) => this.#route(p, this.seeded[i]!.from, this.seeded[i]!.id, this.seeded[i]!.s)),
+      seeded: (promises) =>
+        promises.forEach((p, i) => {
+          const e = this.seeded[i]!;
+          this.#number(e.from, e.id, e.s);
+          this.#route(p, e.from, e.id);
+        }),
       assigned: (s, ev, payload) => {
         const o = this.#origin;
         if (!o) return; // a method of the client that sends by itself: not a tab's send to route
-        this.#numbers.set(`${o.from}/${o.id}`, s);
+        this.#number(o.from, o.id, s);
         host.post({ t: 'assigned', e: { s, ev, payload, from: o.from, id: o.id } });
+      },
+      // The resumed welcome settled the numbers: every mirror (and the `done` routing) follows
+      // before the client writes any of them, so a later hand-over resumes with these numbers.
+      renumbered: (moved, ack) => {
+        // All at once: one send's new number may be another's old one.
+        const keys = moved.map(({ from }) => this.#keys.get(from));
+        moved.forEach(({ from }) => this.#keys.delete(from));
+        moved.forEach(({ to }, i) => {
+          const key = keys[i];
+          if (key !== undefined) this.#numbers.set(key, to), this.#keys.set(to, key);
+        });
+        host.post({ t: 'renumbered', moved, ack });
       },
       delivered: (s, ev, d) => host.post({ t: 'msg', s, ev, d }),
       welcomed: (sid, key, resumed) => {
@@ -85,16 +104,27 @@ export class Relay {
     } finally {
       this.#origin = undefined;
     }
-    const key = `${m.from}/${m.id}`;
-    const s = this.#numbers.get(key);
-    this.#numbers.delete(key);
-    this.#route(Promise.resolve(result), m.from, m.id, s);
+    this.#route(Promise.resolve(result), m.from, m.id);
   }
 
-  #route(p: Promise<unknown>, to: string, id: number, s: number | undefined): void {
+  #number(from: string, id: number, s: number): void {
+    const key = `${from}/${id}`;
+    this.#numbers.set(key, s);
+    this.#keys.set(s, key);
+  }
+
+  /** Answers the asking tab; a send's `done` carries its number as it is when it settles. */
+  #route(p: Promise<unknown>, to: string, id: number): void {
+    const settled = (): number | undefined => {
+      const key = `${to}/${id}`;
+      const s = this.#numbers.get(key);
+      this.#numbers.delete(key);
+      if (s !== undefined && this.#keys.get(s) === key) this.#keys.delete(s);
+      return s;
+    };
     p.then(
-      (value) => !this.#leaving && this.#host.post({ t: 'done', to, id, s, ok: true, value }),
-      (e: unknown) => !this.#leaving && this.#host.post({ t: 'done', to, id, s, ok: false, error: errorShape(e) }),
+      (value) => !this.#leaving && this.#host.post({ t: 'done', to, id, s: settled(), ok: true, value }),
+      (e: unknown) => !this.#leaving && this.#host.post({ t: 'done', to, id, s: settled(), ok: false, error: errorShape(e) }),
     );
   }
 

@@ -209,6 +209,9 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       case 'session':
         this.#mirror.session = { sid: m.sid, key: m.key };
         return;
+      case 'renumbered':
+        this.#mirror.renumbered(m.moved, m.ack);
+        return;
       case 'renumber':
         this.#mirror.renumber();
         return;

@@ -57,6 +57,11 @@ export type TabMessage =
   | { t: 'event'; name: 'error' | 'sessionlost' | 'backpressure'; args: unknown[] }
   | { t: 'state'; snap: Snapshot }
   | { t: 'session'; sid: string; key: string }
+  /**
+   * A new leader's resumed welcome acknowledged up to `ack`; the sends in `moved` now carry new
+   * numbers (contiguous from `ack + 1`). Posted before any of them is written.
+   */
+  | { t: 'renumbered'; moved: { from: number; to: number }[]; ack: number }
   /** The server lost the session: unsent mirrored sends are numbered again from 1. */
   | { t: 'renumber' }
   /** A new leader asks every tab what it knows, before resuming. */

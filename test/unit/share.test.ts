@@ -1,9 +1,11 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Election } from '../../src/share/election';
 import { Mirror } from '../../src/share/mirror';
 import { share } from '../../src/share/index';
 import { connect } from '../../src/index';
-import type { LocksLike } from '../../src/platform';
+import type { ChannelLike, LocksLike } from '../../src/platform';
+import type { TabMessage } from '../../src/share/tab-protocol';
+import { fakeTransports, type FakeTransport } from '../support/fake-transport';
 
 /** Web Locks as the browser runs them: one holder per name, the next waiter granted on release. */
 function fakeLocks(): LocksLike {
@@ -100,4 +102,219 @@ describe('share() without Web Locks or BroadcastChannel', () => {
     expect(c.role).toBe('solo');
     c.close();
   });
+});
+
+/**
+ * BroadcastChannel as browsers run it: a message reaches every other channel of the same name,
+ * as a structured clone, in a later task. A tab can be cut off (its renderer died: it neither
+ * sends nor receives) and single messages can be lost (a crash between two channels' writes).
+ */
+function fakeChannels() {
+  const open = new Set<{ tab: string; ch: ChannelLike }>();
+  const dead = new Set<string>();
+  let lose: (m: TabMessage) => boolean = () => false;
+  return {
+    for(tab: string) {
+      return (_name: string): ChannelLike => {
+        const me = {
+          tab,
+          ch: {
+            onmessage: null as ChannelLike['onmessage'],
+            postMessage(m: unknown) {
+              if (dead.has(tab) || lose(m as TabMessage)) return;
+              const data = structuredClone(m);
+              for (const o of open) if (o !== me) setTimeout(() => !dead.has(o.tab) && open.has(o) && o.ch.onmessage?.({ data }), 0);
+            },
+            close: () => void open.delete(me),
+          },
+        };
+        open.add(me);
+        return me.ch;
+      };
+    },
+    kill: (tab: string) => void dead.add(tab),
+    lose: (f: (m: TabMessage) => boolean) => void (lose = f),
+  };
+}
+
+/** Web Locks whose holder can die without running any code (a crashed renderer): the lock passes on. */
+function crashableLocks(): LocksLike & { crash(): void } {
+  const queue: (() => void)[] = [];
+  let holder: (() => void) | undefined;
+  const grant = () => {
+    if (!holder) queue.shift()?.();
+  };
+  return {
+    request(_name, opts, cb) {
+      return new Promise((resolve, reject) => {
+        const run = () => {
+          const done = () => {
+            if (holder !== done) return;
+            holder = undefined;
+            resolve(undefined);
+            grant();
+          };
+          holder = done;
+          void cb(null).then(done);
+        };
+        queue.push(run);
+        opts.signal?.addEventListener('abort', () => {
+          const i = queue.indexOf(run);
+          if (i >= 0) queue.splice(i, 1), reject(new Error('AbortError'));
+        });
+        grant();
+      });
+    },
+    crash: () => holder?.(),
+  };
+}
+
+type Say = { from: string; n: number };
+/** A send whose outcome the test does not follow (it may still be pending when its tab closes). */
+const quiet = <T>(p: Promise<T>): Promise<T> => (p.catch(() => {}), p);
+type Frame = { t: string; s?: number; d?: Say; sid?: string; ack?: number };
+
+describe('hand-over after the leader crashed (fake tabs): the resumed welcome settles the numbers', () => {
+  afterEach(() => void vi.useRealTimers());
+  /**
+   * Runs the timers due within `ms`, and the channel deliveries they cause, several hops deep
+   * (a 0 ms timer set from inside a fake timer is due 1 ms later).
+   */
+  const flush = async (ms = 0) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1);
+  };
+
+  /** Three tabs; A leads on a welcomed session. */
+  async function start() {
+    vi.useFakeTimers();
+    const channels = fakeChannels();
+    const locks = crashableLocks();
+    const tabs = ['A', 'B', 'C'].map((name) => {
+      const t = fakeTransports();
+      const c = connect<{ client: { say: Say }; server: Record<string, never> }>('http://h.test/wf', {
+        share: share(),
+        transports: ['ws'],
+        transportFactories: { ws: t.factory },
+        platform: { locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
+      });
+      return { name, c, t };
+    });
+    await flush(200);
+    const [A] = tabs;
+    expect(tabs.map((x) => x.c.role)).toEqual(['leader', 'follower', 'follower']);
+    A!.t.last().greet().welcome({ sid: 's1', key: 'k1' });
+    await flush();
+    expect(tabs.map((x) => x.c.state)).toEqual(['open', 'open', 'open']);
+    /** Everything the server was written, as msg frames (what the server's transport received). */
+    const written = (t: FakeTransport) => t.frames.filter((f): f is Frame => (f as Frame).t === 'msg') as Frame[];
+    return { tabs, channels, locks, written };
+  }
+
+  /** A dies (no JS runs any more), B takes over: returns B's new transport, hello answered with a resumed welcome acking `ack`. */
+  async function crashAndResume(w: Awaited<ReturnType<typeof start>>, ack: number, before?: () => void) {
+    const [A, B] = w.tabs;
+    w.channels.kill('A');
+    w.locks.crash();
+    vi.spyOn(A!.c, 'close'); // A's timers still exist in this process; its channel is dead, so they reach no one
+    await flush(150); // B's sync window
+    expect(B!.c.role).toBe('leader');
+    before?.();
+    const t = B!.t.last();
+    expect(t.frames[0]).toMatchObject({ t: 'hello', sid: 's1', key: 'k1' });
+    t.greet().welcome({ sid: 's1', key: 'k1', resumed: true, ack });
+    await flush();
+    return t;
+  }
+
+  /** Where a send stands, after the microtasks queued so far ran. */
+  const settled = async (p: Promise<unknown>) => {
+    let state = 'pending';
+    p.then(() => (state = 'acked'), () => (state = 'rejected'));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    return state;
+  };
+
+  test('the server got a send no tab recorded: the next one is numbered after it, not taken for it', async () => {
+    const w = await start();
+    const [A, B, C] = w.tabs;
+    const c1 = C!.c.send('say', { from: 'C', n: 1 });
+    await flush();
+    expect(w.written(A!.t.last()).map((f) => f.s)).toEqual([1]);
+    A!.t.last().receive({ t: 'ack', a: 1 });
+    await flush();
+    expect(await settled(c1)).toBe('acked');
+    // A's own send 2 reaches the socket, its `assigned` post dies with the renderer.
+    w.channels.lose((m) => m.t === 'assigned' && m.e.s === 2);
+    quiet(A!.c.send('say', { from: 'A', n: 1 }));
+    await flush();
+    expect(w.written(A!.t.last()).map((f) => f.s)).toEqual([1, 2]);
+    w.channels.lose(() => false);
+    let c2!: Promise<void>;
+    // C sends during the hand-over: B numbers it 2 before the welcome, as the mirrors suggest.
+    const t = await crashAndResume(w, 2, () => void (c2 = quiet(C!.c.send('say', { from: 'C', n: 2 }))));
+    expect(written(t)).toEqual([{ t: 'msg', s: 3, ev: 'say', d: { from: 'C', n: 2 } }]);
+    expect(await settled(c2)).toBe('pending'); // the server's 2 is A's message, not C's
+    expect(B!.c.buffered.messages).toBe(1);
+    t.receive({ t: 'ack', a: 3 });
+    await flush();
+    expect(await settled(c2)).toBe('acked');
+    // Every mirror followed: nothing left unacknowledged, and the next send is 4.
+    expect([B!.c.buffered.messages, C!.c.buffered.messages]).toEqual([0, 0]);
+    quiet(C!.c.send('say', { from: 'C', n: 3 }));
+    await flush();
+    expect(written(t).map((f) => f.s)).toEqual([3, 4]);
+    w.tabs.forEach((x) => x.c.close());
+  });
+
+  for (const ack of [1, 2]) {
+    test(`a hole in the mirrors (3 recorded, 2 not) and the server acks ${ack}: numbering stays contiguous`, async () => {
+      const w = await start();
+      const [A, , C] = w.tabs;
+      const c1 = C!.c.send('say', { from: 'C', n: 1 });
+      await flush();
+      A!.t.last().receive({ t: 'ack', a: 1 });
+      await flush();
+      await c1;
+      w.channels.lose((m) => m.t === 'assigned' && m.e.s === 2);
+      quiet(A!.c.send('say', { from: 'A', n: 1 })); // 2: unknown to the tabs
+      await flush();
+      w.channels.lose(() => false);
+      const c2 = C!.c.send('say', { from: 'C', n: 2 }); // 3: in every mirror
+      await flush();
+      expect(w.written(A!.t.last()).map((f) => f.s)).toEqual([1, 2, 3]);
+      expect(C!.c.buffered.messages).toBe(1);
+      // ack 1: the server got neither 2 nor 3 (the old socket died first); ack 2: it got 2 only.
+      const t = await crashAndResume(w, ack);
+      expect(written(t)).toEqual([{ t: 'msg', s: ack + 1, ev: 'say', d: { from: 'C', n: 2 } }]);
+      expect(await settled(c2)).toBe('pending');
+      const c3 = C!.c.send('say', { from: 'C', n: 3 });
+      await flush();
+      expect(written(t).map((f) => f.s)).toEqual([ack + 1, ack + 2]);
+      t.receive({ t: 'ack', a: ack + 2 });
+      await flush();
+      expect([await settled(c2), await settled(c3)]).toEqual(['acked', 'acked']);
+      expect(C!.c.buffered.messages).toBe(0);
+      w.tabs.forEach((x) => x.c.close());
+    });
+  }
+
+  test('nothing unknown: the mirrored sends keep their numbers; what the server had is acknowledged, the rest resent', async () => {
+    const w = await start();
+    const [A, , C] = w.tabs;
+    const c1 = C!.c.send('say', { from: 'C', n: 1 });
+    const c2 = C!.c.send('say', { from: 'C', n: 2 });
+    await flush();
+    expect(w.written(A!.t.last()).map((f) => f.s)).toEqual([1, 2]);
+    // The server got both, but its ack died with A.
+    const t = await crashAndResume(w, 1);
+    expect([await settled(c1), await settled(c2)]).toEqual(['acked', 'pending']);
+    expect(written(t)).toEqual([{ t: 'msg', s: 2, ev: 'say', d: { from: 'C', n: 2 } }]);
+    t.receive({ t: 'ack', a: 2 });
+    await flush();
+    expect(await settled(c2)).toBe('acked');
+    w.tabs.forEach((x) => x.c.close());
+  });
+
+  const written = (t: FakeTransport) => t.frames.filter((f) => (f as Frame).t === 'msg') as Frame[];
 });
