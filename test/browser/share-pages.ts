@@ -14,6 +14,17 @@ window.__start = (W, share, url, opts) => {
   c.on('state', (s) => { wf.states.push(s); if (s === 'open' && !wf.firstOpen) wf.firstOpen = performance.now(); });
   c.on('error', (e) => wf.errors.push(e.code));
   c.subscribe('said', (d) => wf.said.push(d.tab + ':' + d.n));
+  // A spy on the tabs' channel: the highest send number this tab had heard of when a new leader
+  // asked for the mirrors (sync), and what that leader's resumed welcome acknowledged (renumbered).
+  if (share) {
+    wf.heard = 0; wf.handovers = [];
+    const spy = new BroadcastChannel('wirefall:' + new URL(url, location.href).href);
+    spy.onmessage = ({ data: m }) => {
+      if (m.t === 'assigned') wf.heard = Math.max(wf.heard, m.e.s);
+      if (m.t === 'sync') wf.handovers.push({ heard: wf.heard });
+      if (m.t === 'renumbered' && wf.handovers.length) Object.assign(wf.handovers.at(-1), { ack: m.ack, moved: m.moved.length });
+    };
+  }
 };
 window.__say = async (tab, count, gapMs) => {
   for (let n = 0; n < count; n++) {
@@ -21,7 +32,7 @@ window.__say = async (tab, count, gapMs) => {
     await new Promise((r) => setTimeout(r, gapMs));
   }
 };
-window.__view = () => ({ role: window.__client.role, state: window.__client.state, rung: window.__client.rung, said: window.__wf.said, acked: window.__wf.acked, failed: window.__wf.failed, errors: window.__wf.errors });
+window.__view = () => ({ role: window.__client.role, state: window.__client.state, rung: window.__client.rung, said: window.__wf.said, acked: window.__wf.acked, failed: window.__wf.failed, errors: window.__wf.errors, handovers: window.__wf.handovers });
 `;
 
 const pages: Record<string, string> = {
