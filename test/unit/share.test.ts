@@ -3,7 +3,10 @@ import { Election } from '../../src/share/election';
 import { Mirror } from '../../src/share/mirror';
 import { share } from '../../src/share/index';
 import { connect } from '../../src/index';
-import type { ChannelLike, LocksLike } from '../../src/platform';
+import { platformFrom, type ChannelLike, type LocksLike } from '../../src/platform';
+import type { SessionTap } from '../../src/core/session-tap';
+import type { Client } from '../../src/core/client';
+import { WirefallError } from '../../src/protocol/errors';
 import type { TabMessage } from '../../src/share/tab-protocol';
 import { fakeTransports, type FakeTransport } from '../support/fake-transport';
 
@@ -317,4 +320,107 @@ describe('hand-over after the leader crashed (fake tabs): the resumed welcome se
   });
 
   const written = (t: FakeTransport) => t.frames.filter((f) => (f as Frame).t === 'msg') as Frame[];
+});
+
+describe('relay: any client method a tab calls runs on the leader\'s client, its outcome goes back to that tab', () => {
+  afterEach(() => void vi.useRealTimers());
+  const flush = async (ms = 0) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1);
+  };
+
+  /**
+   * A client that is only its surface: `echo` answers later with what it got and who ran it,
+   * `boom` rejects with a WirefallError, `throws` throws synchronously, `send` takes a number
+   * through the tap (as the real client does) and resolves when the test says.
+   */
+  function fakeClient(tap: SessionTap, ran: string[]) {
+    let n = 0;
+    const acks = new Map<number, () => void>();
+    const c = {
+      state: 'open',
+      rung: 'ws',
+      attempts: [],
+      rtt: 3,
+      role: 'solo',
+      on: () => () => {},
+      close: () => {},
+      echo: (x: unknown) => (ran.push(`echo ${JSON.stringify(x)}`), Promise.resolve({ got: x })),
+      boom: () => Promise.reject(new WirefallError('WF_TOO_LARGE', 'too big', { status: 413 })),
+      throws: () => {
+        throw new WirefallError('WF_INVALID', 'bad arguments');
+      },
+      send: (type: string, data: unknown) => {
+        const s = ++n;
+        tap.assigned?.(s, type, JSON.stringify(data));
+        return new Promise<void>((resolve) => acks.set(s, resolve));
+      },
+    };
+    return { client: c as unknown as Client, ack: (s: number) => acks.get(s)?.() };
+  }
+
+  async function start() {
+    vi.useFakeTimers();
+    const channels = fakeChannels();
+    const locks = crashableLocks();
+    const ran: string[] = [];
+    let leaderClient: ReturnType<typeof fakeClient> | undefined;
+    const tabs = ['A', 'B', 'C'].map((name) => {
+      const platform = platformFrom({ locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {} });
+      return share()({
+        url: 'http://h.test/wf',
+        options: {},
+        platform,
+        make: (tap) => (leaderClient = fakeClient(tap ?? {}, ran)).client,
+      }) as unknown as Client & { call(method: string, args: unknown[]): Promise<unknown> };
+    });
+    await flush(200);
+    expect(tabs.map((x) => x.role)).toEqual(['leader', 'follower', 'follower']);
+    return { tabs, ran, leader: () => leaderClient! };
+  }
+
+  test('results go to the tab that asked, even when two tabs use the same call id', async () => {
+    const { tabs, ran } = await start();
+    const [, B, C] = tabs;
+    // Each tab's first call has id 1: only the `to` of the answer tells them apart.
+    const b = B!.call('echo', ['from B']);
+    const c = C!.call('echo', [{ from: 'C' }]);
+    await flush();
+    expect(ran.sort()).toEqual(['echo "from B"', 'echo {"from":"C"}']);
+    await expect(b).resolves.toEqual({ got: 'from B' });
+    await expect(c).resolves.toEqual({ got: { from: 'C' } });
+    tabs.forEach((x) => x.close());
+  });
+
+  test('errors come back as WirefallErrors with their code and fields; calls that cannot be relayed say so', async () => {
+    const { tabs } = await start();
+    const [, B] = tabs;
+    const boom = quiet(B!.call('boom', []));
+    const thrown = quiet(B!.call('throws', []));
+    const close = quiet(B!.call('close', []));
+    const missing = quiet(B!.call('nope', []));
+    await flush();
+    await expect(boom).rejects.toMatchObject({ code: 'WF_TOO_LARGE', message: 'too big', status: 413 });
+    await expect(boom).rejects.toBeInstanceOf(WirefallError);
+    await expect(thrown).rejects.toMatchObject({ code: 'WF_INVALID', message: 'bad arguments' });
+    await expect(close).rejects.toMatchObject({ code: 'WF_INVALID' });
+    await expect(missing).rejects.toMatchObject({ code: 'WF_INVALID' });
+    tabs.forEach((x) => x.close());
+  });
+
+  test('a send is mirrored in every tab and leaves every mirror when the leader\'s client settles it', async () => {
+    const { tabs, leader } = await start();
+    const [, B] = tabs;
+    let settled = false;
+    const b = B!.send('say' as never, { n: 1 } as never).then(() => (settled = true));
+    await flush();
+    expect(tabs.map((x) => (x as unknown as { buffered: { messages: number } }).buffered.messages)).toEqual([1, 1, 1]);
+    expect(settled).toBe(false);
+    leader().ack(1);
+    await flush();
+    await b;
+    expect(settled).toBe(true);
+    expect(tabs.map((x) => (x as unknown as { buffered: { messages: number } }).buffered.messages)).toEqual([0, 0, 0]);
+    tabs.forEach((x) => x.close());
+  });
 });
