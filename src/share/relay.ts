@@ -65,8 +65,15 @@ export class Relay {
       welcomed: (sid, key, resumed) => {
         const lost = !resumed && !!host.mirror.session && host.mirror.session.sid !== sid;
         host.post({ t: 'session', sid, key });
-        // The outbox renumbers what it never wrote once the rejections of the rest settled.
-        if (lost) void Promise.resolve().then(() => Promise.resolve()).then(() => host.post({ t: 'renumber' }));
+        // The outbox renumbered what it never wrote from 1 (Outbox.restart); once the rejections
+        // of the rest settled (and left the routing), the routing and every mirror do the same.
+        if (lost)
+          void Promise.resolve()
+            .then(() => Promise.resolve())
+            .then(() => {
+              this.#renumberFromOne();
+              host.post({ t: 'renumber' });
+            });
       },
       keepSession: () => this.#leaving,
     };
@@ -111,6 +118,14 @@ export class Relay {
     const key = `${from}/${id}`;
     this.#numbers.set(key, s);
     this.#keys.set(s, key);
+  }
+
+  /** The sends still routed are the ones a new session kept: numbered 1 onwards, in their order, as the outbox did. */
+  #renumberFromOne(): void {
+    const kept = [...this.#numbers].sort((a, b) => a[1] - b[1]);
+    this.#numbers.clear();
+    this.#keys.clear();
+    kept.forEach(([key], i) => (this.#numbers.set(key, i + 1), this.#keys.set(i + 1, key)));
   }
 
   /** Answers the asking tab; a send's `done` carries its number as it is when it settles. */

@@ -319,6 +319,33 @@ describe('hand-over after the leader crashed (fake tabs): the resumed welcome se
     w.tabs.forEach((x) => x.c.close());
   });
 
+  test('the server lost the session: a kept send is acknowledged under its new number in every mirror', async () => {
+    const w = await start();
+    const [A, , C] = w.tabs;
+    const c1 = quiet(C!.c.send('say', { from: 'C', n: 1 }));
+    await flush();
+    expect(w.written(A!.t.last()).map((f) => f.s)).toEqual([1]);
+    A!.t.last().fail({ code: 'WF_NETWORK', message: 'cut' } as never);
+    await flush();
+    const c2 = C!.c.send('say', { from: 'C', n: 2 }); // 2, never written before the loss
+    await flush(2000);
+    const t = A!.t.last();
+    expect(t.frames[0]).toMatchObject({ t: 'hello', sid: 's1' });
+    t.greet().welcome({ sid: 's2', key: 'k2', resumed: false });
+    await flush();
+    await expect(c1).rejects.toMatchObject({ code: 'WF_SESSION_LOST' });
+    expect(written(t)).toEqual([{ t: 'msg', s: 1, ev: 'say', d: { from: 'C', n: 2 } }]);
+    t.receive({ t: 'ack', a: 1 });
+    await flush();
+    await c2;
+    // The next send is 2 on the new session, and every mirror records it.
+    quiet(C!.c.send('say', { from: 'C', n: 3 }));
+    await flush();
+    expect(written(t).map((f) => f.s)).toEqual([1, 2]);
+    expect(w.tabs.map((x) => x.c.buffered.messages)).toEqual([1, 1, 1]);
+    w.tabs.forEach((x) => x.c.close());
+  });
+
   const written = (t: FakeTransport) => t.frames.filter((f) => (f as Frame).t === 'msg') as Frame[];
 });
 
