@@ -16,7 +16,7 @@ export default [
   // ESM + CJS for bundlers and Node. The entries share chunks, so `Client` and `WirefallError`
   // are one class at run time whichever entry imported them.
   {
-    input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts' },
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' },
     external,
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient, sourcemap: true },
@@ -28,8 +28,8 @@ export default [
   // (`.d.mts` for the `.mjs`, `.d.cts` for the `.cjs`, and `.d.ts` for resolvers that predate
   // `exports`: TypeScript's node10 mode, through `types` and `typesVersions`). `@internal`
   // declarations are stripped (tsconfig's `stripInternal`).
-  ...['index', 'server', 'react'].map((name) => ({
-    input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts' }[name],
+  ...['index', 'server', 'react', 'share'].map((name) => ({
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' }[name],
     external: (id) => external(id) || id === 'wirefall',
     // stripInternal works file by file: an `@internal` type that a non-public module still imports
     // (the server's ResolvedServerOptions, imported by its Hub) is gone from that file. Such
@@ -90,7 +90,7 @@ function quietShims(warning, warn) {
  */
 function importClientEntry() {
   const src = path.dirname(fileURLToPath(import.meta.url)) + '/src/';
-  const fromClientEntry = new Set(['index', 'core/client', 'core/options', 'protocol/errors', 'protocol/close-codes'].map((m) => src + m));
+  const fromClientEntry = new Set(['index', 'core/client', 'core/options', 'core/session-tap', 'protocol/errors', 'protocol/close-codes'].map((m) => src + m));
   return {
     name: 'import-client-entry',
     resolveId(source, importer) {

@@ -14,16 +14,18 @@ import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
 import { resolveSetup } from './setup';
 import { watchClient } from './core/logger';
+import type { SessionTap } from './core/session-tap';
 
 export { Client } from './core/client';
-export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage } from './core/client';
+export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage, ClientRole } from './core/client';
+export type { ShareFactory, ShareContext, SessionTap, SessionSeed } from './core/session-tap';
 export type { ClientOptions } from './core/options';
 export type { ProbeReport, ProbeResult } from './core/probe';
 export { WirefallError } from './protocol/errors';
 export type { ErrorCode, ErrorDetails } from './protocol/errors';
 export type { AttemptRecord } from './core/attempt';
 export type { Rung, RungName } from './core/rungs';
-export type { Platform, Clock, KeyValueStorage, WebSocketLike, WebSocketConstructor, WakeReason } from './platform';
+export type { Platform, Clock, KeyValueStorage, WebSocketLike, WebSocketConstructor, WakeReason, LocksLike, ChannelLike, LeaveReason } from './platform';
 export type { Transport, TransportContext, TransportEvents, TransportFactory, TransportFailure } from './transports/transport';
 export { CloseCode } from './protocol/close-codes';
 export { PROTOCOL_VERSION } from './protocol/frames';
@@ -45,7 +47,10 @@ export function connect<Api extends ApiShape = AnyApi>(
   url: string,
   options: ClientOptions = {},
 ): Client<Api> {
-  const client = new Client<Api>(resolveSetup(url, options), options);
+  const setup = resolveSetup(url, options);
+  // Sharing (wirefall/share) decides whether this context makes the connection or relays to another's.
+  const make = (tap?: SessionTap) => new Client({ ...setup, ...(tap && { tap }) }, options);
+  const client = options.share ? (options.share({ url, options, platform: setup.platform, make }) as unknown as Client<Api>) : new Client<Api>(setup, options);
   if (options.logger) watchClient(client, options.logger, options.logLevel);
   return client;
 }

@@ -33,6 +33,21 @@ export interface KeyValueStorage {
 /** Signals that the network or the page's visibility changed: check the connection now. */
 export type WakeReason = 'online' | 'visible';
 
+/** The part of the Web Locks API (`navigator.locks`) that tab sharing uses to elect a leader. */
+export interface LocksLike {
+  request(name: string, options: { mode?: 'exclusive'; signal?: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
+}
+
+/** The part of `BroadcastChannel` that tab sharing uses: structured-clone messages to every other same-origin context. */
+export interface ChannelLike {
+  postMessage(message: unknown): void;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  close(): void;
+}
+
+/** Why a page may stop running: it is being unloaded (`pagehide`) or frozen (Page Lifecycle `freeze`). */
+export type LeaveReason = 'pagehide' | 'freeze';
+
 export interface Platform {
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
@@ -43,6 +58,12 @@ export interface Platform {
   nonce: () => string;
   /** Subscribes to `online` / visibility changes; returns the unsubscribe function. */
   onWake: (listener: (reason: WakeReason) => void) => () => void;
+  /** Web Locks, where available: tab sharing elects its leader with them (wirefall/share). */
+  locks?: LocksLike;
+  /** Opens a `BroadcastChannel`, where available (wirefall/share). */
+  channel?: (name: string) => ChannelLike;
+  /** Subscribes to the page being unloaded or frozen; returns the unsubscribe function. */
+  onLeave?: (listener: (reason: LeaveReason) => void) => () => void;
   /** The page's address, when there is a page: relative URLs resolve against it, and `https:` forbids plain `ws:` rungs. */
   pageUrl?: string;
 }
@@ -52,6 +73,8 @@ type Globals = {
   fetch?: typeof fetch;
   localStorage?: KeyValueStorage;
   location?: { href?: string };
+  navigator?: { locks?: LocksLike };
+  BroadcastChannel?: new (name: string) => ChannelLike;
   crypto?: { getRandomValues<T extends ArrayBufferView>(a: T): T };
   document?: { visibilityState?: string; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
   addEventListener?: EventTarget['addEventListener'];
@@ -85,8 +108,22 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
       g.document?.removeEventListener?.('visibilitychange', visible);
     };
   };
+  const onLeave = (listener: (reason: LeaveReason) => void) => {
+    const hide = () => listener('pagehide');
+    const freeze = () => listener('freeze');
+    g.addEventListener?.('pagehide', hide);
+    g.document?.addEventListener?.('freeze', freeze);
+    return () => {
+      g.removeEventListener?.('pagehide', hide);
+      g.document?.removeEventListener?.('freeze', freeze);
+    };
+  };
+  const Channel = g.BroadcastChannel;
   return {
     WebSocket: g.WebSocket,
+    locks: g.navigator?.locks,
+    channel: Channel && ((name: string) => new Channel(name)),
+    onLeave,
     fetch: g.fetch?.bind(globalThis),
     clock,
     storage: storageOf(g),

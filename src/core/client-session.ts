@@ -7,6 +7,7 @@ import { Outbox, rejected, utf8Length } from '../protocol/outbox';
 import type { UndeliveredMessage } from './client-types';
 import { credentials, staleCredentials } from './auth';
 import type { ClientOptions, ResolvedTimings } from './options';
+import type { SessionTap } from './session-tap';
 
 /**
  * The client's side of a session, which outlives every link: what is queued or unacknowledged
@@ -23,12 +24,22 @@ export class ClientSession {
   #authRetried = false;
   #waiters: (() => void)[] = [];
   #water: (high: boolean, bytes: number) => void;
+  #tap: SessionTap | undefined;
 
-  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void) {
+  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void, tap?: SessionTap) {
     this.#t = t;
     this.#auth = auth;
     this.#water = water;
     this.outbox = new Outbox(t);
+    this.#tap = tap;
+    const seed = tap?.seed;
+    if (seed) {
+      // A hand-over: resume the session another context began, with its numbers (src/share).
+      this.#id = { sid: seed.sid, key: seed.key };
+      this.inbox.received = seed.received;
+      this.inbox.resumed();
+      tap.seeded?.(this.outbox.restore(seed.acked, seed.entries, 0));
+    }
   }
 
   /** A welcome was received once: hellos resume this session. */
@@ -55,7 +66,10 @@ export class ClientSession {
       : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
       : undefined;
     if (problem) return rejected(problem);
+    const before = this.outbox.size;
     const p = this.outbox.push(type, encoded!.payload, true, bytes, encoded!.e);
+    // The new entry is the last one pushed (a full outbox adds none).
+    if (this.#tap?.assigned && this.outbox.size > before) this.#tap.assigned(this.outbox.next - 1, type, encoded!.payload, encoded!.e);
     this.checkWater();
     return p;
   }
@@ -86,7 +100,13 @@ export class ClientSession {
     this.#max = w.max;
     this.#authRetried = false;
     if (w.resumed) {
-      if (!this.outbox.ack(w.ack, now)) return false;
+      // A seeded session's numbers are settled by this welcome's ack (Outbox.continueAfter): the
+      // context that wrote before us may have written a number no one recorded. Unseeded, an ack
+      // beyond what we wrote stays a protocol error.
+      const seeded = this.outbox.seeded;
+      const moved = this.outbox.continueAfter(w.ack, now);
+      if (!moved) return false;
+      if (seeded) this.#tap?.renumbered?.(moved, w.ack);
       this.inbox.resumed();
     } else {
       this.inbox.reset();
@@ -97,6 +117,7 @@ export class ClientSession {
       }
     }
     this.#id = w;
+    this.#tap?.welcomed?.(w.sid, w.key, w.resumed);
     this.outbox.rewind();
     return lost;
   }

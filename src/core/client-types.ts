@@ -4,9 +4,13 @@ import type { Platform } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung } from './rungs';
 import type { AttemptRecord } from './attempt';
+import type { SessionTap } from './session-tap';
 
 /** `connecting`: first connection; `open`: verified and usable; `reconnecting`: lost it, trying again; `closed`: for good. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Who holds the connection: `solo` (this context's own), `leader` (this tab, for all tabs), `follower` (another tab). */
+export type ClientRole = 'solo' | 'leader' | 'follower';
 
 /** A message the server never acknowledged before it lost the session. */
 export interface UndeliveredMessage {
@@ -35,4 +39,6 @@ export interface ClientSetup {
   serverKey: string;
   factories: Partial<Record<RungName, TransportFactory>>;
   platform: Platform;
+  /** A sharing layer's view into the session (src/share). */
+  tap?: SessionTap;
 }

@@ -1,7 +1,7 @@
 import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import type { Platform } from '../platform';
-import type { ClientEvents, ClientSetup, ConnectionState } from './client-types';
+import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
 import type { AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
 import { Emitter } from '../util/emitter';
@@ -18,7 +18,7 @@ import { ClientSession } from './client-session';
 import { Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
-export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup } from './client-types';
+export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
 
 type Event = LifecycleEvent & { win?: RaceWin; records?: AttemptRecord[]; error?: WirefallError };
 
@@ -61,7 +61,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#timers = new Timers(this.#clock);
     this.#rpc = new Requests(this.#clock, this.#handlers, (type, encoded) => this.#push(type, null, encoded));
     this.#t = resolveTimings(options);
-    this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes));
+    this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes), setup.tap);
     this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
     if (this.#t.rememberRungMs > 0) this.#memory = new RungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
     this.#unwake = setup.platform.onWake((reason) => {
@@ -72,6 +72,10 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#run('race', { type: 'retry' });
   }
 
+  /** `solo`: this context's own connection. A shared client (wirefall/share) says `leader` or `follower`. */
+  get role(): ClientRole {
+    return 'solo';
+  }
   /** The connection state. */
   get state(): ConnectionState { return publicState(this.#life); }
   /** The rung in use while open, else null. */
@@ -180,7 +184,8 @@ export class Client<Api extends ApiShape = AnyApi> {
     else if (fx === 'ping') this.#link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
-      this.#drop(CloseCode.Normal);
+      // A tab handing its connection over leaves the session for the next leader (src/share).
+      this.#drop(this.#setup.tap?.keepSession?.() ? CloseCode.GoingAway : CloseCode.Normal);
       this.#timers.clear();
       this.#unwake();
       this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed'));
@@ -219,7 +224,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#drop(CloseCode.Replaced);
     const { inbox, outbox } = this.#s;
     const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
-      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers,
+      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers, delivered: this.#setup.tap?.delivered,
       host: {
         lost: (error) => {
           if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') this.#learn(ladder.stalled(this.#ladder, this.#index(link.rung), this.#clock.now(), this.#setup.rungs.length));

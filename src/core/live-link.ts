@@ -36,6 +36,8 @@ export interface LinkParts {
   answerDeadline: number;
   handlers: Subscribers;
   host: LinkHost;
+  /** Hears each new server message with its number before the subscribers (src/share). */
+  delivered?: (s: number, ev: string, data: unknown) => void;
 }
 
 /**
@@ -131,7 +133,10 @@ export class LiveLink {
         }
         const arrival = inbox.accept(f.s);
         if (arrival === 'gap') return this.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
-        if (arrival === 'new') this.#p.handlers.emit(f.ev, data);
+        if (arrival === 'new') {
+          this.#p.delivered?.(f.s, f.ev, data);
+          this.#p.handlers.emit(f.ev, data);
+        }
         this.#batcher.ackSoon();
       } else if (f.t === 'ack') {
         if (!outbox.ack(f.a, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });

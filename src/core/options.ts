@@ -2,6 +2,7 @@ import type { Platform, WebSocketConstructor } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung, RungName } from './rungs';
 import type { ClientLogger, ClientLogLevel } from './logger';
+import type { ShareFactory } from './session-tap';
 
 /** Options of `connect`. Every timing has a default justified in docs/transports.md. */
 export interface ClientOptions {
@@ -48,6 +49,11 @@ export interface ClientOptions {
   logger?: ClientLogger;
   /** The lowest level reported to `logger`. Default `info`. */
   logLevel?: ClientLogLevel;
+  /**
+   * One connection for every tab of the origin: pass `share()` from `wirefall/share` (a separate
+   * entry, so apps that do not share do not download it). Default: not shared. docs/sharing.md.
+   */
+  share?: ShareFactory;
 }
 
 /** @internal */

@@ -73,6 +73,8 @@ export class Outbox {
   acked = 0;
   /** When the ack last moved forward, ms. */
   ackedAt = 0;
+  /** While restored and unsettled (see `continueAfter`): how many entries at the front were restored. */
+  #seeded: number | undefined;
   readonly limits: OutboxLimits;
 
   constructor(limits: OutboxLimits) {
@@ -178,8 +180,76 @@ export class Outbox {
     for (const e of kept) e.s = this.#next++;
     this.#cursor = 0;
     this.acked = 0;
+    // A new session: nothing restored from the old one's numbering remains to be settled.
+    this.#seeded = undefined;
     for (const e of lost) reject(e, err);
     return lost;
+  }
+
+  /**
+   * Starts from another context's unacknowledged messages (a tab hand-over, src/share), with the
+   * numbers that context gave them (ascending, all above `acked`; a number the old writer used
+   * but nobody recorded leaves a hole). They count as written, since the peer may have seen them
+   * (a lost session must report them, not send them again under new numbers). Until the first
+   * resumed welcome settles the numbering (`continueAfter`), the outbox is `seeded`. Returns their
+   * promises, in order.
+   */
+  restore(acked: number, entries: { s: number; ev: string; payload: string; enc?: string }[], now: number): Promise<void>[] {
+    this.acked = acked;
+    const promises = entries.map((x) => {
+      this.#next = x.s;
+      const p = this.push(x.ev, x.payload, true, undefined, x.enc);
+      const e = this.#entries[this.#entries.length - 1];
+      if (e && e.s === x.s) (e.sent = true), (e.sentAt = now);
+      return p;
+    });
+    this.#next = entries.reduce((m, x) => Math.max(m, x.s), acked) + 1;
+    this.#seeded = this.#entries.length;
+    return promises;
+  }
+
+  /**
+   * The first resumed welcome of a restored outbox. The old writer may have written numbers no
+   * one recorded, so the peer's ack, not the restored numbers, says where numbering continues:
+   * restored entries numbered up to `ack` were received (the peer de-duplicates by number and
+   * receives a prefix), and every other entry (restored ones above `ack`, including those after
+   * a hole, and all pushed since the restore) is numbered `ack + 1` onwards in its order. That
+   * is safe because this outbox wrote nothing before this welcome, so the peer has none of these
+   * numbers from us. Returns the entries whose number changed, or false when the ack goes back
+   * behind what was already acknowledged (a broken peer). On an outbox that was not restored it
+   * is `ack`: there an ack beyond what was written stays a protocol error.
+   */
+  continueAfter(ack: number, now: number): { from: number; to: number }[] | false {
+    const restored = this.#seeded;
+    if (restored === undefined) return this.ack(ack, now) && [];
+    if (ack < this.acked) return false;
+    this.#seeded = undefined;
+    let n = 0;
+    while (n < restored && this.#entries[n]!.s <= ack) n++;
+    const done = this.#entries.splice(0, n);
+    const moved: { from: number; to: number }[] = [];
+    this.#next = ack + 1;
+    for (const e of this.#entries) {
+      const to = this.#next++;
+      if (e.s !== to) moved.push({ from: e.s, to }), (e.s = to);
+    }
+    this.#cursor = 0;
+    for (const e of done) {
+      this.#bytes -= e.bytes;
+      e.settle?.resolve();
+    }
+    if (ack > this.acked) (this.acked = ack), (this.ackedAt = now);
+    return moved;
+  }
+
+  /** Restored from another context, and no resumed welcome has said where numbering continues yet. */
+  get seeded(): boolean {
+    return this.#seeded !== undefined;
+  }
+
+  /** The number the next pushed message gets (the last pushed one has `next - 1`). */
+  get next(): number {
+    return this.#next;
   }
 
   /** Rejects everything (the client or session closed for good). */

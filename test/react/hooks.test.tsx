@@ -3,7 +3,8 @@ import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { Component, StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { WebSocket as MockWebSocket } from 'mock-socket';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { connect, type Client, type WirefallError } from '../../src/index';
+import { connect, type Client, type ShareFactory, type WirefallError } from '../../src/index';
+import { share } from '../../src/share/index';
 import { createWirefallReact, useConnection as plainUseConnection, useSend as plainUseSend } from '../../src/react/index';
 import { failOnConsoleError, mockOptions, mockServer, type Chat } from './support';
 
@@ -270,6 +271,54 @@ describe('WirefallProvider', () => {
     unmount();
     expect(client!.state).toBe('closed');
     await waitFor(() => expect(s.open()).toBe(0));
+  });
+
+  test('passes `share` through to connect: under StrictMode the factory runs once, after mounting, and its client is the one the hooks see', async () => {
+    const s = server();
+    const asked: string[] = [];
+    const made: Client<Chat>[] = [];
+    // A share factory as wirefall/share's is: connect hands it the context, it returns the client.
+    const factory: ShareFactory = (ctx) => {
+      asked.push(ctx.url);
+      const c = ctx.make() as Client<Chat>;
+      made.push(c);
+      return c as never;
+    };
+    const seen = new Set<unknown>();
+    function Watch() {
+      const c = useClient();
+      if (c) seen.add(c);
+      return <Status />;
+    }
+    expect(asked).toEqual([]);
+    const { unmount } = render(
+      <StrictMode>
+        <WirefallProvider url={s.url} options={{ ...mockOptions, share: factory }}>
+          <Watch />
+        </WirefallProvider>
+      </StrictMode>,
+    );
+    await waitFor(() => expect(status()).toBe('open/ws'));
+    expect(asked).toEqual([s.url]);
+    expect([...seen]).toEqual(made);
+    unmount();
+    expect(made[0]!.state).toBe('closed');
+  });
+
+  test('with wirefall/share where Web Locks are missing (jsdom), the provider\'s client is solo and works', async () => {
+    const s = server();
+    let role: string | undefined;
+    function Role() {
+      role = useClient()?.role;
+      return <Status />;
+    }
+    render(
+      <WirefallProvider url={s.url} options={{ ...mockOptions, share: share() }}>
+        <Role />
+      </WirefallProvider>,
+    );
+    await waitFor(() => expect(status()).toBe('open/ws'));
+    expect(role).toBe('solo');
   });
 
   test('a new url closes the old client and creates a new one; new options alone do not', async () => {

@@ -1,0 +1,104 @@
+/**
+ * Every tab's copy of the session: its id and the unacknowledged sends with the numbers the leader
+ * gave them. The leader mirrors a send to every tab before writing it, so whichever tab takes over
+ * resumes with the same numbers and the server's de-duplication keeps each send exactly once.
+ */
+import type { SessionSeed } from '../core/session-tap';
+import type { MirrorEntry, MirrorState } from './tab-protocol';
+
+export class Mirror {
+  session: { sid: string; key: string } | undefined;
+  /** Highest number known acknowledged. */
+  acked = 0;
+  /** One past the highest number assigned. */
+  next = 1;
+  #entries = new Map<number, MirrorEntry>();
+
+  assign(e: MirrorEntry): void {
+    if (e.s > this.acked) this.#entries.set(e.s, e);
+    this.next = Math.max(this.next, e.s + 1);
+  }
+
+  /** `s` was acknowledged: acks are cumulative, so everything up to it was too. */
+  acknowledge(s: number): void {
+    if (s <= this.acked) return;
+    this.acked = s;
+    for (const k of this.#entries.keys()) if (k <= s) this.#entries.delete(k);
+  }
+
+  /** `s` was rejected (the session was lost or closed): it will not be resent. */
+  drop(s: number): void {
+    this.#entries.delete(s);
+  }
+
+  /** The server lost the session: what remains is numbered from 1, as the leader's outbox does. */
+  renumber(): void {
+    const kept = this.entries();
+    this.#entries.clear();
+    this.acked = 0;
+    this.next = 1;
+    for (const e of kept) this.assign({ ...e, s: this.next });
+  }
+
+  has(from: string, id: number): boolean {
+    for (const e of this.#entries.values()) if (e.from === from && e.id === id) return true;
+    return false;
+  }
+
+  entries(): MirrorEntry[] {
+    return [...this.#entries.values()].sort((a, b) => a.s - b.s);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) n += e.payload.length;
+    return n;
+  }
+
+  state(): MirrorState {
+    return { session: this.session, acked: this.acked, next: this.next, entries: this.entries() };
+  }
+
+  /** Takes in another tab's knowledge: the union of what either saw assigned, minus what either saw acked. */
+  merge(o: MirrorState): void {
+    this.session ??= o.session;
+    this.next = Math.max(this.next, o.next);
+    for (const e of o.entries) this.assign(e);
+    this.acknowledge(o.acked);
+  }
+
+  /**
+   * A new leader's resumed welcome settled the numbers (Outbox.continueAfter): everything up to
+   * `ack` was received, and the sends in `moved` now carry new numbers. All moves apply at once,
+   * since one entry's new number may be another's old one.
+   */
+  renumbered(moved: { from: number; to: number }[], ack: number): void {
+    const taken = moved.flatMap(({ from, to }) => {
+      const e = this.#entries.get(from);
+      this.#entries.delete(from);
+      return e ? [{ ...e, s: to }] : [];
+    });
+    this.acknowledge(ack);
+    this.next = Math.max(this.next, ack + 1);
+    for (const e of taken) this.assign(e);
+  }
+
+  /**
+   * The session for a new leader to resume, or undefined when there is none: every entry with
+   * the number it was given. A hole (a number the old leader wrote but no tab recorded, its
+   * `assigned` lost with a crashed renderer) is kept as it is: the resumed welcome's ack decides
+   * which entries the server has and renumbers the rest (docs/sharing.md, "Hand-over").
+   */
+  seed(received: number): { seed: SessionSeed; entries: MirrorEntry[] } | undefined {
+    if (!this.session) return undefined;
+    const entries = this.entries();
+    return {
+      seed: { ...this.session, received, acked: this.acked, entries: entries.map((e) => ({ s: e.s, ev: e.ev, payload: e.payload, enc: e.enc })) },
+      entries,
+    };
+  }
+}

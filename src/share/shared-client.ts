@@ -1,0 +1,297 @@
+/**
+ * A client that shares one connection with the other tabs of its origin. Every tab runs one;
+ * the tab holding the lock (./election) is the leader and runs the real client (./relay), the
+ * others relay their calls to it and hear its messages and events over a BroadcastChannel. The
+ * public surface is the Client's: `send` resolves on the server's ack in the tab that sent,
+ * `subscribe` hears in every tab, `state`/`rung`/`attempts`/events describe the shared connection.
+ */
+import type { AttemptRecord } from '../core/attempt';
+import type { Client } from '../core/client';
+import type { ClientEvents, ClientRole, ConnectionState } from '../core/client-types';
+import type { ShareContext } from '../core/session-tap';
+import type { ApiShape, AnyApi, RungName } from '../protocol/api';
+import { WirefallError } from '../protocol/errors';
+import type { ChannelLike } from '../platform';
+import { Emitter } from '../util/emitter';
+import { Election } from './election';
+import { Mirror } from './mirror';
+import { Relay } from './relay';
+import { errorFrom, type ErrorShape, type Snapshot, type TabMessage } from './tab-protocol';
+
+interface Pending {
+  method: string;
+  args: unknown[];
+  resolve(v: unknown): void;
+  reject(e: WirefallError): void;
+  /** The leader gave this send a number (it is in every mirror): never submit it again. */
+  numbered: boolean;
+}
+
+/** How long a new leader listens for what the other tabs know before resuming. */
+export const SYNC_MS = 100;
+
+export class SharedClient<Api extends ApiShape = AnyApi> {
+  readonly tab: string;
+  #ctx: ShareContext;
+  #chan: ChannelLike;
+  #election: Election;
+  #mirror = new Mirror();
+  #received = 0;
+  /** False until this tab knows where the shared stream stands (a snap, or it leads). */
+  #placed = false;
+  #leader: string | undefined;
+  #relay: Relay | undefined;
+  #pending = new Map<number, Pending>();
+  #ids = 0;
+  #snap: Snapshot = { state: 'connecting', rung: null, attempts: [], high: false };
+  #wasOpen = false;
+  #closed = false;
+  #tabs = new Set<string>();
+  #events: Emitter<ClientEvents>;
+  #handlers: Emitter<Record<string, (data: unknown) => void>>;
+  #waiters: (() => void)[] = [];
+  #unleave: () => void;
+
+  constructor(ctx: ShareContext, name: string) {
+    this.#ctx = ctx;
+    const { platform } = ctx;
+    this.tab = platform.nonce();
+    this.#events = new Emitter((cause, event) => {
+      if (event !== 'error') this.#events.emit('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
+    });
+    this.#handlers = new Emitter((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
+    this.#chan = platform.channel!(name);
+    this.#chan.onmessage = (ev) => this.#on(ev.data as TabMessage);
+    this.#election = new Election(platform.locks!, name);
+    // A leader that is unloaded or frozen hands over at once, rather than after the browser notices.
+    this.#unleave = platform.onLeave?.((reason) => (reason === 'pagehide' ? this.close() : this.#resign(true))) ?? (() => {});
+    this.#post({ t: 'join', tab: this.tab });
+    this.#election.join(() => this.#lead());
+  }
+
+  get role(): ClientRole {
+    return this.#relay ? 'leader' : 'follower';
+  }
+  get state(): ConnectionState {
+    return this.#closed ? 'closed' : this.#snap.state;
+  }
+  get rung(): RungName | null {
+    return this.#closed ? null : this.#snap.rung;
+  }
+  get attempts(): readonly AttemptRecord[] {
+    return this.#snap.attempts;
+  }
+  get rtt(): number | undefined {
+    return this.#relay ? this.#relay.client.rtt : this.#snap.rtt;
+  }
+  /** The shared outbox: every tab's sends that await the server's ack. */
+  get buffered(): { messages: number; bytes: number } {
+    return { messages: this.#mirror.size, bytes: this.#mirror.bytes };
+  }
+
+  send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void> {
+    return this.call('send', [type, data]) as Promise<void>;
+  }
+
+  /**
+   * Runs any client method on the shared connection, in the leader tab, and resolves with its
+   * result here. This is how every method reaches the connection (`send`, and `request` once it
+   * exists: one more line in this class).
+   */
+  call(method: string, args: unknown[]): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new WirefallError('WF_CLOSED', 'client closed'));
+    const id = ++this.#ids;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { method, args, resolve, reject, numbered: false });
+      this.#submit(id);
+    });
+  }
+
+  subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
+    return this.#handlers.on(type, handler as (data: unknown) => void);
+  }
+
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  whenWritable(): Promise<void> {
+    return new Promise((resolve) => (this.#snap.high ? this.#waiters.push(resolve) : resolve()));
+  }
+
+  /**
+   * Closes this tab's client. A leader hands the connection to another tab when there is one
+   * (the session stays); the last tab ends the session, as a solo client's close does.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#resign(this.#tabs.size > 0);
+    this.#closed = true;
+    this.#post({ t: 'leave', tab: this.tab });
+    this.#election.resign();
+    this.#unleave();
+    this.#chan.onmessage = null;
+    this.#chan.close();
+    for (const [id, p] of this.#pending) this.#pending.delete(id), p.reject(new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+    this.#release();
+    this.#events.emit('state', 'closed', null);
+  }
+
+  #submit(id: number): void {
+    const p = this.#pending.get(id);
+    if (!p || p.numbered) return;
+    if (this.#relay) this.#relay.call({ t: 'call', from: this.tab, id, method: p.method, args: p.args });
+    else if (this.#leader) this.#post({ t: 'call', from: this.tab, id, method: p.method, args: p.args });
+    // With no leader known, the call waits: `snap` or `leader` submits it.
+  }
+
+  /** Posts to every other tab and applies it here too (a channel does not echo to its sender). */
+  #post(m: TabMessage): void {
+    if (this.#closed) return;
+    try {
+      this.#chan.postMessage(m);
+    } catch (e) {
+      // A result that cannot be cloned: the asking tab hears why instead of waiting for ever.
+      if (m.t === 'done') this.#post({ ...m, ok: false, value: undefined, error: { code: 'WF_INVALID', message: `result not transferable: ${String(e)}` } });
+      return;
+    }
+    this.#on(m, true);
+  }
+
+  #on(m: TabMessage, own = false): void {
+    if (this.#closed) return;
+    switch (m.t) {
+      case 'join':
+        if (own) return;
+        this.#tabs.add(m.tab);
+        if (this.#relay) this.#post({ t: 'snap', to: m.tab, leader: this.tab, snap: this.#relay.snapshot(), received: this.#received, mirror: this.#mirror.state() });
+        return;
+      case 'leave':
+        this.#tabs.delete(m.tab);
+        return;
+      case 'snap':
+        if (m.to !== this.tab || this.#relay) return;
+        this.#mirror.merge(m.mirror);
+        if (!this.#placed) this.#received = m.received;
+        this.#placed = true;
+        this.#leader = m.leader;
+        this.#tabs.add(m.leader);
+        this.#setSnap(m.snap);
+        for (const id of this.#pending.keys()) this.#submit(id);
+        return;
+      case 'call':
+        if (!own) this.#tabs.add(m.from);
+        if (this.#relay && !own) this.#relay.call(m);
+        return;
+      case 'assigned':
+        this.#mirror.assign(m.e);
+        if (m.e.from === this.tab) this.#numbered(m.e.id);
+        return;
+      case 'done':
+        if (m.s !== undefined) m.ok ? this.#mirror.acknowledge(m.s) : this.#mirror.drop(m.s);
+        if (m.to === this.tab) this.#settle(m.id, m.ok, m.value, m.error);
+        return;
+      case 'msg':
+        // Numbers make delivery exactly once across hand-overs: a resumed leader may repeat some.
+        if (!this.#placed || m.s <= this.#received) return;
+        this.#received = m.s;
+        this.#handlers.emit(m.ev, m.d);
+        return;
+      case 'event':
+        if (m.name === 'error') this.#events.emit('error', errorFrom(m.args[0] as ErrorShape));
+        else if (m.name === 'sessionlost') this.#events.emit('sessionlost', m.args[0] as never);
+        else this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
+        return;
+      case 'state':
+        if (!own && this.#relay) return;
+        this.#setSnap(m.snap);
+        return;
+      case 'session':
+        this.#mirror.session = { sid: m.sid, key: m.key };
+        return;
+      case 'renumbered':
+        this.#mirror.renumbered(m.moved, m.ack);
+        return;
+      case 'renumber':
+        this.#mirror.renumber();
+        return;
+      case 'sync':
+        if (own) return;
+        this.#leader = undefined;
+        this.#tabs.add(m.leader);
+        if (this.#snap.state === 'open') this.#setSnap({ ...this.#snap, state: 'reconnecting', rung: null });
+        this.#post({ t: 'synced', from: this.tab, to: m.leader, received: this.#received, mirror: this.#mirror.state() });
+        return;
+      case 'synced':
+        if (!own) this.#tabs.add(m.from);
+        if (m.to === this.tab && !this.#relay) this.#mirror.merge(m.mirror);
+        return;
+      case 'leader':
+        if (own) return;
+        this.#leader = m.tab;
+        this.#placed = true;
+        for (const s of m.seeded) if (s.from === this.tab) this.#numbered(s.id);
+        for (const id of this.#pending.keys()) this.#submit(id);
+    }
+  }
+
+  #numbered(id: number): void {
+    const p = this.#pending.get(id);
+    if (p) p.numbered = true;
+  }
+
+  #settle(id: number, ok: boolean, value: unknown, error: ErrorShape | undefined): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    if (ok) p.resolve(value);
+    else p.reject(errorFrom(error!));
+  }
+
+  #setSnap(snap: Snapshot): void {
+    const was = [this.state, this.rung];
+    // The first connection of a new leader is, for the tabs, the same connection coming back.
+    if (snap.state === 'connecting' && this.#wasOpen) snap = { ...snap, state: 'reconnecting' };
+    if (snap.state === 'open') this.#wasOpen = true;
+    this.#snap = snap;
+    if (!snap.high) this.#release();
+    if (this.state !== was[0] || this.rung !== was[1]) this.#events.emit('state', this.state, this.rung);
+  }
+
+  #release(): void {
+    for (const r of this.#waiters.splice(0)) r();
+  }
+
+  /** The lock is ours: learn what the other tabs know, then resume the session with it. */
+  #lead(): void {
+    if (this.#closed) return this.#election.resign();
+    this.#post({ t: 'sync', leader: this.tab });
+    this.#ctx.platform.clock.setTimeout(() => {
+      if (this.#closed || !this.#election.leading) return;
+      this.#placed = true;
+      const relay = new Relay({ post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tap), mirror: this.#mirror, received: this.#received });
+      this.#relay = relay;
+      this.#leader = this.tab;
+      // Sends this tab made while following may already be in the seed: they keep their numbers.
+      for (const e of relay.seeded) if (e.from === this.tab) this.#numbered(e.id);
+      this.#post({ t: 'leader', tab: this.tab, seeded: relay.seeded.map((e) => ({ from: e.from, id: e.id })) });
+      this.#setSnap(relay.snapshot());
+      for (const id of this.#pending.keys()) this.#submit(id);
+    }, SYNC_MS);
+  }
+
+  /** Stops leading; `handOver` keeps the session open for the next leader. */
+  #resign(handOver: boolean): void {
+    const relay = this.#relay;
+    if (!relay) return;
+    this.#relay = undefined;
+    this.#leader = undefined;
+    relay.stop(handOver);
+    this.#election.resign();
+    // A frozen page that wakes up follows whoever leads by then.
+    if (!this.#closed && handOver) this.#election.join(() => this.#lead());
+  }
+}
+
+/** The type `connect` returns, for a shared client (structurally the Client's surface). */
+export type SharedAsClient<Api extends ApiShape> = Client<Api>;

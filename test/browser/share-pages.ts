@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+
+/**
+ * Pages for the tab-sharing proof: each records what its tab sees (broadcasts in arrival order,
+ * states, roles, errors) and sends numbered messages on request, on `window.__wf`.
+ */
+const harness = `
+window.__start = (W, share, url, opts) => {
+  const wf = (window.__wf = { said: [], states: [], errors: [], acked: [], failed: [], firstOpen: 0 });
+  const c = (window.__client = W.connect(url, share ? { ...opts, share: share() } : opts));
+  c.on('state', (s) => { wf.states.push(s); if (s === 'open' && !wf.firstOpen) wf.firstOpen = performance.now(); });
+  c.on('error', (e) => wf.errors.push(e.code));
+  c.subscribe('said', (d) => wf.said.push(d.tab + ':' + d.n));
+  // A spy on the tabs' channel: the highest send number this tab had heard of when a new leader
+  // asked for the mirrors (sync), and what that leader's resumed welcome acknowledged (renumbered).
+  if (share) {
+    wf.heard = 0; wf.handovers = [];
+    const spy = new BroadcastChannel('wirefall:' + new URL(url, location.href).href);
+    spy.onmessage = ({ data: m }) => {
+      if (m.t === 'assigned') wf.heard = Math.max(wf.heard, m.e.s);
+      if (m.t === 'sync') wf.handovers.push({ heard: wf.heard });
+      if (m.t === 'renumbered' && wf.handovers.length) Object.assign(wf.handovers.at(-1), { ack: m.ack, moved: m.moved.length });
+    };
+  }
+};
+window.__say = async (tab, count, gapMs) => {
+  for (let n = 0; n < count; n++) {
+    window.__client.send('say', { tab, n }).then(() => window.__wf.acked.push(n), (e) => window.__wf.failed.push(n + ':' + e.code));
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+};
+window.__view = () => ({ role: window.__client.role, state: window.__client.state, rung: window.__client.rung, said: window.__wf.said, acked: window.__wf.acked, failed: window.__wf.failed, errors: window.__wf.errors, handovers: window.__wf.handovers });
+`;
+
+const pages: Record<string, string> = {
+  '/share-umd.html': `<!doctype html><meta charset="utf-8"><title>share umd</title>
+<script src="/dist/wirefall.umd.min.js"></script>
+<script>${harness}; window.__lib = Wirefall; window.__share = Wirefall.share; window.__ready = true;</script>`,
+  '/share-esm.html': `<!doctype html><meta charset="utf-8"><title>share esm</title>
+<script>${harness}</script>
+<script type="module">import * as W from '/dist/index.mjs'; import { share } from '/dist/share.mjs'; window.__lib = W; window.__share = share; window.__ready = true;</script>`,
+};
+
+const types: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html' };
+
+/** Serves the sharing pages and dist/ on 127.0.0.1, port 0. */
+export async function startSharePages(root: string): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const page = pages[path];
+    if (page) return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+    const file = normalize(join(root, path));
+    if (!path.startsWith('/dist/') || !file.startsWith(join(root, 'dist'))) return void res.writeHead(404).end();
+    try {
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
