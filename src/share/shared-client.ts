@@ -126,8 +126,9 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   close(): void {
     if (this.#closed) return;
     this.#resign(this.#tabs.size > 0);
-    this.#closed = true;
+    // Posted before closing: #post posts nothing once closed.
     this.#post({ t: 'leave', tab: this.tab });
+    this.#closed = true;
     this.#election.resign();
     this.#unleave();
     this.#chan.onmessage = null;
