@@ -25,13 +25,16 @@ export class ClientSession {
   #waiters: (() => void)[] = [];
   #water: (high: boolean, bytes: number) => void;
   #tap: SessionTap | undefined;
+  #wake: () => void;
 
-  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void, tap?: SessionTap) {
+  /** `wake`: a held send was released (write what can be written). */
+  constructor(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void, tap?: SessionTap, wake: () => void = () => {}) {
     this.#t = t;
     this.#auth = auth;
     this.#water = water;
     this.outbox = new Outbox(t);
     this.#tap = tap;
+    this.#wake = wake;
     const seed = tap?.seed;
     if (seed) {
       // A hand-over: resume the session another context began, with its numbers (src/share).
@@ -69,7 +72,7 @@ export class ClientSession {
     const before = this.outbox.size;
     const p = this.outbox.push(type, encoded!.payload, true, bytes, encoded!.e);
     // The new entry is the last one pushed (a full outbox adds none).
-    if (this.#tap?.assigned && this.outbox.size > before) this.#tap.assigned(this.outbox.next - 1, type, encoded!.payload, encoded!.e);
+    if (this.#tap?.assigned && this.outbox.size > before) this.#tap.assigned(this.outbox.next - 1, type, encoded!.payload, encoded!.e, () => this.outbox.hold(this.#wake));
     this.checkWater();
     return p;
   }

@@ -28,9 +28,13 @@ export interface SessionTap {
   seed?: SessionSeed;
   /** The promises of the seeded sends, in order (called once, at construction). */
   seeded?(settled: Promise<void>[]): void;
-  /** A send got its sequence number. Called before it is written to any transport. */
-  /** `enc`: the payload's encoding when it is not plain JSON (`b64`: bytes inside). */
-  assigned?(s: number, ev: string, payload: string, enc?: string): void;
+  /**
+   * A send got its sequence number. Called before it is written to any transport. `enc`: the
+   * payload's encoding when it is not plain JSON (`b64`: bytes inside). Calling `hold()` (only
+   * during this call) keeps the send, and every later one, from being written until the function
+   * it returns is called: the sharing layer waits for the sending tab to confirm its number.
+   */
+  assigned?(s: number, ev: string, payload: string, enc: string | undefined, hold: () => () => void): void;
   /**
    * A seeded client's first resumed welcome acknowledged `ack`: the seeded sends up to it are
    * acknowledged and every send above it now runs on contiguously from `ack + 1` (`moved` lists

@@ -18,6 +18,8 @@ export interface OutboxEntry {
   sent: boolean;
   /** When it was last written, ms; 0 while unsent. */
   sentAt: number;
+  /** Not to be written yet (`Outbox.hold`); every later entry waits behind it, to keep the order. */
+  held?: boolean;
   /** Settles the sender's promise; absent for fire-and-forget sends (broadcast). */
   settle?: { promise: Promise<void>; resolve: () => void; reject: (err: WirefallError) => void };
 }
@@ -88,7 +90,7 @@ export class Outbox {
     return this.#bytes;
   }
   get hasUnsent(): boolean {
-    return this.#cursor < this.#entries.length;
+    return this.#cursor < this.#entries.length && !this.#entries[this.#cursor]!.held;
   }
 
   /**
@@ -114,17 +116,33 @@ export class Outbox {
     return promise;
   }
 
+  /**
+   * Holds the entry pushed last: it is not written, nor is any later one, until the returned
+   * function releases it (then `wake` is called, to write). For src/share: a leader writes another
+   * tab's send only once that tab confirmed its number (docs/sharing.md).
+   */
+  hold(wake: () => void): () => void {
+    const e = this.#entries[this.#entries.length - 1]!;
+    e.held = true;
+    return () => {
+      if (e.held) (e.held = false), wake();
+    };
+  }
+
   /** Unsent messages, for deciding to flush before the end of the tick. */
   get unsent(): number {
     return this.#entries.length - this.#cursor;
   }
 
-  /** Appends to `out` the encoded msg frames of unsent entries, up to `maxBytes` (at least one), marked as sent. */
+  /**
+   * Appends to `out` the encoded msg frames of unsent entries, up to `maxBytes` (at least one),
+   * marked as sent; a held entry stops it.
+   */
   takeUnsent(maxBytes: number, now: number, out: string[] = []): string[] {
     let total = 0;
     for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
-      if (!first && total + e.bytes > maxBytes) break;
+      if (e.held || (!first && total + e.bytes > maxBytes)) break;
       out.push(encodeFrame.msg(e.s, e.ev, e.payload, e.e));
       total += e.bytes;
       e.sent = true;

@@ -379,7 +379,7 @@ describe('relay: any client method a tab calls runs on the leader\'s client, its
       },
       send: (type: string, data: unknown) => {
         const s = ++n;
-        tap.assigned?.(s, type, JSON.stringify(data));
+        tap.assigned?.(s, type, JSON.stringify(data), undefined, () => () => {});
         return new Promise<void>((resolve) => acks.set(s, resolve));
       },
     };
