@@ -6,11 +6,23 @@
  * method added to Client later (request/reply) is relayed without a change here.
  */
 import type { Client } from '../core/client';
+import type { Clock } from '../platform';
 import type { SessionTap } from '../core/session-tap';
 import type { Mirror } from './mirror';
 import { errorShape, type MirrorEntry, type Snapshot, type TabMessage } from './tab-protocol';
 
+/**
+ * How long the leader holds another tab's send unwritten waiting for that tab's `confirm` (one
+ * channel hop there and back, normally well under 10 ms). A tab that closed releases its sends
+ * at once (`leave`); one that died without a word (a crashed renderer) stalls the sends behind
+ * its own for this long, then they are written anyway (docs/sharing.md, "Limits").
+ */
+export const HOLD_MS = 1000;
+
 export interface RelayHost {
+  /** This tab: its own sends are written without waiting for a confirmation. */
+  tab: string;
+  clock: Clock;
   /** Sends to every other tab and applies in this one. */
   post(m: TabMessage): void;
   make(tap: SessionTap): Client;
@@ -30,6 +42,8 @@ export class Relay {
   #leaving = false;
   #high = false;
   #stops: (() => void)[] = [];
+  /** Other tabs' sends held unwritten until their tab confirms the number (`from/id`). */
+  #holds = new Map<string, { from: string; release: () => void; timer: unknown }>();
 
   constructor(host: RelayHost) {
     this.#host = host;
@@ -43,10 +57,17 @@ export class Relay {
           this.#number(e.from, e.id, e.s);
           this.#route(p, e.from, e.id);
         }),
-      assigned: (s, ev, payload, enc) => {
+      assigned: (s, ev, payload, enc, hold) => {
         const o = this.#origin;
         if (!o) return; // a method of the client that sends by itself: not a tab's send to route
         this.#number(o.from, o.id, s);
+        // Another tab's send is written only once that tab knows its number: were this tab to die
+        // between writing it and that tab hearing `assigned`, the tab would submit it again.
+        if (o.from !== host.tab) {
+          const key = `${o.from}/${o.id}`;
+          const timer = host.clock.setTimeout(() => this.confirmed(o.from, o.id), HOLD_MS);
+          this.#holds.set(key, { from: o.from, release: hold(), timer });
+        }
         host.post({ t: 'assigned', e: { s, ev, payload, ...(enc && { enc }), from: o.from, id: o.id } });
       },
       // The resumed welcome settled the numbers: every mirror (and the `done` routing) follows
@@ -114,6 +135,24 @@ export class Relay {
     this.#route(Promise.resolve(result), m.from, m.id);
   }
 
+  /** Tab `from` knows the number of its call `id` (or it has gone, or the hold timed out): write it. */
+  confirmed(from: string, id: number): void {
+    const key = `${from}/${id}`;
+    const h = this.#holds.get(key);
+    if (!h) return;
+    this.#holds.delete(key);
+    this.#host.clock.clearTimeout(h.timer);
+    h.release();
+  }
+
+  /**
+   * Tab `tab` closed: nobody will submit its calls again, so its held sends are written now
+   * rather than after the deadline (it rejected their promises with WF_CLOSED: maybe delivered).
+   */
+  left(tab: string): void {
+    for (const [key, h] of [...this.#holds]) if (h.from === tab) this.confirmed(tab, Number(key.slice(tab.length + 1)));
+  }
+
   #number(from: string, id: number, s: number): void {
     const key = `${from}/${id}`;
     this.#numbers.set(key, s);
@@ -149,6 +188,9 @@ export class Relay {
    */
   stop(handOver: boolean): void {
     this.#leaving = handOver;
+    // Held sends stay unwritten: they are in every mirror, and the next leader resends them.
+    for (const h of this.#holds.values()) this.#host.clock.clearTimeout(h.timer);
+    this.#holds.clear();
     for (const s of this.#stops.splice(0)) s();
     this.client.close();
   }

@@ -169,6 +169,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         return;
       case 'leave':
         this.#tabs.delete(m.tab);
+        this.#relay?.left(m.tab);
         return;
       case 'snap':
         if (m.to !== this.tab || this.#relay) return;
@@ -186,7 +187,13 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         return;
       case 'assigned':
         this.#mirror.assign(m.e);
-        if (m.e.from === this.tab) this.#numbered(m.e.id);
+        if (m.e.from !== this.tab) return;
+        this.#numbered(m.e.id);
+        // The leader holds our send unwritten until we know its number: now we do.
+        if (!own) this.#post({ t: 'confirm', from: this.tab, id: m.e.id });
+        return;
+      case 'confirm':
+        if (!own) this.#relay?.confirmed(m.from, m.id);
         return;
       case 'done':
         if (m.s !== undefined) m.ok ? this.#mirror.acknowledge(m.s) : this.#mirror.drop(m.s);
@@ -270,7 +277,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#ctx.platform.clock.setTimeout(() => {
       if (this.#closed || !this.#election.leading) return;
       this.#placed = true;
-      const relay = new Relay({ post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tap), mirror: this.#mirror, received: this.#received });
+      const relay = new Relay({ tab: this.tab, clock: this.#ctx.platform.clock, post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tap), mirror: this.#mirror, received: this.#received });
       this.#relay = relay;
       this.#leader = this.tab;
       // Sends this tab made while following may already be in the seed: they keep their numbers.

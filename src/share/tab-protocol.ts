@@ -53,6 +53,11 @@ export type TabMessage =
   | { t: 'call'; from: string; id: number; method: string; args: unknown[] }
   /** A send got its number: every tab mirrors it before the leader writes it. */
   | { t: 'assigned'; e: MirrorEntry }
+  /**
+   * The sending tab heard the `assigned` of its call `id`: it knows the number and will not submit
+   * the call again, so the leader may write it (until then the leader holds it unwritten).
+   */
+  | { t: 'confirm'; from: string; id: number }
   /** A call settled; for a send, `s` leaves every mirror. */
   | { t: 'done'; to: string; id: number; s?: number; ok: boolean; value?: unknown; error?: ErrorShape }
   | { t: 'msg'; s: number; ev: string; d: unknown }

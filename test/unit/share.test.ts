@@ -8,6 +8,7 @@ import type { SessionTap } from '../../src/core/session-tap';
 import type { Client } from '../../src/core/client';
 import { WirefallError } from '../../src/protocol/errors';
 import type { TabMessage } from '../../src/share/tab-protocol';
+import { HOLD_MS } from '../../src/share/relay';
 import { fakeTransports, type FakeTransport } from '../support/fake-transport';
 
 /** Web Locks as the browser runs them: one holder per name, the next waiter granted on release. */
@@ -344,6 +345,110 @@ describe('hand-over after the leader crashed (fake tabs): the resumed welcome se
     expect(written(t).map((f) => f.s)).toEqual([1, 2]);
     expect(w.tabs.map((x) => x.c.buffered.messages)).toEqual([1, 1, 1]);
     w.tabs.forEach((x) => x.c.close());
+  });
+
+  describe('a follower\'s send is written only once its tab confirmed its number', () => {
+    const tabId = (c: unknown) => (c as { tab: string }).tab;
+    /** The sends of tab C the server was written, over every transport of both leaders. */
+    const cSends = (w: Awaited<ReturnType<typeof start>>) =>
+      w.tabs.flatMap((x) => x.t.made.flatMap((t) => written(t))).filter((f) => f.d?.from === 'C').map((f) => f.d!.n);
+
+    test('the leader crashes before any tab heard `assigned`: it never wrote the send, the tab submits it again, the server gets it once', async () => {
+      const w = await start();
+      const [A] = w.tabs;
+      const C = w.tabs[2]!;
+      // A numbers C's send and posts `assigned`; the post dies with A's renderer.
+      w.channels.lose((m) => m.t === 'assigned' && m.e.from === tabId(C.c));
+      const c1 = quiet(C.c.send('say', { from: 'C', n: 1 }));
+      await flush(100);
+      expect(written(A!.t.last())).toEqual([]); // held: C never confirmed
+      w.channels.lose(() => false);
+      const t = await crashAndResume(w, 0);
+      // C still held the call as unnumbered and submitted it to B: written once, as 1.
+      expect(written(t)).toEqual([{ t: 'msg', s: 1, ev: 'say', d: { from: 'C', n: 1 } }]);
+      t.receive({ t: 'ack', a: 1 });
+      await flush();
+      await c1;
+      expect(cSends(w)).toEqual([1]);
+      w.tabs.forEach((x) => x.c.close());
+    });
+
+    test('the leader crashes after C heard `assigned` but before C\'s confirmation arrived: C does not submit it again, the new leader sends it from the mirrors, once', async () => {
+      const w = await start();
+      const [A] = w.tabs;
+      const C = w.tabs[2]!;
+      w.channels.lose((m) => m.t === 'confirm');
+      const c1 = C.c.send('say', { from: 'C', n: 1 });
+      await flush(100);
+      expect(written(A!.t.last())).toEqual([]);
+      expect(C.c.buffered.messages).toBe(1); // in C's mirror, numbered 1
+      w.channels.lose(() => false);
+      const t = await crashAndResume(w, 0);
+      expect(written(t)).toEqual([{ t: 'msg', s: 1, ev: 'say', d: { from: 'C', n: 1 } }]);
+      t.receive({ t: 'ack', a: 1 });
+      await flush();
+      await c1;
+      expect(cSends(w)).toEqual([1]);
+      w.tabs.forEach((x) => x.c.close());
+    });
+
+    for (const ack of [0, 1]) {
+      test(`the leader crashes after writing the confirmed send (the server ${ack ? 'got' : 'did not get'} it): the server has it once`, async () => {
+        const w = await start();
+        const [A] = w.tabs;
+        const C = w.tabs[2]!;
+        const c1 = C.c.send('say', { from: 'C', n: 1 });
+        await flush();
+        expect(written(A!.t.last()).map((f) => f.s)).toEqual([1]);
+        const t = await crashAndResume(w, ack);
+        if (!ack) t.receive({ t: 'ack', a: 1 });
+        await flush();
+        await c1;
+        expect(written(t).map((f) => f.s)).toEqual(ack ? [] : [1]);
+        expect(cSends(w).length - (ack ? 0 : 1)).toBe(1); // A's write, plus B's resend when the server did not have it
+        w.tabs.forEach((x) => x.c.close());
+      });
+    }
+
+    test('C closes before confirming: its send is written at its `leave`, and the sends held behind it follow in order', async () => {
+      const w = await start();
+      const [A, B] = w.tabs;
+      const C = w.tabs[2]!;
+      w.channels.lose((m) => m.t === 'confirm' && m.from === tabId(C.c));
+      quiet(C.c.send('say', { from: 'C', n: 1 }));
+      await flush();
+      const b1 = B!.c.send('say', { from: 'B', n: 1 });
+      const a1 = A!.c.send('say', { from: 'A', n: 1 }); // the leader's own: no confirmation, but after C's (B's arrives a hop later)
+      await flush(100);
+      expect(written(A!.t.last())).toEqual([]);
+      C.c.close();
+      await flush();
+      expect(written(A!.t.last()).map((f) => [f.s, f.d!.from])).toEqual([[1, 'C'], [2, 'A'], [3, 'B']]);
+      A!.t.last().receive({ t: 'ack', a: 3 });
+      await flush();
+      await Promise.all([b1, a1]);
+      A!.c.close();
+      B!.c.close();
+    });
+
+    test('C dies without a word before confirming: after HOLD_MS the leader writes its send anyway, and what waited behind it', async () => {
+      const w = await start();
+      const [A, B] = w.tabs;
+      const C = w.tabs[2]!;
+      w.channels.lose((m) => m.t === 'confirm' && m.from === tabId(C.c));
+      quiet(C.c.send('say', { from: 'C', n: 1 }));
+      await flush();
+      w.channels.kill('C');
+      const b1 = B!.c.send('say', { from: 'B', n: 1 });
+      await flush(HOLD_MS - 50);
+      expect(written(A!.t.last())).toEqual([]);
+      await flush(50);
+      expect(written(A!.t.last()).map((f) => [f.s, f.d!.from])).toEqual([[1, 'C'], [2, 'B']]);
+      A!.t.last().receive({ t: 'ack', a: 2 });
+      await flush();
+      await b1;
+      w.tabs.forEach((x) => x.c.close());
+    });
   });
 
   const written = (t: FakeTransport) => t.frames.filter((f) => (f as Frame).t === 'msg') as Frame[];
