@@ -29,7 +29,7 @@ if (executablePath) {
   afterEach(cleanup);
 }
 
-type View = { role: string; state: string; rung: string | null; said: string[]; acked: number[]; failed: string[]; errors: string[]; handovers?: { heard: number; ack?: number; moved?: number }[] };
+type View = { role: string; state: string; rung: string | null; said: string[]; acked: number[]; failed: string[]; errors: string[]; handovers?: { heard: number; ack?: number; moved?: number }[]; holds?: number[]; lat?: [string, number][] };
 type Win = { __start(W: unknown, s: unknown, u: string, o: unknown): void; __lib: unknown; __share: unknown; __ready?: boolean; __say(t: number, c: number, g: number): Promise<void>; __view(): View };
 const view = (p: Page) => p.evaluate(() => (window as unknown as Win).__view());
 
@@ -105,6 +105,14 @@ async function handOver(kind: 'umd' | 'esm', transports: string[], how: 'close' 
   // Traffic from every tab, about 20 messages over 2 s each.
   for (let i = 0; i < TABS; i++) void list[i]!.evaluate(([t, c]) => (window as unknown as Win).__say(t, c, 100), [i, COUNT] as const).catch(() => {});
   await new Promise((r) => setTimeout(r, 700));
+  // What sharing costs a follower's send before the hand-over: the leader's hold (its `assigned`
+  // to the sending tab's `confirm`, heard in the leader's tab) and send → ack, follower vs leader.
+  const before = await Promise.all(list.map(view));
+  const holds = before[leaderIndex]!.holds ?? [];
+  const lat = before.flatMap((v) => v.lat ?? []);
+  const ms = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!.toFixed(1) : '?');
+  const sendAck = (role: string) => lat.filter(([r]) => r === role).map(([, x]) => x);
+  const cost = `hold ${holds.length} sends: median ${ms(holds, 0.5)} ms, p95 ${ms(holds, 0.95)}, max ${ms(holds, 1)} | send→ack median: follower ${ms(sendAck('follower'), 0.5)} ms, leader ${ms(sendAck('leader'), 0.5)} ms`;
   const t0 = Date.now();
   if (how === 'close') await leader.close();
   else {
@@ -148,7 +156,7 @@ async function handOver(kind: 'umd' | 'esm', transports: string[], how: 'close' 
   // How many numbers the server had that no surviving tab had heard of when the new leader took over.
   const h = final.find((v) => v.role === 'leader')?.handovers?.at(-1);
   const unknown = h?.ack === undefined ? '?' : Math.max(0, h.ack - h.heard);
-  report.push(`| ${kind} ${transports.join('+')} | leader ${how} | new leader open after ${tookOver} ms | unknown to the tabs ${unknown}, renumbered ${h?.moved ?? '?'} | lost ${lost} doubled ${doubled} reordered ${reordered} | ${w.got.length} up, ${w.said.length}×${rest.length} down | sessions ${w.sessions()} | max concurrent HTTP requests ${w.maxInFlight()} |`);
+  report.push(`| ${kind} ${transports.join('+')} | leader ${how} | new leader open after ${tookOver} ms | unknown to the tabs ${unknown}, renumbered ${h?.moved ?? '?'} | lost ${lost} doubled ${doubled} reordered ${reordered} | ${w.got.length} up, ${w.said.length}×${rest.length} down | sessions ${w.sessions()} | max concurrent HTTP requests ${w.maxInFlight()} | ${cost} |`);
   return { tookOver, maxInFlight: w.maxInFlight() };
 }
 
