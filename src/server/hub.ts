@@ -6,19 +6,8 @@ import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
 import type { Refusal, ResolvedServerOptions, ServerOptions } from './options';
 import { sameSecret } from './policy';
+import type { Rooms } from './rooms';
 import { Connection } from './session';
-
-/**
- * Where sessions live. In memory by default; the interface is small so that a shared store
- * (Redis) can serve several nodes without sticky sessions.
- */
-export interface SessionStore<C> {
-  get(id: string): C | undefined;
-  set(id: string, c: C): void;
-  delete(id: string): void;
-  values(): Iterable<C>;
-  readonly size: number;
-}
 
 export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: WireErrorCode; message: string };
 
@@ -41,19 +30,23 @@ function isRefusal(x: unknown): x is Refusal {
  * session here, so the app cannot tell (and need not know) which rung a client uses.
  */
 export class Hub<Api extends ApiShape, User> {
-  readonly sessions: SessionStore<Connection<Api, User>> = new Map();
+  /** This node's live sessions (shared state, for several nodes, goes through the `SessionStore`). */
+  readonly sessions = new Map<string, Connection<Api, User>>();
   /** New sessions by the race token of the hello that created them, while the race may last. */
   #races = new Map<string, { conn: Connection<Api, User>; until: number; remote: string | undefined }>();
   #opts: ResolvedServerOptions;
   #authenticate: ServerOptions<User>['authenticate'];
   #identify: ServerOptions<User>['identify'];
   #onConnection: (c: Connection<Api, User>) => void;
+  #rooms: Rooms<Api, User> | undefined;
 
   constructor(
     opts: ResolvedServerOptions,
     app: Pick<ServerOptions<User>, 'authenticate' | 'identify'>,
     onConnection: (c: Connection<Api, User>) => void,
+    rooms?: Rooms<Api, User>,
   ) {
+    this.#rooms = rooms;
     this.#opts = opts;
     this.#authenticate = app.authenticate;
     this.#identify = app.identify;
@@ -105,6 +98,7 @@ export class Hub<Api extends ApiShape, User> {
       },
       // `connection` waits for the client's first word: see Connection's `#claim`.
       (c) => this.#onConnection(c),
+      this.#rooms,
     );
     this.sessions.set(conn.id, conn);
     // The first session of a token keeps it: a stranger's hello naming it must not take the

@@ -23,16 +23,26 @@ import { HttpRung } from './rung-http';
 import { AddressLimiter } from './limits';
 import { WebSocketRung } from './rung-websocket';
 import type { Connection } from './session';
+import { checkRoom, Rooms } from './rooms';
+import { memoryStore } from './store/memory-store';
+import type { FanOutEntry, SessionStore } from './store/types';
 
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
-export type { SessionStore } from './hub';
+export type { SessionStore, FanOutEntry, StoreNode } from './store/types';
+export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
 
 export interface ServerEvents<Api extends ApiShape, User> {
   /** A new session started (not a resume: a resumed session is the same `Connection`). */
   connection: (conn: Connection<Api, User>) => void;
+}
+
+/** What `server.to(room)` returns: the room's side of `broadcast`. */
+export interface RoomTarget<Api extends ApiShape, User> {
+  /** Sends a message to every member of the room, on every node of the store; encoded once. */
+  broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options?: { except?: Connection<Api, User> }): void;
 }
 
 /** A wirefall endpoint on a Node HTTP(S) server. */
@@ -50,6 +60,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Connections opened per remote address (`rateLimit.ip`), on every rung. */
   #opens: AddressLimiter;
+  #rooms: Rooms<Api, User>;
+  #store: SessionStore;
+  /** Settles when the store is open; `listen` waits for it. */
+  #storeOpen: Promise<void>;
 
   constructor(options: ServerOptions<User> = {}) {
     this.#opts = resolveServerOptions(options);
@@ -59,7 +73,12 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     }
     // An app's listener that throws (or whose promise rejects) is reported; every session goes on.
     this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
-    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c));
+    const store = (this.#store = options.store ?? memoryStore());
+    this.#rooms = new Rooms((room, present) => store.watch(room, present));
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c), this.#rooms);
+    this.#storeOpen = store.open({ deliver: (e) => this.#deliver(e), logger: this.#opts.logger });
+    // Attached to an app's server nobody awaits `listen`: a store that can never open is logged.
+    this.#storeOpen.catch((err: unknown) => this.#opts.logger.warn(`the ${store.name} store failed to open: ${String(err)}`));
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
     this.#opens = new AddressLimiter(this.#opts.rateLimit.ip);
     this.#ownsServer = !options.server;
@@ -115,17 +134,38 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
 
   /** Sends a message to every session; the payload is encoded once. */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
-    const payload = JSON.stringify(data) ?? 'null';
-    for (const c of this.#hub.claimed()) {
-      if (c === options.except) continue;
-      c.sendEncoded(type, payload, false)?.catch((err: Error) => {
-        if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);
+    this.#store.publish({ type, payload: JSON.stringify(data) ?? 'null', except: options.except?.id });
+  }
+
+  /**
+   * The members of `room` (see `conn.join`), on every node of the store. Throws `WF_INVALID` for
+   * a name that is not 1–256 characters.
+   * @example
+   * server.to('lobby').broadcast('said', { from: conn.id, text }, { except: conn });
+   */
+  to(room: string): RoomTarget<Api, User> {
+    checkRoom(room);
+    return {
+      broadcast: (type, data, options = {}) =>
+        this.#store.publish({ room, type, payload: JSON.stringify(data) ?? 'null', except: options.except?.id }),
+    };
+  }
+
+  /** A fan-out entry from the store (published here or on another node) for this node's sessions. */
+  #deliver(entry: FanOutEntry): void {
+    const targets = entry.room === undefined ? this.#hub.claimed() : this.#rooms.members(entry.room);
+    for (const c of targets) {
+      if (c.id === entry.except) continue;
+      c.sendEncoded(entry.type, entry.payload, false)?.catch((err: Error) => {
+        if (!c.closed) this.#opts.logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
       });
     }
   }
 
   /** Starts listening (only for a server this endpoint created). Resolves with the port. */
-  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+  async listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    // Clients must not arrive before broadcasts can reach them from other nodes.
+    await this.#storeOpen;
     return new Promise((resolve, reject) => {
       this.httpServer.once('error', reject);
       this.httpServer.listen(port, host, () => resolve((this.httpServer.address() as AddressInfo).port));
@@ -145,6 +185,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
         this.httpServer.closeAllConnections?.();
       });
     }
+    await this.#store.close();
   }
 
   #matches(req: IncomingMessage): boolean {

@@ -11,6 +11,7 @@ import { violation, type Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import { TokenBucket } from './limits';
+import { checkRoom, type Rooms } from './rooms';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -56,6 +57,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * session nobody will use: it must not become a phantom `connection` that lives for a TTL.
    */
   #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
+  /** This node's room registry (rooms.ts); membership is the session's, so it outlives links. */
+  #rooms: Rooms<Api, User> | undefined;
 
   /** @internal */
   constructor(
@@ -65,8 +68,10 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     opts: ResolvedServerOptions,
     onEnd: (c: Connection<Api, User>) => void,
     onClaim: (c: Connection<Api, User>) => void,
+    rooms?: Rooms<Api, User>,
   ) {
     this.id = id;
+    this.#rooms = rooms;
     this.key = key;
     this.user = user;
     this.#opts = opts;
@@ -127,6 +132,27 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     handler: (data: Api['client'][K], conn: Connection<Api, User>) => void,
   ): () => void {
     return this.#handlers.on(type, handler as Handler);
+  }
+
+  /**
+   * Puts this session in `room` (`server.to(room).broadcast` reaches it); true when it was not
+   * a member yet. Membership belongs to the session: it survives reconnects and rung changes, and
+   * ends with the session. Throws `WF_INVALID` for a name that is not 1–256 characters.
+   */
+  join(room: string): boolean {
+    checkRoom(room);
+    return !this.#ended && !!this.#rooms?.join(this, room);
+  }
+
+  /** Takes this session out of `room`; true when it was a member. */
+  leave(room: string): boolean {
+    checkRoom(room);
+    return !!this.#rooms?.leave(this, room);
+  }
+
+  /** The rooms this session is in. */
+  get rooms(): string[] {
+    return this.#rooms?.roomsOf(this) ?? [];
   }
 
   /** Listens to `close` or `link`; returns the unsubscribe function. */
@@ -301,6 +327,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     for (const [l, t] of this.#parked) (clearTimeout(t), l.close(code, reason));
     this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
+    this.#rooms?.drop(this);
     this.#onEnd(this);
     this.#events.emit('close', reason);
   }

@@ -1,0 +1,58 @@
+import type { Logger } from '../options';
+
+/**
+ * One fan-out entry: a server message for every session (`room` absent: a broadcast) or for the
+ * members of one room, encoded once whatever the number of recipients.
+ */
+export interface FanOutEntry {
+  /** The room whose members get it; absent for a broadcast to every session. */
+  room?: string;
+  /** The message type (`ev` on the wire). */
+  type: string;
+  /** The message's data as JSON text. */
+  payload: string;
+  /** The id of a session that must not get it (`except`). */
+  except?: string;
+}
+
+/** What a store sees of the node it serves. */
+export interface StoreNode {
+  /** Hands `entry` to this node's sessions: all of them, or its members of `entry.room`. */
+  deliver(entry: FanOutEntry): void;
+  /** Where the store reports what goes wrong (the server's throttled logger). */
+  readonly logger: Logger;
+}
+
+/**
+ * Where a server shares what its nodes must agree on: today, fan-out (broadcasts and rooms).
+ * `createServer({ store })`; the default, `memoryStore()`, delivers in the process and needs
+ * nothing. `redisStore()` (`wirefall/server/redis`) spreads fan-out over every node that uses
+ * the same Redis. The interface is small on purpose: a NATS or Postgres store is these five
+ * members. docs/scaling.md says what a store promises, and what is not in it yet (session
+ * records and the replay, for hand-over between nodes).
+ *
+ * One store serves one server; `server.close()` closes it.
+ */
+export interface SessionStore {
+  /** A short name for logs and metrics (`memory`, `redis`). */
+  readonly name: string;
+  /**
+   * The server starts: from now on `node.deliver` receives every entry published for it, by any
+   * node (this one included). Rejects only when the store can never work (a bad URL); a store
+   * that is merely unreachable keeps trying and says so through `node.logger`.
+   */
+  open(node: StoreNode): Promise<void>;
+  /**
+   * Sends `entry` to every node's sessions. Synchronous for the caller: this node's own sessions
+   * get it before `publish` returns (a handler's `broadcast` is ordered with its `conn.send`s);
+   * other nodes get it when the store carries it there.
+   */
+  publish(entry: FanOutEntry): void;
+  /**
+   * This node gained its first member of `room` (`present`) or lost its last: a store that
+   * routes by room (sharded pub/sub) subscribes this node only to the rooms it has members in.
+   */
+  watch(room: string, present: boolean): void;
+  /** The server stopped: release connections and subscriptions. */
+  close(): Promise<void>;
+}
