@@ -35,6 +35,13 @@ function reject(e: OutboxEntry, err: WirefallError): void {
   e.settle.reject(err);
 }
 
+/** An outbox's content as plain data (`Outbox.state`): `[seq, type, payload JSON]` per message. */
+export interface OutboxState {
+  next: number;
+  acked: number;
+  entries: [number, string, string][];
+}
+
 export interface OutboxLimits {
   /** Most messages held (queued + unacknowledged). */
   maxMessages: number;
@@ -169,6 +176,23 @@ export class Outbox {
     this.acked = 0;
     for (const e of lost) reject(e, err);
     return lost;
+  }
+
+  /**
+   * What a peer still needs, for another process to carry on (a server session moving to another
+   * node): the unacknowledged messages with their numbers, the next number, the last ack.
+   */
+  state(): OutboxState {
+    return { next: this.#next, acked: this.acked, entries: this.#entries.map((e) => [e.s, e.ev, e.payload]) };
+  }
+
+  /** Takes over `state` (from `state()` elsewhere) in a new, empty outbox; all of it is resent. */
+  adopt(state: OutboxState): void {
+    this.#next = state.next;
+    this.acked = state.acked;
+    this.#entries = state.entries.map(([s, ev, payload]) => ({ s, ev, payload, bytes: utf8Length(payload), sent: true, sentAt: 0 }));
+    this.#bytes = this.#entries.reduce((n, e) => n + e.bytes, 0);
+    this.#cursor = 0;
   }
 
   /** Rejects everything (the client or session closed for good). */

@@ -30,7 +30,7 @@ import type { FanOutEntry, SessionStore } from './store/types';
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
-export type { SessionStore, FanOutEntry, StoreNode } from './store/types';
+export type { SessionStore, FanOutEntry, StoreNode, SessionMover, SessionState } from './store/types';
 export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
 
@@ -62,6 +62,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #opens: AddressLimiter;
   #rooms: Rooms<Api, User>;
   #store: SessionStore;
+  /** Set by `close()`: new connections are refused (503) while sessions are handed to the store. */
+  #closing = false;
   /** Settles when the store is open; `listen` waits for it. */
   #storeOpen: Promise<void>;
 
@@ -75,8 +77,12 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
     const store = (this.#store = options.store ?? memoryStore());
     this.#rooms = new Rooms((room, present) => store.watch(room, present));
-    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c), this.#rooms);
-    this.#storeOpen = store.open({ deliver: (e) => this.#deliver(e), logger: this.#opts.logger });
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => this.#events.emit('connection', c), this.#rooms, store.sessions);
+    this.#storeOpen = store.open({
+      deliver: (e) => this.#deliver(e),
+      logger: this.#opts.logger,
+      surrender: (id, hash, identity) => this.#hub.surrender(id, hash, identity),
+    });
     // Attached to an app's server nobody awaits `listen`: a store that can never open is logged.
     this.#storeOpen.catch((err: unknown) => this.#opts.logger.warn(`the ${store.name} store failed to open: ${String(err)}`));
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
@@ -94,6 +100,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#onUpgrade = (req, socket, head) => {
       if (!this.#matches(req)) return; // another endpoint's upgrade
       socket.on('error', () => socket.destroy());
+      if (this.#closing) {
+        socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
       // An 'upgrade' listener that throws takes the process down: nothing here may.
       try {
         if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
@@ -115,7 +125,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.httpServer.on('upgrade', this.#onUpgrade);
     this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens);
     this.#onRequest = (req, res) => {
-      if (this.#matches(req)) this.#http.handle(req, res);
+      if (this.#closing && this.#matches(req)) res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
+      else if (this.#matches(req)) this.#http.handle(req, res);
       // Other paths belong to the app's own listeners, unless the server is ours alone.
       else if (this.#ownsServer) res.writeHead(404).end();
     };
@@ -172,8 +183,14 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     });
   }
 
-  /** Ends every session (clients are told to go away) and stops; closes the HTTP server if it created it. */
+  /**
+   * Stops: clients are told to go away (close code 1001: resume, possibly elsewhere). With a store
+   * that moves sessions (Redis), their sessions are left in the store first, for the nodes their
+   * clients resume on; otherwise they end. Closes the HTTP server if it created it, and the store.
+   */
   async close(): Promise<void> {
+    this.#closing = true;
+    await this.#park();
     this.#hub.closeAll(CloseCode.GoingAway, 'server shutting down');
     this.#ws.close();
     this.#http.close();
@@ -186,6 +203,25 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       });
     }
     await this.#store.close();
+  }
+
+  /** Hands every session to the store, then closes its links (1001): nothing is handled in between. */
+  async #park(): Promise<void> {
+    const mover = this.#store.sessions;
+    if (!mover) return;
+    const moved = [];
+    // Unclaimed ones too: a client cut right after its welcome here resumes elsewhere.
+    for (const c of [...this.#hub.sessions.values()]) {
+      const identity = this.#hub.identity(c.user);
+      if (identity !== undefined) moved.push(c.handOver(identity));
+    }
+    try {
+      await mover.park(moved.map((m) => m.state), this.#opts.sessionTtlMs);
+    } catch (err) {
+      // Their clients resume elsewhere and find nothing: they report `sessionlost`, never silence.
+      this.#opts.logger.warn(`leaving ${moved.length} sessions in the store failed: ${String(err)}`);
+    }
+    for (const m of moved) for (const l of m.links) l.close(CloseCode.GoingAway, 'server shutting down; resume elsewhere');
   }
 
   #matches(req: IncomingMessage): boolean {

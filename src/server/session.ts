@@ -12,6 +12,7 @@ import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import { TokenBucket } from './limits';
 import { checkRoom, type Rooms } from './rooms';
+import { keyHash, type SessionState } from './handover';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -165,6 +166,32 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#end(reason, code);
   }
 
+  // --- moving between nodes (handover.ts) -----------------------------------------------------
+
+  /**
+   * @internal Ends the session on this node and returns it as data for another node, with its
+   * links, which the caller closes (after the state is safe in the store). Nothing that arrives
+   * afterwards is handled here: the state is exactly what the next node continues from. The app
+   * hears `close` with the reason `moved to another node`; its unsettled `send`s reject
+   * (`WF_CLOSED`): they stay in the moved replay and are delivered by the next node.
+   */
+  handOver(identity: string): { state: SessionState; links: Link[] } {
+    const state: SessionState = {
+      v: 1, id: this.id, keyHash: keyHash(this.key), identity, user: JSON.stringify(this.user) ?? 'null',
+      received: this.#inbox.received, outbox: this.#outbox.state(), rooms: this.rooms,
+    };
+    const links = [...(this.#link ? [this.#link] : []), ...this.#parked.keys()];
+    this.#end('moved to another node', CloseCode.GoingAway, false);
+    return { state, links };
+  }
+
+  /** @internal A new session takes over `state` (from `handOver` on another node) before its first link. */
+  adopt(state: SessionState): void {
+    this.#inbox.received = state.received;
+    this.#outbox.adopt(state.outbox);
+    for (const room of state.rooms) this.#rooms?.join(this, room);
+  }
+
   // --- links ----------------------------------------------------------------------------------
 
   /**
@@ -315,7 +342,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#batcher.stop();
   }
 
-  #end(reason: string, code: number = CloseCode.GoingAway): void {
+  /** `closeLinks` false: the caller closes them (a hand-over, once the state is stored). */
+  #end(reason: string, code: number = CloseCode.GoingAway, closeLinks = true): void {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#claim) clearTimeout(this.#claim.timer);
@@ -323,8 +351,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     clearTimeout(this.#expiry);
     const link = this.#link;
     this.#link = undefined;
-    link?.close(code, reason);
-    for (const [l, t] of this.#parked) (clearTimeout(t), l.close(code, reason));
+    if (closeLinks) link?.close(code, reason);
+    for (const [l, t] of this.#parked) (clearTimeout(t), closeLinks && l.close(code, reason));
     this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
     this.#rooms?.drop(this);

@@ -7,12 +7,13 @@ import { createServer } from '../../src/server/index';
 import { redisStore, type RedisStoreStats } from '../../src/server/redis';
 
 export type ClusterApi = {
-  client: { say: { n: number }; join: { room: string }; shout: { room: string; n: number }; stats: Record<string, never> };
+  client: { echo: { n: number }; say: { n: number }; join: { room: string }; shout: { room: string; n: number }; stats: Record<string, never> };
   server: {
+    echoed: { n: number };
     said: { from: string; n: number };
     shouted: { from: string; room: string; n: number };
     joined: { room: string; node: string };
-    stats: RedisStoreStats & { node: string };
+    stats: RedisStoreStats & { node: string; movedOut: number };
   };
 };
 
@@ -25,15 +26,22 @@ const server = createServer<ClusterApi, string>({
   logger: { warn: (m) => process.stderr.write(`${node}: ${m}\n`) },
   rateLimit: { ip: false },
 });
+let movedOut = 0;
 server.on('connection', (conn) => {
+  conn.on('close', (reason) => void (reason === 'moved to another node' && movedOut++));
+  conn.subscribe('echo', ({ n }) => void conn.send('echoed', { n }).catch(() => {}));
   conn.subscribe('say', ({ n }) => server.broadcast('said', { from: conn.user, n }));
   conn.subscribe('join', ({ room }) => {
     conn.join(room);
     void conn.send('joined', { room, node });
   });
   conn.subscribe('shout', ({ room, n }) => server.to(room).broadcast('shouted', { from: conn.user, room, n }, { except: conn }));
-  conn.subscribe('stats', () => void conn.send('stats', { ...store.stats, node }));
+  conn.subscribe('stats', () => void conn.send('stats', { ...store.stats, node, movedOut }));
 });
-process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+process.on('SIGTERM', () =>
+  void server.close().then(() => {
+    process.stderr.write(`${node}: closed; sessions moved out: ${movedOut}\n`);
+    process.exit(0);
+  }));
 const port = await server.listen(0);
 process.stdout.write(`READY ${port}\n`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
+import { RedisSessions } from './redis-sessions';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
 /** Options of `redisStore`. */
@@ -54,10 +55,14 @@ export class RedisStore implements SessionStore {
   #sub: Client | undefined;
   #node: StoreNode | undefined;
   #listener = (message: string, channel: string): void => this.#onMessage(message, channel);
+  /** Sessions that move between nodes: parked on shutdown, handed over by a live owner. */
+  readonly sessions: RedisSessions;
+  #handover = (message: string, channel: string): void => this.sessions.onMessage(message, channel);
 
   constructor(options: RedisStoreOptions = {}) {
     this.#options = options;
     this.#prefix = options.prefix ?? 'wf';
+    this.sessions = new RedisSessions({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node });
   }
 
   get stats(): Readonly<RedisStoreStats> {
@@ -79,12 +84,15 @@ export class RedisStore implements SessionStore {
     for (const [c, role] of [[pub, 'publish'], [sub, 'subscribe']] as const) {
       c.on('error', (err: Error) => node.logger.warn(`redis store (${role}): ${err.message}`));
     }
-    const ready = Promise.all([pub.connect(), sub.connect()]).then(() => sub.sSubscribe(this.#channel(undefined), this.#listener));
+    const { requests, answers } = this.sessions.channels;
+    const ready = Promise.all([pub.connect(), sub.connect()]).then(() =>
+      Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover)]),
+    );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ms = o.openTimeoutMs ?? 5000;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
     try {
-      if ((await Promise.race([ready, late])) === 'late') {
+      if ((await Promise.race([ready.then(() => 'ready' as const), late])) === 'late') {
         node.logger.warn(`redis store: no answer from Redis within ${ms} ms; starting anyway, other nodes will be heard once it answers`);
         ready.catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`));
       }

@@ -1,4 +1,7 @@
+import type { SessionMover, SessionState } from '../handover';
 import type { Logger } from '../options';
+
+export type { SessionMover, SessionState } from '../handover';
 
 /**
  * One fan-out entry: a server message for every session (`room` absent: a broadcast) or for the
@@ -21,14 +24,19 @@ export interface StoreNode {
   deliver(entry: FanOutEntry): void;
   /** Where the store reports what goes wrong (the server's throttled logger). */
   readonly logger: Logger;
+  /**
+   * Another node asks for session `id` (its client resumed there): ends it here and returns its
+   * state, if this node has it for that key hash and identity; otherwise undefined.
+   */
+  surrender(id: string, keyHash: string, identity: string): SessionState | undefined;
 }
 
 /**
  * Where a server shares what its nodes must agree on: today, fan-out (broadcasts and rooms).
  * `createServer({ store })`; the default, `memoryStore()`, delivers in the process and needs
  * nothing. `redisStore()` (`wirefall/server/redis`) spreads fan-out over every node that uses
- * the same Redis. The interface is small on purpose: a NATS or Postgres store is these five
- * members. docs/scaling.md says what a store promises, and what is not in it yet (session
+ * the same Redis, and lets sessions move between nodes. The interface is small on purpose: a
+ * NATS or Postgres store is these members. docs/scaling.md says what a store promises, and what is not in it yet (session
  * records and the replay, for hand-over between nodes).
  *
  * One store serves one server; `server.close()` closes it.
@@ -55,4 +63,9 @@ export interface SessionStore {
   watch(room: string, present: boolean): void;
   /** The server stopped: release connections and subscriptions. */
   close(): Promise<void>;
+  /**
+   * Sessions that move between nodes (docs/scaling.md §4); absent: each session stays on its
+   * node, and `server.close()` ends them.
+   */
+  readonly sessions?: SessionMover;
 }

@@ -1,0 +1,147 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Client } from '../../src/index';
+import { startLab } from '../../lab';
+import { startBalancer } from '../support/balancer';
+import { startNode, type NodeProcess } from '../support/cluster';
+import type { ClusterApi } from '../support/cluster-node';
+import { cleanup, client, eventually, track, until } from '../support/harness';
+import { startRedis, type RedisProcess } from '../support/redis-server';
+
+/*
+ * Sessions that move between node processes (Redis store), behind a round-robin TCP balancer
+ * without stickiness: every reconnect lands on the next node. Real redis-server, real processes.
+ */
+
+let redis: RedisProcess;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.close();
+});
+afterEach(cleanup);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+type Streamer = { name: string; c: Client<ClusterApi>; down: number[]; lost: number; sends: Promise<void>[] };
+
+function streamer(url: string, name: string): Streamer {
+  const c = client<ClusterApi>(url, { transports: ['ws'], auth: name, reconnect: { base: 30, max: 150 } });
+  const s: Streamer = { name, c, down: [], lost: 0, sends: [] };
+  c.subscribe('echoed', ({ n }) => s.down.push(n));
+  c.on('sessionlost', () => s.lost++);
+  return s;
+}
+
+/**
+ * Sends echo 0..n-1 in chunks of 10, `pace` ms apart; message i waits until `gate(i)`, so that
+ * the traffic spreads over the test's restarts however fast the machine is.
+ */
+async function pump(s: Streamer, n: number, pace: number, gate: (i: number) => boolean) {
+  const deadline = Date.now() + 60_000;
+  for (let i = 0; i < n; ) {
+    if (!gate(i)) {
+      if (Date.now() > deadline) throw new Error(`${s.name}: traffic held at ${i}`);
+      await sleep(5);
+      continue;
+    }
+    for (const end = Math.min(n, i + 10); i < end; i++) s.sends.push(s.c.send('echo', { n: i }));
+    await sleep(pace);
+  }
+}
+
+async function cluster(names: string[]) {
+  const nodes: NodeProcess[] = await Promise.all(names.map((n) => startNode(n, redis.url).then(track)));
+  const lb = track(await startBalancer(() => nodes.map((n) => n.port)));
+  return { nodes, lb };
+}
+
+describe('sessions move between nodes (Redis store, round-robin balancer)', () => {
+  test('a rolling restart of three nodes loses, doubles and reorders nothing, either way', async () => {
+    const { nodes, lb } = await cluster(['n0', 'n1', 'n2']);
+    const N = 400;
+    const clients = range(6).map((i) => streamer(lb.url, `c${i}`));
+    await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    let moves = 0;
+    const stopped: NodeProcess[] = [];
+    // A quarter of the traffic before the first restart, a quarter after each.
+    const pumps = clients.map((s) => pump(s, N, 15, (i) => i < ((moves + 1) * N) / 4));
+    for (let i = 0; i < nodes.length; i++) {
+      // Mid-stream: this part of the traffic is under way.
+      await eventually(() => clients.every((s) => s.sends.length >= ((moves + 1) * N) / 4 - 10), 20_000, 'traffic before the restart');
+      const old = nodes[i]!;
+      expect(await old.stop()).toBe(0); // SIGTERM: server.close() parks its sessions
+      stopped.push(old);
+      nodes[i] = track(await startNode(`${old.name}'`, redis.url));
+      moves++;
+    }
+    await Promise.all(pumps);
+    const settled = await Promise.allSettled(clients.flatMap((s) => s.sends));
+    expect(settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : [])).slice(0, 3)).toEqual([]);
+    await eventually(() => clients.every((s) => s.down.length >= N), 15_000, 'every echo');
+    for (const s of clients) {
+      expect({ name: s.name, lost: s.lost, down: s.down }).toEqual({ name: s.name, lost: 0, down: range(N) });
+    }
+    expect(moves).toBe(3);
+    // The sessions really moved: each stopped node handed over the ones it held (its first two,
+    // at least, which nothing else moved), and none was lost.
+    const movedOut = stopped.map((n) => Number(/moved out: (\d+)/.exec(n.log.join('\n'))?.[1] ?? -1));
+    expect(movedOut.every((k) => k >= 2)).toBe(true);
+    expect(nodes.every((n) => n.alive())).toBe(true);
+  });
+
+  test('a cut sends the client to another node: the live owner hands the session over', async () => {
+    const { lb } = await cluster(['n0', 'n1', 'n2']);
+    const lab = track(await startLab({ upstream: { host: '127.0.0.1', port: lb.port } }));
+    const N = 400;
+    const clients = range(6).map((i) => streamer(`${lab.url}/wirefall`, `c${i}`));
+    await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    let cuts = 0;
+    const pumps = clients.map((s) => pump(s, N, 10, (i) => i < ((cuts + 1) * N) / 5));
+    for (; cuts < 4; ) {
+      await eventually(() => clients.every((s) => s.sends.length >= ((cuts + 1) * N) / 5 - 10), 20_000, 'traffic before the cut');
+      await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+      lab.cutAll();
+      cuts++;
+    }
+    await Promise.all(pumps);
+    const settled = await Promise.allSettled(clients.flatMap((s) => s.sends));
+    expect(settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : [])).slice(0, 3)).toEqual([]);
+    await eventually(() => clients.every((s) => s.down.length >= N), 15_000, 'every echo');
+    for (const s of clients) expect({ name: s.name, lost: s.lost, down: s.down }).toEqual({ name: s.name, lost: 0, down: range(N) });
+    // Sessions were handed over between live nodes (each node counts the ones it gave away).
+    const stats = await Promise.all(clients.map((s) => new Promise<number>((resolve) => {
+      const off = s.c.subscribe('stats', (m) => (off(), resolve(m.movedOut)));
+      void s.c.send('stats', {});
+    })));
+    expect(lab.stats.cuts).toBeGreaterThanOrEqual(4);
+    expect(stats.some((k) => k > 0)).toBe(true);
+  });
+
+  test('kill -9: sessions of the killed node are reported lost (sessionlost), never silently; the others lose nothing', async () => {
+    const { nodes, lb } = await cluster(['n0', 'n1', 'n2']);
+    const N = 300;
+    const clients = range(6).map((i) => streamer(lb.url, `c${i}`));
+    await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    let killed = false;
+    const pumps = clients.map((s) => pump(s, N, 10, (i) => killed || i < N / 2));
+    await eventually(() => clients.every((s) => s.sends.length >= N / 2 - 10), 20_000, 'traffic before the kill');
+    await nodes[1]!.kill();
+    nodes[1] = track(await startNode("n1'", redis.url));
+    killed = true;
+    await Promise.all(pumps);
+    const settled = await Promise.allSettled(clients.flatMap((s) => s.sends));
+    // What the killed node may have had is rejected as lost, nothing else.
+    for (const r of settled) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'WF_SESSION_LOST' });
+    await eventually(() => clients.every((s) => s.down.includes(N - 1)), 15_000, 'the last echo');
+    const hit = clients.filter((s) => s.lost > 0);
+    expect(hit.length).toBeGreaterThanOrEqual(2); // the killed node held two sessions
+    for (const s of clients) {
+      // Never doubled or reordered; only a reported loss may leave gaps.
+      expect(s.down).toEqual([...new Set(s.down)].sort((a, b) => a - b));
+      if (s.lost === 0) expect(s.down).toEqual(range(N));
+    }
+    expect(nodes.every((n) => n.alive())).toBe(true);
+  });
+});
