@@ -144,4 +144,27 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     }
     expect(nodes.every((n) => n.alive())).toBe(true);
   });
+
+  test('Redis away during a restart: the sessions that could not be left in it are reported lost, the nodes live on', async () => {
+    const { nodes, lb } = await cluster(['n0', 'n1']);
+    const clients = range(4).map((i) => streamer(lb.url, `c${i}`));
+    await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    await Promise.all(clients.map((s) => pump(s, 50, 5, () => true)));
+    await eventually(() => clients.every((s) => s.down.length === 50), 10_000, 'echoes before');
+    await redis.kill();
+    try {
+      expect(await nodes[0]!.stop()).toBe(0); // cannot park its sessions: it says so, and exits cleanly
+      expect(nodes[0]!.log.some((l) => l.includes('failed'))).toBe(true);
+      nodes[0] = track(await startNode("n0'", redis.url, { OPEN_TIMEOUT_MS: '300' }));
+      // The clients of the stopped node resume elsewhere, find nothing, and say so.
+      await eventually(() => clients.filter((s) => s.lost > 0).length >= 2, 15_000, 'sessionlost on the moved clients');
+      await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+      await Promise.all(clients.map((s) => s.c.send('echo', { n: 50 })));
+      await eventually(() => clients.every((s) => s.down.at(-1) === 50), 10_000, 'echoes after');
+      for (const s of clients) expect(s.down).toEqual(range(51));
+      expect(nodes.every((n) => n.alive())).toBe(true);
+    } finally {
+      await redis.restart();
+    }
+  });
 });
