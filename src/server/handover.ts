@@ -36,8 +36,12 @@ export function isSessionState(x: unknown): x is SessionState {
     typeof s === 'object' && s !== null && s.v === 1 && typeof s.id === 'string' && typeof s.keyHash === 'string' &&
     typeof s.identity === 'string' && typeof s.user === 'string' && Number.isSafeInteger(s.received) &&
     typeof s.outbox === 'object' && s.outbox !== null && Number.isSafeInteger(s.outbox.next) && Number.isSafeInteger(s.outbox.acked) &&
-    Array.isArray(s.outbox.entries) && Array.isArray(s.rooms)
+    Array.isArray(s.outbox.entries) && s.outbox.entries.every(isEntry) && Array.isArray(s.rooms) && s.rooms.every((r) => typeof r === 'string')
   );
+}
+
+function isEntry(e: unknown): boolean {
+  return Array.isArray(e) && e.length === 3 && Number.isSafeInteger(e[0]) && typeof e[1] === 'string' && typeof e[2] === 'string';
 }
 
 /**

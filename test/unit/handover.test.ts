@@ -37,6 +37,9 @@ describe('a session as data (handover.ts)', () => {
     expect(isSessionState({ ...ok, v: 2 })).toBe(false);
     expect(isSessionState({ ...ok, received: '3' })).toBe(false);
     expect(isSessionState({ ...ok, outbox: null })).toBe(false);
+    expect(isSessionState({ ...ok, outbox: { next: 2, acked: 0, entries: [[1, 'x', 2]] } })).toBe(false);
+    expect(isSessionState({ ...ok, outbox: { next: 2, acked: 0, entries: [[1, 'x', '2']] } })).toBe(true);
+    expect(isSessionState({ ...ok, rooms: [7] })).toBe(false);
     expect(isSessionState(null)).toBe(false);
   });
 });
