@@ -123,7 +123,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       }
     };
     this.httpServer.on('upgrade', this.#onUpgrade);
-    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens);
+    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens, store.routes);
     this.#onRequest = (req, res) => {
       if (this.#closing && this.#matches(req)) res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
       else if (this.#matches(req)) this.#http.handle(req, res);
@@ -177,10 +177,14 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
     // Clients must not arrive before broadcasts can reach them from other nodes.
     await this.#storeOpen;
-    return new Promise((resolve, reject) => {
+    const bound = await new Promise<number>((resolve, reject) => {
       this.httpServer.once('error', reject);
       this.httpServer.listen(port, host, () => resolve((this.httpServer.address() as AddressInfo).port));
     });
+    // Other nodes forward HTTP-rung requests of this node's sessions here.
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    await this.#store.routes?.announce(`${'setSecureContext' in this.httpServer ? 'https' : 'http'}://${reachable}:${bound}`).catch((err: unknown) => this.#opts.logger.warn(`announcing this node failed: ${String(err)}`));
+    return bound;
   }
 
   /**

@@ -39,6 +39,15 @@ function bySender(list: { from: string; n: number }[]): Record<string, number[]>
   return out;
 }
 
+/**
+ * Open, and announced by its node: a session gets broadcasts once its client has spoken on it
+ * (protocol.md §4, claims), half a round trip after `open`. A round trip makes sure.
+ */
+async function ready(...cs: Client<ClusterApi>[]) {
+  await Promise.all(cs.map((c) => until(c, 'open', 10_000)));
+  await Promise.all(cs.map((c) => stats(c)));
+}
+
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
 async function stats(c: Client<ClusterApi>) {
@@ -57,7 +66,7 @@ describe('Redis store: fan-out between node processes', () => {
     const c = named(nodes[2]!, 'c', 'longpoll');
     const d = named(nodes[1]!, 'd', 'ws'); // in no room
     const all = [a, b, c, d];
-    await Promise.all(all.map(({ c }) => until(c, 'open', 10_000)));
+    await ready(...all.map((x) => x.c));
     await Promise.all([a, b, c].map(({ c }) => c.send('join', { room: 'r' })));
     // A join reaches other nodes' publishers once this node's SSUBSCRIBE is in place: wait for
     // Redis to count the three nodes as the room channel's subscribers.
@@ -96,7 +105,7 @@ describe('Redis store: fan-out between node processes', () => {
     const [n0, n1] = await Promise.all(['n0', 'n1'].map((n) => startNode(n, redis.url).then(track)));
     const x = named(n0!, 'x', 'ws');
     const y = named(n1!, 'y', 'sse');
-    await Promise.all([until(x.c, 'open', 10_000), until(y.c, 'open', 10_000)]);
+    await ready(x.c, y.c);
     // Both nodes are subscribed (their `listen` waited for the store): a first message crosses.
     await x.c.send('say', { n: 0 });
     await eventually(() => y.heard.said.length === 1, 5000, 'first message across');
@@ -132,14 +141,14 @@ describe('Redis store: fan-out between node processes', () => {
     try {
       const n0 = track(await startNode('n0', redis.url, { OPEN_TIMEOUT_MS: '300' }));
       const x = named(n0, 'x', 'longpoll');
-      await until(x.c, 'open', 10_000);
+      await ready(x.c);
       await x.c.send('say', { n: 0 });
       await eventually(() => x.heard.said.length === 1, 5000, 'local delivery');
       expect(n0.log.some((l) => l.includes('starting anyway'))).toBe(true);
       await redis.restart();
       const n1 = track(await startNode('n1', redis.url));
       const y = named(n1, 'y', 'ws');
-      await until(y.c, 'open', 10_000);
+      await ready(y.c);
       let n = 1;
       await eventually(() => {
         if (y.heard.said.length) return true;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
+import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
@@ -16,6 +17,11 @@ export interface RedisStoreOptions {
    * its fan-out reaches other nodes once Redis answers. Default 5000 ms.
    */
   openTimeoutMs?: number;
+  /**
+   * The URL other nodes reach this one at, for HTTP-rung requests forwarded to the node that holds
+   * a session's link (`http://10.0.0.5:8124`). Default: the address `server.listen` listened on.
+   */
+  advertise?: string;
 }
 
 /** What a Redis store has carried so far: for tests, logs and metrics. */
@@ -26,6 +32,8 @@ export interface RedisStoreStats {
   received: number;
   /** Entries that could not reach the other nodes (Redis unreachable); this node's own sessions still got them. */
   dropped: number;
+  /** HTTP-rung requests this node sent on to the node holding their session's link (or ticket). */
+  forwarded: number;
 }
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
@@ -48,7 +56,7 @@ export class RedisStore implements SessionStore {
   readonly name = 'redis';
   /** Marks this node's own entries, which it delivered before publishing. */
   readonly nodeId = randomBytes(9).toString('base64url');
-  #stats: RedisStoreStats = { published: 0, received: 0, dropped: 0 };
+  #stats = { published: 0, received: 0, dropped: 0 };
   #options: RedisStoreOptions;
   #prefix: string;
   #pub: Client | undefined;
@@ -58,15 +66,18 @@ export class RedisStore implements SessionStore {
   /** Sessions that move between nodes: parked on shutdown, handed over by a live owner. */
   readonly sessions: RedisSessions;
   #handover = (message: string, channel: string): void => this.sessions.onMessage(message, channel);
+  /** Where HTTP-rung requests of sessions on other nodes go. */
+  readonly routes: RedisRoutes;
 
   constructor(options: RedisStoreOptions = {}) {
     this.#options = options;
     this.#prefix = options.prefix ?? 'wf';
     this.sessions = new RedisSessions({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node });
+    this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
   }
 
   get stats(): Readonly<RedisStoreStats> {
-    return { ...this.#stats };
+    return { ...this.#stats, forwarded: this.routes.forwarded };
   }
 
   async open(node: StoreNode): Promise<void> {
@@ -84,9 +95,11 @@ export class RedisStore implements SessionStore {
     for (const [c, role] of [[pub, 'publish'], [sub, 'subscribe']] as const) {
       c.on('error', (err: Error) => node.logger.warn(`redis store (${role}): ${err.message}`));
     }
+    // After every (re)connect: a Redis that restarted empty learns this node's address again.
+    pub.on('ready', () => void this.routes.ready().catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`)));
     const { requests, answers } = this.sessions.channels;
     const ready = Promise.all([pub.connect(), sub.connect()]).then(() =>
-      Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover)]),
+      Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover), this.routes.ready()]),
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ms = o.openTimeoutMs ?? 5000;
@@ -126,6 +139,7 @@ export class RedisStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    await this.routes.withdraw();
     this.#node = undefined;
     const clients = [this.#sub, this.#pub];
     this.#pub = this.#sub = undefined;

@@ -1,7 +1,9 @@
 import type { SessionMover, SessionState } from '../handover';
+import type { RequestRoutes } from '../http-forward';
 import type { Logger } from '../options';
 
 export type { SessionMover, SessionState } from '../handover';
+export type { RequestRoutes } from '../http-forward';
 
 /**
  * One fan-out entry: a server message for every session (`room` absent: a broadcast) or for the
@@ -68,4 +70,9 @@ export interface SessionStore {
    * node, and `server.close()` ends them.
    */
   readonly sessions?: SessionMover;
+  /**
+   * Where HTTP-rung requests go when the balancer spreads one session's requests over the nodes
+   * (docs/scaling.md §4); absent: they must reach the node that holds the session (sticky).
+   */
+  readonly routes?: RequestRoutes;
 }
