@@ -78,7 +78,7 @@ export class HttpRung<Api extends ApiShape, User> {
 
   #dispatch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: 'sse' | 'lp', rung: RungName): void {
     try {
-      req.resume();
+      if (req.isPaused()) req.resume(); // paused while routeElsewhere asked where it belongs
       const sid = q.get('sid');
       const remote = req.socket.remoteAddress;
       if (req.method === 'POST') {
