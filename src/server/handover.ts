@@ -22,6 +22,11 @@ export interface SessionState {
   /** The replay: server messages the client has not acknowledged, with their numbers. */
   outbox: OutboxState;
   rooms: string[];
+  /**
+   * Per publishing node, the last fan-out entry the old node had delivered when the session left
+   * (set by the store): the new node skips those, so a broadcast is never delivered twice.
+   */
+  fanout?: Record<string, number>;
 }
 
 /** SHA-256 of a resume key, hex: what a store keeps instead of the key. */
@@ -36,7 +41,8 @@ export function isSessionState(x: unknown): x is SessionState {
     typeof s === 'object' && s !== null && s.v === 1 && typeof s.id === 'string' && typeof s.keyHash === 'string' &&
     typeof s.identity === 'string' && typeof s.user === 'string' && Number.isSafeInteger(s.received) &&
     typeof s.outbox === 'object' && s.outbox !== null && Number.isSafeInteger(s.outbox.next) && Number.isSafeInteger(s.outbox.acked) &&
-    Array.isArray(s.outbox.entries) && s.outbox.entries.every(isEntry) && Array.isArray(s.rooms) && s.rooms.every((r) => typeof r === 'string')
+    Array.isArray(s.outbox.entries) && s.outbox.entries.every(isEntry) && Array.isArray(s.rooms) && s.rooms.every((r) => typeof r === 'string') &&
+    (s.fanout === undefined || (typeof s.fanout === 'object' && s.fanout !== null && Object.values(s.fanout).every((n) => Number.isSafeInteger(n))))
   );
 }
 

@@ -165,8 +165,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   /** A fan-out entry from the store (published here or on another node) for this node's sessions. */
   #deliver(entry: FanOutEntry): void {
     const targets = entry.room === undefined ? this.#hub.claimed() : this.#rooms.members(entry.room);
+    const origin = entry.origin;
+    const skips = origin && this.#store.skips ? this.#store.skips.bind(this.#store) : undefined;
     for (const c of targets) {
-      if (c.id === entry.except) continue;
+      if (c.id === entry.except || skips?.(c.id, origin!)) continue;
       c.sendEncoded(entry.type, entry.payload, false)?.catch((err: Error) => {
         if (!c.closed) this.#opts.logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
       });

@@ -23,13 +23,26 @@ afterEach(cleanup);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** Strictly increasing: nothing doubled or reordered (a loss leaves a gap, which this allows). */
+const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
-type Streamer = { name: string; c: Client<ClusterApi>; down: number[]; lost: number; sends: Promise<void>[] };
+type Streamer = {
+  name: string;
+  c: Client<ClusterApi>;
+  down: number[];
+  lost: number;
+  sends: Promise<void>[];
+  /** Broadcasts and room messages heard, by sender. */
+  said: Record<string, number[]>;
+  shouted: Record<string, number[]>;
+};
 
 function streamer(url: string, name: string, rung: RungName = 'ws'): Streamer {
   const c = client<ClusterApi>(url, { transports: [rung], auth: name, reconnect: { base: 30, max: 150 } });
-  const s: Streamer = { name, c, down: [], lost: 0, sends: [] };
+  const s: Streamer = { name, c, down: [], lost: 0, sends: [], said: {}, shouted: {} };
   c.subscribe('echoed', ({ n }) => s.down.push(n));
+  c.subscribe('said', ({ from, n }) => (s.said[from] ??= []).push(n));
+  c.subscribe('shouted', ({ from, n }) => (s.shouted[from] ??= []).push(n));
   c.on('sessionlost', () => s.lost++);
   return s;
 }
@@ -47,6 +60,8 @@ async function pump(s: Streamer, n: number, pace: number, gate: (i: number) => b
       continue;
     }
     for (const end = Math.min(n, i + 10); i < end; i++) s.sends.push(s.c.send('echo', { n: i }));
+    // Every 10th message also goes to everyone and to room r (its members hear it).
+    s.sends.push(s.c.send('say', { n: i }), s.c.send('shout', { room: 'r', n: i }));
     await sleep(pace);
   }
 }
@@ -64,6 +79,9 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     const RUNGS: RungName[] = ['ws', 'sse', 'longpoll'];
     const clients = range(6).map((i) => streamer(lb.url, `c${i}-${RUNGS[i % 3]}`, RUNGS[i % 3]));
     await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    // The even ones are in room r; membership must move with the sessions.
+    const members = clients.filter((_, i) => i % 2 === 0);
+    await Promise.all(members.map((s) => s.c.send('join', { room: 'r' })));
     let moves = 0;
     const stopped: NodeProcess[] = [];
     // A quarter of the traffic before the first restart, a quarter after each.
@@ -95,6 +113,22 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     // at least, which nothing else moved), and none was lost.
     const movedOut = stopped.map((n) => Number(/moved out: (\d+)/.exec(n.log.join('\n'))?.[1] ?? -1));
     expect(movedOut.every((k) => k >= 2)).toBe(true);
+    // Fan-out across moves: never doubled or reordered; a message published while its recipient's
+    // session was between nodes can be missed (docs/scaling.md §4). After the restarts, a last
+    // round reaches everyone, and room r still only its members: membership moved too.
+    for (const s of clients) {
+      for (const xs of [...Object.values(s.said), ...Object.values(s.shouted)]) expect(increasing(xs)).toBe(true);
+    }
+    await Promise.all(clients.map((s) => s.c.send('say', { n: N })));
+    await Promise.all(clients.map((s) => s.c.send('shout', { room: 'r', n: N })));
+    await eventually(() => clients.every((s) => clients.every((t) => s.said[t.name]?.at(-1) === N)), 10_000, 'the last broadcasts');
+    await eventually(() => members.every((s) => clients.every((t) => t === s || s.shouted[t.name]?.at(-1) === N)), 10_000, 'the last room messages');
+    for (const s of clients) if (!members.includes(s)) expect(s.shouted).toEqual({});
+    if (process.env.WIREFALL_REPORT) {
+      const sent = clients.length * (N / 10 + 1);
+      const heard = clients.map((s) => Object.values(s.said).reduce((a, xs) => a + xs.length, 0));
+      console.log(`broadcasts: ${sent} sent, each client heard ${heard.join('/')} of them`);
+    }
     // HTTP-rung requests reached nodes other than their session's, and were sent on to it.
     const forwarded = await Promise.all(clients.map((s) => new Promise<number>((resolve) => {
       const off = s.c.subscribe('stats', (m) => (off(), resolve(m.forwarded)));

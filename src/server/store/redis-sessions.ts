@@ -34,8 +34,18 @@ export class RedisSessions implements SessionMover {
   #nodeId: string;
   #node: () => StoreNode | undefined;
   #waiting = new Map<string, () => void>();
+  #position: () => Record<string, number>;
+  #arrived: (state: SessionState) => void;
 
-  constructor(parts: { pub: () => Client | undefined; prefix: string; nodeId: string; node: () => StoreNode | undefined }) {
+  constructor(parts: {
+    pub: () => Client | undefined; prefix: string; nodeId: string; node: () => StoreNode | undefined;
+    /** This node's fan-out position, left in each state it hands over. */
+    position: () => Record<string, number>;
+    /** A state was taken here (before the session is built from it). */
+    arrived: (state: SessionState) => void;
+  }) {
+    this.#position = parts.position;
+    this.#arrived = parts.arrived;
     this.#pub = parts.pub;
     this.#prefix = parts.prefix;
     this.#nodeId = parts.nodeId;
@@ -68,7 +78,9 @@ export class RedisSessions implements SessionMover {
     if (!states.length) return;
     if (!pub?.isReady) throw new Error('Redis is not connected');
     const m = pub.multi();
+    const position = this.#position();
     for (const s of states) {
+      s.fanout ??= position;
       const key = this.#key(s.id);
       m.hSet(key, { kh: s.keyHash, id: s.identity, state: JSON.stringify(s) }).pExpire(key, Math.max(1, ttlMs));
     }
@@ -108,7 +120,9 @@ export class RedisSessions implements SessionMover {
     } catch {
       return undefined;
     }
-    return isSessionState(state) && state.id === id ? state : undefined;
+    if (!isSessionState(state) || state.id !== id) return undefined;
+    this.#arrived(state);
+    return state;
   }
 
   #key(id: string): string {

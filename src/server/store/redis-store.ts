@@ -57,6 +57,12 @@ export class RedisStore implements SessionStore {
   /** Marks this node's own entries, which it delivered before publishing. */
   readonly nodeId = randomBytes(9).toString('base64url');
   #stats = { published: 0, received: 0, dropped: 0 };
+  /** This node's fan-out entries are numbered, so a session that moves is never given one twice. */
+  #seq = 0;
+  /** Per publishing node, the last entry this node received (and delivered). */
+  #seen = new Map<string, number>();
+  /** Sessions that moved here: per publisher, the last entry their old node had delivered. */
+  #floors = new Map<string, Map<string, number>>();
   #options: RedisStoreOptions;
   #prefix: string;
   #pub: Client | undefined;
@@ -72,7 +78,13 @@ export class RedisStore implements SessionStore {
   constructor(options: RedisStoreOptions = {}) {
     this.#options = options;
     this.#prefix = options.prefix ?? 'wf';
-    this.sessions = new RedisSessions({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node });
+    this.sessions = new RedisSessions({
+      pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
+      position: () => this.#position(),
+      arrived: (state) => {
+        if (state.fanout) this.#floors.set(state.id, new Map(Object.entries(state.fanout)));
+      },
+    });
     this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
   }
 
@@ -115,19 +127,38 @@ export class RedisStore implements SessionStore {
   }
 
   publish(entry: FanOutEntry): void {
-    this.#node?.deliver(entry);
+    const seq = ++this.#seq;
+    this.#seen.set(this.nodeId, seq);
+    this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
     const pub = this.#pub;
     if (!pub?.isReady) {
       this.#stats.dropped++;
       return;
     }
     // A JSON header line, then the payload as it is: the payload is not escaped a second time.
-    const message = `${JSON.stringify([this.nodeId, entry.type, entry.except ?? null])}\n${entry.payload}`;
+    const message = `${JSON.stringify([this.nodeId, entry.type, entry.except ?? null, seq])}\n${entry.payload}`;
     this.#stats.published++;
     pub.sPublish(this.#channel(entry.room), message).catch(() => {
       this.#stats.published--;
       this.#stats.dropped++;
     });
+  }
+
+  skips(id: string, origin: { node: string; seq: number }): boolean {
+    const floor = this.#floors.get(id);
+    if (!floor) return false;
+    const f = floor.get(origin.node);
+    if (f === undefined) return false;
+    if (origin.seq <= f) return true;
+    // Past the floor: nothing older from that node can come any more (its entries arrive in order).
+    floor.delete(origin.node);
+    if (!floor.size) this.#floors.delete(id);
+    return false;
+  }
+
+  /** The fan-out position to leave in a state this node hands over. */
+  #position(): Record<string, number> {
+    return Object.fromEntries(this.#seen);
   }
 
   watch(room: string, present: boolean): void {
@@ -169,10 +200,13 @@ export class RedisStore implements SessionStore {
       return node.logger.warn('redis store: an entry that is not wirefall\'s', { channel });
     }
     if (header[0] === this.nodeId) return; // ours: delivered when it was published
+    const origin = { node: header[0], seq: typeof header[3] === 'number' ? header[3] : 0 };
+    // One publisher's entries arrive in order, whatever their channels (one Redis, one connection).
+    this.#seen.set(origin.node, origin.seq);
     const roomPrefix = `${this.#prefix}:room:`;
     const room = channel.startsWith(roomPrefix) ? channel.slice(roomPrefix.length) : undefined;
     this.#stats.received++;
-    node.deliver({ room, type: header[1], payload: message.slice(nl + 1), except: typeof header[2] === 'string' ? header[2] : undefined });
+    node.deliver({ room, type: header[1], payload: message.slice(nl + 1), except: typeof header[2] === 'string' ? header[2] : undefined, origin });
   }
 }
 

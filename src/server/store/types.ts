@@ -18,6 +18,8 @@ export interface FanOutEntry {
   payload: string;
   /** The id of a session that must not get it (`except`). */
   except?: string;
+  /** Who published it, and its number among that node's entries (set by a store that numbers them). */
+  origin?: { node: string; seq: number };
 }
 
 /** What a store sees of the node it serves. */
@@ -75,4 +77,9 @@ export interface SessionStore {
    * (docs/scaling.md §4); absent: they must reach the node that holds the session (sticky).
    */
   readonly routes?: RequestRoutes;
+  /**
+   * True when session `id` must not get an entry from `origin`: it moved here from a node that had
+   * already delivered it there (docs/scaling.md §4). Absent: nothing is skipped.
+   */
+  skips?(id: string, origin: { node: string; seq: number }): boolean;
 }
