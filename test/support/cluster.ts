@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -15,10 +16,16 @@ function bundle(): Promise<string> {
   return (bundled ??= (async () => {
     const dir = path.join(root, 'node_modules/.cache/wirefall-test');
     mkdirSync(dir, { recursive: true });
-    const outfile = path.join(dir, `cluster-node-${process.pid}.mjs`);
-    process.once('exit', () => rmSync(outfile, { force: true }));
-    await build({ entryPoints: [path.join(root, 'test/support/cluster-node.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, external: ['ws', 'redis'], logLevel: 'error' });
-    return outfile;
+    const out = await build({ entryPoints: [path.join(root, 'test/support/cluster-node.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, outdir: dir, external: ['ws', 'redis'], logLevel: 'error' });
+    const code = out.outputFiles[0]!.contents;
+    // Named by content: test files running at once share it, and a source change makes a new one.
+    const file = path.join(dir, `cluster-node-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    if (!existsSync(file)) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, file);
+    }
+    return file;
   })());
 }
 
