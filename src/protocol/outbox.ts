@@ -39,6 +39,14 @@ function reject(e: OutboxEntry, err: WirefallError): void {
   e.settle.reject(err);
 }
 
+/** An outbox's content as plain data (`Outbox.state`): `[seq, type, payload JSON]` per message. */
+export interface OutboxState {
+  next: number;
+  acked: number;
+  /** Number, type, payload, and the payload's encoding when it is not plain JSON. */
+  entries: [number, string, string, string?][];
+}
+
 export interface OutboxLimits {
   /** Most messages held (queued + unacknowledged). */
   maxMessages: number;
@@ -268,6 +276,24 @@ export class Outbox {
   /** The number the next pushed message gets (the last pushed one has `next - 1`). */
   get next(): number {
     return this.#next;
+
+  }
+
+  /**
+   * What a peer still needs, for another process to carry on (a server session moving to another
+   * node): the unacknowledged messages with their numbers, the next number, the last ack.
+   */
+  state(): OutboxState {
+    return { next: this.#next, acked: this.acked, entries: this.#entries.map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e])) };
+  }
+
+  /** Takes over `state` (from `state()` elsewhere) in a new, empty outbox; all of it is resent. */
+  adopt(state: OutboxState): void {
+    this.#next = state.next;
+    this.acked = state.acked;
+    this.#entries = state.entries.map(([s, ev, payload, e]) => ({ s, ev, payload, bytes: utf8Length(payload), sent: true, sentAt: 0, ...(e !== undefined && { e }) }));
+    this.#bytes = this.#entries.reduce((n, e) => n + e.bytes, 0);
+    this.#cursor = 0;
   }
 
   /** Rejects everything (the client or session closed for good). */

@@ -33,6 +33,12 @@ export function parseHello(text: string): HelloFrame | undefined {
 export class Tickets {
   // Insertion order is expiry order (one TTL for all), so expired tickets are at the front.
   #tickets = new Map<string, { hello: HelloFrame; rung: RungName; remote: string | undefined; until: number }>();
+  /** Names the node that issued a ticket (`{node}.{random}`), so any node can send its GET here. */
+  #prefix: string;
+
+  constructor(node?: string) {
+    this.#prefix = node ? `${node}.` : '';
+  }
 
   /**
    * Answers a v2 open, a POST whose body is the hello, with `{"ticket":"…"}`; `busy` answers
@@ -57,7 +63,7 @@ export class Tickets {
       this.#tickets.delete(id);
     }
     if (this.#tickets.size >= MAX_TICKETS) return undefined;
-    const id = randomBytes(18).toString('base64url');
+    const id = this.#prefix + randomBytes(18).toString('base64url');
     this.#tickets.set(id, { hello, rung, remote, until: now + TICKET_TTL_MS });
     return id;
   }

@@ -6,19 +6,10 @@ import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
 import type { Refusal, ResolvedServerOptions, ServerOptions } from './options';
 import { sameSecret } from './policy';
+import { CloseCode } from '../protocol/close-codes';
+import type { Rooms } from './rooms';
+import { keyHash, type SessionMover, type SessionState } from './handover';
 import { Connection } from './session';
-
-/**
- * Where sessions live. In memory by default; the interface is small so that a shared store
- * (Redis) can serve several nodes without sticky sessions.
- */
-export interface SessionStore<C> {
-  get(id: string): C | undefined;
-  set(id: string, c: C): void;
-  delete(id: string): void;
-  values(): Iterable<C>;
-  readonly size: number;
-}
 
 export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: WireErrorCode; message: string };
 
@@ -41,19 +32,26 @@ function isRefusal(x: unknown): x is Refusal {
  * session here, so the app cannot tell (and need not know) which rung a client uses.
  */
 export class Hub<Api extends ApiShape, User> {
-  readonly sessions: SessionStore<Connection<Api, User>> = new Map();
+  /** This node's live sessions (shared state, for several nodes, goes through the `SessionStore`). */
+  readonly sessions = new Map<string, Connection<Api, User>>();
   /** New sessions by the race token of the hello that created them, while the race may last. */
   #races = new Map<string, { conn: Connection<Api, User>; until: number; remote: string | undefined }>();
   #opts: ResolvedServerOptions;
   #authenticate: ServerOptions<User>['authenticate'];
   #identify: ServerOptions<User>['identify'];
   #onConnection: (c: Connection<Api, User>) => void;
+  #rooms: Rooms<Api, User> | undefined;
+  #mover: SessionMover | undefined;
 
   constructor(
     opts: ResolvedServerOptions,
     app: Pick<ServerOptions<User>, 'authenticate' | 'identify'>,
     onConnection: (c: Connection<Api, User>) => void,
+    rooms?: Rooms<Api, User>,
+    mover?: SessionMover,
   ) {
+    this.#rooms = rooms;
+    this.#mover = mover;
     this.#opts = opts;
     this.#authenticate = app.authenticate;
     this.#identify = app.identify;
@@ -81,6 +79,11 @@ export class Hub<Api extends ApiShape, User> {
     ) {
       return { ok: true, conn: existing, resumed: true };
     }
+    // A session this node does not have may be on another node, or left by one that shut down.
+    if (!existing && hello.sid && hello.key && this.#mover) {
+      const moved = await this.#takeOver(hello.sid, hello.key, user, link, hello);
+      if (moved) return { ok: true, conn: moved, resumed: true };
+    }
     // A sibling attempt of the same race as the one that created a session joins that session:
     // one race, one session, whichever of its attempts the client ends up speaking on. The token
     // is the client's choice, so it alone grants nothing (issue 16, item 4): the sibling must be
@@ -94,24 +97,66 @@ export class Hub<Api extends ApiShape, User> {
       return { ok: true, conn: sibling, resumed: false };
     }
     const race = hello.race;
-    const conn = new Connection<Api, User>(
-      randomUUID(),
-      randomBytes(18).toString('base64url'),
-      user as User,
-      this.#opts,
-      (c) => {
-        this.sessions.delete(c.id);
-        if (race && this.#races.get(race)?.conn === c) this.#races.delete(race);
-      },
-      // `connection` waits for the client's first word: see Connection's `#claim`.
-      (c) => this.#onConnection(c),
-    );
-    this.sessions.set(conn.id, conn);
+    const conn = this.#create(randomUUID(), randomBytes(18).toString('base64url'), user as User, race);
     // The first session of a token keeps it: a stranger's hello naming it must not take the
     // client's own sibling attempts away from the session they belong to.
     if (race && !(entry && Date.now() < entry.until)) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS, remote: request.socket.remoteAddress });
     conn.offer(link, undefined, false, hello.v);
     return { ok: true, conn, resumed: false };
+  }
+
+  /** Takes a session over from the store (handover.ts); undefined when nobody had it for this key and user. */
+  async #takeOver(id: string, key: string, user: User | undefined, link: Link, hello: HelloFrame): Promise<Connection<Api, User> | undefined> {
+    const identity = this.identity(user);
+    if (identity === undefined) return undefined;
+    let state: SessionState | undefined;
+    try {
+      state = await this.#mover!.take(id, keyHash(key), identity);
+    } catch (err) {
+      this.#opts.logger.warn(`taking a session over failed: ${String(err)}`, { session: id });
+    }
+    // Two hellos for one session may both have waited for it: the first one's session serves both.
+    const here = this.sessions.get(id);
+    if (here) return !here.closed && sameSecret(here.key, key) && here.offer(link, hello.ack, true, hello.v) ? here : undefined;
+    if (!state) return undefined;
+    let stored: User;
+    try {
+      stored = JSON.parse(state.user) as User;
+    } catch {
+      return undefined;
+    }
+    const conn = this.#create(id, key, stored, undefined);
+    conn.adopt(state);
+    // The client's ack may be beyond what the state holds (it cannot be, unless the state is stale).
+    if (!conn.offer(link, hello.ack, true, hello.v)) {
+      conn.close(CloseCode.GoingAway, 'stale session state');
+      return undefined;
+    }
+    return conn;
+  }
+
+  /**
+   * @internal Gives a session of this node to another (its client resumed there): only for the
+   * same key hash and identity. The links close with 4409, as when a session moves to another
+   * connection on one node.
+   */
+  surrender(id: string, hash: string, identity: string): SessionState | undefined {
+    const conn = this.sessions.get(id);
+    // Claimed or not: a client cut right after its welcome on this node has not spoken here yet.
+    if (!conn || conn.closed || keyHash(conn.key) !== hash || this.identity(conn.user) !== identity) return undefined;
+    const { state, links } = conn.handOver(identity);
+    for (const l of links) l.close(CloseCode.Replaced, 'session moved to another node');
+    return state;
+  }
+
+  /** @internal A user's identity as a string (`identify`, else its JSON), or undefined when it has none. */
+  identity(user: User | undefined): string | undefined {
+    try {
+      return this.#identify ? this.#identify(user as User) : JSON.stringify(user ?? null);
+    } catch (err) {
+      this.#opts.logger.warn(`identifying a user failed: ${String(err)}`);
+      return undefined;
+    }
   }
 
   /**
@@ -138,6 +183,24 @@ export class Hub<Api extends ApiShape, User> {
     }
     if (isRefusal(verdict)) return { fail: { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' } };
     return { user: verdict };
+  }
+
+  #create(id: string, key: string, user: User, race: string | undefined): Connection<Api, User> {
+    const conn = new Connection<Api, User>(
+      id,
+      key,
+      user,
+      this.#opts,
+      (c) => {
+        if (this.sessions.get(c.id) === c) this.sessions.delete(c.id);
+        if (race && this.#races.get(race)?.conn === c) this.#races.delete(race);
+      },
+      // `connection` waits for the client's first word: see Connection's `#claim`.
+      (c) => this.#onConnection(c),
+      this.#rooms,
+    );
+    this.sessions.set(id, conn);
+    return conn;
   }
 
   /** Whether two users `authenticate` returned are the same one (`identify`, else `===` or JSON). */

@@ -25,12 +25,16 @@ import { HttpRung } from './rung-http';
 import { AddressLimiter } from './limits';
 import { WebSocketRung } from './rung-websocket';
 import type { Connection } from './session';
+import { checkRoom, Rooms } from './rooms';
+import { memoryStore } from './store/memory-store';
+import type { FanOutEntry, SessionStore } from './store/types';
 
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
 export type { LogLevel } from './log';
-export type { SessionStore } from './hub';
+export type { SessionStore, FanOutEntry, StoreNode, SessionMover, SessionState } from './store/types';
+export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
 export type { Wire, Sendable } from '../protocol/data';
 export type { SendableApi } from '../protocol/api';
@@ -38,6 +42,12 @@ export type { SendableApi } from '../protocol/api';
 export interface ServerEvents<Api extends ApiShape, User> {
   /** A new session started (not a resume: a resumed session is the same `Connection`). */
   connection: (conn: Connection<Api, User>) => void;
+}
+
+/** What `server.to(room)` returns: the room's side of `broadcast`. */
+export interface RoomTarget<Api extends ApiShape, User> {
+  /** Sends a message to every member of the room, on every node of the store; encoded once. */
+  broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options?: { except?: Connection<Api, User> }): void;
 }
 
 /** A wirefall endpoint on a Node HTTP(S) server. */
@@ -55,6 +65,12 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Connections opened per remote address (`rateLimit.ip`), on every rung. */
   #opens: AddressLimiter;
+  #rooms: Rooms<Api, User>;
+  #store: SessionStore;
+  /** Set by `close()`: new connections are refused (503) while sessions are handed to the store. */
+  #closing = false;
+  /** Settles when the store is open; `listen` waits for it. */
+  #storeOpen: Promise<void>;
 
   constructor(options: ServerOptions<User> = {}) {
     this.#opts = resolveServerOptions(options);
@@ -64,7 +80,16 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     }
     // An app's listener that throws (or whose promise rejects) is reported; every session goes on.
     this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
-    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)));
+    const store = (this.#store = options.store ?? memoryStore());
+    this.#rooms = new Rooms((room, present) => store.watch(room, present));
+    this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)), this.#rooms, store.sessions);
+    this.#storeOpen = store.open({
+      deliver: (e) => this.#deliver(e),
+      logger: this.#opts.logger,
+      surrender: (id, hash, identity) => this.#hub.surrender(id, hash, identity),
+    });
+    // Attached to an app's server nobody awaits `listen`: a store that can never open is logged.
+    this.#storeOpen.catch((err: unknown) => this.#opts.logger.warn(`the ${store.name} store failed to open: ${String(err)}`));
     this.#ws = new WebSocketRung(this.#hub, this.#opts);
     this.#opens = new AddressLimiter(this.#opts.rateLimit.ip);
     this.#ownsServer = !options.server;
@@ -80,6 +105,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#onUpgrade = (req, socket, head) => {
       if (!this.#matches(req)) return; // another endpoint's upgrade
       socket.on('error', () => socket.destroy());
+      if (this.#closing) {
+        socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
       // An 'upgrade' listener that throws takes the process down: nothing here may.
       try {
         if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
@@ -99,9 +128,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       }
     };
     this.httpServer.on('upgrade', this.#onUpgrade);
-    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens);
+    this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens, store.routes);
     this.#onRequest = (req, res) => {
-      if (this.#matches(req)) this.#http.handle(req, res);
+      if (this.#closing && this.#matches(req)) res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
+      else if (this.#matches(req)) this.#http.handle(req, res);
       // Other paths belong to the app's own listeners, unless the server is ours alone.
       else if (this.#ownsServer) res.writeHead(404).end();
     };
@@ -123,27 +153,58 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
    * the part) when the data holds something that cannot make the trip: a `Date`, a `Map`, …
    */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
-    const encoded = tryEncode(data, type);
-    if (encoded instanceof WirefallError) throw encoded;
-    const { payload, e } = encoded;
-    for (const c of this.#hub.claimed()) {
-      if (c === options.except) continue;
-      c.sendEncoded(type, payload, false, e)?.catch((err: Error) => {
-        if (!c.closed) this.#opts.logger.warn(`broadcast to ${c.id} failed: ${err.message}`);
+    this.#store.publish({ type, ...encodeOrThrow(data, type), except: options.except?.id });
+  }
+
+  /**
+   * The members of `room` (see `conn.join`), on every node of the store. Throws `WF_INVALID` for
+   * a name that is not 1–256 characters.
+   * @example
+   * server.to('lobby').broadcast('said', { from: conn.id, text }, { except: conn });
+   */
+  to(room: string): RoomTarget<Api, User> {
+    checkRoom(room);
+    return {
+      broadcast: (type, data, options = {}) =>
+        this.#store.publish({ room, type, ...encodeOrThrow(data, type), except: options.except?.id }),
+    };
+  }
+
+  /** A fan-out entry from the store (published here or on another node) for this node's sessions. */
+  #deliver(entry: FanOutEntry): void {
+    const targets = entry.room === undefined ? this.#hub.claimed() : this.#rooms.members(entry.room);
+    const origin = entry.origin;
+    const skips = origin && this.#store.skips ? this.#store.skips.bind(this.#store) : undefined;
+    for (const c of targets) {
+      if (c.id === entry.except || skips?.(c.id, origin!)) continue;
+      c.sendEncoded(entry.type, entry.payload, false, entry.e)?.catch((err: Error) => {
+        if (!c.closed) this.#opts.logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
       });
     }
   }
 
   /** Starts listening (only for a server this endpoint created). Resolves with the port. */
-  listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
+  async listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    // Clients must not arrive before broadcasts can reach them from other nodes.
+    await this.#storeOpen;
+    const bound = await new Promise<number>((resolve, reject) => {
       this.httpServer.once('error', reject);
       this.httpServer.listen(port, host, () => resolve((this.httpServer.address() as AddressInfo).port));
     });
+    // Other nodes forward HTTP-rung requests of this node's sessions here.
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    await this.#store.routes?.announce(`${'setSecureContext' in this.httpServer ? 'https' : 'http'}://${reachable}:${bound}`).catch((err: unknown) => this.#opts.logger.warn(`announcing this node failed: ${String(err)}`));
+    return bound;
   }
 
-  /** Ends every session (clients are told to go away) and stops; closes the HTTP server if it created it. */
+  /**
+   * Stops: clients are told to go away (close code 1001: resume, possibly elsewhere). With a store
+   * that moves sessions (Redis), their sessions are left in the store first, for the nodes their
+   * clients resume on; otherwise they end. Closes the HTTP server if it created it, and the store.
+   */
   async close(): Promise<void> {
+    this.#closing = true;
+    await this.#park();
     this.#hub.closeAll(CloseCode.GoingAway, 'server shutting down');
     this.#ws.close();
     this.#http.close();
@@ -155,6 +216,26 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
         this.httpServer.closeAllConnections?.();
       });
     }
+    await this.#store.close();
+  }
+
+  /** Hands every session to the store, then closes its links (1001): nothing is handled in between. */
+  async #park(): Promise<void> {
+    const mover = this.#store.sessions;
+    if (!mover) return;
+    const moved = [];
+    // Unclaimed ones too: a client cut right after its welcome here resumes elsewhere.
+    for (const c of [...this.#hub.sessions.values()]) {
+      const identity = this.#hub.identity(c.user);
+      if (identity !== undefined) moved.push(c.handOver(identity));
+    }
+    try {
+      await mover.park(moved.map((m) => m.state), this.#opts.sessionTtlMs);
+    } catch (err) {
+      // Their clients resume elsewhere and find nothing: they report `sessionlost`, never silence.
+      this.#opts.logger.warn(`leaving ${moved.length} sessions in the store failed: ${String(err)}`);
+    }
+    for (const m of moved) for (const l of m.links) l.close(CloseCode.GoingAway, 'server shutting down; resume elsewhere');
   }
 
   #matches(req: IncomingMessage): boolean {
@@ -170,4 +251,11 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
  */
 export function createServer<Api extends ApiShape = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
   return new WirefallServer<Api, User>(options);
+}
+
+/** The payload once for every recipient, or `WF_INVALID` naming what cannot make the trip. */
+function encodeOrThrow(data: unknown, type: string): { payload: string; e?: string } {
+  const encoded = tryEncode(data, type);
+  if (encoded instanceof WirefallError) throw encoded;
+  return encoded.e === undefined ? { payload: encoded.payload } : { payload: encoded.payload, e: encoded.e };
 }

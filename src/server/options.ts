@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { HelloFrame } from '../protocol/frames';
 import { throttled, type Rate } from './limits';
 import { consoleLogger, leveled, type LevelLogger, type LogLevel } from './log';
+import type { SessionStore } from './store/types';
 
 export type { Rate } from './limits';
 
@@ -95,6 +96,12 @@ export interface ServerOptions<User = unknown> {
   headersTimeoutMs?: number;
   /** HTTP rungs: an uplink POST's body must arrive within this many ms. Default 10000. */
   bodyTimeoutMs?: number;
+  /**
+   * What the server shares with other nodes: fan-out of broadcasts and rooms. Default
+   * `memoryStore()` (one process, nothing to run). `redisStore()` from `wirefall/server/redis`
+   * spreads broadcasts and room messages over every node on the same Redis (docs/scaling.md).
+   */
+  store?: SessionStore;
 }
 
 /** @internal */

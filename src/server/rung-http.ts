@@ -7,6 +7,7 @@ import { encodeFrame, joinFrames } from '../protocol/encode';
 import type { Hub } from './hub';
 import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';
 import { parseHello, Tickets } from './http-tickets';
+import { acceptForwarded, routeElsewhere, type RequestRoutes } from './http-forward';
 import { LIMITS } from '../protocol/limits';
 import type { AddressLimiter } from './limits';
 import type { ResolvedServerOptions, ServerOptions } from './options';
@@ -42,9 +43,13 @@ export class HttpRung<Api extends ApiShape, User> {
   #live = new Set<HttpLink<Connection<Api, User>>>();
   #closed = false;
   #opens: AddressLimiter;
-  #tickets = new Tickets();
+  #tickets: Tickets;
+  /** With a store that routes requests (Redis): uplinks and polls go to the node holding the link. */
+  #routes: RequestRoutes | undefined;
 
-  constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions, allowed: ServerOptions['allowedOrigins'], opens: AddressLimiter) {
+  constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions, allowed: ServerOptions['allowedOrigins'], opens: AddressLimiter, routes?: RequestRoutes) {
+    this.#routes = routes;
+    this.#tickets = new Tickets(routes?.nodeId);
     this.#opens = opens;
     this.#hub = hub;
     this.#opts = opts;
@@ -56,11 +61,24 @@ export class HttpRung<Api extends ApiShape, User> {
     req.on('error', () => {});
     res.on('error', () => {});
     try {
+      const forwarded = !!this.#routes && acceptForwarded(req, this.#routes.secret);
       if (screen(req, res, this.#allowed, this.#opts.logger)) return;
       const q = new URL(req.url ?? '/', 'http://x').searchParams;
       const t = q.get('t');
       if (t !== 'sse' && t !== 'lp') return refuse(res, 400, 'bad_request', 'query parameter t must be sse or lp');
       const rung = t === 'sse' ? 'sse' : 'longpoll';
+      // A request forwarded here is answered here: it never travels twice.
+      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung))) return;
+      this.#dispatch(req, res, q, t, rung);
+    } catch (err) {
+      this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
+      refuse(res, 500, 'server_error', 'the server failed');
+    }
+  }
+
+  #dispatch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: 'sse' | 'lp', rung: RungName): void {
+    try {
+      if (req.isPaused()) req.resume(); // paused while routeElsewhere asked where it belongs
       const sid = q.get('sid');
       const remote = req.socket.remoteAddress;
       if (req.method === 'POST') {
@@ -257,7 +275,10 @@ export class HttpRung<Api extends ApiShape, User> {
         }
         if (!o.ok) return refusal(encodeFrame.error(o.code, o.message, o.status));
         link.conn = o.conn;
-        if (!link.closed) this.#links.set(`${o.conn.id} ${link.rung}`, link);
+        if (!link.closed) {
+          this.#links.set(`${o.conn.id} ${link.rung}`, link);
+          this.#routes?.own(o.conn.id, true);
+        }
       },
       (err: unknown) => {
         this.#opts.logger.error(`hello failed: ${String(err)}`);
@@ -275,7 +296,10 @@ export class HttpRung<Api extends ApiShape, User> {
     const c = link.conn;
     if (!c) return;
     const k = `${c.id} ${link.rung}`;
-    if (this.#links.get(k) === link) this.#links.delete(k);
+    if (this.#links.get(k) === link) {
+      this.#links.delete(k);
+      if (!this.#links.has(`${c.id} sse`) && !this.#links.has(`${c.id} longpoll`)) this.#routes?.own(c.id, false);
+    }
     c.detach(link, false);
   }
 

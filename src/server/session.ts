@@ -15,6 +15,8 @@ import type { ResolvedServerOptions } from './options';
 import { TokenBucket } from './limits';
 import { Calls, type CallHandler } from './calls';
 import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
+import { checkRoom, type Rooms } from './rooms';
+import { keyHash, type SessionState } from './handover';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -61,6 +63,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * session nobody will use: it must not become a phantom `connection` that lives for a TTL.
    */
   #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
+  /** This node's room registry (rooms.ts); membership is the session's, so it outlives links. */
+  #rooms: Rooms<Api, User> | undefined;
 
   /** @internal */
   constructor(
@@ -70,8 +74,10 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     opts: ResolvedServerOptions,
     onEnd: (c: Connection<Api, User>) => void,
     onClaim: (c: Connection<Api, User>) => void,
+    rooms?: Rooms<Api, User>,
   ) {
     this.id = id;
+    this.#rooms = rooms;
     this.key = key;
     this.user = user;
     this.#opts = opts;
@@ -149,6 +155,27 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     return this.#calls.handle(name, handler as CallHandler<Connection<Api, User>>);
   }
 
+  /**
+   * Puts this session in `room` (`server.to(room).broadcast` reaches it); true when it was not
+   * a member yet. Membership belongs to the session: it survives reconnects and rung changes, and
+   * ends with the session. Throws `WF_INVALID` for a name that is not 1–256 characters.
+   */
+  join(room: string): boolean {
+    checkRoom(room);
+    return !this.#ended && !!this.#rooms?.join(this, room);
+  }
+
+  /** Takes this session out of `room`; true when it was a member. */
+  leave(room: string): boolean {
+    checkRoom(room);
+    return !!this.#rooms?.leave(this, room);
+  }
+
+  /** The rooms this session is in. */
+  get rooms(): string[] {
+    return this.#rooms?.roomsOf(this) ?? [];
+  }
+
   /** Listens to `close` or `link`; returns the unsubscribe function. */
   on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
     return this.#events.on(event, listener);
@@ -157,6 +184,32 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /** Ends the session: the client is told (`bye` / close code) and will not resume it. */
   close(code: number = CloseCode.GoingAway, reason = 'closed by server'): void {
     this.#end(reason, code);
+  }
+
+  // --- moving between nodes (handover.ts) -----------------------------------------------------
+
+  /**
+   * @internal Ends the session on this node and returns it as data for another node, with its
+   * links, which the caller closes (after the state is safe in the store). Nothing that arrives
+   * afterwards is handled here: the state is exactly what the next node continues from. The app
+   * hears `close` with the reason `moved to another node`; its unsettled `send`s reject
+   * (`WF_CLOSED`): they stay in the moved replay and are delivered by the next node.
+   */
+  handOver(identity: string): { state: SessionState; links: Link[] } {
+    const state: SessionState = {
+      v: 1, id: this.id, keyHash: keyHash(this.key), identity, user: JSON.stringify(this.user) ?? 'null',
+      received: this.#inbox.received, outbox: this.#outbox.state(), rooms: this.rooms,
+    };
+    const links = [...(this.#link ? [this.#link] : []), ...this.#parked.keys()];
+    this.#end('moved to another node', CloseCode.GoingAway, false);
+    return { state, links };
+  }
+
+  /** @internal A new session takes over `state` (from `handOver` on another node) before its first link. */
+  adopt(state: SessionState): void {
+    this.#inbox.received = state.received;
+    this.#outbox.adopt(state.outbox);
+    for (const room of state.rooms) this.#rooms?.join(this, room);
   }
 
   // --- links ----------------------------------------------------------------------------------
@@ -309,7 +362,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#batcher.stop();
   }
 
-  #end(reason: string, code: number = CloseCode.GoingAway): void {
+  /** `closeLinks` false: the caller closes them (a hand-over, once the state is stored). */
+  #end(reason: string, code: number = CloseCode.GoingAway, closeLinks = true): void {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#claim) clearTimeout(this.#claim.timer);
@@ -317,10 +371,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     clearTimeout(this.#expiry);
     const link = this.#link;
     this.#link = undefined;
-    link?.close(code, reason);
-    for (const [l, t] of this.#parked) (clearTimeout(t), l.close(code, reason));
+    if (closeLinks) link?.close(code, reason);
+    for (const [l, t] of this.#parked) (clearTimeout(t), closeLinks && l.close(code, reason));
     this.#parked.clear();
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
+    this.#rooms?.drop(this);
     this.#onEnd(this);
     this.#opts.logger.info(`session ended: ${reason}`, { session: this.id });
     this.#events.emit('close', reason);

@@ -10,3 +10,6 @@ server.on('connection', (conn) => {
   conn.subscribe('shout', () => {});
 });
 export const client: Client<Chat> = connect<Chat>('http://127.0.0.1:1/wirefall');
+
+import { redisStore } from 'wirefall/server/redis';
+export const clustered = createServer<Chat>({ store: redisStore({ prefix: 'app' }) });

@@ -18,3 +18,14 @@ client.subscribe('said', (m) => m.from.toUpperCase());
 void client.send('shout', {});
 client.on('error', (e) => (e instanceof WirefallError ? e.code : null));
 export const normal: number = CloseCode.Normal;
+
+// The Redis store from its own entry fits `createServer`'s `store`, and rooms are typed.
+import { redisStore, type RedisStoreOptions } from 'wirefall/server/redis';
+const storeOptions: RedisStoreOptions = { url: 'redis://127.0.0.1:1', prefix: 'app' };
+const clustered = createServer<Chat>({ store: redisStore(storeOptions) });
+clustered.on('connection', (conn) => {
+  conn.join('lobby');
+  clustered.to('lobby').broadcast('said', { from: conn.id, text: 'hi' }, { except: conn });
+  // @ts-expect-error: 'say' is a client message
+  clustered.to('lobby').broadcast('say', { text: 'x' });
+});

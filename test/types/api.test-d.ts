@@ -72,4 +72,15 @@ describe('server types mirror the client', () => {
     // @ts-expect-error wrong broadcast shape
     server.broadcast('said', { text: 'b' });
   });
+  test('rooms are typed like broadcast', () => {
+    server.on('connection', (conn) => {
+      expectTypeOf(conn.join('lobby')).toEqualTypeOf<boolean>();
+      expectTypeOf(conn.rooms).toEqualTypeOf<string[]>();
+      server.to('lobby').broadcast('said', { from: 'a', text: 'b' }, { except: conn });
+      // @ts-expect-error a client-side name cannot go to a room
+      server.to('lobby').broadcast('say', { text: 'x' });
+      // @ts-expect-error wrong shape
+      server.to('lobby').broadcast('said', { text: 'b' });
+    });
+  });
 });

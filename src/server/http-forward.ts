@@ -1,0 +1,101 @@
+import { request as httpsRequest } from 'node:https';
+import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { refuse } from './http-answers';
+
+/**
+ * Where HTTP-rung requests of sessions on other nodes go (a store's `routes`). WebSocket needs
+ * none: a link is one TCP connection, and a resume moves the session to it. An HTTP session is
+ * many requests, and a balancer without stickiness spreads them over every node: the downlink
+ * (an SSE stream, a held poll) lives on the node that opened it, so its uplink POSTs and polls
+ * are forwarded there (docs/scaling.md §4).
+ */
+export interface RequestRoutes {
+  /** This node, as tickets name it (`{node}.{random}`). */
+  readonly nodeId: string;
+  /** The secret nodes prove themselves with to each other (shared through the store); undefined until known. */
+  readonly secret: string | undefined;
+  /** This node listens at `url` (an `http://host:port` other nodes can reach). */
+  announce(url: string): Promise<void>;
+  /** The address of node `id`. */
+  node(id: string): Promise<string | undefined>;
+  /** The address of the node that holds an HTTP link of session `sid`. */
+  owner(sid: string): Promise<string | undefined>;
+  /** This node now holds (`true`) or no longer holds an HTTP link of session `sid`. */
+  own(sid: string, held: boolean): void;
+}
+
+/** Header names of a forwarded request. */
+const AUTH = 'x-wirefall-node';
+const REMOTE = 'x-wirefall-remote';
+/** Hop-by-hop headers (RFC 9110 §7.6.1) do not travel past one connection. */
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'host']);
+
+function strip(h: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP.has(k) && k !== AUTH && k !== REMOTE) out[k] = v;
+  return out;
+}
+
+/**
+ * True when `req` was forwarded by another node (it proves the shared secret). Its client's
+ * address then replaces the forwarding node's, so tickets, race tokens and per-address limits
+ * see the client: a forwarded request comes alone on its own connection (no agent), so the
+ * socket's address can stand for the request's.
+ */
+export function acceptForwarded(req: IncomingMessage, secret: string | undefined): boolean {
+  const proof = req.headers[AUTH];
+  if (typeof proof !== 'string' || !secret) return false;
+  const a = Buffer.from(proof);
+  const b = Buffer.from(secret);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return false;
+  const remote = req.headers[REMOTE];
+  if (typeof remote === 'string') Object.defineProperty(req.socket, 'remoteAddress', { value: remote, configurable: true });
+  return true;
+}
+
+/** Forwards `req` to the node at `base`, streaming both ways (an SSE stream, a held poll). */
+export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string): void {
+  const headers = { ...strip(req.headers), [AUTH]: secret, [REMOTE]: req.socket.remoteAddress ?? '' };
+  const url = new URL(req.url ?? '/', base);
+  const up = (url.protocol === 'https:' ? httpsRequest : request)(url, { method: req.method, headers, agent: false });
+  up.on('response', (r) => {
+    res.writeHead(r.statusCode ?? 502, strip(r.headers));
+    res.flushHeaders();
+    r.pipe(res);
+    r.on('error', () => res.destroy());
+  });
+  // The node went away (killed, restarted): the session is unknown here, as it would be there.
+  up.on('error', () => {
+    if (!res.headersSent) refuse(res, 404, 'session_unknown', 'the node that held this session is gone', 'session');
+    else res.destroy();
+  });
+  res.on('close', () => up.destroy());
+  req.pipe(up);
+}
+
+/**
+ * Sends an HTTP-rung request that belongs to another node there: an uplink POST or a poll of a
+ * session whose link this node does not hold, a downlink GET with another node's ticket. Returns
+ * false when the request is this node's (handle it at once); otherwise it is answered, by the
+ * other node or, when no other node has it, by `local` (which then says it is unknown).
+ */
+export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, holds: (key: string) => boolean, local: () => void): boolean {
+  const sid = q.get('sid');
+  const ticket = q.get('ticket');
+  let where: Promise<string | undefined>;
+  if (req.method === 'POST' && sid !== null) {
+    if (holds(`${sid} ${rung}`)) return false;
+    where = routes.owner(sid);
+  } else if (req.method === 'GET' && ticket !== null) {
+    const node = ticket.split('.', 1)[0]!;
+    if (node === routes.nodeId || !ticket.includes('.')) return false;
+    where = routes.node(node);
+  } else return false;
+  req.pause();
+  where.then(
+    (base) => (base && routes.secret ? forward(req, res, base, routes.secret) : local()),
+    () => local(),
+  );
+  return true;
+}

@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { createClient, type RedisClientOptions } from 'redis';
+import { RedisRoutes } from './redis-routes';
+import { RedisSessions } from './redis-sessions';
+import type { FanOutEntry, SessionStore, StoreNode } from './types';
+
+/** Options of `redisStore`. */
+export interface RedisStoreOptions {
+  /** `redis://host:port` (or `rediss://`); default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** More node-redis client options (TLS, credentials, a socket path). `url` wins over `client.url`. */
+  client?: RedisClientOptions;
+  /** Prefix of every channel, so that several apps can share one Redis. Default `wf`. */
+  prefix?: string;
+  /**
+   * `open` (and so `server.listen`) waits this long for Redis; then the node starts anyway and
+   * its fan-out reaches other nodes once Redis answers. Default 5000 ms.
+   */
+  openTimeoutMs?: number;
+  /**
+   * The URL other nodes reach this one at, for HTTP-rung requests forwarded to the node that holds
+   * a session's link (`http://10.0.0.5:8124`). Default: the address `server.listen` listened on.
+   */
+  advertise?: string;
+}
+
+/** What a Redis store has carried so far: for tests, logs and metrics. */
+export interface RedisStoreStats {
+  /** Entries this node sent to the other nodes. */
+  published: number;
+  /** Entries from other nodes delivered here. */
+  received: number;
+  /** Entries that could not reach the other nodes (Redis unreachable); this node's own sessions still got them. */
+  dropped: number;
+  /** HTTP-rung requests this node sent on to the node holding their session's link (or ticket). */
+  forwarded: number;
+}
+
+/** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
+const backoff = (retries: number): number => Math.min(50 * 2 ** retries, 2000) * (0.5 + Math.random() / 2);
+
+type Client = ReturnType<typeof createClient>;
+
+/**
+ * Fan-out over Redis pub/sub. Each entry goes to this node's sessions at once (so a handler's
+ * broadcast is ordered with its `conn.send`s) and to the other nodes over a channel: `{prefix}:all`
+ * for broadcasts, `{prefix}:room:{room}` per room. Both use sharded pub/sub (SPUBLISH/SSUBSCRIBE,
+ * Redis ≥ 7): in a Redis Cluster a channel lives on one shard instead of being copied to every
+ * node of the cluster, and a node subscribes only to the rooms it has members in (`watch`).
+ *
+ * What it promises, and what not (docs/scaling.md): entries from one node arrive at another in
+ * the order they were published (one Redis, one connection each way); while Redis is unreachable,
+ * entries for other nodes are dropped and counted (`stats.dropped`), never queued without bound.
+ */
+export class RedisStore implements SessionStore {
+  readonly name = 'redis';
+  /** Marks this node's own entries, which it delivered before publishing. */
+  readonly nodeId = randomBytes(9).toString('base64url');
+  #stats = { published: 0, received: 0, dropped: 0 };
+  /** This node's fan-out entries are numbered, so a session that moves is never given one twice. */
+  #seq = 0;
+  /** Per publishing node, the last entry this node received (and delivered). */
+  #seen = new Map<string, number>();
+  /** Sessions that moved here: per publisher, the last entry their old node had delivered. */
+  #floors = new Map<string, Map<string, number>>();
+  #options: RedisStoreOptions;
+  #prefix: string;
+  #pub: Client | undefined;
+  #sub: Client | undefined;
+  #node: StoreNode | undefined;
+  #listener = (message: string, channel: string): void => this.#onMessage(message, channel);
+  /** Sessions that move between nodes: parked on shutdown, handed over by a live owner. */
+  readonly sessions: RedisSessions;
+  #handover = (message: string, channel: string): void => this.sessions.onMessage(message, channel);
+  /** Where HTTP-rung requests of sessions on other nodes go. */
+  readonly routes: RedisRoutes;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.#options = options;
+    this.#prefix = options.prefix ?? 'wf';
+    this.sessions = new RedisSessions({
+      pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
+      position: () => this.#position(),
+      arrived: (state) => {
+        if (state.fanout) this.#floors.set(state.id, new Map(Object.entries(state.fanout)));
+      },
+    });
+    this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
+  }
+
+  get stats(): Readonly<RedisStoreStats> {
+    return { ...this.#stats, forwarded: this.routes.forwarded };
+  }
+
+  async open(node: StoreNode): Promise<void> {
+    this.#node = node;
+    const o = this.#options;
+    const socket = { reconnectStrategy: backoff, connectTimeout: 2000, ...o.client?.socket };
+    const url = o.url ?? o.client?.url ?? 'redis://127.0.0.1:6379';
+    // The publishing connection refuses commands while Redis is away: a queue that waits for
+    // Redis would grow with every broadcast for as long as the outage lasts.
+    const pub = (this.#pub = createClient({ ...o.client, url, socket, disableOfflineQueue: true }));
+    // The subscribing one queues its (few) SSUBSCRIBEs, and node-redis subscribes again after a
+    // reconnect: a node that lost Redis hears the other nodes again once it is back.
+    const sub = (this.#sub = createClient({ ...o.client, url, socket }));
+    // A client without an `error` listener throws it: Redis going away must not end the node.
+    for (const [c, role] of [[pub, 'publish'], [sub, 'subscribe']] as const) {
+      c.on('error', (err: Error) => node.logger.warn(`redis store (${role}): ${err.message}`));
+    }
+    // After every (re)connect: a Redis that restarted empty learns this node's address again.
+    pub.on('ready', () => void this.routes.ready().catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`)));
+    const { requests, answers } = this.sessions.channels;
+    const ready = Promise.all([pub.connect(), sub.connect()]).then(() =>
+      Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover), this.routes.ready()]),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ms = o.openTimeoutMs ?? 5000;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    try {
+      if ((await Promise.race([ready.then(() => 'ready' as const), late])) === 'late') {
+        node.logger.warn(`redis store: no answer from Redis within ${ms} ms; starting anyway, other nodes will be heard once it answers`);
+        ready.catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  publish(entry: FanOutEntry): void {
+    const seq = ++this.#seq;
+    this.#seen.set(this.nodeId, seq);
+    this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
+    const pub = this.#pub;
+    if (!pub?.isReady) {
+      this.#stats.dropped++;
+      return;
+    }
+    // A JSON header line, then the payload as it is: the payload is not escaped a second time.
+    const message = `${JSON.stringify([this.nodeId, entry.type, entry.except ?? null, seq, ...(entry.e === undefined ? [] : [entry.e])])}\n${entry.payload}`;
+    this.#stats.published++;
+    pub.sPublish(this.#channel(entry.room), message).catch(() => {
+      this.#stats.published--;
+      this.#stats.dropped++;
+    });
+  }
+
+  skips(id: string, origin: { node: string; seq: number }): boolean {
+    const floor = this.#floors.get(id);
+    if (!floor) return false;
+    const f = floor.get(origin.node);
+    if (f === undefined) return false;
+    if (origin.seq <= f) return true;
+    // Past the floor: nothing older from that node can come any more (its entries arrive in order).
+    floor.delete(origin.node);
+    if (!floor.size) this.#floors.delete(id);
+    return false;
+  }
+
+  /** The fan-out position to leave in a state this node hands over. */
+  #position(): Record<string, number> {
+    return Object.fromEntries(this.#seen);
+  }
+
+  watch(room: string, present: boolean): void {
+    const sub = this.#sub;
+    if (!sub) return;
+    const channel = this.#channel(room);
+    const done = present ? sub.sSubscribe(channel, this.#listener) : sub.sUnsubscribe(channel, this.#listener);
+    done.catch((err: unknown) => this.#node?.logger.warn(`redis store: ${present ? 'subscribing to' : 'leaving'} room ${room} failed: ${String(err)}`));
+  }
+
+  async close(): Promise<void> {
+    await this.routes.withdraw();
+    this.#node = undefined;
+    const clients = [this.#sub, this.#pub];
+    this.#pub = this.#sub = undefined;
+    await Promise.all(clients.map(async (c) => {
+      if (!c) return;
+      // A graceful close waits for Redis; without one (it is away) there is nothing to wait for.
+      if (c.isReady) await c.close().catch(() => c.destroy());
+      else if (c.isOpen) c.destroy();
+    }));
+  }
+
+  #channel(room: string | undefined): string {
+    return room === undefined ? `${this.#prefix}:all` : `${this.#prefix}:room:${room}`;
+  }
+
+  #onMessage(message: string, channel: string): void {
+    const node = this.#node;
+    if (!node) return;
+    const nl = message.indexOf('\n');
+    let header: unknown;
+    try {
+      header = JSON.parse(message.slice(0, nl));
+    } catch {
+      header = undefined;
+    }
+    if (nl < 0 || !Array.isArray(header) || typeof header[0] !== 'string' || typeof header[1] !== 'string') {
+      return node.logger.warn('redis store: an entry that is not wirefall\'s', { channel });
+    }
+    if (header[0] === this.nodeId) return; // ours: delivered when it was published
+    const origin = { node: header[0], seq: typeof header[3] === 'number' ? header[3] : 0 };
+    // One publisher's entries arrive in order, whatever their channels (one Redis, one connection).
+    this.#seen.set(origin.node, origin.seq);
+    const roomPrefix = `${this.#prefix}:room:`;
+    const room = channel.startsWith(roomPrefix) ? channel.slice(roomPrefix.length) : undefined;
+    this.#stats.received++;
+    const e = typeof header[4] === 'string' ? header[4] : undefined; // the payload's encoding (bytes inside)
+    node.deliver({ room, type: header[1], payload: message.slice(nl + 1), except: typeof header[2] === 'string' ? header[2] : undefined, origin, ...(e !== undefined && { e }) });
+  }
+}
+
+/**
+ * A store that carries broadcasts and room messages to every node on the same Redis (≥ 7: it uses
+ * sharded pub/sub). Needs the `redis` package (node-redis): `npm install redis`.
+ * @example
+ * import { createServer } from 'wirefall/server';
+ * import { redisStore } from 'wirefall/server/redis';
+ * const server = createServer<Chat>({ store: redisStore({ url: process.env.REDIS_URL }) });
+ */
+export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+  return new RedisStore(options);
+}
