@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import { violation, type Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
+import { Heartbeat } from './heartbeat';
 import { TokenBucket } from './limits';
 import { Calls, type CallHandler } from './calls';
 import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
@@ -50,9 +51,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #calls: Calls<Connection<Api, User>>;
   #events: Emitter<ConnectionEvents>;
   #batcher: Batcher;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heartbeat: Heartbeat;
   #expiry: ReturnType<typeof setTimeout> | undefined;
-  #lastReceived = Date.now();
   #ended = false;
   /** Transport messages the client may still send now (`rateLimit.session`). */
   #rate: TokenBucket | undefined;
@@ -83,12 +83,12 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = opts;
     this.#onEnd = onEnd;
     this.#outbox = new Outbox(opts.replay);
-    // An app's listener that throws or rejects is reported, never propagated.
     // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
     // session (an unhandled rejection would end the whole process under Node's default).
     this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
     this.#calls = new Calls(opts.logger);
     this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
+    this.#heartbeat = new Heartbeat(opts.heartbeatMs);
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
     this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
@@ -244,7 +244,6 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#expiry = undefined;
     this.#inbox.resumed();
     this.#outbox.rewind();
-    this.#lastReceived = Date.now();
     this.#startHeartbeat();
     this.#batcher.schedule();
     this.#opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.id });
@@ -300,7 +299,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       if (this.#ended || this.#link !== link) return undefined;
     }
     const now = Date.now();
-    this.#lastReceived = now;
+    this.#heartbeat.seen(now);
     for (const f of frames) {
       switch (f.t) {
         case 'msg': {
@@ -339,26 +338,19 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #startHeartbeat(): void {
-    clearInterval(this.#heartbeat);
-    const hb = this.#opts.heartbeatMs;
-    this.#heartbeat = setInterval(() => {
-      // Two intervals and a margin of silence: the client missed two of our pings' answers.
-      if (Date.now() - this.#lastReceived > hb * 2 + 1000) {
+    this.#heartbeat.start(
+      () => (this.#batcher.push(encodeFrame.ping()), this.#batcher.schedule()),
+      () => {
         const link = this.#link;
-        if (link) {
-          link.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
-          this.detach(link, false);
-        }
-        return;
-      }
-      this.#batcher.push(encodeFrame.ping());
-      this.#batcher.schedule();
-    }, hb);
+        if (!link) return;
+        link.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+        this.detach(link, false);
+      },
+    );
   }
 
   #stopLinkTimers(): void {
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+    this.#heartbeat.stop();
     this.#batcher.stop();
   }
 
