@@ -1,7 +1,7 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
 import { Emitter } from '../util/emitter';
 import { tryEncode } from '../protocol/data';
-import { readMessage } from './incoming';
+import { readFrames, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected } from '../protocol/outbox';
@@ -9,7 +9,7 @@ import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { Batcher, type BatchClock } from '../protocol/batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
-import { violation, type Violation } from './violation';
+import type { Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import { Heartbeat } from './heartbeat';
@@ -51,6 +51,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #calls: Calls<Connection<Api, User>>;
   #events: Emitter<ConnectionEvents>;
   #batcher: Batcher;
+  /** What reading the client's frames (incoming.ts) needs of this session. */
+  #sink: FrameSink;
   #heartbeat: Heartbeat;
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
@@ -90,6 +92,13 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
     this.#heartbeat = new Heartbeat(opts.heartbeatMs);
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
+    this.#sink = {
+      inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher, maxBytes: opts.maxMessageBytes,
+      deliver: (type, data) => this.#deliver(type, data),
+      bye: () => this.#end('client closed'),
+      // The frames stop once the session ended, or moved to another link in the meantime.
+      live: (link) => !this.#ended && this.#link === link,
+    };
     this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
     this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
@@ -300,35 +309,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const now = Date.now();
     this.#heartbeat.seen(now);
-    for (const f of frames) {
-      switch (f.t) {
-        case 'msg': {
-          const read = readMessage(f, textBytes, this.#opts.maxMessageBytes);
-          if (!('data' in read)) return read;
-          const arrival = this.#inbox.accept(f.s);
-          if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${this.#inbox.received}`);
-          if (arrival === 'new') this.#deliver(f.ev, read.data);
-          this.#batcher.ackSoon();
-          break;
-        }
-        case 'ack':
-          if (!this.#outbox.ack(f.a, now)) return violation('protocol_error', `ack ${f.a} for messages never sent`);
-          break;
-        case 'ping':
-          this.#batcher.push(encodeFrame.pong(f.n));
-          this.#batcher.schedule();
-          break;
-        case 'pong':
-          break;
-        case 'bye':
-          this.#end('client closed');
-          return undefined;
-        default:
-          return violation('protocol_error', `unexpected ${f.t} frame on an open session`);
-      }
-      if (this.#ended || this.#link !== link) return undefined;
-    }
-    return undefined;
+    return readFrames(frames, textBytes, now, this.#sink, link);
   }
 
   #deliver(type: string, data: unknown): void {
