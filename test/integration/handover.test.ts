@@ -1,24 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import type { Client, RungName } from '../../src/index';
 import { startLab } from '../../lab';
 import { startBalancer } from '../support/balancer';
 import { startNode, type NodeProcess } from '../support/cluster';
 import type { ClusterApi } from '../support/cluster-node';
 import { cleanup, client, eventually, track, until } from '../support/harness';
-import { startRedis, type RedisProcess } from '../support/redis-server';
+import { redisForFile } from '../support/redis-server';
 
 /*
  * Sessions that move between node processes (Redis store), behind a round-robin TCP balancer
  * without stickiness: every reconnect lands on the next node. Real redis-server, real processes.
  */
 
-let redis: RedisProcess;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = redisForFile();
 afterEach(cleanup);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,27 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { createClient } from 'redis';
 import type { Client, RungName } from '../../src/index';
 import { cleanup, client, eventually, track, until } from '../support/harness';
 import { startNode, type NodeProcess } from '../support/cluster';
 import type { ClusterApi } from '../support/cluster-node';
-import { startRedis, type RedisProcess } from '../support/redis-server';
+import { redisForFile } from '../support/redis-server';
 import { redisStore } from '../../src/server/redis';
 import type { FanOutEntry, SessionState } from '../../src/server/index';
 
 /*
  * The Redis store with real components: Debian's redis-server on a loopback port, each server
  * node a process of its own. Fan-out (broadcasts and rooms) between nodes, and what a Redis outage
- * does to it. Clients stay on the node they first reached: moving a session between nodes is not
- * part of the Redis store yet (docs/scaling.md).
+ * does to it. Clients stay on the node they first reached here; sessions that move between nodes
+ * are handover.test.ts's.
  */
 
-let redis: RedisProcess;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = redisForFile();
 afterEach(cleanup);
 
 type Heard = { said: { from: string; n: number }[]; shouted: { from: string; n: number }[] };

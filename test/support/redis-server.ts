@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -84,5 +85,31 @@ export async function startRedis(): Promise<RedisProcess> {
       if (!current) current = await launch(port);
     },
     close: kill,
+  };
+}
+
+/**
+ * One redis-server for the whole test file: started before its first test, stopped after its
+ * last. The returned handle is usable inside tests (not at the file's top level).
+ */
+export function redisForFile(): RedisProcess {
+  let p: RedisProcess | undefined;
+  beforeAll(async () => {
+    p = await startRedis();
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+  const live = () => p ?? (() => { throw new Error('redis-server is not started yet (use it inside a test)'); })();
+  return {
+    get port() {
+      return live().port;
+    },
+    get url() {
+      return live().url;
+    },
+    kill: () => live().kill(),
+    restart: () => live().restart(),
+    close: () => live().close(),
   };
 }

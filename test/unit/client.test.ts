@@ -1,30 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { connect, type Client, type WirefallError } from '../../src/index';
+import { connect, type Client } from '../../src/index';
 import type { Chat } from '../support/harness';
-import { fakeTransports } from '../support/fake-transport';
-import { mapStorage } from '../support/map-storage';
+import { fakeClient, type WakeListener } from '../support/fake-client';
 
-let wake: ((r: 'online' | 'visible') => void) | undefined;
+let wake: WakeListener | undefined;
 
-function setup(opts: Parameters<typeof connect>[1] = {}) {
-  const t = fakeTransports();
-  const errors: WirefallError[] = [];
-  const states: string[] = [];
-  const c = connect<Chat>('http://h.test/wf', {
-    earlyFallback: false, // the sequential ladder; the early HTTP rung is tested in race.test.ts
-    transports: ['ws', 'sse'],
-    transportFactories: { ws: t.factory, sse: t.factory },
-    platform: {
-      storage: mapStorage(),
-      random: () => 0.5,
-      onWake: (l) => ((wake = l), () => (wake = undefined)),
-    },
-    ...opts,
-  });
-  c.on('error', (e) => errors.push(e));
-  c.on('state', (s, r) => states.push(r ? `${s}:${r}` : s));
-  return { c, t, errors, states };
-}
+const setup = (opts: Parameters<typeof connect>[1] = {}) => fakeClient(opts, (l) => (wake = l));
 
 const flush = () => vi.advanceTimersByTimeAsync(0);
 

@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { connect, WirefallError } from '../../src/index';
 import { publicState, reduce, type Lifecycle, type LifecycleEvent, type Phase } from '../../src/core/lifecycle';
-import type { Chat } from '../support/harness';
-import { fakeTransports } from '../support/fake-transport';
-import { mapStorage } from '../support/map-storage';
+import { fakeClient, type WakeListener } from '../support/fake-client';
 
 // The transition table of docs/transports.md is the reducer's: every row is checked against
 // `reduce`, and every transition `reduce` makes must have a row.
@@ -116,24 +114,9 @@ describe('docs/transports.md "Connection states" is the reducer', () => {
 
 // The rows the old table had lost, through the client.
 
-let wake: ((r: 'online' | 'visible') => void) | undefined;
+let wake: WakeListener | undefined;
 
-function setup(opts: Parameters<typeof connect>[1] = {}) {
-  const t = fakeTransports();
-  const errors: WirefallError[] = [];
-  const states: string[] = [];
-  const c = connect<Chat>('http://h.test/wf', {
-    earlyFallback: false, // the sequential ladder; the early HTTP rung is tested in race.test.ts
-    transports: ['ws', 'sse'],
-    transportFactories: { ws: t.factory, sse: t.factory },
-    reconnect: { base: 10, max: 10 },
-    platform: { storage: mapStorage(), random: () => 0.5, onWake: (l) => ((wake = l), () => (wake = undefined)) },
-    ...opts,
-  });
-  c.on('error', (e) => errors.push(e));
-  c.on('state', (s, r) => states.push(r ? `${s}:${r}` : s));
-  return { c, t, errors, states };
-}
+const setup = (opts: Parameters<typeof connect>[1] = {}) => fakeClient({ reconnect: { base: 10, max: 10 }, ...opts }, (l) => (wake = l));
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
