@@ -17,7 +17,9 @@ import { TokenBucket } from './limits';
 import { Calls, type CallHandler } from './calls';
 import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
-import { keyHash, type SessionState } from './handover';
+import type { SessionRecords, SessionState } from './handover';
+import { Durable } from './durable';
+import { adoptState, sessionState } from './session-move';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -67,6 +69,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
   /** This node's room registry (rooms.ts); membership is the session's, so it outlives links. */
   #rooms: Rooms<Api, User> | undefined;
+  /** The session's durable record, with a store that keeps one (durable.ts); else undefined. */
+  #durable: Durable | undefined;
+  #moved = false;
 
   /** @internal */
   constructor(
@@ -102,6 +107,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
     this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
+  }
+
+  /** @internal True for a session that moved here from another node (the app heard of it there). */
+  get moved(): boolean {
+    return this.#moved;
   }
 
   /** @internal True once the client spoke on the session (the app has heard of it). */
@@ -140,6 +150,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
     const p = settle ? this.#outbox.push(type, payload, true, undefined, e) : this.#outbox.push(type, payload, false, undefined, e);
     this.#batcher.schedule();
+    this.#durable?.touch();
     return p;
   }
 
@@ -171,13 +182,17 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    */
   join(room: string): boolean {
     checkRoom(room);
-    return !this.#ended && !!this.#rooms?.join(this, room);
+    const joined = !this.#ended && !!this.#rooms?.join(this, room);
+    if (joined) this.#durable?.touch(true);
+    return joined;
   }
 
   /** Takes this session out of `room`; true when it was a member. */
   leave(room: string): boolean {
     checkRoom(room);
-    return !!this.#rooms?.leave(this, room);
+    const left = !!this.#rooms?.leave(this, room);
+    if (left) this.#durable?.touch(true);
+    return left;
   }
 
   /** The rooms this session is in. */
@@ -205,10 +220,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * (`WF_CLOSED`): they stay in the moved replay and are delivered by the next node.
    */
   handOver(identity: string): { state: SessionState; links: Link[] } {
-    const state: SessionState = {
-      v: 1, id: this.id, keyHash: keyHash(this.key), identity, user: JSON.stringify(this.user) ?? 'null',
-      received: this.#inbox.received, outbox: this.#outbox.state(), rooms: this.rooms,
-    };
+    const state = this.#state(identity);
     const links = [...(this.#link ? [this.#link] : []), ...this.#parked.keys()];
     this.#end('moved to another node', CloseCode.GoingAway, false);
     return { state, links };
@@ -216,9 +228,29 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
 
   /** @internal A new session takes over `state` (from `handOver` on another node) before its first link. */
   adopt(state: SessionState): void {
-    this.#inbox.received = state.received;
-    this.#outbox.adopt(state.outbox);
+    this.#moved = true;
+    adoptState(this.#inbox, this.#outbox, state);
     for (const room of state.rooms) this.#rooms?.join(this, room);
+  }
+
+  /**
+   * @internal The store keeps sessions durably (docs/scaling.md §5): from now on each batch is
+   * committed before the client hears of it. `from`: the state this session was taken over from;
+   * absent, a new session, whose first write the returned promise waits for.
+   */
+  keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {
+    const d = (this.#durable = new Durable({
+      id: this.id, records, inbox: this.#inbox, outbox: this.#outbox, ttlMs: this.#opts.sessionTtlMs, logger: this.#opts.logger,
+      state: () => this.#state(identity), rooms: () => this.rooms,
+      released: () => this.#batcher.schedule(),
+      // Taken over elsewhere while this node stalled: the client is there already, or will be.
+      fenced: () => this.#end('moved to another node', CloseCode.Replaced, true, true),
+    }, from));
+    return from ? undefined : d.create();
+  }
+
+  #state(identity: string): SessionState {
+    return sessionState(this, identity, this.#inbox, this.#outbox, this.#durable?.epoch);
   }
 
   // --- links ----------------------------------------------------------------------------------
@@ -232,9 +264,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    */
   offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
+    this.#durable?.touch();
+    // Only what is committed is acknowledged (durable.ts); the client resends the rest, a duplicate.
     link.send(encodeFrame.welcome({
       v, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
-      ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
+      ack: this.#inbox.acknowledgeable, resumed, max: this.#opts.maxMessageBytes,
     }));
     if (this.#link) {
       // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
@@ -309,6 +343,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const now = Date.now();
     this.#heartbeat.seen(now);
+    this.#durable?.touch();
     return readFrames(frames, textBytes, now, this.#sink, link);
   }
 
@@ -335,10 +370,14 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#batcher.stop();
   }
 
-  /** `closeLinks` false: the caller closes them (a hand-over, once the state is stored). */
-  #end(reason: string, code: number = CloseCode.GoingAway, closeLinks = true): void {
+  /**
+   * `closeLinks` false: the caller closes them (a hand-over, once the state is stored). `moved`:
+   * the session goes on elsewhere, so its durable record stays.
+   */
+  #end(reason: string, code: number = CloseCode.GoingAway, closeLinks = true, moved = !closeLinks): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#durable?.end(moved);
     if (this.#claim) clearTimeout(this.#claim.timer);
     this.#stopLinkTimers();
     clearTimeout(this.#expiry);
