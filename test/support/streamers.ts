@@ -73,10 +73,10 @@ export function stats(s: Streamer): Promise<ClusterApi['server']['stats']> {
   });
 }
 
-/** Every send settled; every rejection listed (none expected). */
+/** Waits for every send to settle; lists each rejection (its code and message). */
 export async function settledAll(clients: Streamer[]): Promise<string[]> {
   const settled = await Promise.allSettled(clients.flatMap((s) => s.sends));
-  return settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+  return settled.flatMap((r) => (r.status === 'rejected' ? [`${(r.reason as { code?: string }).code}: ${String(r.reason)}`] : []));
 }
 
 /**
