@@ -2,6 +2,7 @@ import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import type { LevelLogger } from './log';
 import type { SessionRecords, SessionState } from './handover';
+import type { FanOutEntry } from './store/types';
 
 /** What a session's durable record needs of the session. */
 export interface DurableParts {
@@ -33,7 +34,26 @@ export interface DurableParts {
  * it is written whole again once the store answers.
  */
 export class Durable {
+  /**
+   * The session whose batch is being handled now (its handlers run synchronously): a broadcast or
+   * room message they publish waits for that batch's commit, which publishes it (`stage`).
+   */
+  static current: Durable | undefined;
+
+  /** Runs `fn` (a batch's handlers) with `d` as the current durable session. */
+  static during<T>(d: Durable | undefined, fn: () => T): T {
+    const outer = Durable.current;
+    Durable.current = d && !d.#degraded && !d.#ended ? d : undefined;
+    try {
+      return fn();
+    } finally {
+      Durable.current = outer;
+    }
+  }
+
   #p: DurableParts;
+  /** Fan-out published by handlers of batches not committed yet. */
+  #fanout: FanOutEntry[] = [];
   /** The epoch this node owns the record with; 0 until the first write. */
   epoch: number;
   /** What the record holds: next message number, received, acked, rooms. */
@@ -80,10 +100,21 @@ export class Durable {
     queueMicrotask(this.#run);
   }
 
+  /**
+   * A handler of the current batch publishes `entry`: it goes out with the batch's commit (so a
+   * batch that is never committed, and will be handled again elsewhere, published nothing).
+   */
+  stage(entry: FanOutEntry): void {
+    this.#fanout.push(entry);
+    this.touch();
+  }
+
   /** The session ended here. `keep`: it moved on (its state went elsewhere): the record stays. */
   end(keep: boolean): void {
     this.#ended = true;
     clearInterval(this.#keepAlive);
+    // Their batches count as handled in whatever state goes on (handed over, or closed): publish.
+    if (this.#fanout.length) this.#p.records.publish(this.#fanout.splice(0));
     if (!keep && this.epoch) this.#p.records.drop(this.#p.id, this.epoch);
   }
 
@@ -96,9 +127,12 @@ export class Durable {
     this.#queued = false;
     if (this.#ended) return;
     if (this.#busy) return void (this.#again = true);
-    const { inbox, outbox } = this.#p;
+    const { inbox, outbox, records } = this.#p;
+    if (this.#degraded && this.#fanout.length) records.publish(this.#fanout.splice(0));
+    // Delivered here first, so that this session's own copies are in this very commit.
+    const fanout = this.#fanout.length ? records.stage(this.#fanout.splice(0)) : undefined;
     const received = inbox.received, next = outbox.next, acked = outbox.acked;
-    if (received === this.#received && next === this.#next && acked === this.#acked && !this.#roomsDirty) return;
+    if (!fanout && received === this.#received && next === this.#next && acked === this.#acked && !this.#roomsDirty) return;
     this.#busy = true;
     try {
       if (this.#degraded) {
@@ -108,9 +142,9 @@ export class Durable {
       const rooms = this.#roomsDirty ? this.#p.rooms() : undefined;
       this.#roomsDirty = false;
       const entries = outbox.since(this.#next);
-      const r = await this.#p.records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }) }, this.#p.ttlMs);
+      const r = await records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }), ...(fanout && { fanout }) }, this.#p.ttlMs);
       if (this.#ended) return;
-      if (r === 'fenced') return this.#p.fenced();
+      if (r === 'fenced') return this.#fenced();
       if (r === 'missing') return void (await this.#whole()); // Redis restarted empty: write it again
       this.#committed(received, next, acked);
     } catch (err) {
@@ -127,13 +161,19 @@ export class Durable {
     try {
       const ok = await this.#p.records.put(state, this.epoch, this.#p.ttlMs);
       if (this.#ended) return;
-      if (!ok) return this.#p.fenced();
+      if (!ok) return this.#fenced();
       if (this.#degraded) this.#p.logger.info('session durable again', { session: this.#p.id });
       this.#degraded = false;
       this.#committed(state.received, state.outbox.next, state.outbox.acked);
     } catch (err) {
       this.#degrade(err);
     }
+  }
+
+  /** Another node owns the session: what its batches published here stays unpublished elsewhere (they run again there). */
+  #fenced(): void {
+    this.#fanout = [];
+    this.#p.fenced();
   }
 
   #committed(received: number, next: number, acked: number): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OutboxState } from '../protocol/outbox';
+import type { FanOutEntry } from './store/types';
 
 /**
  * A session as plain data, for another node to carry on with (docs/scaling.md §4): what the
@@ -96,6 +97,14 @@ export interface RecordDelta {
   entries: OutboxState['entries'];
   /** Present when membership changed. */
   rooms?: string[];
+  /** Broadcasts and room messages the batch's handlers published (`stage`): the commit publishes them. */
+  fanout?: StagedFanout;
+}
+
+/** Fan-out entries of one batch, delivered on this node and ready for its commit (`SessionRecords.stage`). */
+export interface StagedFanout {
+  channels: string[];
+  texts: string[];
 }
 
 /**
@@ -111,4 +120,14 @@ export interface SessionRecords {
   commit(id: string, epoch: number, delta: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'>;
   /** The session ended for good: forget it (if `epoch` still owns it). */
   drop(id: string, epoch: number): void;
+  /**
+   * Broadcasts and room messages a batch's handlers published: delivered to this node's sessions
+   * now, and returned for the batch's commit, which publishes them to the other nodes in the same
+   * step (a batch that is never committed published nothing elsewhere: its client resends it).
+   */
+  stage(entries: FanOutEntry[]): StagedFanout;
+  /** Publishes `entries` at once (a batch whose session ended before its commit: it moved on whole). */
+  publish(entries: FanOutEntry[]): void;
+  /** Session `id`'s place in the fan-out log now (taken with its state, before anything else is published). */
+  position(id: string): FanoutPosition | undefined;
 }

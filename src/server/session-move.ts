@@ -29,6 +29,7 @@ export class SessionMove {
   moved = false;
   /** The session's durable record (durable.ts), with a store that keeps one. */
   durable: Durable | undefined;
+  #records: SessionRecords | undefined;
 
   constructor(parts: MoveParts) {
     this.#p = parts;
@@ -38,9 +39,11 @@ export class SessionMove {
   state(identity: string): SessionState {
     const { conn, inbox, outbox } = this.#p;
     const epoch = this.durable?.epoch;
+    // The fan-out position now: what the session's last batches publish as it leaves comes after it.
+    const fanout = this.#records?.position(conn.id);
     return {
       v: 1, id: conn.id, keyHash: keyHash(conn.key), identity, user: JSON.stringify(conn.user) ?? 'null',
-      received: inbox.received, outbox: outbox.state(), rooms: conn.rooms, ...(epoch !== undefined && { epoch }),
+      received: inbox.received, outbox: outbox.state(), rooms: conn.rooms, ...(epoch !== undefined && { epoch }), ...(fanout && { fanout }),
     };
   }
 
@@ -59,6 +62,7 @@ export class SessionMove {
    */
   keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {
     const { conn, inbox, outbox, opts } = this.#p;
+    this.#records = records;
     const d = (this.durable = new Durable({
       id: conn.id, records, inbox, outbox, ttlMs: opts.sessionTtlMs, logger: opts.logger,
       state: () => this.state(identity), rooms: () => conn.rooms,

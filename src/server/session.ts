@@ -17,6 +17,7 @@ import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
 import type { SessionRecords, SessionState } from './handover';
 import { SessionMove } from './session-move';
+import { Durable } from './durable';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -266,8 +267,10 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const now = Date.now();
     this.#links.seen(now);
-    this.#move.durable?.touch();
-    return readFrames(frames, textBytes, now, this.#sink, link);
+    const durable = this.#move.durable;
+    if (!durable) return readFrames(frames, textBytes, now, this.#sink, link);
+    durable.touch();
+    return Durable.during(durable, () => readFrames(frames, textBytes, now, this.#sink, link));
   }
 
   #deliver(type: string, data: unknown): void {

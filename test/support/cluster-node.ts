@@ -36,6 +36,7 @@ server.on('connection', (conn) => {
     void conn.send('joined', { room, node });
   });
   conn.subscribe('shout', ({ room, n }) => server.to(room).broadcast('shouted', { from: conn.user, room, n }, { except: conn }));
+  if (process.env.WF_DEBUG) process.stderr.write(`${node}: DEBUG conn ${conn.id} ${conn.user}\n`);
   conn.subscribe('stats', () => void conn.send('stats', { ...store.stats, node, movedOut, sid: conn.id }));
 });
 process.on('SIGTERM', () =>

@@ -86,8 +86,8 @@ export async function settledAll(clients: Streamer[]): Promise<string[]> {
  */
 export function expectExact(s: Streamer, clients: Streamer[], members: Streamer[], n: number): void {
   expect({ name: s.name, lost: s.lost, down: s.down }).toEqual({ name: s.name, lost: 0, down: range(n) });
-  const said = Object.fromEntries(clients.map((t) => [t.name, t.sentSay]));
-  expect({ name: s.name, said: s.said }).toEqual({ name: s.name, said });
-  const shouted = members.includes(s) ? Object.fromEntries(clients.filter((t) => t !== s).map((t) => [t.name, t.sentShout])) : {};
-  expect({ name: s.name, shouted: s.shouted }).toEqual({ name: s.name, shouted });
+  for (const t of clients) expect(s.said[t.name], `broadcasts from ${t.name} to ${s.name}`).toEqual(t.sentSay);
+  const shouters = members.includes(s) ? clients.filter((t) => t !== s) : [];
+  for (const t of shouters) expect(s.shouted[t.name], `room messages from ${t.name} to ${s.name}`).toEqual(t.sentShout);
+  expect(Object.keys(s.shouted).sort()).toEqual(shouters.map((t) => t.name).sort());
 }

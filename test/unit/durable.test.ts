@@ -18,15 +18,20 @@ function setup() {
   const outbox = new Outbox({ maxMessages: 100, maxBytes: 100_000 });
   const commits: Pending[] = [];
   const puts: SessionState[] = [];
+  const staged: string[] = [];
+  const published: string[] = [];
   let fenced = 0, released = 0;
   const records: SessionRecords = {
     put: (s) => (puts.push(s), Promise.resolve(true)),
     commit: (_id, _epoch, delta) => new Promise((resolve, reject) => commits.push({ resolve, reject, delta })),
     drop: () => {},
+    stage: (entries) => (staged.push(...entries.map((e) => e.payload)), { channels: entries.map(() => 'c'), texts: entries.map((e) => e.payload) }),
+    publish: (entries) => void published.push(...entries.map((e) => e.payload)),
+    position: () => undefined,
   };
   const state = (): SessionState => ({ v: 1, id: 's', keyHash: 'h', identity: 'i', user: '"u"', received: inbox.received, outbox: outbox.state(), rooms: [] });
   const d = new Durable({ id: 's', records, inbox, outbox, ttlMs: 60_000, logger: { debug() {}, info() {}, warn() {}, error() {} }, state, rooms: () => [], released: () => released++, fenced: () => fenced++ });
-  return { inbox, outbox, d, commits, puts, counts: () => ({ fenced, released }) };
+  return { inbox, outbox, d, commits, puts, staged, published, counts: () => ({ fenced, released }) };
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -75,6 +80,32 @@ describe('a durable session (durable.ts)', () => {
   });
 });
 
+describe('fan-out from a durable session\'s handlers', () => {
+  test('goes out with the commit of the batch that published it; a fenced batch publishes nothing; a session that moves on publishes what is left', async () => {
+    const a = setup();
+    await a.d.create();
+    a.inbox.accept(1);
+    Durable.during(a.d, () => a.d.stage({ type: 'said', payload: '1' }));
+    expect(a.staged).toEqual([]); // not before the end of the tick
+    await tick();
+    expect(a.staged).toEqual(['1']);
+    expect(a.commits[0]!.delta.fanout).toEqual({ channels: ['c'], texts: ['1'] });
+    a.d.stage({ type: 'said', payload: '2' }); // while that commit is in flight: waits for the next
+    a.commits[0]!.resolve('fenced');
+    await tick();
+    expect(a.staged).toEqual(['1']);
+    a.d.end(true);
+    expect(a.published).toEqual([]);
+
+    const b = setup();
+    await b.d.create();
+    b.d.stage({ type: 'said', payload: '3' });
+    b.d.end(true); // handed over in the same tick: its state counts the batch as handled
+    expect(b.published).toEqual(['3']);
+    expect(Durable.current).toBeUndefined();
+  });
+});
+
 describe('the fan-out log (redis-fanout.ts)', () => {
   test('ids order by time, then sequence', () => {
     expect(idAfter('2-0', '1-5')).toBe(true);
@@ -91,7 +122,8 @@ describe('the fan-out log (redis-fanout.ts)', () => {
   });
 
   test('a moved session skips what its old node delivered and what this node delivered itself', () => {
-    const f = new Follow({ id: '10-0', node: 'old', seq: 4 }, 'me', 20);
+    const f = new Follow({ id: '10-0', node: 'old', seq: 4 }, 'me');
+    f.hold({ type: 't', payload: '', origin: { node: 'me', seq: 21 } }); // delivered here while it caught up
     expect(f.had({ type: 't', payload: '', origin: { node: 'old', seq: 4 }, id: '12-0' }, true)).toBe(true); // delivered at old before the log had it
     expect(f.had({ type: 't', payload: '', origin: { node: 'old', seq: 5 }, id: '12-1' }, true)).toBe(false);
     expect(f.had({ type: 't', payload: '', origin: { node: 'me', seq: 21 }, id: '13-0' }, true)).toBe(true); // this node's, held here

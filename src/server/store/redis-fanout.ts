@@ -56,23 +56,33 @@ export class Follow {
   overflow = 0;
   floor: string;
   readonly from: FanoutPosition;
-  /** This node's own entries numbered above it were delivered here (held, while catching up). */
-  readonly ownAfter: number;
+  /**
+   * This node's own entries that reached the session here (held): they reach the log only after
+   * this node delivered them, so the catch-up must not deliver them again.
+   */
+  readonly ownHeld = new Set<number>();
   readonly self: string;
 
-  constructor(from: FanoutPosition, self: string, ownSeq: number) {
+  constructor(from: FanoutPosition, self: string) {
     this.from = from;
     this.floor = from.id;
     this.self = self;
-    this.ownAfter = ownSeq;
+  }
+
+  /** Holds `e` while catching up (bounded like a replay); false when there is no room left. */
+  hold(e: FanOutEntry): boolean {
+    if (this.held.length >= 10_000) return false;
+    this.held.push(e);
+    if (e.origin?.node === this.self) this.ownHeld.add(e.origin.seq);
+    return true;
   }
 
   /** Whether this session got `e` already (or, from the log, gets it otherwise). */
   had(e: FanOutEntry, fromLog: boolean): boolean {
     const o = e.origin;
     if (o && o.node === this.from.node && o.seq <= this.from.seq) return true;
-    // From the log, this node's own later entries are the ones delivered (or held) here already.
-    if (fromLog && o && o.node === this.self && o.seq > this.ownAfter) return true;
+    // From the log, this node's own entries that the session got here (held) already.
+    if (fromLog && o && o.node === this.self && this.ownHeld.has(o.seq)) return true;
     return e.id !== undefined && !idAfter(e.id, this.floor);
   }
 

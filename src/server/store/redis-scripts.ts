@@ -8,11 +8,11 @@
  * and a list `{prefix}:q:{id}` (the replay: the JSON of each message numbered acked+1 … next-1).
  */
 
-/** Appends ARGV[from…] to the list KEYS[2] in chunks (Lua's stack bounds one call's arguments). */
+/** Appends ARGV[from…to] to the list KEYS[2] in chunks (Lua's stack bounds one call's arguments). */
 const APPEND = `
-local function append(from)
-  for i = from, #ARGV, 1000 do
-    redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+local function append(from, to)
+  for i = from, to, 1000 do
+    redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, to)))
   end
 end`;
 
@@ -27,22 +27,30 @@ if e and e ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'owner', ARGV[2], 'kh', ARGV[3], 'idn', ARGV[4], 'user', ARGV[5],
   'received', ARGV[6], 'next', ARGV[7], 'acked', ARGV[8], 'rooms', ARGV[9], 'fanout', ARGV[10])
-append(12)
+append(12, #ARGV)
 redis.call('PEXPIRE', KEYS[1], ARGV[11])
 if #ARGV > 11 then redis.call('PEXPIRE', KEYS[2], ARGV[11]) end
 return 1`;
 
 /**
  * One batch of a live session: the new messages (numbered from the stored `next` on), the new
- * positions, the replay trimmed to the client's ack; in one step, and only by the epoch's owner.
- * Returns 1, 0 (fenced: another node took it) or -1 (no record: expired, or Redis lost it).
- * ARGV: epoch, received, next, acked, rooms ('' unchanged), fanout, ttl ms, entries…
+ * positions, the replay trimmed to the client's ack, and the broadcasts and room messages its
+ * handlers published (into the fan-out log KEYS[3], and onto their channels, as FANOUT does); in
+ * one step, and only by the epoch's owner. Returns 1, 0 (fenced: another node took it; nothing is
+ * published, the batch runs again there) or -1 (no record: expired, or Redis lost it).
+ * ARGV: epoch, received, next, acked, rooms ('' unchanged), fanout position, ttl ms, n, log
+ * length, n replay entries…, then (channel, entry) pairs.
  */
 export const COMMIT = `${APPEND}
 local h = redis.call('HMGET', KEYS[1], 'epoch', 'acked')
+if h[1] and h[1] ~= ARGV[1] then return 0 end
+local n = tonumber(ARGV[8])
+for i = 10 + n, #ARGV, 2 do
+  local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*', 'm', ARGV[i + 1])
+  redis.call('SPUBLISH', ARGV[i], id .. ' ' .. ARGV[i + 1])
+end
 if not h[1] then return -1 end
-if h[1] ~= ARGV[1] then return 0 end
-append(8)
+append(10, 9 + n)
 local drop = tonumber(ARGV[4]) - tonumber(h[2])
 if drop > 0 then redis.call('LTRIM', KEYS[2], drop, -1) end
 redis.call('HSET', KEYS[1], 'received', ARGV[2], 'next', ARGV[3], 'acked', ARGV[4], 'fanout', ARGV[6])

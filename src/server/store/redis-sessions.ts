@@ -1,10 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { createClient } from 'redis';
-import { isPosition, isSessionState, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState } from '../handover';
+import { isPosition, isSessionState, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
 import { CLAIM, COMMIT, DROP, PUT } from './redis-scripts';
-import type { StoreNode } from './types';
+import type { FanOutEntry, StoreNode } from './types';
 
 type Client = ReturnType<typeof createClient>;
+
+/** What the sessions part of the Redis store needs of the rest of it. */
+export interface RedisSessionsParts {
+  pub: () => Client | undefined;
+  prefix: string;
+  nodeId: string;
+  node: () => StoreNode | undefined;
+  /** Session `id`'s fan-out position now, written with each of its records. */
+  position: (id: string) => FanoutPosition | undefined;
+  /** A state was taken here (before the session is built from it). */
+  arrived: (state: SessionState) => void;
+  /** The fan-out log, for batches that publish with their commit. */
+  fanout: { logKey: string; logLength: number; stage(entries: FanOutEntry[]): StagedFanout; publish(entry: FanOutEntry): void };
+}
 
 /** How long a node waits for the owner of a session to hand it over. */
 export const HANDOVER_TIMEOUT_MS = 1500;
@@ -27,19 +41,15 @@ export class RedisSessions implements SessionMover, SessionRecords {
   #node: () => StoreNode | undefined;
   #waiting = new Map<string, () => void>();
   #position: (id: string) => FanoutPosition | undefined;
+  #fanout: RedisSessionsParts['fanout'];
   #arrived: (state: SessionState) => void;
   /** Records this node's sessions were written to; what `stats` reports. */
   commits = 0;
   takeovers = 0;
   readonly records = this;
 
-  constructor(parts: {
-    pub: () => Client | undefined; prefix: string; nodeId: string; node: () => StoreNode | undefined;
-    /** Session `id`'s fan-out position now, written with each of its records. */
-    position: (id: string) => FanoutPosition | undefined;
-    /** A state was taken here (before the session is built from it). */
-    arrived: (state: SessionState) => void;
-  }) {
+  constructor(parts: RedisSessionsParts) {
+    this.#fanout = parts.fanout;
     this.#position = parts.position;
     this.#arrived = parts.arrived;
     this.#pub = parts.pub;
@@ -88,10 +98,27 @@ export class RedisSessions implements SessionMover, SessionRecords {
   async commit(id: string, epoch: number, d: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'> {
     const pub = this.#pub();
     if (!pub?.isReady) throw new Error('Redis is not connected');
-    const args = [String(epoch), String(d.received), String(d.next), String(d.acked), d.rooms ? JSON.stringify(d.rooms) : '', JSON.stringify(this.#position(id) ?? null), String(Math.max(1, ttlMs)), ...d.entries.map((e) => JSON.stringify(e))];
-    const r = await pub.eval(COMMIT, { keys: this.#keys(id), arguments: args });
+    const args = [
+      String(epoch), String(d.received), String(d.next), String(d.acked), d.rooms ? JSON.stringify(d.rooms) : '', JSON.stringify(this.#position(id) ?? null),
+      String(Math.max(1, ttlMs)), String(d.entries.length), String(this.#fanout.logLength), ...d.entries.map((e) => JSON.stringify(e)),
+    ];
+    const f = d.fanout;
+    if (f) for (let i = 0; i < f.texts.length; i++) args.push(f.channels[i]!, f.texts[i]!);
+    const r = await pub.eval(COMMIT, { keys: [...this.#keys(id), this.#fanout.logKey], arguments: args });
     this.commits++;
     return r === 1 ? 'ok' : r === 0 ? 'fenced' : 'missing';
+  }
+
+  position(id: string): FanoutPosition | undefined {
+    return this.#position(id);
+  }
+
+  stage(entries: FanOutEntry[]): StagedFanout {
+    return this.#fanout.stage(entries);
+  }
+
+  publish(entries: FanOutEntry[]): void {
+    for (const e of entries) this.#fanout.publish(e);
   }
 
   drop(id: string, epoch: number): void {

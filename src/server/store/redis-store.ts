@@ -3,7 +3,8 @@ import { createClient, type RedisClientOptions } from 'redis';
 import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
 import { decodeEntry, encodeEntry, FANOUT, Follow, idAfter } from './redis-fanout';
-import type { FanoutPosition, SessionState } from '../handover';
+import type { FanoutPosition, SessionState, StagedFanout } from '../handover';
+import { Durable } from '../durable';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
 /** Options of `redisStore`. */
@@ -100,6 +101,10 @@ export class RedisStore implements SessionStore {
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
       position: (id) => this.#position(id),
       arrived: (state) => this.#arrived(state),
+      fanout: {
+        logKey: `${this.#prefix}:log`, logLength: options.fanoutLog ?? 100_000,
+        stage: (entries) => this.#stage(entries), publish: (entry) => this.#publish(entry),
+      },
     });
     this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
   }
@@ -143,6 +148,27 @@ export class RedisStore implements SessionStore {
   }
 
   publish(entry: FanOutEntry): void {
+    // From a durable session's handler: it goes out with the batch's commit (durable.ts).
+    const batch = Durable.current;
+    if (batch) return batch.stage(entry);
+    this.#publish(entry);
+  }
+
+  /** Delivers a batch's entries here now; the batch's commit publishes them to the other nodes. */
+  #stage(entries: FanOutEntry[]): StagedFanout {
+    const staged: StagedFanout = { channels: [], texts: [] };
+    for (const entry of entries) {
+      const seq = ++this.#seq;
+      this.#seen.set(this.nodeId, seq);
+      this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
+      staged.channels.push(this.#channel(entry.room));
+      staged.texts.push(encodeEntry(this.nodeId, seq, entry));
+    }
+    this.#stats.published += entries.length;
+    return staged;
+  }
+
+  #publish(entry: FanOutEntry): void {
     const seq = ++this.#seq;
     this.#seen.set(this.nodeId, seq);
     this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
@@ -164,8 +190,7 @@ export class RedisStore implements SessionStore {
     if (!f) return false;
     if (f.catching) {
       // Held, in order, until what came before it is delivered from the log (bounded like a replay).
-      if (f.held.length < 10_000) f.held.push(entry);
-      else if (f.overflow++ === 0) this.#node?.logger.warn('redis store: a session catching up from the fan-out log missed entries (too many at once)', { session: id });
+      if (!f.hold(entry) && f.overflow++ === 0) this.#node?.logger.warn('redis store: a session catching up from the fan-out log missed entries (too many at once)', { session: id });
       return true;
     }
     if (f.done(this.#live, this.#seen)) this.#follows.delete(id);
@@ -184,7 +209,7 @@ export class RedisStore implements SessionStore {
   #arrived(state: SessionState): void {
     const from = state.fanout;
     if (!from?.id) return;
-    const f = new Follow(from, this.nodeId, this.#seq);
+    const f = new Follow(from, this.nodeId);
     this.#follows.set(state.id, f);
     // After the hub has built the session from the state (that continues within this tick).
     setImmediate(() => void this.#catchUp(state.id, state.rooms, f));
