@@ -6,7 +6,8 @@ import { fork, spawn } from 'node:child_process';
 import net from 'node:net';
 import { median, payload, quantile, sleep } from './lib/common.mjs';
 
-const dist = new URL('../dist', import.meta.url).href;
+// WIREFALL_DIST points at another build (an A/B of the memory store before and after a change).
+const dist = process.env.WIREFALL_DIST ? new URL(`file://${process.env.WIREFALL_DIST.replace(/\/$/, '')}`).href : new URL('../dist', import.meta.url).href;
 const ROUNDS = Number(process.env.ROUNDS ?? 500);
 const BURST = Number(process.env.BURST ?? 10_000);
 /** Runs of each store, alternating (memory, redis, redis, memory, …): the machine is shared and noisy. */
