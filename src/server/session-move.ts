@@ -55,6 +55,14 @@ export class SessionMove {
     for (const room of state.rooms) this.#p.join(room);
   }
 
+  /** Runs a batch's handlers (`fn`): with a durable record, what they publish goes out with its commit. */
+  during<T>(fn: () => T): T {
+    const d = this.durable;
+    if (!d) return fn();
+    d.touch();
+    return Durable.during(d, fn);
+  }
+
   /**
    * From now on each batch is committed to `records` before the client hears of it. `from`: the
    * state the session was taken over from; absent, a new session, whose first write the returned

@@ -17,7 +17,6 @@ import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
 import type { SessionRecords, SessionState } from './handover';
 import { SessionMove } from './session-move';
-import { Durable } from './durable';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -267,10 +266,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const now = Date.now();
     this.#links.seen(now);
-    const durable = this.#move.durable;
-    if (!durable) return readFrames(frames, textBytes, now, this.#sink, link);
-    durable.touch();
-    return Durable.during(durable, () => readFrames(frames, textBytes, now, this.#sink, link));
+    return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
   }
 
   #deliver(type: string, data: unknown): void {

@@ -16,8 +16,10 @@ export interface RedisSessionsParts {
   position: (id: string) => FanoutPosition | undefined;
   /** A state was taken here (before the session is built from it). */
   arrived: (state: SessionState) => void;
+  /** Session `id` left this node (parked, handed over, or ended): its fan-out bookkeeping goes. */
+  forget: (id: string) => void;
   /** The fan-out log, for batches that publish with their commit. */
-  fanout: { logKey: string; logLength: number; stage(entries: FanOutEntry[]): StagedFanout; publish(entry: FanOutEntry): void };
+  fanout: { logKey: string; logLength: number; stage(entries: FanOutEntry[]): StagedFanout; publish(entry: FanOutEntry): void; dropped(n: number): void };
 }
 
 /** How long a node waits for the owner of a session to hand it over. */
@@ -41,6 +43,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
   #node: () => StoreNode | undefined;
   #waiting = new Map<string, () => void>();
   #position: (id: string) => FanoutPosition | undefined;
+  #forget: (id: string) => void;
   #fanout: RedisSessionsParts['fanout'];
   #arrived: (state: SessionState) => void;
   /** Records this node's sessions were written to; what `stats` reports. */
@@ -50,6 +53,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
 
   constructor(parts: RedisSessionsParts) {
     this.#fanout = parts.fanout;
+    this.#forget = parts.forget;
     this.#position = parts.position;
     this.#arrived = parts.arrived;
     this.#pub = parts.pub;
@@ -85,7 +89,9 @@ export class RedisSessions implements SessionMover, SessionRecords {
 
   async park(states: SessionState[], ttlMs: number): Promise<void> {
     if (!states.length) return;
-    const results = await Promise.all(states.map((s) => this.#put(s, s.epoch ?? 0, ttlMs, '')));
+    const writes = states.map((s) => this.#put(s, s.epoch ?? 0, ttlMs, ''));
+    for (const s of states) this.#forget(s.id); // after their positions were taken
+    const results = await Promise.all(writes);
     const refused = results.filter((ok) => !ok).length;
     // Refused: another node took the session meanwhile (its epoch is newer); nothing to keep.
     if (refused) this.#node()?.logger.warn(`redis store: ${refused} sessions had moved on before this node could leave them`);
@@ -96,6 +102,16 @@ export class RedisSessions implements SessionMover, SessionRecords {
   }
 
   async commit(id: string, epoch: number, d: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'> {
+    try {
+      return await this.#commit(id, epoch, d, ttlMs);
+    } catch (err) {
+      // Its fan-out reached this node only: counted like any entry Redis did not carry.
+      if (d.fanout) this.#fanout.dropped(d.fanout.texts.length);
+      throw err;
+    }
+  }
+
+  async #commit(id: string, epoch: number, d: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'> {
     const pub = this.#pub();
     if (!pub?.isReady) throw new Error('Redis is not connected');
     const args = [
@@ -122,6 +138,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
   }
 
   drop(id: string, epoch: number): void {
+    this.#forget(id);
     const pub = this.#pub();
     if (pub?.isReady) pub.eval(DROP, { keys: this.#keys(id), arguments: [String(epoch)] }).catch(() => {});
   }

@@ -34,9 +34,8 @@ export interface RedisStoreOptions {
 
 /** What a Redis store has carried so far: for tests, logs and metrics. */
 export interface RedisStoreStats {
-  /** Entries this node sent to the other nodes. */
+  /** Entries this node sent to the other nodes, and those from other nodes delivered here. */
   published: number;
-  /** Entries from other nodes delivered here. */
   received: number;
   /** Entries that could not reach the other nodes (Redis unreachable); this node's own sessions still got them. */
   dropped: number;
@@ -101,9 +100,11 @@ export class RedisStore implements SessionStore {
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
       position: (id) => this.#position(id),
       arrived: (state) => this.#arrived(state),
+      forget: (id) => this.#follows.delete(id),
       fanout: {
         logKey: `${this.#prefix}:log`, logLength: options.fanoutLog ?? 100_000,
         stage: (entries) => this.#stage(entries), publish: (entry) => this.#publish(entry),
+        dropped: (n) => ((this.#stats.published -= n), (this.#stats.dropped += n)),
       },
     });
     this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
