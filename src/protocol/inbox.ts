@@ -12,6 +12,16 @@ export class Inbox {
   #acked = 0;
 
   #force = false;
+  /**
+   * The highest number that may be acknowledged (a server whose store makes sessions durable
+   * acknowledges a message only once what it caused is committed there). Unbounded by default.
+   */
+  gate = Infinity;
+
+  /** What may be acknowledged now: `received`, unless the gate holds it back. */
+  get acknowledgeable(): number {
+    return this.received < this.gate ? this.received : this.gate;
+  }
 
   accept(s: number): Arrival {
     if (s <= this.received) {
@@ -26,15 +36,16 @@ export class Inbox {
 
   /** The ack to send, if anything arrived since the last one. */
   takeAck(): number | undefined {
-    if (this.received === this.#acked && !this.#force) return undefined;
+    const a = this.acknowledgeable;
+    if (a === this.#acked && !this.#force) return undefined;
     this.#force = false;
-    this.#acked = this.received;
-    return this.received;
+    this.#acked = a;
+    return a;
   }
 
   /** A new transport starts: the peer learns `received` from the hello/welcome, not an ack. */
   resumed(): void {
-    this.#acked = this.received;
+    this.#acked = this.acknowledgeable;
   }
 
   reset(): void {

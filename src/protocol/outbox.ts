@@ -85,6 +85,11 @@ export class Outbox {
   ackedAt = 0;
   /** While restored and unsettled (see `continueAfter`): how many entries at the front were restored. */
   #seeded: number | undefined;
+  /**
+   * The highest number that may be written (a server whose store makes sessions durable writes a
+   * message only once it is committed there, docs/scaling.md §5). Unbounded by default.
+   */
+  gate = Infinity;
   readonly limits: OutboxLimits;
 
   constructor(limits: OutboxLimits) {
@@ -98,7 +103,8 @@ export class Outbox {
     return this.#bytes;
   }
   get hasUnsent(): boolean {
-    return this.#cursor < this.#entries.length && !this.#entries[this.#cursor]!.held;
+    const e = this.#entries[this.#cursor];
+    return e !== undefined && !e.held && e.s <= this.gate;
   }
 
   /**
@@ -150,7 +156,7 @@ export class Outbox {
     let total = 0;
     for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
-      if (e.held || (!first && total + e.bytes > maxBytes)) break;
+      if (e.held || e.s > this.gate || (!first && total + e.bytes > maxBytes)) break;
       out.push(encodeFrame.msg(e.s, e.ev, e.payload, e.e));
       total += e.bytes;
       e.sent = true;
@@ -285,6 +291,13 @@ export class Outbox {
    */
   state(): OutboxState {
     return { next: this.#next, acked: this.acked, entries: this.#entries.map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e])) };
+  }
+
+  /** The messages numbered `from` and above, as in `state()` (what a durable store has not got yet). */
+  since(from: number): OutboxState['entries'] {
+    const first = this.#entries[0];
+    if (!first) return [];
+    return this.#entries.slice(Math.max(0, from - first.s)).map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e]));
   }
 
   /** Takes over `state` (from `state()` elsewhere) in a new, empty outbox; all of it is resent. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OutboxState } from '../protocol/outbox';
+import type { FanOutEntry } from './store/types';
 
 /**
  * A session as plain data, for another node to carry on with (docs/scaling.md §4): what the
@@ -23,10 +24,23 @@ export interface SessionState {
   outbox: OutboxState;
   rooms: string[];
   /**
-   * Per publishing node, the last fan-out entry the old node had delivered when the session left
-   * (set by the store): the new node skips those, so a broadcast is never delivered twice.
+   * Where the session is in the fan-out log (set by a store that keeps one): the new node delivers
+   * what came after it, and only that (docs/scaling.md §5).
    */
-  fanout?: Record<string, number>;
+  fanout?: FanoutPosition;
+  /** The ownership epoch the state was written or taken with (a store with durable records sets it). */
+  epoch?: number;
+}
+
+/**
+ * A session's place in a store's fan-out log: every entry up to log id `id` that was for it has
+ * been delivered to it, and so has every entry `node` had published up to its `seq`th (a node
+ * delivers its own entries before the log has them).
+ */
+export interface FanoutPosition {
+  id: string;
+  node: string;
+  seq: number;
 }
 
 /** SHA-256 of a resume key, hex: what a store keeps instead of the key. */
@@ -42,8 +56,14 @@ export function isSessionState(x: unknown): x is SessionState {
     typeof s.identity === 'string' && typeof s.user === 'string' && Number.isSafeInteger(s.received) &&
     typeof s.outbox === 'object' && s.outbox !== null && Number.isSafeInteger(s.outbox.next) && Number.isSafeInteger(s.outbox.acked) &&
     Array.isArray(s.outbox.entries) && s.outbox.entries.every(isEntry) && Array.isArray(s.rooms) && s.rooms.every((r) => typeof r === 'string') &&
-    (s.fanout === undefined || (typeof s.fanout === 'object' && s.fanout !== null && Object.values(s.fanout).every((n) => Number.isSafeInteger(n))))
+    (s.fanout === undefined || isPosition(s.fanout)) && (s.epoch === undefined || Number.isSafeInteger(s.epoch))
   );
+}
+
+/** Whether `x` is a `FanoutPosition`. */
+export function isPosition(x: unknown): x is FanoutPosition {
+  const p = x as FanoutPosition;
+  return typeof p === 'object' && p !== null && typeof p.id === 'string' && typeof p.node === 'string' && Number.isSafeInteger(p.seq);
 }
 
 function isEntry(e: unknown): boolean {
@@ -64,4 +84,50 @@ export interface SessionMover {
   take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined>;
   /** This node shuts down: keeps `states` for `ttlMs` (the session TTL), for the nodes their clients resume on. */
   park(states: SessionState[], ttlMs: number): Promise<void>;
+  /** Present when the store keeps every session durably, batch by batch (docs/scaling.md §5). */
+  readonly records?: SessionRecords;
+}
+
+/** What a batch of a live session adds to its durable record. */
+export interface RecordDelta {
+  received: number;
+  next: number;
+  acked: number;
+  /** The messages numbered from the record's `next` on. */
+  entries: OutboxState['entries'];
+  /** Present when membership changed. */
+  rooms?: string[];
+  /** Broadcasts and room messages the batch's handlers published (`stage`): the commit publishes them. */
+  fanout?: StagedFanout;
+}
+
+/** Fan-out entries of one batch, delivered on this node and ready for its commit (`SessionRecords.stage`). */
+export interface StagedFanout {
+  channels: string[];
+  texts: string[];
+}
+
+/**
+ * Durable session records (docs/scaling.md §5): a session is written when it starts and after
+ * every batch, before the client hears of the batch (acks, messages), so a node killed with
+ * `kill -9` loses nothing: another node takes the record. Every write carries the writer's
+ * epoch; a take-over bumps it, and the old owner's writes are refused (`fenced`).
+ */
+export interface SessionRecords {
+  /** Writes the whole session as `epoch`'s owner (a new session: epoch 1). False: fenced. */
+  put(state: SessionState, epoch: number, ttlMs: number): Promise<boolean>;
+  /** Adds a batch. `missing`: no record (Redis lost it); `fenced`: another node owns it now. */
+  commit(id: string, epoch: number, delta: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'>;
+  /** The session ended for good: forget it (if `epoch` still owns it). */
+  drop(id: string, epoch: number): void;
+  /**
+   * Broadcasts and room messages a batch's handlers published: delivered to this node's sessions
+   * now, and returned for the batch's commit, which publishes them to the other nodes in the same
+   * step (a batch that is never committed published nothing elsewhere: its client resends it).
+   */
+  stage(entries: FanOutEntry[]): StagedFanout;
+  /** Publishes `entries` at once (a batch whose session ended before its commit: it moved on whole). */
+  publish(entries: FanOutEntry[]): void;
+  /** Session `id`'s place in the fan-out log now (taken with its state, before anything else is published). */
+  position(id: string): FanoutPosition | undefined;
 }

@@ -101,6 +101,10 @@ export class Hub<Api extends ApiShape, User> {
     // The first session of a token keeps it: a stranger's hello naming it must not take the
     // client's own sibling attempts away from the session they belong to.
     if (race && !(entry && Date.now() < entry.until)) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS, remote: request.socket.remoteAddress });
+    // With durable records, the session is in the store before its client hears of it.
+    const records = this.#mover?.records, identity = records && this.identity(user);
+    if (identity !== undefined) await conn.keep(records!, identity);
+    if (conn.closed) return { ok: false, status: 503, code: 'server_error', message: 'the session ended before it started' };
     conn.offer(link, undefined, false, hello.v);
     return { ok: true, conn, resumed: false };
   }
@@ -127,6 +131,7 @@ export class Hub<Api extends ApiShape, User> {
     }
     const conn = this.#create(id, key, stored, undefined);
     conn.adopt(state);
+    if (this.#mover!.records && state.epoch !== undefined) conn.keep(this.#mover!.records, identity, state);
     // The client's ack may be beyond what the state holds (it cannot be, unless the state is stale).
     if (!conn.offer(link, hello.ack, true, hello.v)) {
       conn.close(CloseCode.GoingAway, 'stale session state');
@@ -220,6 +225,11 @@ export class Hub<Api extends ApiShape, User> {
   /** The sessions the app has heard of (claimed by their clients). */
   *claimed(): Iterable<Connection<Api, User>> {
     for (const c of this.sessions.values()) if (c.claimed) yield c;
+  }
+
+  /** Whom a broadcast reaches: the sessions the app has heard of, here or on the node they moved from. */
+  *targets(): Iterable<Connection<Api, User>> {
+    for (const c of this.sessions.values()) if (c.claimed || c.moved) yield c;
   }
 
   closeAll(code: number, reason: string): void {

@@ -85,6 +85,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)), this.#rooms, store.sessions);
     this.#storeOpen = store.open({
       deliver: (e) => this.#deliver(e),
+      deliverTo: (id, e) => this.#deliverTo(id, e),
       logger: this.#opts.logger,
       surrender: (id, hash, identity) => this.#hub.surrender(id, hash, identity),
     });
@@ -172,15 +173,22 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
 
   /** A fan-out entry from the store (published here or on another node) for this node's sessions. */
   #deliver(entry: FanOutEntry): void {
-    const targets = entry.room === undefined ? this.#hub.claimed() : this.#rooms.members(entry.room);
-    const origin = entry.origin;
-    const skips = origin && this.#store.skips ? this.#store.skips.bind(this.#store) : undefined;
-    for (const c of targets) {
-      if (c.id === entry.except || skips?.(c.id, origin!)) continue;
-      c.sendEncoded(entry.type, entry.payload, false, entry.e)?.catch((err: Error) => {
-        if (!c.closed) this.#opts.logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
-      });
-    }
+    const targets = entry.room === undefined ? this.#hub.targets() : this.#rooms.members(entry.room);
+    const skips = this.#store.skips?.bind(this.#store);
+    for (const c of targets) if (c.id !== entry.except && !skips?.(c.id, entry)) this.#send(c, entry);
+  }
+
+  /** A fan-out entry for one session (it catches up from the store's log after a move). */
+  #deliverTo(id: string, entry: FanOutEntry): void {
+    const c = this.#hub.sessions.get(id);
+    if (!c || c.closed || c.id === entry.except || (entry.room !== undefined && !c.rooms.includes(entry.room))) return;
+    this.#send(c, entry);
+  }
+
+  #send(c: Connection<Api, User>, entry: FanOutEntry): void {
+    c.sendEncoded(entry.type, entry.payload, false, entry.e)?.catch((err: Error) => {
+      if (!c.closed) this.#opts.logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
+    });
   }
 
   /** Starts listening (only for a server this endpoint created). Resolves with the port. */

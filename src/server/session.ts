@@ -6,18 +6,17 @@ import { WirefallError } from '../protocol/errors';
 import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
-import { encodeFrame } from '../protocol/encode';
 import { Batcher, type BatchClock } from '../protocol/batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
-import { Heartbeat } from './heartbeat';
-import { TokenBucket } from './limits';
+import { SessionLinks } from './session-links';
 import { Calls, type CallHandler } from './calls';
 import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
-import { keyHash, type SessionState } from './handover';
+import type { SessionRecords, SessionState } from './handover';
+import { SessionMove } from './session-move';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -43,9 +42,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #opts: ResolvedServerOptions;
   #outbox: Outbox;
   #inbox = new Inbox();
-  #link: Link | undefined;
-  /** Links that were welcomed while the session had one; each waits for the client to speak. */
-  #parked = new Map<Link, ReturnType<typeof setTimeout>>();
+  /** The live link and the ones parked beside it (session-links.ts). */
+  #links: SessionLinks;
   /** The app's subscribers per message type. */
   #handlers: Emitter<Record<string, Handler>>;
   #calls: Calls<Connection<Api, User>>;
@@ -53,11 +51,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #batcher: Batcher;
   /** What reading the client's frames (incoming.ts) needs of this session. */
   #sink: FrameSink;
-  #heartbeat: Heartbeat;
-  #expiry: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
-  /** Transport messages the client may still send now (`rateLimit.session`). */
-  #rate: TokenBucket | undefined;
   #onEnd: (c: Connection<Api, User>) => void;
   /**
    * A new session is the app's only once the client claims it by speaking on it. A race whose
@@ -67,6 +61,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
   /** This node's room registry (rooms.ts); membership is the session's, so it outlives links. */
   #rooms: Rooms<Api, User> | undefined;
+  /** Moving between nodes, and the durable record (session-move.ts). */
+  #move: SessionMove;
 
   /** @internal */
   constructor(
@@ -90,18 +86,32 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
     this.#calls = new Calls(opts.logger);
     this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
-    this.#heartbeat = new Heartbeat(opts.heartbeatMs);
-    this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#link, slice: () => opts.maxMessageBytes });
+    this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => opts.maxMessageBytes });
+    this.#links = new SessionLinks({
+      id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,
+      linked: (rung) => this.#events.emit('link', rung),
+      end: (reason) => this.#end(reason),
+    });
     this.#sink = {
       inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher, maxBytes: opts.maxMessageBytes,
       deliver: (type, data) => this.#deliver(type, data),
       bye: () => this.#end('client closed'),
       // The frames stop once the session ended, or moved to another link in the meantime.
-      live: (link) => !this.#ended && this.#link === link,
+      live: (link) => !this.#ended && this.#links.current === link,
     };
-    this.#rate = opts.rateLimit.session && new TokenBucket(opts.rateLimit.session);
+    this.#move = new SessionMove({
+      conn: this, inbox: this.#inbox, outbox: this.#outbox, opts,
+      join: (room) => this.#rooms?.join(this, room),
+      released: () => this.#batcher.schedule(),
+      fenced: (code) => this.#end('moved to another node', code, true, true),
+    });
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
     this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
+  }
+
+  /** @internal True for a session that moved here from another node (the app heard of it there). */
+  get moved(): boolean {
+    return this.#move.moved;
   }
 
   /** @internal True once the client spoke on the session (the app has heard of it). */
@@ -111,7 +121,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
 
   /** The rung the client is on, or null while it is away. */
   get rung(): RungName | null {
-    return this.#link?.rung ?? null;
+    return this.#links.current?.rung ?? null;
   }
   /** True once the session has ended for good. */
   get closed(): boolean {
@@ -140,6 +150,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
     const p = settle ? this.#outbox.push(type, payload, true, undefined, e) : this.#outbox.push(type, payload, false, undefined, e);
     this.#batcher.schedule();
+    this.#move.durable?.touch();
     return p;
   }
 
@@ -171,13 +182,17 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    */
   join(room: string): boolean {
     checkRoom(room);
-    return !this.#ended && !!this.#rooms?.join(this, room);
+    const joined = !this.#ended && !!this.#rooms?.join(this, room);
+    if (joined) this.#move.durable?.touch(true);
+    return joined;
   }
 
   /** Takes this session out of `room`; true when it was a member. */
   leave(room: string): boolean {
     checkRoom(room);
-    return !!this.#rooms?.leave(this, room);
+    const left = !!this.#rooms?.leave(this, room);
+    if (left) this.#move.durable?.touch(true);
+    return left;
   }
 
   /** The rooms this session is in. */
@@ -195,121 +210,63 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#end(reason, code);
   }
 
-  // --- moving between nodes (handover.ts) -----------------------------------------------------
-
   /**
-   * @internal Ends the session on this node and returns it as data for another node, with its
-   * links, which the caller closes (after the state is safe in the store). Nothing that arrives
-   * afterwards is handled here: the state is exactly what the next node continues from. The app
-   * hears `close` with the reason `moved to another node`; its unsettled `send`s reject
-   * (`WF_CLOSED`): they stay in the moved replay and are delivered by the next node.
+   * @internal Ends the session here and returns it as data for another node, with its links for
+   * the caller to close once the state is stored; nothing arriving afterwards is handled here. The
+   * app hears `close` (`moved to another node`); unsettled `send`s reject (`WF_CLOSED`), and their
+   * messages travel in the state's replay.
    */
   handOver(identity: string): { state: SessionState; links: Link[] } {
-    const state: SessionState = {
-      v: 1, id: this.id, keyHash: keyHash(this.key), identity, user: JSON.stringify(this.user) ?? 'null',
-      received: this.#inbox.received, outbox: this.#outbox.state(), rooms: this.rooms,
-    };
-    const links = [...(this.#link ? [this.#link] : []), ...this.#parked.keys()];
-    this.#end('moved to another node', CloseCode.GoingAway, false);
-    return { state, links };
+    const state = this.#move.state(identity);
+    return { state, links: this.#end('moved to another node', CloseCode.GoingAway, false) };
   }
 
-  /** @internal A new session takes over `state` (from `handOver` on another node) before its first link. */
+  /** @internal Takes over `state` from another node, before the first link (session-move.ts). */
   adopt(state: SessionState): void {
-    this.#inbox.received = state.received;
-    this.#outbox.adopt(state.outbox);
-    for (const room of state.rooms) this.#rooms?.join(this, room);
+    this.#move.adopt(state);
   }
-
-  // --- links ----------------------------------------------------------------------------------
+  /** @internal Each batch is committed to `records` from now on (session-move.ts). */
+  keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {
+    return this.#move.keep(records, identity, from);
+  }
 
   /**
    * @internal A hello for this session arrived on `link` (`ack`: the last message the client
-   * received in order; `v`: the protocol version it speaks, echoed in the welcome). The link gets its welcome at once — nothing the app sends can overtake
-   * it — but it becomes the session's link only when the client speaks on it, unless the session
-   * has none. Racing attempts each say hello; only the one the client chose speaks, so a loser
-   * that arrives late can never take the session from the winner.
+   * received in order; `v`: its protocol version, echoed in the welcome). The welcome goes at once
+   * (nothing the app sends can overtake it); the link is parked until the client speaks on it,
+   * unless the session has none. False when `ack` acknowledges what was never sent.
    */
   offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
-    link.send(encodeFrame.welcome({
-      v, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
-      ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
-    }));
-    if (this.#link) {
-      // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
-      this.#parked.set(link, setTimeout(() => this.detach(link, false), this.#opts.helloTimeoutMs));
-    } else this.#switch(link);
+    this.#move.durable?.touch();
+    this.#links.welcome(link, resumed, v);
     return true;
-  }
-
-  #switch(link: Link): void {
-    const old = this.#link;
-    clearTimeout(this.#parked.get(link));
-    this.#parked.delete(link);
-    this.#link = link;
-    old?.close(CloseCode.Replaced, 'session moved to another connection');
-    clearTimeout(this.#expiry);
-    this.#expiry = undefined;
-    this.#inbox.resumed();
-    this.#outbox.rewind();
-    this.#startHeartbeat();
-    this.#batcher.schedule();
-    this.#opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.id });
-    this.#events.emit('link', link.rung);
-  }
-
-  /** @internal The last message received from the client in order (for the welcome). */
-  get received(): number {
-    return this.#inbox.received;
   }
 
   /** @internal The link went away. `clean`: the client said goodbye, so the session ends. */
   detach(link: Link, clean: boolean): void {
-    if (this.#parked.has(link)) {
-      clearTimeout(this.#parked.get(link));
-      this.#parked.delete(link);
-      link.close(CloseCode.Abandoned, 'not chosen');
-    } else if (this.#link === link) {
-      this.#link = undefined;
-      this.#stopLinkTimers();
-      if (clean) return this.#end('client closed');
-    } else return;
-    if (this.#link || this.#parked.size) return;
-    this.#opts.logger.debug('session lost its link; waiting for a resume', { session: this.id });
-    this.#events.emit('link', null);
-    clearTimeout(this.#expiry);
-    this.#expiry = setTimeout(() => this.#end('session expired'), this.#opts.sessionTtlMs);
+    this.#links.detach(link, clean);
   }
 
-  /**
-   * @internal A transport message arrived from the client: false when it is over the session's
-   * rate limit (the rung then ends the link with `rate_limited`). One session sending 66,000
-   * messages a second stalled the event loop for every other one (issue 16, item 10).
-   */
+  /** @internal A transport message arrived from the client: a violation when it is over the session's rate limit. */
   admit(): Violation | undefined {
-    if (this.#rate?.take() !== false) return undefined;
-    const r = this.#rate.rate;
-    return { code: 'rate_limited', closeCode: CloseCode.RateLimited, message: `more than ${r.perSecond} messages per second (burst ${r.burst})` };
+    return this.#links.admit();
   }
 
   /** @internal Frames from the client over `link`; returns a `Violation` when they break the protocol. */
   receive(link: Link, frames: Frame[], textBytes: number): Violation | undefined {
-    if (this.#link !== link) {
-      if (!this.#parked.has(link)) return undefined; // a replaced link's stragglers
-      this.#switch(link); // the client speaks here: this is the link it chose
-    }
+    if (!this.#links.choose(link)) return undefined; // a replaced link's stragglers
     const claim = this.#claim;
     if (claim) {
       this.#claim = undefined;
       clearTimeout(claim.timer);
       // The app hears of the session before its first message, so its subscribers are in place.
       claim.onClaim(this);
-      if (this.#ended || this.#link !== link) return undefined;
+      if (this.#ended || this.#links.current !== link) return undefined;
     }
     const now = Date.now();
-    this.#heartbeat.seen(now);
-    return readFrames(frames, textBytes, now, this.#sink, link);
+    this.#links.seen(now);
+    return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
   }
 
   #deliver(type: string, data: unknown): void {
@@ -318,40 +275,23 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
   }
 
-  #startHeartbeat(): void {
-    this.#heartbeat.start(
-      () => (this.#batcher.push(encodeFrame.ping()), this.#batcher.schedule()),
-      () => {
-        const link = this.#link;
-        if (!link) return;
-        link.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
-        this.detach(link, false);
-      },
-    );
-  }
-
-  #stopLinkTimers(): void {
-    this.#heartbeat.stop();
-    this.#batcher.stop();
-  }
-
-  /** `closeLinks` false: the caller closes them (a hand-over, once the state is stored). */
-  #end(reason: string, code: number = CloseCode.GoingAway, closeLinks = true): void {
-    if (this.#ended) return;
+  /**
+   * `closeLinks` false: the caller closes them (a hand-over, once the state is stored). `moved`:
+   * the session goes on elsewhere, so its durable record stays.
+   */
+  #end(reason: string, code: number = CloseCode.GoingAway, closeLinks = true, moved = !closeLinks): Link[] {
+    if (this.#ended) return [];
     this.#ended = true;
+    this.#move.durable?.end(moved);
     if (this.#claim) clearTimeout(this.#claim.timer);
-    this.#stopLinkTimers();
-    clearTimeout(this.#expiry);
-    const link = this.#link;
-    this.#link = undefined;
-    if (closeLinks) link?.close(code, reason);
-    for (const [l, t] of this.#parked) (clearTimeout(t), closeLinks && l.close(code, reason));
-    this.#parked.clear();
+    const links = this.#links.release();
+    if (closeLinks) for (const l of links) l.close(code, reason);
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
     this.#rooms?.drop(this);
     this.#onEnd(this);
     this.#opts.logger.info(`session ended: ${reason}`, { session: this.id });
     this.#events.emit('close', reason);
+    return links;
   }
 }
 

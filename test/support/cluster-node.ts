@@ -13,7 +13,7 @@ export type ClusterApi = {
     said: { from: string; n: number };
     shouted: { from: string; room: string; n: number };
     joined: { room: string; node: string };
-    stats: RedisStoreStats & { node: string; movedOut: number };
+    stats: RedisStoreStats & { node: string; movedOut: number; sid: string };
   };
 };
 
@@ -36,7 +36,8 @@ server.on('connection', (conn) => {
     void conn.send('joined', { room, node });
   });
   conn.subscribe('shout', ({ room, n }) => server.to(room).broadcast('shouted', { from: conn.user, room, n }, { except: conn }));
-  conn.subscribe('stats', () => void conn.send('stats', { ...store.stats, node, movedOut }));
+  if (process.env.WF_DEBUG) process.stderr.write(`${node}: DEBUG conn ${conn.id} ${conn.user}\n`);
+  conn.subscribe('stats', () => void conn.send('stats', { ...store.stats, node, movedOut, sid: conn.id }));
 });
 process.on('SIGTERM', () =>
   void server.close().then(() => {

@@ -40,8 +40,11 @@ describe('a session as data (handover.ts)', () => {
     expect(isSessionState({ ...ok, outbox: { next: 2, acked: 0, entries: [[1, 'x', 2]] } })).toBe(false);
     expect(isSessionState({ ...ok, outbox: { next: 2, acked: 0, entries: [[1, 'x', '2']] } })).toBe(true);
     expect(isSessionState({ ...ok, rooms: [7] })).toBe(false);
-    expect(isSessionState({ ...ok, fanout: { n1: 4 } })).toBe(true);
-    expect(isSessionState({ ...ok, fanout: { n1: '4' } })).toBe(false);
+    expect(isSessionState({ ...ok, fanout: { id: '17-0', node: 'n1', seq: 4 } })).toBe(true);
+    expect(isSessionState({ ...ok, fanout: { id: '17-0', node: 'n1', seq: '4' } })).toBe(false);
+    expect(isSessionState({ ...ok, fanout: { n1: 4 } })).toBe(false);
+    expect(isSessionState({ ...ok, epoch: 3 })).toBe(true);
+    expect(isSessionState({ ...ok, epoch: 'x' })).toBe(false);
     expect(isSessionState(null)).toBe(false);
   });
 });

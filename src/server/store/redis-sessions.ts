@@ -1,49 +1,59 @@
 import { randomBytes } from 'node:crypto';
 import type { createClient } from 'redis';
-import { isSessionState, type SessionMover, type SessionState } from '../handover';
-import type { StoreNode } from './types';
+import { isPosition, isSessionState, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
+import { CLAIM, COMMIT, DROP, PUT } from './redis-scripts';
+import type { FanOutEntry, StoreNode } from './types';
 
 type Client = ReturnType<typeof createClient>;
+
+/** What the sessions part of the Redis store needs of the rest of it. */
+export interface RedisSessionsParts {
+  pub: () => Client | undefined;
+  prefix: string;
+  nodeId: string;
+  node: () => StoreNode | undefined;
+  /** Session `id`'s fan-out position now, written with each of its records. */
+  position: (id: string) => FanoutPosition | undefined;
+  /** A state was taken here (before the session is built from it). */
+  arrived: (state: SessionState) => void;
+  /** Session `id` left this node (parked, handed over, or ended): its fan-out bookkeeping goes. */
+  forget: (id: string) => void;
+  /** The fan-out log, for batches that publish with their commit. */
+  fanout: { logKey: string; logLength: number; stage(entries: FanOutEntry[]): StagedFanout; publish(entry: FanOutEntry): void; dropped(n: number): void };
+}
 
 /** How long a node waits for the owner of a session to hand it over. */
 export const HANDOVER_TIMEOUT_MS = 1500;
 
 /**
- * Takes a parked state only for the right key hash and identity, and in one step (a script runs
- * alone): of two nodes that race for one session, exactly one gets it. A wrong key leaves it.
+ * Sessions in Redis (docs/scaling.md §4 and §5): each one a durable record, written when it
+ * starts and after every batch (`commit`), with an epoch that fences its owner.
+ * - A node that shuts down writes each session whole, unowned (`park`).
+ * - A node whose client resumes a session it does not have claims the record: at once when it is
+ *   parked; when a node owns it, that node is asked first (`{prefix}:handover`), and if alive it
+ *   ends the session, writes it whole and answers on the asker's `{prefix}:node:{id}`; a node that
+ *   does not answer (killed, stalled) loses the session anyway: the claim bumps the epoch.
+ * A session that is nowhere (expired, or Redis lost it) is not taken: its client reports the loss
+ * (`sessionlost`).
  */
-const TAKE = `
-local h = redis.call('HMGET', KEYS[1], 'kh', 'id', 'state')
-if not h[1] or h[1] ~= ARGV[1] or h[2] ~= ARGV[2] then return false end
-redis.call('DEL', KEYS[1])
-return h[3]`;
-
-/**
- * Sessions that move between nodes over Redis (docs/scaling.md §4, what is built):
- * - a node that shuts down parks each session's state under `{prefix}:park:{id}` (a hash: key
- *   hash, identity, state; expires with the session TTL);
- * - a node whose client resumes a session it does not have takes the parked state, or else asks
- *   every node on `{prefix}:handover`; the owner, if alive, ends the session there, parks it and
- *   answers on the asker's `{prefix}:node:{id}` channel, and the asker takes it.
- * A session whose owner was killed is in neither place: the asker starts a new session and the
- * client reports the loss (`sessionlost`).
- */
-export class RedisSessions implements SessionMover {
+export class RedisSessions implements SessionMover, SessionRecords {
   #pub: () => Client | undefined;
   #prefix: string;
   #nodeId: string;
   #node: () => StoreNode | undefined;
   #waiting = new Map<string, () => void>();
-  #position: () => Record<string, number>;
+  #position: (id: string) => FanoutPosition | undefined;
+  #forget: (id: string) => void;
+  #fanout: RedisSessionsParts['fanout'];
   #arrived: (state: SessionState) => void;
+  /** Records this node's sessions were written to; what `stats` reports. */
+  commits = 0;
+  takeovers = 0;
+  readonly records = this;
 
-  constructor(parts: {
-    pub: () => Client | undefined; prefix: string; nodeId: string; node: () => StoreNode | undefined;
-    /** This node's fan-out position, left in each state it hands over. */
-    position: () => Record<string, number>;
-    /** A state was taken here (before the session is built from it). */
-    arrived: (state: SessionState) => void;
-  }) {
+  constructor(parts: RedisSessionsParts) {
+    this.#fanout = parts.fanout;
+    this.#forget = parts.forget;
     this.#position = parts.position;
     this.#arrived = parts.arrived;
     this.#pub = parts.pub;
@@ -58,8 +68,10 @@ export class RedisSessions implements SessionMover {
   }
 
   async take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined> {
-    const parked = await this.#takeParked(id, keyHash, identity);
-    if (parked) return parked;
+    const first = await this.#claim(id, keyHash, identity, false);
+    if (first !== 'busy' && first !== undefined) return first;
+    // Held by a node (or by nobody, as far as Redis knows: a node that could not write it while
+    // Redis was away may hold it still): ask; whoever has it ends it there and writes it whole.
     const pub = this.#pub();
     if (!pub?.isReady) return undefined;
     const req = randomBytes(9).toString('base64url');
@@ -69,22 +81,66 @@ export class RedisSessions implements SessionMover {
     });
     await pub.sPublish(this.channels.requests, JSON.stringify({ req, from: this.#nodeId, id, keyHash, identity })).catch(() => {});
     await answered;
-    // Answered or not: the owner may have parked it (it answered, or it was shutting down).
-    return this.#takeParked(id, keyHash, identity);
+    // Answered, or silent (killed or stalled): the record is taken either way; a stalled owner's
+    // later writes are refused for their stale epoch.
+    const last = await this.#claim(id, keyHash, identity, true);
+    return last === 'busy' ? undefined : last;
   }
 
   async park(states: SessionState[], ttlMs: number): Promise<void> {
-    const pub = this.#pub();
     if (!states.length) return;
-    if (!pub?.isReady) throw new Error('Redis is not connected');
-    const m = pub.multi();
-    const position = this.#position();
-    for (const s of states) {
-      s.fanout ??= position;
-      const key = this.#key(s.id);
-      m.hSet(key, { kh: s.keyHash, id: s.identity, state: JSON.stringify(s) }).pExpire(key, Math.max(1, ttlMs));
+    const writes = states.map((s) => this.#put(s, s.epoch ?? 0, ttlMs, ''));
+    for (const s of states) this.#forget(s.id); // after their positions were taken
+    const results = await Promise.all(writes);
+    const refused = results.filter((ok) => !ok).length;
+    // Refused: another node took the session meanwhile (its epoch is newer); nothing to keep.
+    if (refused) this.#node()?.logger.warn(`redis store: ${refused} sessions had moved on before this node could leave them`);
+  }
+
+  put(state: SessionState, epoch: number, ttlMs: number): Promise<boolean> {
+    return this.#put(state, epoch, ttlMs, this.#nodeId);
+  }
+
+  async commit(id: string, epoch: number, d: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'> {
+    try {
+      return await this.#commit(id, epoch, d, ttlMs);
+    } catch (err) {
+      // Its fan-out reached this node only: counted like any entry Redis did not carry.
+      if (d.fanout) this.#fanout.dropped(d.fanout.texts.length);
+      throw err;
     }
-    await m.exec();
+  }
+
+  async #commit(id: string, epoch: number, d: RecordDelta, ttlMs: number): Promise<'ok' | 'fenced' | 'missing'> {
+    const pub = this.#pub();
+    if (!pub?.isReady) throw new Error('Redis is not connected');
+    const args = [
+      String(epoch), String(d.received), String(d.next), String(d.acked), d.rooms ? JSON.stringify(d.rooms) : '', JSON.stringify(this.#position(id) ?? null),
+      String(Math.max(1, ttlMs)), String(d.entries.length), String(this.#fanout.logLength), ...d.entries.map((e) => JSON.stringify(e)),
+    ];
+    const f = d.fanout;
+    if (f) for (let i = 0; i < f.texts.length; i++) args.push(f.channels[i]!, f.texts[i]!);
+    const r = await pub.eval(COMMIT, { keys: [...this.#keys(id), this.#fanout.logKey], arguments: args });
+    this.commits++;
+    return r === 1 ? 'ok' : r === 0 ? 'fenced' : 'missing';
+  }
+
+  position(id: string): FanoutPosition | undefined {
+    return this.#position(id);
+  }
+
+  stage(entries: FanOutEntry[]): StagedFanout {
+    return this.#fanout.stage(entries);
+  }
+
+  publish(entries: FanOutEntry[]): void {
+    for (const e of entries) this.#fanout.publish(e);
+  }
+
+  drop(id: string, epoch: number): void {
+    this.#forget(id);
+    const pub = this.#pub();
+    if (pub?.isReady) pub.eval(DROP, { keys: this.#keys(id), arguments: [String(epoch)] }).catch(() => {});
   }
 
   /** A message on one of `channels`. */
@@ -109,23 +165,40 @@ export class RedisSessions implements SessionMover {
       .catch((err: unknown) => node!.logger.warn(`redis store: handing session ${state.id} over failed; its client will report it lost: ${String(err)}`));
   }
 
-  async #takeParked(id: string, keyHash: string, identity: string): Promise<SessionState | undefined> {
+  async #put(s: SessionState, epoch: number, ttlMs: number, owner: string): Promise<boolean> {
+    const pub = this.#pub();
+    if (!pub?.isReady) throw new Error('Redis is not connected');
+    const fanout = s.fanout ?? this.#position(s.id) ?? null;
+    const args = [String(epoch), owner, s.keyHash, s.identity, s.user, String(s.received), String(s.outbox.next), String(s.outbox.acked), JSON.stringify(s.rooms), JSON.stringify(fanout), String(Math.max(1, ttlMs)), ...s.outbox.entries.map((e) => JSON.stringify(e))];
+    return (await pub.eval(PUT, { keys: this.#keys(s.id), arguments: args })) === 1;
+  }
+
+  async #claim(id: string, keyHash: string, identity: string, force: boolean): Promise<SessionState | 'busy' | undefined> {
     const pub = this.#pub();
     if (!pub?.isReady) return undefined;
-    const text = await pub.eval(TAKE, { keys: [this.#key(id)], arguments: [keyHash, identity] });
-    if (typeof text !== 'string') return undefined;
+    const r = await pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0'] });
+    if (r === 'busy') return 'busy';
+    if (!Array.isArray(r) || r.length !== 8) return undefined;
+    const [epoch, user, received, next, acked, rooms, fanout, entries] = r as [string, string, string, string, string, string, string, string[]];
     let state: unknown;
     try {
-      state = JSON.parse(text);
+      const position: unknown = JSON.parse(fanout);
+      state = {
+        v: 1, id, keyHash, identity, user, received: Number(received), epoch: Number(epoch),
+        outbox: { next: Number(next), acked: Number(acked), entries: entries.map((e) => JSON.parse(e) as unknown) },
+        rooms: JSON.parse(rooms) as unknown, ...(isPosition(position) && { fanout: position }),
+      };
     } catch {
       return undefined;
     }
-    if (!isSessionState(state) || state.id !== id) return undefined;
+    // Redis is inside the trust boundary, but its data is still checked like a peer's.
+    if (!isSessionState(state)) return undefined;
+    this.takeovers++;
     this.#arrived(state);
     return state;
   }
 
-  #key(id: string): string {
-    return `${this.#prefix}:park:${id}`;
+  #keys(id: string): [string, string] {
+    return [`${this.#prefix}:s:${id}`, `${this.#prefix}:q:${id}`];
   }
 }

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
 import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
+import { decodeEntry, encodeEntry, FANOUT, Follow, idAfter } from './redis-fanout';
+import type { FanoutPosition, SessionState, StagedFanout } from '../handover';
+import { Durable } from '../durable';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
 /** Options of `redisStore`. */
@@ -22,18 +25,28 @@ export interface RedisStoreOptions {
    * a session's link (`http://10.0.0.5:8124`). Default: the address `server.listen` listened on.
    */
   advertise?: string;
+  /**
+   * About how many fan-out entries the log keeps (`{prefix}:log`), for sessions that move to catch
+   * up from. Default 100,000: at 1,000 broadcasts a second, a session may be between nodes 100 s.
+   */
+  fanoutLog?: number;
 }
 
 /** What a Redis store has carried so far: for tests, logs and metrics. */
 export interface RedisStoreStats {
-  /** Entries this node sent to the other nodes. */
+  /** Entries this node sent to the other nodes, and those from other nodes delivered here. */
   published: number;
-  /** Entries from other nodes delivered here. */
   received: number;
   /** Entries that could not reach the other nodes (Redis unreachable); this node's own sessions still got them. */
   dropped: number;
   /** HTTP-rung requests this node sent on to the node holding their session's link (or ticket). */
   forwarded: number;
+  /** Session records written by this node (one per batch). */
+  commits: number;
+  /** Sessions this node took over from the store (parked, handed over, or left by a killed node). */
+  takeovers: number;
+  /** Fan-out entries delivered to sessions that moved here from the log (published while they moved). */
+  caughtUp: number;
 }
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
@@ -61,8 +74,13 @@ export class RedisStore implements SessionStore {
   #seq = 0;
   /** Per publishing node, the last entry this node received (and delivered). */
   #seen = new Map<string, number>();
-  /** Sessions that moved here: per publisher, the last entry their old node had delivered. */
-  #floors = new Map<string, Map<string, number>>();
+  /** The log id of the last entry this node heard live (every earlier one for its sessions was delivered). */
+  #live = '';
+  /** Sessions that moved here, while they catch up from the log and skip what they had. */
+  #follows = new Map<string, Follow>();
+  /** Per room, this node's subscription to it (a moved session catches up once it is in place). */
+  #subscribed = new Map<string, Promise<unknown>>();
+  #caughtUp = 0;
   #options: RedisStoreOptions;
   #prefix: string;
   #pub: Client | undefined;
@@ -80,16 +98,20 @@ export class RedisStore implements SessionStore {
     this.#prefix = options.prefix ?? 'wf';
     this.sessions = new RedisSessions({
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
-      position: () => this.#position(),
-      arrived: (state) => {
-        if (state.fanout) this.#floors.set(state.id, new Map(Object.entries(state.fanout)));
+      position: (id) => this.#position(id),
+      arrived: (state) => this.#arrived(state),
+      forget: (id) => this.#follows.delete(id),
+      fanout: {
+        logKey: `${this.#prefix}:log`, logLength: options.fanoutLog ?? 100_000,
+        stage: (entries) => this.#stage(entries), publish: (entry) => this.#publish(entry),
+        dropped: (n) => ((this.#stats.published -= n), (this.#stats.dropped += n)),
       },
     });
     this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
   }
 
   get stats(): Readonly<RedisStoreStats> {
-    return { ...this.#stats, forwarded: this.routes.forwarded };
+    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#caughtUp };
   }
 
   async open(node: StoreNode): Promise<void> {
@@ -111,7 +133,7 @@ export class RedisStore implements SessionStore {
     pub.on('ready', () => void this.routes.ready().catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`)));
     const { requests, answers } = this.sessions.channels;
     const ready = Promise.all([pub.connect(), sub.connect()]).then(() =>
-      Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover), this.routes.ready()]),
+      Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover), this.routes.ready(), this.#tail()]),
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ms = o.openTimeoutMs ?? 5000;
@@ -127,6 +149,27 @@ export class RedisStore implements SessionStore {
   }
 
   publish(entry: FanOutEntry): void {
+    // From a durable session's handler: it goes out with the batch's commit (durable.ts).
+    const batch = Durable.current;
+    if (batch) return batch.stage(entry);
+    this.#publish(entry);
+  }
+
+  /** Delivers a batch's entries here now; the batch's commit publishes them to the other nodes. */
+  #stage(entries: FanOutEntry[]): StagedFanout {
+    const staged: StagedFanout = { channels: [], texts: [] };
+    for (const entry of entries) {
+      const seq = ++this.#seq;
+      this.#seen.set(this.nodeId, seq);
+      this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
+      staged.channels.push(this.#channel(entry.room));
+      staged.texts.push(encodeEntry(this.nodeId, seq, entry));
+    }
+    this.#stats.published += entries.length;
+    return staged;
+  }
+
+  #publish(entry: FanOutEntry): void {
     const seq = ++this.#seq;
     this.#seen.set(this.nodeId, seq);
     this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
@@ -135,30 +178,74 @@ export class RedisStore implements SessionStore {
       this.#stats.dropped++;
       return;
     }
-    // A JSON header line, then the payload as it is: the payload is not escaped a second time.
-    const message = `${JSON.stringify([this.nodeId, entry.type, entry.except ?? null, seq, ...(entry.e === undefined ? [] : [entry.e])])}\n${entry.payload}`;
+    // Into the log and onto the channel in one step (redis-fanout.ts), in publish order.
     this.#stats.published++;
-    pub.sPublish(this.#channel(entry.room), message).catch(() => {
+    pub.eval(FANOUT, { keys: [this.#logKey], arguments: [String(this.#options.fanoutLog ?? 100_000), this.#channel(entry.room), encodeEntry(this.nodeId, seq, entry)] }).catch(() => {
       this.#stats.published--;
       this.#stats.dropped++;
     });
   }
 
-  skips(id: string, origin: { node: string; seq: number }): boolean {
-    const floor = this.#floors.get(id);
-    if (!floor) return false;
-    const f = floor.get(origin.node);
-    if (f === undefined) return false;
-    if (origin.seq <= f) return true;
-    // Past the floor: nothing older from that node can come any more (its entries arrive in order).
-    floor.delete(origin.node);
-    if (!floor.size) this.#floors.delete(id);
-    return false;
+  skips(id: string, entry: FanOutEntry): boolean {
+    const f = this.#follows.get(id);
+    if (!f) return false;
+    if (f.catching) {
+      // Held, in order, until what came before it is delivered from the log (bounded like a replay).
+      if (!f.hold(entry) && f.overflow++ === 0) this.#node?.logger.warn('redis store: a session catching up from the fan-out log missed entries (too many at once)', { session: id });
+      return true;
+    }
+    if (f.done(this.#live, this.#seen)) this.#follows.delete(id);
+    return f.had(entry, false);
   }
 
-  /** The fan-out position to leave in a state this node hands over. */
-  #position(): Record<string, number> {
-    return Object.fromEntries(this.#seen);
+  /** Session `id`'s place in the fan-out log, for its record and for the node it moves to. */
+  #position(id: string): FanoutPosition | undefined {
+    const f = this.#follows.get(id);
+    if (f?.catching) return { id: f.floor, node: f.from.node, seq: f.from.seq };
+    if (!this.#live) return undefined; // the log was never read (Redis away since this node started)
+    return { id: f && idAfter(f.floor, this.#live) ? f.floor : this.#live, node: this.nodeId, seq: this.#seq };
+  }
+
+  /** A session was taken over here: it catches up from where its old node left it in the log. */
+  #arrived(state: SessionState): void {
+    const from = state.fanout;
+    if (!from?.id) return;
+    const f = new Follow(from, this.nodeId);
+    this.#follows.set(state.id, f);
+    // After the hub has built the session from the state (that continues within this tick).
+    setImmediate(() => void this.#catchUp(state.id, state.rooms, f));
+  }
+
+  async #catchUp(id: string, rooms: string[], f: Follow): Promise<void> {
+    const node = this.#node;
+    try {
+      // Entries published from here on reach this node live: the subscriptions are in place.
+      await Promise.all(rooms.map((r) => this.#subscribed.get(r)));
+      for (let more = true; more && this.#pub?.isReady; ) {
+        const batch = (await this.#pub.xRange(this.#logKey, `(${f.floor}`, '+', { COUNT: 1000 })) ?? [];
+        more = batch.length === 1000;
+        for (const { id: logId, message } of batch) {
+          const e = typeof message.m === 'string' ? decodeEntry(message.m, logId) : undefined;
+          if (e && !f.had(e, true)) (node?.deliverTo(id, e), this.#caughtUp++);
+          f.floor = logId;
+        }
+      }
+    } catch (err) {
+      node?.logger.warn(`redis store: catching a moved session up from the fan-out log failed; it may miss entries: ${String(err)}`, { session: id });
+    } finally {
+      f.catching = false;
+      for (const e of f.held.splice(0)) if (!f.had(e, false)) node?.deliverTo(id, e);
+    }
+  }
+
+  /** Where the log ends now: this node hears what comes after it live. */
+  async #tail(): Promise<void> {
+    const last = (await this.#pub!.xRevRange(this.#logKey, '+', '-', { COUNT: 1 })) ?? [];
+    if (!this.#live) this.#live = last[0]?.id ?? '0-0';
+  }
+
+  get #logKey(): string {
+    return `${this.#prefix}:log`;
   }
 
   watch(room: string, present: boolean): void {
@@ -166,7 +253,9 @@ export class RedisStore implements SessionStore {
     if (!sub) return;
     const channel = this.#channel(room);
     const done = present ? sub.sSubscribe(channel, this.#listener) : sub.sUnsubscribe(channel, this.#listener);
-    done.catch((err: unknown) => this.#node?.logger.warn(`redis store: ${present ? 'subscribing to' : 'leaving'} room ${room} failed: ${String(err)}`));
+    const settled = done.catch((err: unknown) => this.#node?.logger.warn(`redis store: ${present ? 'subscribing to' : 'leaving'} room ${room} failed: ${String(err)}`));
+    if (present) this.#subscribed.set(room, settled);
+    else this.#subscribed.delete(room);
   }
 
   async close(): Promise<void> {
@@ -189,25 +278,17 @@ export class RedisStore implements SessionStore {
   #onMessage(message: string, channel: string): void {
     const node = this.#node;
     if (!node) return;
-    const nl = message.indexOf('\n');
-    let header: unknown;
-    try {
-      header = JSON.parse(message.slice(0, nl));
-    } catch {
-      header = undefined;
-    }
-    if (nl < 0 || !Array.isArray(header) || typeof header[0] !== 'string' || typeof header[1] !== 'string') {
-      return node.logger.warn('redis store: an entry that is not wirefall\'s', { channel });
-    }
-    if (header[0] === this.nodeId) return; // ours: delivered when it was published
-    const origin = { node: header[0], seq: typeof header[3] === 'number' ? header[3] : 0 };
-    // One publisher's entries arrive in order, whatever their channels (one Redis, one connection).
+    const sp = message.indexOf(' ');
+    const id = message.slice(0, sp);
+    const entry = sp > 0 ? decodeEntry(message.slice(sp + 1), id) : undefined;
+    if (!entry) return node.logger.warn('redis store: an entry that is not wirefall\'s', { channel });
+    // Entries reach a node in log order, whatever their channels (one Redis, one connection).
+    if (idAfter(id, this.#live)) this.#live = id;
+    const origin = entry.origin!;
+    if (origin.node === this.nodeId) return; // ours: delivered when it was published
     this.#seen.set(origin.node, origin.seq);
-    const roomPrefix = `${this.#prefix}:room:`;
-    const room = channel.startsWith(roomPrefix) ? channel.slice(roomPrefix.length) : undefined;
     this.#stats.received++;
-    const e = typeof header[4] === 'string' ? header[4] : undefined; // the payload's encoding (bytes inside)
-    node.deliver({ room, type: header[1], payload: message.slice(nl + 1), except: typeof header[2] === 'string' ? header[2] : undefined, origin, ...(e !== undefined && { e }) });
+    node.deliver(entry);
   }
 }
 

@@ -22,12 +22,16 @@ export interface FanOutEntry {
   except?: string;
   /** Who published it, and its number among that node's entries (set by a store that numbers them). */
   origin?: { node: string; seq: number };
+  /** Its id in the store's fan-out log (a store that keeps one; absent on the publisher's own node). */
+  id?: string;
 }
 
 /** What a store sees of the node it serves. */
 export interface StoreNode {
   /** Hands `entry` to this node's sessions: all of them, or its members of `entry.room`. */
   deliver(entry: FanOutEntry): void;
+  /** Hands `entry` to session `id` alone, if it is here and the entry is for it (a catch-up from the log). */
+  deliverTo(id: string, entry: FanOutEntry): void;
   /** Where the store reports what goes wrong (the server's throttled logger). */
   readonly logger: Logger;
   /**
@@ -42,8 +46,8 @@ export interface StoreNode {
  * `createServer({ store })`; the default, `memoryStore()`, delivers in the process and needs
  * nothing. `redisStore()` (`wirefall/server/redis`) spreads fan-out over every node that uses
  * the same Redis, and lets sessions move between nodes. The interface is small on purpose: a
- * NATS or Postgres store is these members. docs/scaling.md says what a store promises, and what is not in it yet (session
- * records and the replay, for hand-over between nodes).
+ * NATS or Postgres store is these members. docs/scaling.md says what a store promises: the
+ * Redis one also keeps every session durably (records, replay, fan-out log).
  *
  * One store serves one server; `server.close()` closes it.
  */
@@ -80,8 +84,9 @@ export interface SessionStore {
    */
   readonly routes?: RequestRoutes;
   /**
-   * True when session `id` must not get an entry from `origin`: it moved here from a node that had
-   * already delivered it there (docs/scaling.md §4). Absent: nothing is skipped.
+   * True when session `id` must not get `entry` now: it moved here from a node that had delivered
+   * it already, or it is catching up from the store's log and gets it after what came before
+   * (docs/scaling.md §5). Absent: nothing is skipped.
    */
-  skips?(id: string, origin: { node: string; seq: number }): boolean;
+  skips?(id: string, entry: FanOutEntry): boolean;
 }

@@ -1,0 +1,203 @@
+import type { Inbox } from '../protocol/inbox';
+import type { Outbox } from '../protocol/outbox';
+import type { LevelLogger } from './log';
+import type { SessionRecords, SessionState } from './handover';
+import type { FanOutEntry } from './store/types';
+
+/** What a session's durable record needs of the session. */
+export interface DurableParts {
+  id: string;
+  records: SessionRecords;
+  inbox: Inbox;
+  outbox: Outbox;
+  ttlMs: number;
+  logger: LevelLogger;
+  /** The whole session as data (for a first write, or a write again after Redis lost it). */
+  state(): SessionState;
+  rooms(): string[];
+  /** Something was committed: what it released may be written (acks, messages). */
+  released(): void;
+  /** Another node took the session over: it must end here, without a word to the store. */
+  fenced(): void;
+}
+
+/**
+ * Keeps one session's record in a durable store (docs/scaling.md §5), batch by batch. The session
+ * handles a batch of client messages at once; what that changed (received, the messages it queued,
+ * the client's acks, rooms) is committed in one write at the end of the tick, and only then does
+ * the client hear of it: the inbox's and the outbox's gates hold the acks and the messages back
+ * until their commit. A node killed before a commit has acknowledged nothing of the batch, and
+ * written none of its messages: the client resends, the next owner handles it, nothing is doubled.
+ *
+ * While the store cannot be written (Redis away) the session goes on from memory, ungated, as a
+ * session without a durable store does (a `kill -9` then loses it, and its client reports that);
+ * it is written whole again once the store answers.
+ */
+export class Durable {
+  /**
+   * The session whose batch is being handled now (its handlers run synchronously): a broadcast or
+   * room message they publish waits for that batch's commit, which publishes it (`stage`).
+   */
+  static current: Durable | undefined;
+
+  /** Runs `fn` (a batch's handlers) with `d` as the current durable session. */
+  static during<T>(d: Durable | undefined, fn: () => T): T {
+    const outer = Durable.current;
+    Durable.current = d && !d.#degraded && !d.#ended ? d : undefined;
+    try {
+      return fn();
+    } finally {
+      Durable.current = outer;
+    }
+  }
+
+  #p: DurableParts;
+  /** Fan-out published by handlers of batches not committed yet. */
+  #fanout: FanOutEntry[] = [];
+  /** The epoch this node owns the record with; 0 until the first write. */
+  epoch: number;
+  /** What the record holds: next message number, received, acked, rooms. */
+  #next: number;
+  #received: number;
+  #acked: number;
+  #roomsDirty = false;
+  #queued = false;
+  #busy = false;
+  #again = false;
+  /** The store failed: the session runs ungated until a whole write succeeds (not before `#retryAt`). */
+  #degraded = false;
+  #retryAt = 0;
+  #ended = false;
+  /** Commits keep the record alive; an idle session is touched before its TTL runs out. */
+  #keepAlive: ReturnType<typeof setInterval>;
+  #lastWrite = Date.now();
+  #run = () => void this.#commit();
+
+  /** `from`: a state taken from the store (with its epoch); absent: a new session, written at once. */
+  constructor(parts: DurableParts, from?: SessionState) {
+    this.#p = parts;
+    this.epoch = from?.epoch ?? 0;
+    this.#next = from?.outbox.next ?? 1;
+    this.#received = from?.received ?? 0;
+    this.#acked = from?.outbox.acked ?? 0;
+    this.#gate();
+    const every = Math.max(1000, Math.floor(parts.ttlMs / 3));
+    this.#keepAlive = setInterval(() => Date.now() - this.#lastWrite >= every && this.#force(), every);
+    this.#keepAlive.unref?.();
+  }
+
+  /** A new session's first write; resolves once it is durable (or the store failed: then it runs ungated). */
+  async create(): Promise<void> {
+    this.epoch = 1;
+    await this.#whole();
+  }
+
+  /** The session changed (a batch was handled, a message queued, an ack or a room): commit at the end of the tick. */
+  touch(rooms = false): void {
+    if (rooms) this.#roomsDirty = true;
+    if (this.#queued || this.#ended) return;
+    this.#queued = true;
+    queueMicrotask(this.#run);
+  }
+
+  /**
+   * A handler of the current batch publishes `entry`: it goes out with the batch's commit (so a
+   * batch that is never committed, and will be handled again elsewhere, published nothing).
+   */
+  stage(entry: FanOutEntry): void {
+    this.#fanout.push(entry);
+    this.touch();
+  }
+
+  /** The session ended here. `keep`: it moved on (its state went elsewhere): the record stays. */
+  end(keep: boolean): void {
+    this.#ended = true;
+    clearInterval(this.#keepAlive);
+    // Their batches count as handled in whatever state goes on (handed over, or closed): publish.
+    if (this.#fanout.length) this.#p.records.publish(this.#fanout.splice(0));
+    if (!keep && this.epoch) this.#p.records.drop(this.#p.id, this.epoch);
+  }
+
+  #force(): void {
+    this.#roomsDirty = true;
+    this.touch();
+  }
+
+  async #commit(): Promise<void> {
+    this.#queued = false;
+    if (this.#ended) return;
+    if (this.#busy) return void (this.#again = true);
+    const { inbox, outbox, records } = this.#p;
+    if (this.#degraded && this.#fanout.length) records.publish(this.#fanout.splice(0));
+    // Delivered here first, so that this session's own copies are in this very commit.
+    const fanout = this.#fanout.length ? records.stage(this.#fanout.splice(0)) : undefined;
+    const received = inbox.received, next = outbox.next, acked = outbox.acked;
+    if (!fanout && received === this.#received && next === this.#next && acked === this.#acked && !this.#roomsDirty) return;
+    this.#busy = true;
+    try {
+      if (this.#degraded) {
+        if (Date.now() >= this.#retryAt) await this.#whole();
+        return;
+      }
+      const rooms = this.#roomsDirty ? this.#p.rooms() : undefined;
+      this.#roomsDirty = false;
+      const entries = outbox.since(this.#next);
+      const r = await records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }), ...(fanout && { fanout }) }, this.#p.ttlMs);
+      if (this.#ended) return;
+      if (r === 'fenced') return this.#fenced();
+      if (r === 'missing') return void (await this.#whole()); // Redis restarted empty: write it again
+      this.#committed(received, next, acked);
+    } catch (err) {
+      this.#degrade(err);
+    } finally {
+      this.#busy = false;
+      if (this.#again && !this.#ended) (this.#again = false), this.touch();
+    }
+  }
+
+  /** Writes the whole session as it is now (first write, or after Redis lost or refused it). */
+  async #whole(): Promise<void> {
+    const state = this.#p.state();
+    try {
+      const ok = await this.#p.records.put(state, this.epoch, this.#p.ttlMs);
+      if (this.#ended) return;
+      if (!ok) return this.#fenced();
+      if (this.#degraded) this.#p.logger.info('session durable again', { session: this.#p.id });
+      this.#degraded = false;
+      this.#committed(state.received, state.outbox.next, state.outbox.acked);
+    } catch (err) {
+      this.#degrade(err);
+    }
+  }
+
+  /** Another node owns the session: what its batches published here stays unpublished elsewhere (they run again there). */
+  #fenced(): void {
+    this.#fanout = [];
+    this.#p.fenced();
+  }
+
+  #committed(received: number, next: number, acked: number): void {
+    this.#received = received;
+    this.#next = next;
+    this.#acked = acked;
+    this.#lastWrite = Date.now();
+    this.#gate();
+    this.#p.released();
+  }
+
+  #degrade(err: unknown): void {
+    if (!this.#degraded) this.#p.logger.warn(`session not durable while the store fails (a kill -9 now would lose it): ${String(err)}`, { session: this.#p.id });
+    this.#degraded = true;
+    this.#retryAt = Date.now() + 1000;
+    this.#gate();
+    this.#p.released();
+    // Try again later even if the session stays quiet.
+    setTimeout(() => this.#force(), 1000).unref?.();
+  }
+
+  /** Acks and messages are released up to what the record holds (everything, while degraded). */
+  #gate(): void {
+    this.#p.inbox.gate = this.#degraded ? Infinity : this.#received;
+    this.#p.outbox.gate = this.#degraded ? Infinity : this.#next - 1;
+  }
+}

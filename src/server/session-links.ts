@@ -1,0 +1,144 @@
+import type { RungName } from '../protocol/api';
+import type { Batcher } from '../protocol/batcher';
+import { CloseCode } from '../protocol/close-codes';
+import { encodeFrame } from '../protocol/encode';
+import type { Inbox } from '../protocol/inbox';
+import type { Outbox } from '../protocol/outbox';
+import { Heartbeat } from './heartbeat';
+import type { Link } from './link';
+import { TokenBucket } from './limits';
+import type { ResolvedServerOptions } from './options';
+import type { Violation } from './violation';
+
+/** What a session's links need of the session. */
+export interface LinksParts {
+  id: string;
+  key: string;
+  opts: ResolvedServerOptions;
+  inbox: Inbox;
+  outbox: Outbox;
+  batcher: Batcher;
+  /** The session has a new live link (its rung), or none any more (null). */
+  linked(rung: RungName | null): void;
+  /** The client said goodbye, or did not come back within the TTL. */
+  end(reason: string): void;
+}
+
+/**
+ * A session's links: the live one, and the ones parked beside it. A hello for the session gets
+ * its welcome at once, but a link becomes the live one only when the client speaks on it (or the
+ * session had none): racing attempts each say hello, only the one the client chose speaks, so a
+ * loser that arrives late can never take the session from the winner. A parked link the client
+ * never speaks on is dropped after the hello timeout; a session left without links waits for a
+ * resume for its TTL. The live link has the heartbeat.
+ */
+export class SessionLinks {
+  #p: LinksParts;
+  /** The link the session writes to; undefined while the client is away. */
+  current: Link | undefined;
+  /** Links that were welcomed while the session had one; each waits for the client to speak. */
+  #parked = new Map<Link, ReturnType<typeof setTimeout>>();
+  #expiry: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: Heartbeat;
+  /** Transport messages the client may still send now (`rateLimit.session`). */
+  #rate: TokenBucket | undefined;
+
+  constructor(parts: LinksParts) {
+    this.#p = parts;
+    this.#heartbeat = new Heartbeat(parts.opts.heartbeatMs);
+    this.#rate = parts.opts.rateLimit.session && new TokenBucket(parts.opts.rateLimit.session);
+  }
+
+  /**
+   * A transport message arrived from the client: a violation when it is over the session's rate
+   * limit (the rung then ends the link with `rate_limited`). One session sending 66,000 messages
+   * a second stalled the event loop for every other one (issue 16, item 10).
+   */
+  admit(): Violation | undefined {
+    if (this.#rate?.take() !== false) return undefined;
+    const r = this.#rate.rate;
+    return { code: 'rate_limited', closeCode: CloseCode.RateLimited, message: `more than ${r.perSecond} messages per second (burst ${r.burst})` };
+  }
+
+  /** Welcomes `link` (`resumed`, protocol `v`): it becomes the live link, or is parked beside it. */
+  welcome(link: Link, resumed: boolean, v: number): void {
+    const { opts, inbox } = this.#p;
+    // Only what is committed is acknowledged (durable.ts); the client resends the rest, a duplicate.
+    link.send(encodeFrame.welcome({ v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes }));
+    // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
+    if (this.current) this.#parked.set(link, setTimeout(() => this.detach(link, false), opts.helloTimeoutMs));
+    else this.#switch(link);
+  }
+
+  /** The client speaks on `link`: true when it is (now) the live link; false for a replaced link's stragglers. */
+  choose(link: Link): boolean {
+    if (this.current === link) return true;
+    if (!this.#parked.has(link)) return false;
+    this.#switch(link); // the client speaks here: this is the link it chose
+    return true;
+  }
+
+  /** The client was heard from (the heartbeat's silence restarts). */
+  seen(now: number): void {
+    this.#heartbeat.seen(now);
+  }
+
+  /** The link went away. `clean`: the client said goodbye, so the session ends. */
+  detach(link: Link, clean: boolean): void {
+    if (this.#parked.has(link)) {
+      clearTimeout(this.#parked.get(link));
+      this.#parked.delete(link);
+      link.close(CloseCode.Abandoned, 'not chosen');
+    } else if (this.current === link) {
+      this.current = undefined;
+      this.#stop();
+      if (clean) return this.#p.end('client closed');
+    } else return;
+    if (this.current || this.#parked.size) return;
+    this.#p.opts.logger.debug('session lost its link; waiting for a resume', { session: this.#p.id });
+    this.#p.linked(null);
+    clearTimeout(this.#expiry);
+    this.#expiry = setTimeout(() => this.#p.end('session expired'), this.#p.opts.sessionTtlMs);
+  }
+
+  /** The session ended: every timer stops; returns its links (the live one first), for the caller to close. */
+  release(): Link[] {
+    this.#stop();
+    clearTimeout(this.#expiry);
+    const links = [...(this.current ? [this.current] : []), ...this.#parked.keys()];
+    for (const t of this.#parked.values()) clearTimeout(t);
+    this.#parked.clear();
+    this.current = undefined;
+    return links;
+  }
+
+  #switch(link: Link): void {
+    const old = this.current;
+    clearTimeout(this.#parked.get(link));
+    this.#parked.delete(link);
+    this.current = link;
+    old?.close(CloseCode.Replaced, 'session moved to another connection');
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    const { inbox, outbox, batcher } = this.#p;
+    inbox.resumed();
+    outbox.rewind();
+    this.#heartbeat.start(
+      () => (batcher.push(encodeFrame.ping()), batcher.schedule()),
+      () => {
+        const live = this.current;
+        if (!live) return;
+        live.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+        this.detach(live, false);
+      },
+    );
+    batcher.schedule();
+    this.#p.opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.#p.id });
+    this.#p.linked(link.rung);
+  }
+
+  #stop(): void {
+    this.#heartbeat.stop();
+    this.#p.batcher.stop();
+  }
+}
