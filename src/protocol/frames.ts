@@ -56,7 +56,10 @@ export interface MsgFrame {
   s: number;
   ev: string;
   d: unknown;
-  /** Payload encoding; absent means JSON. Reserved for binary payloads (`b64`). */
+  /**
+   * Payload encoding; absent means JSON. `b64`: bytes inside, as base64 tags (§1.1); `bin`: bytes
+   * inside, as raw segments of the binary WebSocket message that carries the frame (§1.3).
+   */
   e?: string;
 }
 
