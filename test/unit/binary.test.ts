@@ -6,6 +6,10 @@ import { decodeData, encodeData } from '../../src/protocol/data';
 import { batch, encodeFrame } from '../../src/protocol/encode';
 import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
+import { isSessionState } from '../../src/server/handover';
+
+/** A session state around an outbox, as src/server/handover.ts moves it between nodes. */
+const baseState = { v: 1, id: 's', keyHash: 'k', identity: 'null', user: 'null', received: 0, rooms: [] };
 
 const bytes = (n: number, k = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + k) & 255);
 /** The encoded msg frame of `data`, as an outbox writes it. */
@@ -98,6 +102,20 @@ describe('binary WebSocket messages (docs/protocol.md §1.3)', () => {
     outbox.rewind();
     batcher.flush();
     expect(read(written[2] as Uint8Array)[0]).toEqual({ t: 'msg', s: 1, ev: 'x', d: { raw: bytes(1000) } });
+  });
+
+  it('survive a hand-over: the outbox state (as the Redis store keeps it, JSON) carries the b64 form, and the new node writes binary', () => {
+    const old = new Outbox({ maxMessages: 10, maxBytes: 1e6 });
+    const { payload, e } = encodeData({ raw: bytes(2048, 4) }, 'x');
+    void old.push('x', payload, false, undefined, e);
+    const state = JSON.parse(JSON.stringify({ outbox: old.state() })) as { outbox: ReturnType<Outbox['state']> };
+    expect(isSessionState({ ...baseState, outbox: state.outbox })).toBe(true);
+    const moved = new Outbox({ maxMessages: 10, maxBytes: 1e6 });
+    moved.adopt(state.outbox);
+    const out: Uint8Array[] = [];
+    const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
+    new Batcher({ clock, inbox: new Inbox(), outbox: moved, link: () => ({ send: () => {}, sendFrames: (p) => out.push(toBinary(p)!) }), slice: () => 1e6 }).flush();
+    expect(read(out[0]!)).toEqual([{ t: 'msg', s: 1, ev: 'x', d: { raw: bytes(2048, 4) } }]);
   });
 
   describe('decoding refuses, with a DecodeError, anything malformed', () => {
