@@ -139,7 +139,7 @@ describe('a message keeps its bytes across rungs', () => {
   test('server → client: written as binary on ws, not acknowledged, replayed as b64 text on long-polling, then binary on ws again', async () => {
     const { server, url } = await startServer<AnyApi>();
     track(server);
-    let send: ((d: unknown) => void) | undefined;
+    let send: ((d: { body: Uint8Array }) => void) | undefined;
     server.on('connection', (conn) => (send = (d) => void conn.send('got', d).catch(() => {})));
     const body = bytes(4000, 9);
 
