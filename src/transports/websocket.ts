@@ -64,12 +64,9 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     ws!.send(ctx.hello);
     events.open();
   };
-  // Binary messages carry messages with bytes, raw (§1.3); the `ws` package gives a Buffer.
-  const message = (data: unknown) =>
-    typeof data === 'string' ? events.message(data)
-    : data instanceof ArrayBuffer ? events.message(new Uint8Array(data))
-    : data instanceof Uint8Array ? events.message(data)
-    : finish({ code: 'WF_PROTOCOL', message: 'unreadable binary message' });
+  // Binary messages carry messages with bytes, raw (§1.3): a Buffer from `ws`, else an
+  // ArrayBuffer (`binaryType`); anything else (a Blob) reads as empty, a protocol error.
+  const message = (data: unknown) => events.message(typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
   // With `ws`, its own 'message' event: `onmessage` builds a MessageEvent per message, which
   // showed in the round trip's profile. Guarded by `done`: `end()` only unsets the on* handlers.
   // Its Buffer's toString() decodes UTF-8 (it stays `nodebuffer`: `arraybuffer` would give text as bytes too).
