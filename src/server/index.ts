@@ -13,7 +13,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AnyApi, ApiShape } from '../protocol/api';
+import type { AnyApi, ApiCheck, ApiShape } from '../protocol/api';
 import { tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { Emitter } from '../util/emitter';
@@ -37,7 +37,7 @@ export type { SessionStore, FanOutEntry, StoreNode, SessionMover, SessionState }
 export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
 export type { Wire, Sendable } from '../protocol/data';
-export type { SendableApi } from '../protocol/api';
+export type { ApiCheck, SendableApi } from '../protocol/api';
 
 export interface ServerEvents<Api extends ApiShape, User> {
   /** A new session started (not a resume: a resumed session is the same `Connection`). */
@@ -249,7 +249,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
  * @example
  * const server = createServer<Chat>({ server: myHttpServer, path: '/realtime' });
  */
-export function createServer<Api extends ApiShape = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
+export function createServer<Api extends ApiShape & ApiCheck<Api> = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
   return new WirefallServer<Api, User>(options);
 }
 
