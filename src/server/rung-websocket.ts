@@ -64,12 +64,14 @@ export class WebSocketRung<Api extends ApiShape, User> {
     const link: Link = {
       rung: secure ? 'wss' : 'ws',
       send: write,
-      // Messages with bytes leave as one binary message, raw (§1.3); the rest as text.
-      sendFrames: (parts) => guard('send', () => write(toBinary(parts) ?? batch(parts))),
+      // Messages with bytes leave as one binary message, raw (§1.3), to a client whose hello
+      // said it reads them (`bin`); the rest, and everything to older clients, as text.
+      sendFrames: (parts) => guard('send', () => write((binary && toBinary(parts)) || batch(parts))),
       // A link that missed its heartbeats will not answer a closing handshake either.
       close: (code, reason) =>
         guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),
     };
+    let binary = false;
     let conn: Connection<Api, User> | undefined;
     let state: 'hello' | 'authenticating' | 'open' = 'hello';
     const early: [Frame[], number][] = [];
@@ -118,6 +120,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       const [hello, ...rest] = frames;
       if (hello?.t !== 'hello') return fail(CloseCode.ProtocolError, 'the first frame must be a hello');
       clearTimeout(helloTimer);
+      binary = hello.bin === 1;
       state = 'authenticating';
       if (rest.length) early.push([rest, bytes]);
       this.#hub.hello(hello, req, link).then(

@@ -235,6 +235,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     link.send(encodeFrame.welcome({
       v, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
       ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
+      // A WebSocket link reads binary messages: the client may write them (§1.3).
+      ...(link.sendFrames && { bin: 1 }),
     }));
     if (this.#link) {
       // Parked: a client that never speaks on it (a race loser it closed) does not keep it.

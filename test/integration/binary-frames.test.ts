@@ -4,8 +4,9 @@
  * stays text; and a message keeps its bytes through everything the delivery layer does: resends
  * on another rung after a cut, replay on resume, fan-out to rooms on mixed rungs, request/reply.
  */
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { AnyApi } from '../../src/protocol/api';
 import { decodeData } from '../../src/protocol/data';
 import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
@@ -144,7 +145,7 @@ describe('a message keeps its bytes across rungs', () => {
     const body = bytes(4000, 9);
 
     const first = await raw(url);
-    first.ws.send('{"t":"hello","v":2}');
+    first.ws.send('{"t":"hello","v":2,"bin":1}');
     await eventually(() => first.frames.some((f) => f.t === 'welcome'), 5000, 'the welcome');
     const { sid, key } = first.frames.find((f) => f.t === 'welcome') as { sid: string; key: string };
     first.ws.send('{"t":"ack","a":0}'); // speaking claims the session: `connection` fires
@@ -173,12 +174,57 @@ describe('a message keeps its bytes across rungs', () => {
 
     // And back on a WebSocket, still unacknowledged: binary again.
     const third = await raw(url);
-    third.ws.send(JSON.stringify({ t: 'hello', v: 2, sid, key, ack: 0 }));
+    third.ws.send(JSON.stringify({ t: 'hello', v: 2, sid, key, ack: 0, bin: 1 }));
     await eventually(() => third.frames.some((f) => f.t === 'welcome'), 5000, 'the resumed welcome');
     expect(third.frames.find((f) => f.t === 'welcome')).toMatchObject({ resumed: true });
     third.ws.send('{"t":"ack","a":0}'); // speaking claims the session from the long-poll link
     await eventually(() => third.frames.some((f) => f.t === 'msg'), 5000, 'the replay on ws');
     expect(third.seen.binary).toBeGreaterThanOrEqual(1);
     expect(third.frames.find((f) => f.t === 'msg')).toEqual({ t: 'msg', s: 1, ev: 'got', d: { body } });
+  });
+});
+
+describe('binary messages are negotiated: each side writes them only to a peer that said it reads them', () => {
+  test('the welcome on a WebSocket says `bin`; a hello without `bin` (an older client) gets bytes as b64 text', async () => {
+    const { server, url } = await startServer<AnyApi>();
+    track(server);
+    const sends: ((d: { body: Uint8Array }) => void)[] = [];
+    server.on('connection', (conn) => sends.push((d) => void conn.send('got', d).catch(() => {})));
+    const old = await raw(url);
+    old.ws.send('{"t":"hello","v":2}');
+    await eventually(() => old.frames.some((f) => f.t === 'welcome'), 5000, 'the welcome');
+    expect(old.frames.find((f) => f.t === 'welcome')).toMatchObject({ bin: 1 }); // the server reads them
+    old.ws.send('{"t":"ack","a":0}');
+    await eventually(() => sends.length === 1, 5000, 'the connection');
+    sends[0]!({ body: bytes(100) });
+    await eventually(() => old.frames.some((f) => f.t === 'msg'), 5000, 'the message');
+    expect(old.seen.binary).toBe(0);
+    expect(old.frames.find((f) => f.t === 'msg')).toMatchObject({ t: 'msg', s: 1, ev: 'got', e: 'b64' });
+  });
+
+  test('a client whose server did not say `bin` (an older server) writes bytes as b64 text', async () => {
+    // An older server, by hand: greet, and a welcome without `bin`; it records what arrives.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    track({ close: () => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))) });
+    const got: { binary: boolean; text: string }[] = [];
+    wss.on('connection', (ws) => {
+      ws.send('{"t":"greet","v":[2,1]}');
+      ws.on('message', (d, binary) => {
+        got.push({ binary, text: binary ? '' : String(d) });
+        if (!binary && String(d).includes('"hello"')) {
+          expect(JSON.parse(String(d))).toMatchObject({ t: 'hello', bin: 1 }); // the client says it reads them
+          ws.send(JSON.stringify({ t: 'welcome', v: 2, sid: 's', key: 'k', hb: 5000, ack: 0, resumed: false, max: 1 << 20 }));
+        }
+      });
+    });
+    await new Promise((r) => wss.once('listening', r));
+    const c = client<AnyApi>(`http://127.0.0.1:${(wss.address() as AddressInfo).port}/wirefall`);
+    await until(c, 'open');
+    void c.send('put', { body: bytes(100) }).catch(() => {});
+    await eventually(() => got.some((m) => m.text.includes('"put"')), 5000, 'the message');
+    expect(got.every((m) => !m.binary)).toBe(true);
+    const put = got.find((m) => m.text.includes('"put"'))!.text;
+    expect(put).toContain('"e":"b64"');
+    await c.close();
   });
 });
