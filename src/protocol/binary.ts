@@ -34,11 +34,16 @@ const B64_END = ',"e":"b64"}';
 // fatal: a header that is not UTF-8 is a protocol error, not text with replacement characters.
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** ES2026's `Uint8Array.fromBase64`, where the engine has it: native, several times our table's speed. */
+const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+const unbase64 = native ? (s: string) => native(s) : (s: string) => fromBase64(s)!;
+
 /**
  * The binary form of a transport message made of encoded frames (`parts`), or undefined when none
- * of them carries bytes (it then goes as text, `batch(parts)`).
+ * of them carries bytes (it then goes as text, `batch(parts)`). `decode64` turns the tags' base64
+ * (always our own, valid) back into bytes: the server passes Node's, which is faster.
  */
-export function toBinary(parts: readonly string[]): Uint8Array | undefined {
+export function toBinary(parts: readonly string[], decode64: (s: string) => Uint8Array = unbase64): Uint8Array | undefined {
   let segments: Uint8Array[] | undefined;
   let texts = parts as string[];
   for (let p = 0; p < parts.length; p++) {
@@ -47,7 +52,7 @@ export function toBinary(parts: readonly string[]): Uint8Array | undefined {
     if (!part.endsWith(B64_END) || !part.startsWith('{"t":"msg"')) continue;
     if (!segments) (segments = []), (texts = parts.slice());
     const all = segments;
-    texts[p] = `${part.slice(0, -B64_END.length).replace(TAG, (_, b64: string) => `{"${RAW}":${all.push(fromBase64(b64)!) - 1}}`)},"e":"bin"}`;
+    texts[p] = `${part.slice(0, -B64_END.length).replace(TAG, (_, b64: string) => `{"${RAW}":${all.push(decode64(b64)) - 1}}`)},"e":"bin"}`;
   }
   if (!segments) return undefined;
   // The header is the first length-prefixed chunk, the segments the others.

@@ -14,6 +14,9 @@ import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import type { Connection } from './session';
 
+/** Node's base64 decoder: about ten times the speed of the portable one (bench/binary.mjs). */
+const base64 = (s: string) => Buffer.from(s, 'base64');
+
 /** The `wss` and `ws` rungs: one `ws` server in noServer mode, fed by the HTTP server's upgrades. */
 export class WebSocketRung<Api extends ApiShape, User> {
   #wss: WebSocketServer;
@@ -66,7 +69,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       send: write,
       // Messages with bytes leave as one binary message, raw (§1.3), to a client whose hello
       // said it reads them (`bin`); the rest, and everything to older clients, as text.
-      sendFrames: (parts) => guard('send', () => write((binary && toBinary(parts)) || batch(parts))),
+      sendFrames: (parts) => guard('send', () => write((binary && toBinary(parts, base64)) || batch(parts))),
       // A link that missed its heartbeats will not answer a closing handshake either.
       close: (code, reason) =>
         guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),
