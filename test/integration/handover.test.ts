@@ -17,6 +17,8 @@ afterEach(cleanup);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** The bytes echo `n` carries: every 7th, 700–749 bytes, different per message. */
+const blobFor = (n: number) => (n % 7 ? undefined : Uint8Array.from({ length: 700 + (n % 50) }, (_, i) => (i * 13 + n) & 255));
 /** Strictly increasing: nothing doubled or reordered (a loss leaves a gap, which this allows). */
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
@@ -24,6 +26,8 @@ type Streamer = {
   name: string;
   c: Client<ClusterApi>;
   down: number[];
+  /** Echoes whose bytes did not come back as sent (every 7th echo carries some). */
+  badBlobs: number[];
   lost: number;
   sends: Promise<void>[];
   /** Broadcasts and room messages heard, by sender. */
@@ -33,8 +37,12 @@ type Streamer = {
 
 function streamer(url: string, name: string, rung: RungName = 'ws'): Streamer {
   const c = client<ClusterApi>(url, { transports: [rung], auth: name, reconnect: { base: 30, max: 150 } });
-  const s: Streamer = { name, c, down: [], lost: 0, sends: [], said: {}, shouted: {} };
-  c.subscribe('echoed', ({ n }) => s.down.push(n));
+  const s: Streamer = { name, c, down: [], badBlobs: [], lost: 0, sends: [], said: {}, shouted: {} };
+  c.subscribe('echoed', ({ n, blob }) => {
+    s.down.push(n);
+    const want = blobFor(n);
+    if (want ? !blob || blob.length !== want.length || blob.some((b, i) => b !== want[i]) : blob) s.badBlobs.push(n);
+  });
   c.subscribe('said', ({ from, n }) => (s.said[from] ??= []).push(n));
   c.subscribe('shouted', ({ from, n }) => (s.shouted[from] ??= []).push(n));
   c.on('sessionlost', () => s.lost++);
@@ -53,7 +61,10 @@ async function pump(s: Streamer, n: number, pace: number, gate: (i: number) => b
       await sleep(5);
       continue;
     }
-    for (const end = Math.min(n, i + 10); i < end; i++) s.sends.push(s.c.send('echo', { n: i }));
+    for (const end = Math.min(n, i + 10); i < end; i++) {
+      const blob = blobFor(i);
+      s.sends.push(s.c.send('echo', blob ? { n: i, blob } : { n: i }));
+    }
     // Every 10th message also goes to everyone and to room r (its members hear it).
     s.sends.push(s.c.send('say', { n: i }), s.c.send('shout', { room: 'r', n: i }));
     await sleep(pace);
@@ -101,6 +112,7 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     });
     for (const s of clients) {
       expect({ name: s.name, lost: s.lost, down: s.down }).toEqual({ name: s.name, lost: 0, down: range(N) });
+      expect({ name: s.name, badBlobs: s.badBlobs }).toEqual({ name: s.name, badBlobs: [] }); // bytes intact through the moves
     }
     expect(moves).toBe(3);
     // The sessions really moved: every session started on one of the stopped nodes and left it
@@ -153,6 +165,8 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     expect(settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : [])).slice(0, 3)).toEqual([]);
     await eventually(() => clients.every((s) => s.down.length >= N), 30_000, 'every echo');
     for (const s of clients) expect({ name: s.name, lost: s.lost, down: s.down }).toEqual({ name: s.name, lost: 0, down: range(N) });
+    // Bytes (every 7th echo) came back intact through the cuts and hand-overs, on every rung.
+    for (const s of clients) expect({ name: s.name, badBlobs: s.badBlobs }).toEqual({ name: s.name, badBlobs: [] });
     // Sessions were handed over between live nodes (each node counts the ones it gave away).
     const stats = await Promise.all(clients.map((s) => new Promise<number>((resolve) => {
       const off = s.c.subscribe('stats', (m) => (off(), resolve(m.movedOut)));
