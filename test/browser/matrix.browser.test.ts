@@ -186,11 +186,14 @@ describe.runIf(executablePath)('Chromium: bytes (docs/protocol.md §1.3)', () =>
           const same = got instanceof Uint8Array && got.length === body.length && got.every((b, i) => b === body[body.length - 1 - i]);
           const rungUsed = c.rung;
           await c.close();
-          return { same, rungUsed, ...seen };
+          // This Chromium has ES2026's native base64, which the client encodes with (src/protocol/base64.ts).
+          const native = typeof (Uint8Array.prototype as { toBase64?: unknown }).toBase64 === 'function';
+          return { same, rungUsed, native, ...seen };
         },
         [`http://127.0.0.1:${port}/wirefall`, rung] as const,
       );
       expect(result.same).toBe(true);
+      expect(result.native).toBe(true);
       expect(result.rungUsed).toBe(rung);
       expect(heard).toHaveLength(1);
       expect(heard[0]!.length).toBe(65_536);
