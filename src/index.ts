@@ -8,7 +8,7 @@
  * client.subscribe('said', (m) => console.log(m.from, m.text));
  * await client.send('say', { text: 'hello' });
  */
-import type { AnyApi } from './protocol/api';
+import type { AnyApi, ApiCheck } from './protocol/api';
 import { Client, type ApiShape } from './core/client';
 import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
@@ -33,7 +33,7 @@ export type { Wire, Sendable } from './protocol/data';
 export type { RequestOptions } from './core/request';
 export type { ClientLogger, ClientLogLevel } from './core/logger';
 export { describeAttempt, describeReason, RUNG_LABEL } from './core/describe';
-export type { SendableApi } from './protocol/api';
+export type { ApiCheck, SendableApi } from './protocol/api';
 
 /**
  * Connects to a wirefall server, trying `wss` → `ws` → SSE → long-polling until one verifies.
@@ -43,7 +43,7 @@ export type { SendableApi } from './protocol/api';
  * const client = connect<Chat>('http://127.0.0.1:8124/wirefall', { WebSocket: WS }); // Node: pass `ws`
  * client.on('state', (state, rung) => console.log(state, rung));
  */
-export function connect<Api extends ApiShape = AnyApi>(
+export function connect<Api extends ApiShape & ApiCheck<Api> = AnyApi>(
   url: string,
   options: ClientOptions = {},
 ): Client<Api> {

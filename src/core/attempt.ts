@@ -1,4 +1,5 @@
 import { CloseCode } from '../protocol/close-codes';
+import { decodeBinary } from '../protocol/binary';
 import { decode } from '../protocol/codec';
 import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Platform } from '../platform';
@@ -138,11 +139,11 @@ export class Attempt {
     this.#transport?.close(CloseCode.Abandoned);
   }
 
-  #message(text: string): void {
+  #message(data: string | Uint8Array): void {
     if (this.#stage === 'done') return;
     let frames: Frame[];
     try {
-      frames = decode(text);
+      frames = typeof data === 'string' ? decode(data) : decodeBinary(data);
     } catch (e) {
       const f = { code: 'WF_PROTOCOL' as const, message: (e as Error).message, cause: e };
       return this.#sink ? this.#sink.close(f) : this.#fail(f);

@@ -33,6 +33,8 @@ export interface LinkParts {
   /** Heartbeat interval and largest message, from the welcome. */
   hb: number;
   max: number;
+  /** The server reads binary WebSocket messages (its welcome said `bin`, §1.3). */
+  bin?: boolean;
   answerDeadline: number;
   handlers: Subscribers;
   host: LinkHost;
@@ -65,11 +67,13 @@ export class LiveLink {
     this.#p = parts;
     this.#timers = new Timers(parts.clock);
     this.#lastReceived = this.#lastAnswered = parts.clock.now();
+    const writer = parts.bin ? transport : { send: (text: string) => transport.send(text) };
     this.#batcher = new Batcher({
       clock: parts.clock,
       inbox: parts.inbox,
       outbox: parts.outbox,
-      link: () => this.#transport,
+      // A server that did not say it reads binary messages gets text only (§1.3).
+      link: () => this.#transport && writer,
       // The server takes batches up to `max` bytes; one message alone is always under that.
       slice: () => parts.max / 2,
       sent: (idle) => idle && this.#armLiveness(),

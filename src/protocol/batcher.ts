@@ -9,12 +9,21 @@ export interface BatchClock {
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * Where a batcher writes: text (`send`), or, on a WebSocket, the frames themselves (`sendFrames`),
+ * which it writes as a binary message when some carry bytes (§1.3).
+ */
+export interface Writer {
+  send(text: string): void;
+  sendFrames?(parts: readonly string[]): void;
+}
+
 export interface BatcherParts {
   clock: BatchClock;
   inbox: Inbox;
   outbox: Outbox;
   /** Where to write now; undefined while there is no live link (everything waits). */
-  link(): { send(text: string): void } | undefined;
+  link(): Writer | undefined;
   /** How many bytes of messages one transport message may carry (the peer's limit). */
   slice(): number;
   /** Called after each write; `idle`: nothing was awaiting an ack before it (a deadline starts). */
@@ -76,7 +85,8 @@ export class Batcher {
     // A long burst leaves in slices, so the receiver works while the sender is still sending.
     outbox.takeUnsent(this.#p.slice(), clock.now(), parts);
     if (!parts.length) return;
-    to.send(batch(parts));
+    if (to.sendFrames) to.sendFrames(parts);
+    else to.send(batch(parts));
     if (outbox.hasUnsent) this.schedule();
     this.#p.sent?.(idle);
   }

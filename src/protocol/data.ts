@@ -1,6 +1,7 @@
 import { fromBase64, toBase64 } from './base64';
 import { DecodeError } from './codec';
 import { WirefallError } from './errors';
+import { utf8Length } from './outbox';
 
 /**
  * What application data may be: JSON values, plus bytes (`Uint8Array`, `ArrayBuffer`) anywhere
@@ -135,23 +136,45 @@ function toTagged(v: unknown): unknown {
   return out;
 }
 
-function fromTagged(v: unknown, depth: number): unknown {
+/**
+ * The data of a tagged payload: `$$`-escaped keys restored, and each tag replaced by its bytes:
+ * `{"$b":"<base64>"}` in text (`b64`), or `{"$r":i}`, the i-th raw segment of a binary WebSocket
+ * message (`bin`, §1.3), when `raw` is given.
+ */
+function fromTagged(v: unknown, depth: number, raw?: readonly Uint8Array[]): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (depth > MAX_DEPTH) throw new DecodeError('data nested too deep');
-  if (Array.isArray(v)) return v.map((x) => fromTagged(x, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => fromTagged(x, depth + 1, raw));
   const keys = Object.keys(v);
-  const b = (v as { $b?: unknown }).$b;
-  if (keys.length === 1 && keys[0] === '$b') {
-    const bytes = typeof b === 'string' ? fromBase64(b) : undefined;
+  if (keys.length === 1 && keys[0] === (raw ? RAW : '$b')) {
+    const tag: unknown = (v as Record<string, unknown>)[keys[0]];
+    // A segment is copied: the message's buffer may be large, or reused by the socket.
+    const bytes = raw ? (typeof tag === 'number' ? raw[tag]?.slice() : undefined) : typeof tag === 'string' ? fromBase64(tag) : undefined;
     if (!bytes) throw new DecodeError('bad bytes in binary data');
     return bytes;
   }
   const out: Record<string, unknown> = {};
   for (const k of keys) {
     if (k[0] === '$' && k[1] !== '$') throw new DecodeError(`unescaped key ${JSON.stringify(k.slice(0, 32))} in binary data`);
-    define(out, k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], depth + 1));
+    define(out, k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], depth + 1, raw));
   }
   return out;
+}
+
+/** The tag of a raw segment in a binary WebSocket message (§1.3). */
+export const RAW = '$r';
+
+/** The data of a `bin` msg frame, its `{"$r":i}` tags resolved against the message's segments. */
+export const resolveRaw = (d: unknown, segments: readonly Uint8Array[]): unknown => fromTagged(d, 0, segments);
+
+/**
+ * The size of a received message's data in bytes: its JSON, with bytes (already decoded from a
+ * binary WebSocket message) counted raw. The message bound applies to it (§1.1).
+ */
+export function dataBytes(d: unknown): number {
+  let raw = 0;
+  const json = JSON.stringify(d, (_k, v: unknown) => (v instanceof Uint8Array ? ((raw += v.byteLength), 0) : v)) ?? '';
+  return utf8Length(json) + raw;
 }
 
 /** An application payload ready for a `msg` frame: its JSON, and its encoding when not plain JSON. */

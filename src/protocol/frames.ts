@@ -29,6 +29,8 @@ export interface HelloFrame {
   auth?: unknown;
   /** The same random token on every attempt of one race: they open (or resume) one session. */
   race?: string;
+  /** 1: this client reads binary WebSocket messages (§1.3); without it a server writes text only. */
+  bin?: number;
 }
 
 /** Server → client: the hello was accepted; the connection is verified in both directions. */
@@ -45,6 +47,8 @@ export interface WelcomeFrame {
   resumed: boolean;
   /** Largest encoded application message the server accepts, in bytes. */
   max: number;
+  /** 1 on a WebSocket: this server reads binary messages (§1.3); without it a client writes text only. */
+  bin?: number;
 }
 
 export interface PingFrame { t: 'ping'; n?: number }
@@ -56,7 +60,10 @@ export interface MsgFrame {
   s: number;
   ev: string;
   d: unknown;
-  /** Payload encoding; absent means JSON. Reserved for binary payloads (`b64`). */
+  /**
+   * Payload encoding; absent means JSON. `b64`: bytes inside, as base64 tags (§1.1); `bin`: bytes
+   * inside, as raw segments of the binary WebSocket message that carries the frame (§1.3).
+   */
   e?: string;
 }
 

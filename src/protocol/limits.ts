@@ -22,7 +22,8 @@ export const LIMITS = {
   versions: 16,
 } as const;
 
-const encoder = new TextEncoder();
+/** One encoder for the protocol layer (limits here, binary WebSocket headers in binary.ts). */
+export const encoder = new TextEncoder();
 
 /** UTF-8 byte length of `s`. */
 export function utf8Bytes(s: string): number {

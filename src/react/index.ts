@@ -17,6 +17,7 @@
  */
 import type { ReactElement } from 'react';
 import type { ApiShape, Client } from '../core/client';
+import type { ApiCheck } from '../protocol/api';
 import { useClient, WirefallProvider, type WirefallProviderProps } from './provider';
 import { useConnection, type ConnectionSnapshot } from './use-connection';
 import { useSend, type Send } from './use-send';
@@ -61,6 +62,6 @@ export interface WirefallReact<Api extends ApiShape> {
  * useSubscription('said', (m) => m.text); // m: { from: string; text: string }
  * useSend()('say', { text: 'hi' });          // a typo in the name or the shape is a compile error
  */
-export function createWirefallReact<Api extends ApiShape>(): WirefallReact<Api> {
+export function createWirefallReact<Api extends ApiShape & ApiCheck<Api>>(): WirefallReact<Api> {
   return { WirefallProvider, useClient, useConnection, useSubscription, useSend, useDiagnostics } as unknown as WirefallReact<Api>;
 }

@@ -1,5 +1,6 @@
 import { createContext, createElement, useContext, useEffect, useState, useSyncExternalStore, type ReactElement, type ReactNode } from 'react';
 import type { ApiShape, Client } from '../core/client';
+import type { ApiCheck } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
 import type { ClientOptions } from '../core/options';
 import { connect } from '../index';
@@ -39,7 +40,7 @@ WirefallContext.displayName = 'Wirefall';
  * // or share a client made elsewhere (the provider will not close it):
  * <WirefallProvider client={client}><App /></WirefallProvider>
  */
-export function WirefallProvider<Api extends ApiShape = DefaultApi>(props: WirefallProviderProps<Api>): ReactElement {
+export function WirefallProvider<Api extends ApiShape & ApiCheck<Api> = DefaultApi>(props: WirefallProviderProps<Api>): ReactElement {
   const { client, url, options } = props;
   const [store] = useState(() => new ClientStore((client as Client<ApiShape> | undefined) ?? null));
   const [failure, setFailure] = useState<{ error: unknown } | null>(null);
@@ -94,7 +95,7 @@ export function useStore(hook: string): ClientStore {
  * const client = useClient<Chat>();
  * useEffect(() => client?.on('error', (e) => report(e.code)), [client]);
  */
-export function useClient<Api extends ApiShape = DefaultApi>(): Client<Api> | null {
+export function useClient<Api extends ApiShape & ApiCheck<Api> = DefaultApi>(): Client<Api> | null {
   return useClientFor('useClient') as Client<Api> | null;
 }
 

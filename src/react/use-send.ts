@@ -1,4 +1,4 @@
-import type { ApiShape } from '../protocol/api';
+import type { ApiCheck, ApiShape } from '../protocol/api';
 import { useStore, type DefaultApi } from './provider';
 
 /**
@@ -17,6 +17,6 @@ export type Send<Api extends ApiShape = DefaultApi> = <K extends keyof Api['clie
  * const send = useSend<Chat>();
  * <form onSubmit={(e) => { e.preventDefault(); void send('say', { text }); }}>…</form>
  */
-export function useSend<Api extends ApiShape = DefaultApi>(): Send<Api> {
+export function useSend<Api extends ApiShape & ApiCheck<Api> = DefaultApi>(): Send<Api> {
   return useStore('useSend').send as Send<Api>;
 }

@@ -1,5 +1,5 @@
 import { useEffect, useInsertionEffect, useRef } from 'react';
-import type { ApiShape } from '../protocol/api';
+import type { ApiCheck, ApiShape } from '../protocol/api';
 import { useClientFor, type DefaultApi } from './provider';
 
 /**
@@ -17,7 +17,7 @@ import { useClientFor, type DefaultApi } from './provider';
  * useSubscription('said', (m) => setLines((l) => [...l, `${m.from}: ${m.text}`]));
  */
 export function useSubscription<
-  Api extends ApiShape = DefaultApi,
+  Api extends ApiShape & ApiCheck<Api> = DefaultApi,
   K extends keyof Api['server'] & string = keyof Api['server'] & string,
 >(type: K, handler: (data: Api['server'][K]) => void): void {
   const client = useClientFor('useSubscription');

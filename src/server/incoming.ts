@@ -1,11 +1,10 @@
-import { decodeData } from '../protocol/data';
+import { dataBytes, decodeData } from '../protocol/data';
 import type { Batcher } from '../protocol/batcher';
 import { encodeFrame } from '../protocol/encode';
 import type { Frame, MsgFrame } from '../protocol/frames';
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import type { Link } from './link';
-import { utf8Length } from '../protocol/outbox';
 import { violation, type Violation } from './violation';
 
 /**
@@ -16,7 +15,8 @@ import { violation, type Violation } from './violation';
 export function readMessage(f: MsgFrame, textBytes: number, maxBytes: number): { data: unknown } | Violation {
   // Only a message as large as the whole transport message needs measuring on its own.
   if (textBytes > maxBytes) {
-    const size = utf8Length(JSON.stringify(f.d) ?? '');
+    // Bytes from a binary WebSocket message count raw (§1.3), as they travelled.
+    const size = dataBytes(f.d);
     if (size > maxBytes) return violation('too_large', `message of ${size} bytes exceeds ${maxBytes}`);
   }
   try {

@@ -13,7 +13,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AnyApi, ApiShape } from '../protocol/api';
+import type { AnyApi, ApiCheck, ApiShape } from '../protocol/api';
+import { useBase64Encoder } from '../protocol/base64';
 import { tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { Emitter } from '../util/emitter';
@@ -37,7 +38,7 @@ export type { SessionStore, FanOutEntry, StoreNode, SessionMover, SessionState }
 export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
 export type { Wire, Sendable } from '../protocol/data';
-export type { SendableApi } from '../protocol/api';
+export type { ApiCheck, SendableApi } from '../protocol/api';
 
 export interface ServerEvents<Api extends ApiShape, User> {
   /** A new session started (not a resume: a resumed session is the same `Connection`). */
@@ -257,9 +258,13 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
  * @example
  * const server = createServer<Chat>({ server: myHttpServer, path: '/realtime' });
  */
-export function createServer<Api extends ApiShape = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
+export function createServer<Api extends ApiShape & ApiCheck<Api> = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
+  // Bytes the server sends are encoded with Node's base64 (bench/binary.mjs: 7 µs for 64 KiB, 560 with the table).
+  useBase64Encoder(nodeBase64);
   return new WirefallServer<Api, User>(options);
 }
+
+const nodeBase64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 /** The payload once for every recipient, or `WF_INVALID` naming what cannot make the trip. */
 function encodeOrThrow(data: unknown, type: string): { payload: string; e?: string } {

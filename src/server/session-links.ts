@@ -64,7 +64,11 @@ export class SessionLinks {
   welcome(link: Link, resumed: boolean, v: number): void {
     const { opts, inbox } = this.#p;
     // Only what is committed is acknowledged (durable.ts); the client resends the rest, a duplicate.
-    link.send(encodeFrame.welcome({ v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes }));
+    link.send(encodeFrame.welcome({
+      v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes,
+      // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
+      ...(link.sendFrames && { bin: 1 }),
+    }));
     // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
     if (this.current) this.#parked.set(link, setTimeout(() => this.detach(link, false), opts.helloTimeoutMs));
     else this.#switch(link);

@@ -9,6 +9,8 @@ import type { Platform } from '../platform';
 export interface Transport {
   /** Sends one encoded message (a frame or a batch). Only called after `open`. */
   send(text: string): void;
+  /** WebSocket: sends encoded frames, as one binary message when some carry bytes (§1.3). */
+  sendFrames?(parts: readonly string[]): void;
   /** Ends the connection; no event follows. */
   close(code?: number, reason?: string): void;
 }
@@ -27,8 +29,8 @@ export interface TransportFailure {
 export interface TransportEvents {
   /** The channel is up (WebSocket `open`, SSE response head). Not yet verified. */
   open(): void;
-  /** One encoded message arrived. */
-  message(text: string): void;
+  /** One encoded message arrived: text, or a binary WebSocket message (§1.3). */
+  message(data: string | Uint8Array): void;
   /** The channel is gone. Called at most once, never after `close()`. */
   close(failure: TransportFailure): void;
 }

@@ -1,11 +1,13 @@
 import type { WebSocketLike } from '../platform';
+import { toBinary } from '../protocol/binary';
+import { batch } from '../protocol/encode';
 import { refusal } from './http';
 import type { Transport, TransportContext, TransportFailure } from './transport';
 
 /** The `ws` package's extra events: the HTTP status browsers hide, and messages without an event object. */
 interface NodeWebSocket extends WebSocketLike {
   on?(event: 'unexpected-response', fn: (req: { destroy(): void }, res: IncomingLike) => void): void;
-  on?(event: 'message', fn: (data: { toString(): string }, isBinary: boolean) => void): void;
+  on?(event: 'message', fn: (data: Uint8Array, isBinary: boolean) => void): void;
 }
 interface IncomingLike {
   statusCode?: number;
@@ -62,11 +64,14 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     ws!.send(ctx.hello);
     events.open();
   };
-  const message = (text: unknown) => (typeof text === 'string' ? events.message(text) : finish({ code: 'WF_PROTOCOL', message: 'binary frame' }));
+  // Binary messages carry messages with bytes, raw (§1.3): a Buffer from `ws`, else an
+  // ArrayBuffer (`binaryType`); anything else (a Blob) reads as empty, a protocol error.
+  const message = (data: unknown) => events.message(typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
   // With `ws`, its own 'message' event: `onmessage` builds a MessageEvent per message, which
   // showed in the round trip's profile. Guarded by `done`: `end()` only unsets the on* handlers.
+  // Its Buffer's toString() decodes UTF-8 (it stays `nodebuffer`: `arraybuffer` would give text as bytes too).
   if (ws.on) ws.on('message', (data, binary) => !done && message(binary ? data : data.toString()));
-  else ws.onmessage = (ev) => message(ev.data);
+  else (ws.binaryType = 'arraybuffer'), (ws.onmessage = (ev) => message(ev.data));
   // `close` follows and carries the code; the `ws` package also says what went wrong.
   ws.onerror = (ev) => void (lastError = String((ev as { message?: unknown }).message ?? ''));
   ws.onclose = (ev) => {
@@ -91,6 +96,7 @@ export function webSocketTransport(ctx: TransportContext): Transport {
 
   return {
     send: (text) => void (!done && ws!.readyState === 1 && ws!.send(text)),
+    sendFrames: (parts) => void (!done && ws!.readyState === 1 && ws!.send(toBinary(parts) ?? batch(parts))),
     close(code = 1000) {
       if (end()) close(code);
     },

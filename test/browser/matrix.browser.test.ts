@@ -143,3 +143,65 @@ describe.runIf(executablePath)('Chromium with the ES module build', () => {
     expect(s.echoes).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 });
+
+describe.runIf(executablePath)('Chromium: bytes (docs/protocol.md §1.3)', () => {
+  for (const rung of ['ws', 'sse', 'longpoll'] as const) {
+    test(`${rung}: 64 KiB of Uint8Array both ways, byte for byte${rung === 'ws' ? ', as binary WebSocket messages' : ', as b64 text'}`, async () => {
+      const { server, port } = await startServer({ allowedOrigins: [pagesServer.origin] });
+      track(server);
+      const heard: Uint8Array[] = [];
+      server.on('connection', (conn) =>
+        conn.subscribe('put' as never, (d: { body: Uint8Array }) => {
+          heard.push(d.body);
+          void conn.send('got' as never, { body: d.body.slice().reverse() } as never);
+        }),
+      );
+      const context = await browser.newContext();
+      track({ close: () => context.close() });
+      const page = await context.newPage();
+      await page.goto(`${pagesServer.origin}/esm.html`);
+      await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true);
+      const result = await page.evaluate(
+        async ([url, r]) => {
+          // Chromium's own WebSocket, counting what goes each way as text or binary.
+          const seen = { sentBinary: 0, sentText: 0, receivedBinary: 0, receivedText: 0, largestBinary: 0 };
+          const Native = WebSocket;
+          class Counting extends Native {
+            constructor(u: string | URL, p?: string | string[]) {
+              super(u, p);
+              this.addEventListener('message', (ev) => (typeof ev.data === 'string' ? seen.receivedText++ : seen.receivedBinary++));
+            }
+            override send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+              if (typeof data === 'string') seen.sentText++;
+              else (seen.sentBinary++, (seen.largestBinary = Math.max(seen.largestBinary, (data as ArrayBufferView).byteLength)));
+              super.send(data);
+            }
+          }
+          const W = (window as unknown as { __lib: { connect(u: string, o: unknown): any } }).__lib;
+          const c = W.connect(url, { transports: [r], WebSocket: Counting });
+          const body = Uint8Array.from({ length: 65_536 }, (_, i) => (i * 31 + 7) & 255);
+          const back = new Promise<Uint8Array>((done) => c.subscribe('got', (d: { body: Uint8Array }) => done(d.body)));
+          await c.send('put', { body });
+          const got = await back;
+          const same = got instanceof Uint8Array && got.length === body.length && got.every((b, i) => b === body[body.length - 1 - i]);
+          const rungUsed = c.rung;
+          await c.close();
+          // This Chromium has ES2026's native base64, which the client encodes with (src/protocol/base64.ts).
+          const native = typeof (Uint8Array.prototype as { toBase64?: unknown }).toBase64 === 'function';
+          return { same, rungUsed, native, ...seen };
+        },
+        [`http://127.0.0.1:${port}/wirefall`, rung] as const,
+      );
+      expect(result.same).toBe(true);
+      expect(result.native).toBe(true);
+      expect(result.rungUsed).toBe(rung);
+      expect(heard).toHaveLength(1);
+      expect(heard[0]!.length).toBe(65_536);
+      if (rung === 'ws') {
+        expect(result.sentBinary).toBe(1);
+        expect(result.receivedBinary).toBe(1);
+        expect(result.largestBinary).toBeLessThan(65_536 + 200); // raw, not base64
+      } else expect(result.sentBinary + result.receivedBinary).toBe(0);
+    }, 30_000);
+  }
+});

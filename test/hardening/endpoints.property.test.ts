@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { decodeBinary } from '../../src/protocol/binary';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { WIRE_ERROR_CODES } from '../../src/protocol/wire-errors';
 import { bystander } from '../support/bystander';
@@ -64,6 +65,32 @@ const frameish = fc.oneof(
   fc.integer({ min: 1, max: 1_500 }).map((n) => `{"t":"msg","s":1,"ev":"echo","e":"b64","d":${'['.repeat(n)}${']'.repeat(n)}}`),
 );
 
+/**
+ * Binary WebSocket messages (docs/protocol.md §1.3): well formed, with frames and `$r` references
+ * of every kind, then possibly cut anywhere or with a length rewritten.
+ */
+const binaryish = fc
+  .record({
+    layout: fc.oneof(fc.constant(1), fc.nat(255)),
+    header: fc.oneof(
+      frameish,
+      fc.record({ s: fc.nat(3), e: fc.oneof(fc.constant('bin'), fc.constant('b64'), fc.string({ maxLength: 5 })), r: fc.oneof(fc.nat(4), fc.string({ maxLength: 3 }), fc.double()), deep: fc.nat(400) })
+        .map(({ s, e, r, deep }) => `{"t":"msg","s":${s},"ev":"echo","e":"${e}","d":{"a":${'['.repeat(deep)}{"$r":${JSON.stringify(r)}}${']'.repeat(deep)}}}`),
+    ),
+    segments: fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 4 }),
+    cut: fc.option(fc.nat(400), { nil: undefined }),
+    lie: fc.option(fc.tuple(fc.nat(60), fc.nat()), { nil: undefined }),
+  })
+  .map(({ layout, header, segments, cut, lie }) => {
+    const h = Buffer.from(header);
+    const out = Buffer.concat([Buffer.from([layout, 0, 0, 0, 0]), h, ...segments.flatMap((seg) => [Buffer.alloc(4), Buffer.from(seg)])]);
+    out.writeUInt32BE(h.length, 1);
+    let at = 5 + h.length;
+    for (const seg of segments) out.writeUInt32BE(seg.length, at), (at += 4 + seg.length);
+    if (lie && lie[0] + 4 <= out.length) out.writeUInt32BE(lie[1] >>> 0, lie[0]);
+    return cut === undefined ? out : out.subarray(0, cut);
+  });
+
 it('HTTP: any method, query, headers and body get a documented answer, never a 5xx', async () => {
   const req = fc.record({
     method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'HEAD'),
@@ -119,14 +146,23 @@ it('WebSocket: any sequence of messages gets documented frames and close codes',
   const run = fc.record({
     origin: fc.option(fc.constantFrom('http://app.example', 'https://evil.example', 'null'), { nil: undefined }),
     hello: fc.boolean(),
-    messages: fc.array(fc.oneof(frameish.map((text) => ({ text, binary: false })), fc.uint8Array({ maxLength: 50 }).map((b) => ({ text: Buffer.from(b), binary: true }))), { maxLength: 5 }),
+    messages: fc.array(
+      fc.oneof(
+        frameish.map((text) => ({ text, binary: false })),
+        fc.uint8Array({ maxLength: 50 }).map((b) => ({ text: Buffer.from(b), binary: true })),
+        binaryish.map((b) => ({ text: b, binary: true })),
+      ),
+      { maxLength: 5 },
+    ),
   });
   await fc.assert(
     fc.asyncProperty(run, async ({ origin, hello, messages }) => {
       const ws = track(new WebSocket(url.replace('http', 'ws'), { headers: origin === undefined ? {} : { Origin: origin } }));
       const frames: { t?: string; code?: string }[] = [];
       let closed: number | undefined;
-      ws.on('message', (d) => {
+      ws.on('message', (d, binary) => {
+        // The server writes binary only in layout 1, and only what decodes (§1.3).
+        if (binary) return void frames.push(...(decodeBinary(d as Buffer) as { t?: string }[]));
         const v = JSON.parse(String(d)) as unknown;
         frames.push(...((Array.isArray(v) ? v : [v]) as { t?: string }[]));
       });
@@ -151,7 +187,7 @@ it('WebSocket: any sequence of messages gets documented frames and close codes',
       }
       expect(CLOSES).toContain(closed);
     }),
-    { numRuns: 80 },
+    { numRuns: 120 },
   );
   await by.check();
 });

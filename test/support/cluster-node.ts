@@ -7,9 +7,9 @@ import { createServer } from '../../src/server/index';
 import { redisStore, type RedisStoreStats } from '../../src/server/redis';
 
 export type ClusterApi = {
-  client: { echo: { n: number }; say: { n: number }; join: { room: string }; shout: { room: string; n: number }; stats: Record<string, never> };
+  client: { echo: { n: number; blob?: Uint8Array }; say: { n: number }; join: { room: string }; shout: { room: string; n: number }; stats: Record<string, never> };
   server: {
-    echoed: { n: number };
+    echoed: { n: number; blob?: Uint8Array };
     said: { from: string; n: number };
     shouted: { from: string; room: string; n: number };
     joined: { room: string; node: string };
@@ -29,7 +29,8 @@ const server = createServer<ClusterApi, string>({
 let movedOut = 0;
 server.on('connection', (conn) => {
   conn.on('close', (reason) => void (reason === 'moved to another node' && movedOut++));
-  conn.subscribe('echo', ({ n }) => void conn.send('echoed', { n }).catch(() => {}));
+  // Bytes come back as they came (binary on WebSocket, base64 on the HTTP rungs: docs/protocol.md §1.3).
+  conn.subscribe('echo', ({ n, blob }) => void conn.send('echoed', blob ? { n, blob } : { n }).catch(() => {}));
   conn.subscribe('say', ({ n }) => server.broadcast('said', { from: conn.user, n }));
   conn.subscribe('join', ({ room }) => {
     conn.join(room);

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { connect, type ApiShape, type Client, type ClientOptions, type ConnectionState } from '../../src/index';
+import { connect, type ApiCheck, type ApiShape, type Client, type ClientOptions, type ConnectionState } from '../../src/index';
 import { createServer, type ServerOptions, type WirefallServer } from '../../src/server/index';
 
 /** A chat-shaped API used across tests. */
@@ -11,7 +11,7 @@ export type Chat = {
 export const quiet = { warn: () => {} };
 
 /** Starts a reference server on 127.0.0.1, port 0; `cleanup` closes everything opened through it. */
-export async function startServer<Api extends ApiShape = Chat>(opts: ServerOptions = {}) {
+export async function startServer<Api extends ApiShape & ApiCheck<Api> = Chat>(opts: ServerOptions = {}) {
   const server = createServer<Api>({ logger: quiet, ...opts });
   const port = opts.server ? 0 : await server.listen(0);
   return { server, port, url: `http://127.0.0.1:${port}/wirefall` };
@@ -20,7 +20,7 @@ export async function startServer<Api extends ApiShape = Chat>(opts: ServerOptio
 const open: { close(): void | Promise<void> }[] = [];
 
 /** A Node client on the plain `ws` rung unless told otherwise; closed by `cleanup()`. */
-export function client<Api extends ApiShape = Chat>(url: string, opts: ClientOptions = {}): Client<Api> {
+export function client<Api extends ApiShape & ApiCheck<Api> = Chat>(url: string, opts: ClientOptions = {}): Client<Api> {
   const c = connect<Api>(url, { WebSocket: WebSocket as never, transports: ['ws'], ...opts });
   open.push(c);
   return c;

@@ -12,12 +12,16 @@ import { client, track } from './harness';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** The bytes echo `n` carries: every 7th, 700–749 bytes, different per message. */
+export const blobFor = (n: number) => (n % 7 ? undefined : Uint8Array.from({ length: 700 + (n % 50) }, (_, i) => (i * 13 + n) & 255));
 
 export type Streamer = {
   name: string;
   c: Client<ClusterApi>;
   /** Echoes received (server → client), in arrival order. */
   down: number[];
+  /** Echoes whose bytes did not come back as sent (every 7th echo carries some). */
+  badBlobs: number[];
   /** `sessionlost` events. */
   lost: number;
   sends: Promise<void>[];
@@ -30,8 +34,12 @@ export type Streamer = {
 
 export function streamer(url: string, name: string, rung: RungName = 'ws'): Streamer {
   const c = client<ClusterApi>(url, { transports: [rung], auth: name, reconnect: { base: 30, max: 150 } });
-  const s: Streamer = { name, c, down: [], lost: 0, sends: [], said: {}, shouted: {}, sentSay: [], sentShout: [] };
-  c.subscribe('echoed', ({ n }) => s.down.push(n));
+  const s: Streamer = { name, c, down: [], badBlobs: [], lost: 0, sends: [], said: {}, shouted: {}, sentSay: [], sentShout: [] };
+  c.subscribe('echoed', ({ n, blob }) => {
+    s.down.push(n);
+    const want = blobFor(n);
+    if (want ? !blob || blob.length !== want.length || blob.some((b, i) => b !== want[i]) : blob) s.badBlobs.push(n);
+  });
   c.subscribe('said', ({ from, n }) => (s.said[from] ??= []).push(n));
   c.subscribe('shouted', ({ from, n }) => (s.shouted[from] ??= []).push(n));
   c.on('sessionlost', () => s.lost++);
@@ -51,7 +59,10 @@ export async function pump(s: Streamer, n: number, pace: number, gate: (i: numbe
       await sleep(5);
       continue;
     }
-    for (const end = Math.min(n, i + 10); i < end; i++) s.sends.push(s.c.send('echo', { n: i }));
+    for (const end = Math.min(n, i + 10); i < end; i++) {
+      const blob = blobFor(i);
+      s.sends.push(s.c.send('echo', blob ? { n: i, blob } : { n: i }));
+    }
     s.sentSay.push(i);
     s.sentShout.push(i);
     s.sends.push(s.c.send('say', { n: i }), s.c.send('shout', { room: 'r', n: i }));
@@ -86,6 +97,8 @@ export async function settledAll(clients: Streamer[]): Promise<string[]> {
  */
 export function expectExact(s: Streamer, clients: Streamer[], members: Streamer[], n: number): void {
   expect({ name: s.name, lost: s.lost, down: s.down }).toEqual({ name: s.name, lost: 0, down: range(n) });
+  // Bytes (every 7th echo: binary on ws, base64 on the HTTP rungs) came back intact through the moves.
+  expect({ name: s.name, badBlobs: s.badBlobs }).toEqual({ name: s.name, badBlobs: [] });
   for (const t of clients) expect(s.said[t.name], `broadcasts from ${t.name} to ${s.name}`).toEqual(t.sentSay);
   const shouters = members.includes(s) ? clients.filter((t) => t !== s) : [];
   for (const t of shouters) expect(s.shouted[t.name], `room messages from ${t.name} to ${s.name}`).toEqual(t.sentShout);

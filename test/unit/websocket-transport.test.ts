@@ -62,7 +62,7 @@ test('a socket that opens but never speaks is a failed attempt (WF_NO_DATA), not
   c.close();
 });
 
-test('binary frames are a protocol error', async () => {
+test('a binary message that is not layout 1 (docs/protocol.md §1.3) is a protocol error', async () => {
   server.on('connection', (socket) => socket.send(new ArrayBuffer(4) as never));
   const { c, errors } = client();
   await vi.advanceTimersByTimeAsync(50);

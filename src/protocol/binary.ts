@@ -1,0 +1,105 @@
+import { fromBase64 } from './base64';
+import { batch } from './encode';
+import { decode, DecodeError } from './codec';
+import { RAW, resolveRaw } from './data';
+import type { Frame } from './frames';
+import { encoder } from './limits';
+
+/**
+ * Binary WebSocket messages (docs/protocol.md §1.3): a transport message whose messages carry bytes
+ * leaves a WebSocket as one binary message with the bytes raw, instead of base64 inside text.
+ *
+ *   byte 0      layout version, 1
+ *   then        chunks, each a u32 big-endian length and that many bytes:
+ *     chunk 0   the header: UTF-8 JSON, the transport message as text would carry it, except that
+ *               each `msg` frame with bytes says `"e":"bin"` and has `{"$r":i}` where the text form
+ *               has `{"$b":"<base64>"}`
+ *     chunk i+1 segment i: the raw bytes that `{"$r":i}` stands for
+ *
+ * Everything above the WebSocket keeps the text form (`b64`): outboxes, replay buffers, session
+ * hand-over and the Redis store hold it, and the HTTP rungs write it. Only a WebSocket write turns
+ * it into this layout, and only a WebSocket read parses it; so a message queued on one rung and
+ * resent on another is always written in that rung's form.
+ */
+export const BINARY_LAYOUT = 1;
+
+/**
+ * A `{"$b":"…"}` tag in the text of a `b64` msg frame. Unambiguous there: the payload's own keys
+ * starting with `$` are escaped (`$$…`, §1.1), and quotes inside strings are escaped, so this text
+ * only occurs as a tag.
+ */
+const TAG = /\{"\$b":"([A-Za-z0-9+/=]*)"\}/g;
+/** How `encodeFrame.msg` ends a frame whose payload carries bytes. */
+const B64_END = ',"e":"b64"}';
+// fatal: a header that is not UTF-8 is a protocol error, not text with replacement characters.
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** ES2026's `Uint8Array.fromBase64`, where the engine has it: native, several times our table's speed. */
+const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+const unbase64 = native ? (s: string) => native(s) : (s: string) => fromBase64(s)!;
+
+/**
+ * The binary form of a transport message made of encoded frames (`parts`), or undefined when none
+ * of them carries bytes (it then goes as text, `batch(parts)`). `decode64` turns the tags' base64
+ * (always our own, valid) back into bytes: the server passes Node's, which is faster.
+ */
+export function toBinary(parts: readonly string[], decode64: (s: string) => Uint8Array = unbase64): Uint8Array | undefined {
+  let segments: Uint8Array[] | undefined;
+  let texts = parts as string[];
+  for (let p = 0; p < parts.length; p++) {
+    const part = parts[p]!;
+    // Only a msg frame as `encodeFrame.msg` writes it, with bytes inside, is rewritten.
+    if (!part.endsWith(B64_END) || !part.startsWith('{"t":"msg"')) continue;
+    if (!segments) (segments = []), (texts = parts.slice());
+    const all = segments;
+    texts[p] = `${part.slice(0, -B64_END.length).replace(TAG, (_, b64: string) => `{"${RAW}":${all.push(decode64(b64)) - 1}}`)},"e":"bin"}`;
+  }
+  if (!segments) return undefined;
+  // The header is the first length-prefixed chunk, the segments the others.
+  const chunks = [encoder.encode(batch(texts)), ...segments];
+  let size = 1;
+  for (const c of chunks) size += 4 + c.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = BINARY_LAYOUT;
+  for (let i = 0, at = 1; i < chunks.length; at += 4 + chunks[i++]!.length) {
+    view.setUint32(at, chunks[i]!.length);
+    out.set(chunks[i]!, at + 4);
+  }
+  return out;
+}
+
+/**
+ * Decodes a binary WebSocket message into frames whose data holds the bytes (as `Uint8Array`
+ * copies); throws `DecodeError` when anything about it is malformed.
+ */
+export function decodeBinary(data: Uint8Array): Frame[] {
+  // A plain view: a Node Buffer's `slice` would share memory, Uint8Array's copies.
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const segments: Uint8Array[] = [];
+  let text: string;
+  try {
+    // Every length is checked: here, or by DataView (a read past the end throws), or by the
+    // decoder (a header that is not UTF-8 throws: fatal). One message for all: size matters here.
+    if (bytes[0] !== BINARY_LAYOUT) throw 0;
+    for (let at = 1; at < bytes.length; ) {
+      const next = at + 4 + view.getUint32(at);
+      if (next > bytes.length) throw 0;
+      segments.push(bytes.subarray(at + 4, next));
+      at = next;
+    }
+    // The first chunk is the header (absent: not JSON, below).
+    text = decoder.decode(segments.shift());
+  } catch {
+    throw new DecodeError(`malformed binary message (layout ${BINARY_LAYOUT}, §1.3)`);
+  }
+  const frames = decode(text);
+  for (const f of frames) {
+    if (f.t === 'msg' && f.e === 'bin') {
+      f.d = resolveRaw(f.d, segments);
+      delete f.e;
+    }
+  }
+  return frames;
+}
