@@ -45,6 +45,11 @@ export interface WelcomeFrame {
   resumed: boolean;
   /** Largest encoded application message the server accepts, in bytes. */
   max: number;
+  /**
+   * The server takes one `report` frame per connection, of at most this many entries (§4.1).
+   * Absent: it does not (an older server would call the frame a protocol error).
+   */
+  rep?: number;
 }
 
 export interface PingFrame { t: 'ping'; n?: number }
@@ -63,6 +68,15 @@ export interface MsgFrame {
 /** Cumulative acknowledgement: every message with `s <= a` arrived. */
 export interface AckFrame { t: 'ack'; a: number }
 
+/**
+ * One connection attempt as the client reports it (§4.1): `[rung, outcome, duration ms, reason]`,
+ * the reason an `ErrorCode` (`WF_NO_DATA`), or null for a verified attempt.
+ */
+export type ReportEntry = [rung: string, outcome: string, ms: number, reason?: string | null];
+
+/** Client → server, once per connection when the welcome has `rep`: the attempts since the last report. */
+export interface ReportFrame { t: 'report'; a: ReportEntry[] }
+
 /** An error the peer should know about; `fatal` ones are followed by the end of the connection. */
 export interface ErrorFrame { t: 'error'; code: string; message: string; status?: number; fatal?: boolean }
 
@@ -78,6 +92,7 @@ export type Frame =
   | MsgFrame
   | AckFrame
   | ErrorFrame
-  | ByeFrame;
+  | ByeFrame
+  | ReportFrame;
 
 export type FrameType = Frame['t'];

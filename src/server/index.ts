@@ -28,11 +28,15 @@ import type { Connection } from './session';
 import { checkRoom, Rooms } from './rooms';
 import { memoryStore } from './store/memory-store';
 import type { FanOutEntry, SessionStore } from './store/types';
+import type { ServerObserver } from './observer';
+import { WIRE_ERROR_CODES, type WireErrorCode } from '../protocol/wire-errors';
 
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
 export type { LogLevel } from './log';
+export type { ServerObserver, ObservedSession } from './observer';
+export type { AttemptReport } from './attempt-report';
 export type { SessionStore, FanOutEntry, StoreNode, SessionMover, SessionState } from './store/types';
 export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
@@ -83,6 +87,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     const store = (this.#store = options.store ?? memoryStore());
     this.#rooms = new Rooms((room, present) => store.watch(room, present));
     this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)), this.#rooms, store.sessions);
+    // Gauges (sessions by rung, replay sizes) are read from the sessions when scraped, not kept.
+    this.#opts.metrics?.watch(() => this.#hub.claimed());
     this.#storeOpen = store.open({
       deliver: (e) => this.#deliver(e),
       logger: this.#opts.logger,
@@ -113,11 +119,13 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       try {
         if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
           this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
+          this.#opts.metrics?.refused('forbidden_origin');
           socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
         if (!this.#opens.allow(req.socket.remoteAddress)) {
           this.#opts.logger.warn('refused a WebSocket upgrade: too many connections from one address', { remote: req.socket.remoteAddress });
+          this.#opts.metrics?.refused('rate_limited');
           socket.end(`HTTP/1.1 429 Too Many Requests\r\n${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
@@ -131,7 +139,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens, store.routes);
     this.#onRequest = (req, res) => {
       if (this.#closing && this.#matches(req)) res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
-      else if (this.#matches(req)) this.#http.handle(req, res);
+      else if (this.#matches(req)) {
+        if (this.#opts.metrics) countRefusal(res, this.#opts.metrics);
+        this.#http.handle(req, res);
+      }
       // Other paths belong to the app's own listeners, unless the server is ours alone.
       else if (this.#ownsServer) res.writeHead(404).end();
     };
@@ -229,6 +240,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       const identity = this.#hub.identity(c.user);
       if (identity !== undefined) moved.push(c.handOver(identity));
     }
+    for (let i = 0; i < moved.length; i++) this.#opts.metrics?.takeover('parked');
     try {
       await mover.park(moved.map((m) => m.state), this.#opts.sessionTtlMs);
     } catch (err) {
@@ -251,6 +263,16 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
  */
 export function createServer<Api extends ApiShape = AnyApi, User = unknown>(options: ServerOptions<User> = {}): WirefallServer<Api, User> {
   return new WirefallServer<Api, User>(options);
+}
+
+/** HTTP refusals carry the wire code in a header (short tags from older servers mapped): counted once answered. */
+function countRefusal(res: ServerResponse, metrics: ServerObserver): void {
+  res.once('finish', () => {
+    const tag = res.getHeader(REFUSAL_HEADER);
+    if (typeof tag !== 'string') return;
+    const code = tag === 'origin' ? 'forbidden_origin' : tag === 'session' ? 'session_unknown' : tag;
+    if ((WIRE_ERROR_CODES as readonly string[]).includes(code)) metrics.refused(code as WireErrorCode);
+  });
 }
 
 /** The payload once for every recipient, or `WF_INVALID` naming what cannot make the trip. */

@@ -18,12 +18,15 @@ import { Calls, type CallHandler } from './calls';
 import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
 import { keyHash, type SessionState } from './handover';
+import { readReport, REPORT_MAX, type AttemptReport } from './attempt-report';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
   close: (reason: string) => void;
   /** The session moved to a link on another rung (or reconnected on the same one). */
   link: (rung: RungName | null) => void;
+  /** The client reported the attempts that led to its current link (see `conn.attempts`). */
+  attempts: (attempts: readonly AttemptReport[]) => void;
 }
 
 type Handler = (data: unknown, conn: unknown) => void;
@@ -67,6 +70,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
   /** This node's room registry (rooms.ts); membership is the session's, so it outlives links. */
   #rooms: Rooms<Api, User> | undefined;
+  /** The last report and the link it came on: one per link (protocol.md §4.1). */
+  #report: { link: Link; attempts: readonly AttemptReport[] } | undefined;
 
   /** @internal */
   constructor(
@@ -96,6 +101,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher, maxBytes: opts.maxMessageBytes,
       deliver: (type, data) => this.#deliver(type, data),
       bye: () => this.#end('client closed'),
+      report: (entries, link) => this.#reported(entries, link),
       // The frames stop once the session ended, or moved to another link in the meantime.
       live: (link) => !this.#ended && this.#link === link,
     };
@@ -117,6 +123,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   get closed(): boolean {
     return this.#ended;
   }
+  /**
+   * The connection attempts the client reported when it opened its current link (rung, outcome,
+   * ms, reason code): how it got here, e.g. WebSocket failed with `WF_NO_DATA`, SSE verified.
+   * Empty until the client reports (clients of this version do once per link).
+   */
+  get attempts(): readonly AttemptReport[] {
+    return this.#report?.attempts ?? [];
+  }
+
   /** Messages waiting for the client's acknowledgement, and their bytes (the replay buffer). */
   get buffered(): { messages: number; bytes: number } {
     return { messages: this.#outbox.size, bytes: this.#outbox.bytes };
@@ -138,6 +153,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    */
   sendEncoded(type: string, payload: string, settle: boolean = true, e?: string): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
+    this.#opts.metrics?.messageOut();
     const p = settle ? this.#outbox.push(type, payload, true, undefined, e) : this.#outbox.push(type, payload, false, undefined, e);
     this.#batcher.schedule();
     return p;
@@ -234,7 +250,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
     link.send(encodeFrame.welcome({
       v, sid: this.id, key: this.key, hb: this.#opts.heartbeatMs,
-      ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes,
+      ack: this.#inbox.received, resumed, max: this.#opts.maxMessageBytes, rep: REPORT_MAX,
     }));
     if (this.#link) {
       // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
@@ -313,9 +329,24 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #deliver(type: string, data: unknown): void {
+    this.#opts.metrics?.messageIn();
     if (type === CALL) this.#calls.run(data, this);
     else if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
     else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
+  }
+
+  /** A `report` frame: kept, told to the app and the metrics; a bad or second one is refused without ending the link. */
+  #reported(entries: unknown[], link: Link): void {
+    const read = this.#report?.link === link ? { code: 'protocol_error' as const, message: 'a second report on one link' } : readReport(entries);
+    if ('code' in read) {
+      this.#opts.logger.warn(`refused an attempt report: ${read.message}`, { session: this.id });
+      this.#opts.metrics?.refused(read.code);
+      this.#batcher.push(encodeFrame.error(read.code, `report refused: ${read.message}`, undefined, false));
+      return this.#batcher.schedule();
+    }
+    this.#report = { link, attempts: read.attempts };
+    this.#opts.metrics?.attempts(read.attempts);
+    this.#events.emit('attempts', read.attempts);
   }
 
   #startHeartbeat(): void {
