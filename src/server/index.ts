@@ -147,6 +147,13 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       else if (this.#ownsServer) res.writeHead(404).end();
     };
     this.httpServer.on('request', this.#onRequest);
+    // On the app's own server nobody calls `listen`: announce once it listens and the store is open
+    // (without it, other nodes could not forward this node's HTTP-rung requests here).
+    if (!this.#ownsServer && store.routes) {
+      const announce = () => void this.#storeOpen.then(() => this.#announce(), () => {});
+      if (this.httpServer.listening) announce();
+      else this.httpServer.once('listening', announce);
+    }
   }
 
   /** Listens to `connection`; returns the unsubscribe function. */
@@ -202,10 +209,17 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       this.httpServer.once('error', reject);
       this.httpServer.listen(port, host, () => resolve((this.httpServer.address() as AddressInfo).port));
     });
-    // Other nodes forward HTTP-rung requests of this node's sessions here.
-    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    await this.#store.routes?.announce(`${'setSecureContext' in this.httpServer ? 'https' : 'http'}://${reachable}:${bound}`).catch((err: unknown) => this.#opts.logger.warn(`announcing this node failed: ${String(err)}`));
+    await this.#announce();
     return bound;
+  }
+
+  /** Tells the other nodes where to forward HTTP-rung requests of this node's sessions. */
+  async #announce(): Promise<void> {
+    const address = this.httpServer.address();
+    if (!this.#store.routes || !address || typeof address === 'string') return;
+    const host = address.address;
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    await this.#store.routes.announce(`${'setSecureContext' in this.httpServer ? 'https' : 'http'}://${reachable}:${address.port}`).catch((err: unknown) => this.#opts.logger.warn(`announcing this node failed: ${String(err)}`));
   }
 
   /**

@@ -77,7 +77,7 @@ describe('wirefall/server/metrics', () => {
     const cyConn = [...server.connections].find((c) => c.user === 'cy')!;
     expect(cyConn.attempts).toEqual(cy.attempts);
     // authenticate refuses one client: a refusal counted by its wire code.
-    const mallory = client(wf, { auth: 'mallory', backoff: false });
+    const mallory = client(wf, { auth: 'mallory' });
     await until(mallory, 'closed', 10_000);
     const m = await scrape(`${base}/metrics`);
     expect(m.get('wirefall_sessions{rung="ws",node="a"}')).toBe(1);
