@@ -50,13 +50,24 @@ function start(file, args, execArgv, cpu) {
 }
 
 /** A server process for `lib` (raw | wirefall | socketio), optionally behind the lab proxy. */
-export async function startServer(lib, { lab = false, cpu = 0 } = {}) {
-  const s = await start('server.mjs', [JSON.stringify({ lib, lab })], ['--expose-gc'], cpu);
+export async function startServer(lib, { lab = false, cpu = 0, redis } = {}) {
+  const s = await start('server.mjs', [JSON.stringify({ lib, lab, redis })], ['--expose-gc'], cpu);
   return {
     ...s,
     async stop() {
       await Promise.race([s.call('exit').catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
       await kill(s.child);
+    },
+  };
+}
+
+/** A process of its own for `file` (bench/balancer.mjs, bench/load.mjs), unpinned, with `cfg` as its argument. */
+export async function startHelper(file, cfg = {}, execArgv = []) {
+  const h = await start(file, [JSON.stringify(cfg)], execArgv, null);
+  return {
+    ...h,
+    async stop() {
+      await kill(h.child);
     },
   };
 }
