@@ -19,12 +19,14 @@ const STEP = 2000;
 const MAX_CLIENTS = 10_000;
 const PROBE_MS = 6000;
 const BOUND = { p99: 1000, openShare: 0.99 };
+/** The open-file limit the scale section's processes get, where the run may raise it (prlimit). */
+const NOFILE = 65_536;
 
 /** The nodes of one store: memory (one node) or redis (three), behind the round-robin balancer. */
 async function fleet(store, redisUrl) {
   const nodes = [];
-  for (let i = 0; i < (store === 'redis' ? 3 : 1); i++) nodes.push(await startServer('wirefall', { cpu: null, redis: store === 'redis' ? redisUrl : undefined }));
-  const balancer = await startHelper('balancer.mjs', { ports: nodes.map((n) => n.port) });
+  for (let i = 0; i < (store === 'redis' ? 3 : 1); i++) nodes.push(await startServer('wirefall', { cpu: null, redis: store === 'redis' ? redisUrl : undefined, nofile: NOFILE }));
+  const balancer = await startHelper('balancer.mjs', { ports: nodes.map((n) => n.port) }, [], { nofile: NOFILE });
   return {
     nodes,
     balancer,
@@ -88,7 +90,8 @@ async function idleMemory(store, redisUrl, log) {
 /** Ramps mixed-rung clients onto three Redis nodes until the probes' round trips leave their bound. */
 async function capacity(redisUrl, log) {
   const f = await fleet('redis', redisUrl);
-  const gens = await Promise.all([0, 1, 2].map(() => startHelper('load.mjs', {}, ['--max-old-space-size=2048'])));
+  const gens = await Promise.all([0, 1, 2].map(() => startHelper('load.mjs', {}, ['--max-old-space-size=2048'], { nofile: NOFILE })));
+  const limit = Math.min(f.balancer.nofile, ...f.nodes.map((n) => n.nofile), ...gens.map((g) => g.nofile));
   const steps = [];
   let stop;
   try {
@@ -97,7 +100,9 @@ async function capacity(redisUrl, log) {
         gens[0].call('probe', { url: f.url, rung: 'ws', ms: PROBE_MS }),
         gens[1].call('probe', { url: f.url, rung: 'longpoll', ms: PROBE_MS }),
       ]);
-      return { ws, longpoll: lp };
+      // Infinity crosses IPC as null: a probe that got nothing back is unbounded.
+      const fix = (x) => ({ ...x, p50: x.p50 ?? Infinity, p99: x.p99 ?? Infinity, max: x.max ?? Infinity });
+      return { ws: fix(ws), longpoll: fix(lp) };
     };
     steps.push({ clients: 0, probe: await probe() });
     for (let total = STEP; total <= MAX_CLIENTS; total += STEP) {
@@ -117,11 +122,12 @@ async function capacity(redisUrl, log) {
       const fds = await f.balancer.call('fds');
       const step = { clients: total, open, byRung, failed, probe: p, secs: (Date.now() - t0) / 1000, nodeRssMiB: mem.map((m) => Math.round(m.rss / 2 ** 20)), nodeConns: mem.map((m) => m.conns), balancerFds: fds, load: os.loadavg()[0] };
       steps.push(step);
-      log(`scale capacity ${total}: ${open} open (${RUNGS.map((r) => `${r} ${byRung[r]}`).join(', ')}), ${failed} failed to open; probe ws p50 ${p.ws.p50.toFixed(1)} p99 ${p.ws.p99.toFixed(1)} ms, longpoll p50 ${p.longpoll.p50.toFixed(1)} p99 ${p.longpoll.p99.toFixed(1)} ms, timeouts ${p.ws.timeouts + p.longpoll.timeouts}; nodes ${step.nodeConns.join('/')} sessions, ${step.nodeRssMiB.join('/')} MiB; balancer ${fds} fds; ${step.secs.toFixed(0)} s`);
+      log(`scale capacity ${total}: ${open} open (${RUNGS.map((r) => `${r} ${byRung[r]}`).join(', ')}), ${failed} failed to open; probe ws p50 ${f1(p.ws.p50)} p99 ${f1(p.ws.p99)} ms, longpoll p50 ${f1(p.longpoll.p50)} p99 ${f1(p.longpoll.p99)} ms, timeouts ${p.ws.timeouts + p.longpoll.timeouts}${p.ws.error ? ` (ws probe: ${p.ws.error})` : ''}${p.longpoll.error ? ` (longpoll probe: ${p.longpoll.error})` : ''}; nodes ${step.nodeConns.join('/')} sessions, ${step.nodeRssMiB.join('/')} MiB; balancer ${fds} fds; ${step.secs.toFixed(0)} s`);
       const worst = Math.max(p.ws.p99, p.longpoll.p99);
       if (worst > BOUND.p99 || p.ws.timeouts + p.longpoll.timeouts > 0) stop = `the probes' p99 round trip passed ${BOUND.p99} ms (${worst.toFixed(0)} ms) or an echo took over 5 s`;
       else if (open < total * BOUND.openShare) stop = `${total - open} of ${total} clients not open 20 s after the step (${failed} of the step's ${STEP} not within 30 s)`;
-      else if (fds + 2 * STEP * 1.2 > fdLimit()) stop = `the next step would pass the balancer's file-descriptor limit (${fdLimit()}; it holds two per connection)`;
+      // The balancer holds ~2.3 descriptors per client (two per TCP connection; HTTP rungs use more than one).
+      else if (fds * ((total + STEP) / total) * 1.1 > limit) stop = `the next step would pass the balancer's open-file limit (${limit}; ${fds} descriptors now)`;
       if (stop) break;
     }
     stop ??= `the bench's cap of ${MAX_CLIENTS} clients`;
@@ -131,7 +137,7 @@ async function capacity(redisUrl, log) {
     await f.stop();
   }
   const held = steps.filter((s, i) => i > 0 && s.open >= s.clients * BOUND.openShare && Math.max(s.probe.ws.p99, s.probe.longpoll.p99) <= BOUND.p99 && s.probe.ws.timeouts + s.probe.longpoll.timeouts === 0).at(-1);
-  return { steps, held: held?.open ?? 0, stop };
+  return { steps, held: held?.open ?? 0, stop, nofile: limit };
 }
 
 export function fdLimit() {
@@ -147,9 +153,11 @@ export async function runScale({ log = console.error } = {}) {
   const redis = await startRedis();
   try {
     const res = { fdLimit: fdLimit(), roundTrips: {}, memory: {} };
-    for (const store of ['memory', 'redis']) res.roundTrips[store] = await roundTrips(store, redis.url, log);
-    for (const store of ['memory', 'redis']) res.memory[store] = await idleMemory(store, redis.url, log);
-    res.capacity = await capacity(redis.url, log);
+    // WF_SCALE_PARTS=capacity (or round,memory) runs parts of it, when working on one.
+    const parts = new Set((process.env.WF_SCALE_PARTS ?? 'round,memory,capacity').split(','));
+    for (const store of ['memory', 'redis']) if (parts.has('round')) res.roundTrips[store] = await roundTrips(store, redis.url, log);
+    for (const store of ['memory', 'redis']) if (parts.has('memory')) res.memory[store] = await idleMemory(store, redis.url, log);
+    res.capacity = parts.has('capacity') ? await capacity(redis.url, log) : { steps: [], held: 0, stop: 'not run' };
     return res;
   } finally {
     await redis.close();
@@ -182,7 +190,7 @@ export function renderScale(r, env = {}) {
     }
   }
   const c = r.capacity;
-  lines.push('', `Capacity: three Redis nodes behind the balancer, idle clients in equal thirds on \`ws\`, \`sse\` and \`longpoll\` from three load-generator processes, ${STEP} more per step; two probe clients (\`ws\`, \`longpoll\`) time echo round trips for ${PROBE_MS / 1000} s after each step. **Held while responsive: ${k(c.held)} connections.** Stopped at: ${c.stop}. Responsive means: both probes' p99 ≤ ${BOUND.p99} ms with no echo over 5 s, and ≥ ${BOUND.openShare * 100} % of the clients open; \`load\` is the machine's 1-minute load average (other work on it counts).`, '');
+  lines.push('', `Capacity: three Redis nodes behind the balancer, idle clients in equal thirds on \`ws\`, \`sse\` and \`longpoll\` from three load-generator processes, ${STEP} more per step; two probe clients (\`ws\`, \`longpoll\`) time echo round trips for ${PROBE_MS / 1000} s after each step. Open-file limit of these processes: ${k(c.nofile)} (raised from \`ulimit -n\` ${r.fdLimit} with \`prlimit\` where the run may). **Held while responsive: ${k(c.held)} connections.** Stopped at: ${c.stop}. Responsive means: both probes' p99 ≤ ${BOUND.p99} ms with no echo over 5 s, and ≥ ${BOUND.openShare * 100} % of the clients open; \`load\` is the machine's 1-minute load average (other work on it counts).`, '');
   lines.push('| clients | open (ws / sse / longpoll) | not open within 30 s | probe ws p50 / p99 (ms) | probe longpoll p50 / p99 (ms) | sessions per node | node RSS (MiB) | balancer fds | load |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of c.steps) {
     const p = s.probe;
