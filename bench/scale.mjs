@@ -18,14 +18,15 @@ const IDLE = 1000;
 const STEP = 2000;
 const MAX_CLIENTS = 10_000;
 const PROBE_MS = 6000;
+const HEARTBEATS = [5000, 20_000];
 const BOUND = { p99: 1000, openShare: 0.99 };
 /** The open-file limit the scale section's processes get, where the run may raise it (prlimit). */
 const NOFILE = 65_536;
 
 /** The nodes of one store: memory (one node) or redis (three), behind the round-robin balancer. */
-async function fleet(store, redisUrl) {
+async function fleet(store, redisUrl, heartbeatMs) {
   const nodes = [];
-  for (let i = 0; i < (store === 'redis' ? 3 : 1); i++) nodes.push(await startServer('wirefall', { cpu: null, redis: store === 'redis' ? redisUrl : undefined, nofile: NOFILE }));
+  for (let i = 0; i < (store === 'redis' ? 3 : 1); i++) nodes.push(await startServer('wirefall', { cpu: null, redis: store === 'redis' ? redisUrl : undefined, nofile: NOFILE, heartbeatMs }));
   const balancer = await startHelper('balancer.mjs', { ports: nodes.map((n) => n.port) }, [], { nofile: NOFILE });
   return {
     nodes,
@@ -88,8 +89,8 @@ async function idleMemory(store, redisUrl, log) {
 }
 
 /** Ramps mixed-rung clients onto three Redis nodes until the probes' round trips leave their bound. */
-async function capacity(redisUrl, log) {
-  const f = await fleet('redis', redisUrl);
+async function capacity(redisUrl, log, heartbeatMs) {
+  const f = await fleet('redis', redisUrl, heartbeatMs);
   const gens = await Promise.all([0, 1, 2].map(() => startHelper('load.mjs', {}, ['--max-old-space-size=2048'], { nofile: NOFILE })));
   const limit = Math.min(f.balancer.nofile, ...f.nodes.map((n) => n.nofile), ...gens.map((g) => g.nofile));
   const steps = [];
@@ -122,7 +123,7 @@ async function capacity(redisUrl, log) {
       const fds = await f.balancer.call('fds');
       const step = { clients: total, open, byRung, failed, probe: p, secs: (Date.now() - t0) / 1000, nodeRssMiB: mem.map((m) => Math.round(m.rss / 2 ** 20)), nodeConns: mem.map((m) => m.conns), balancerFds: fds, load: os.loadavg()[0] };
       steps.push(step);
-      log(`scale capacity ${total}: ${open} open (${RUNGS.map((r) => `${r} ${byRung[r]}`).join(', ')}), ${failed} failed to open; probe ws p50 ${f1(p.ws.p50)} p99 ${f1(p.ws.p99)} ms, longpoll p50 ${f1(p.longpoll.p50)} p99 ${f1(p.longpoll.p99)} ms, timeouts ${p.ws.timeouts + p.longpoll.timeouts}${p.ws.error ? ` (ws probe: ${p.ws.error})` : ''}${p.longpoll.error ? ` (longpoll probe: ${p.longpoll.error})` : ''}; nodes ${step.nodeConns.join('/')} sessions, ${step.nodeRssMiB.join('/')} MiB; balancer ${fds} fds; ${step.secs.toFixed(0)} s`);
+      log(`scale capacity (heartbeat ${heartbeatMs / 1000} s) ${total}: ${open} open (${RUNGS.map((r) => `${r} ${byRung[r]}`).join(', ')}), ${failed} failed to open; probe ws p50 ${f1(p.ws.p50)} p99 ${f1(p.ws.p99)} ms, longpoll p50 ${f1(p.longpoll.p50)} p99 ${f1(p.longpoll.p99)} ms, timeouts ${p.ws.timeouts + p.longpoll.timeouts}${p.ws.error ? ` (ws probe: ${p.ws.error})` : ''}${p.longpoll.error ? ` (longpoll probe: ${p.longpoll.error})` : ''}; nodes ${step.nodeConns.join('/')} sessions, ${step.nodeRssMiB.join('/')} MiB; balancer ${fds} fds; ${step.secs.toFixed(0)} s`);
       const worst = Math.max(p.ws.p99, p.longpoll.p99);
       if (worst > BOUND.p99 || p.ws.timeouts + p.longpoll.timeouts > 0) stop = `the probes' p99 round trip passed ${BOUND.p99} ms (${worst.toFixed(0)} ms) or an echo took over 5 s`;
       else if (open < total * BOUND.openShare) stop = `${total - open} of ${total} clients not open 20 s after the step (${failed} of the step's ${STEP} not within 30 s)`;
@@ -137,7 +138,7 @@ async function capacity(redisUrl, log) {
     await f.stop();
   }
   const held = steps.filter((s, i) => i > 0 && s.open >= s.clients * BOUND.openShare && Math.max(s.probe.ws.p99, s.probe.longpoll.p99) <= BOUND.p99 && s.probe.ws.timeouts + s.probe.longpoll.timeouts === 0).at(-1);
-  return { steps, held: held?.open ?? 0, stop, nofile: limit };
+  return { steps, held: held?.open ?? 0, stop, nofile: limit, heartbeatMs };
 }
 
 export function fdLimit() {
@@ -157,7 +158,10 @@ export async function runScale({ log = console.error } = {}) {
     const parts = new Set((process.env.WF_SCALE_PARTS ?? 'round,memory,capacity').split(','));
     for (const store of ['memory', 'redis']) if (parts.has('round')) res.roundTrips[store] = await roundTrips(store, redis.url, log);
     for (const store of ['memory', 'redis']) if (parts.has('memory')) res.memory[store] = await idleMemory(store, redis.url, log);
-    res.capacity = parts.has('capacity') ? await capacity(redis.url, log) : { steps: [], held: 0, stop: 'not run' };
+    // With the default heartbeat (5 s), and with a slower one: an idle client is not silent, and on
+    // the HTTP rungs each heartbeat is requests through the balancer, forwarded between nodes.
+    res.capacity = [];
+    if (parts.has('capacity')) for (const hb of HEARTBEATS) res.capacity.push(await capacity(redis.url, log, hb));
     return res;
   } finally {
     await redis.close();
@@ -189,12 +193,13 @@ export function renderScale(r, env = {}) {
       lines.push(x.error ? `| ${store} | \`${rung}\` | failed: ${x.error} | |` : `| ${store} | \`${rung}\` | ${mib(x.heap)} | ${mib(x.rss)} |`);
     }
   }
-  const c = r.capacity;
-  lines.push('', `Capacity: three Redis nodes behind the balancer, idle clients in equal thirds on \`ws\`, \`sse\` and \`longpoll\` from three load-generator processes, ${STEP} more per step; two probe clients (\`ws\`, \`longpoll\`) time echo round trips for ${PROBE_MS / 1000} s after each step. Open-file limit of these processes: ${k(c.nofile)} (raised from \`ulimit -n\` ${r.fdLimit} with \`prlimit\` where the run may). **Held while responsive: ${k(c.held)} connections.** Stopped at: ${c.stop}. Responsive means: both probes' p99 ≤ ${BOUND.p99} ms with no echo over 5 s, and ≥ ${BOUND.openShare * 100} % of the clients open; \`load\` is the machine's 1-minute load average (other work on it counts).`, '');
-  lines.push('| clients | open (ws / sse / longpoll) | not open within 30 s | probe ws p50 / p99 (ms) | probe longpoll p50 / p99 (ms) | sessions per node | node RSS (MiB) | balancer fds | load |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const s of c.steps) {
-    const p = s.probe;
-    lines.push(`| ${k(s.clients)} | ${s.byRung ? `${k(s.open)} (${RUNGS.map((x) => k(s.byRung[x])).join(' / ')})` : '–'} | ${s.failed ?? '–'} | ${f1(p.ws.p50)} / ${f1(p.ws.p99)}${p.ws.timeouts ? ` (${p.ws.timeouts} timeouts)` : ''} | ${f1(p.longpoll.p50)} / ${f1(p.longpoll.p99)}${p.longpoll.timeouts ? ` (${p.longpoll.timeouts} timeouts)` : ''} | ${s.nodeConns?.join(' / ') ?? '–'} | ${s.nodeRssMiB?.join(' / ') ?? '–'} | ${s.balancerFds ?? '–'} | ${s.load?.toFixed(1) ?? '–'} |`);
+  for (const c of r.capacity) {
+    lines.push('', `Capacity, **heartbeat ${c.heartbeatMs / 1000} s**${c.heartbeatMs === 5000 ? ' (the default)' : ''}: three Redis nodes behind the balancer, idle clients in equal thirds on \`ws\`, \`sse\` and \`longpoll\` from three load-generator processes, ${STEP} more per step; two probe clients (\`ws\`, \`longpoll\`) time echo round trips for ${PROBE_MS / 1000} s after each step. Open-file limit of these processes: ${k(c.nofile)} (raised from \`ulimit -n\` ${r.fdLimit} with \`prlimit\` where the run may). **Held while responsive: ${k(c.held)} connections.** Stopped at: ${c.stop}. Responsive means: both probes' p99 ≤ ${BOUND.p99} ms with no echo over 5 s, and ≥ ${BOUND.openShare * 100} % of the clients open; \`load\` is the machine's 1-minute load average (other work on it counts).`, '');
+    lines.push('| clients | open (ws / sse / longpoll) | not open within 30 s | probe ws p50 / p99 (ms) | probe longpoll p50 / p99 (ms) | sessions per node | node RSS (MiB) | balancer fds | load |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const s of c.steps) {
+      const p = s.probe;
+      lines.push(`| ${k(s.clients)} | ${s.byRung ? `${k(s.open)} (${RUNGS.map((x) => k(s.byRung[x])).join(' / ')})` : '–'} | ${s.failed ?? '–'} | ${f1(p.ws.p50)} / ${f1(p.ws.p99)}${p.ws.timeouts ? ` (${p.ws.timeouts} timeouts)` : ''} | ${f1(p.longpoll.p50)} / ${f1(p.longpoll.p99)}${p.longpoll.timeouts ? ` (${p.longpoll.timeouts} timeouts)` : ''} | ${s.nodeConns?.join(' / ') ?? '–'} | ${s.nodeRssMiB?.join(' / ') ?? '–'} | ${s.balancerFds ?? '–'} | ${s.load?.toFixed(1) ?? '–'} |`);
+    }
   }
   return lines.join('\n');
 }

@@ -62,7 +62,7 @@ if (lib === 'raw') {
   // what the defaults allow a client on the internet (docs/security.md).
   // `redis`: the scale section's nodes share sessions and fan-out through Redis (bench/scale.mjs).
   const store = cfg.redis ? (await import(`${dist}/server-redis.mjs`)).redisStore({ url: cfg.redis, prefix: 'wfbench' }) : undefined;
-  const server = createServer({ logger: { warn() {} }, replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store });
+  const server = createServer({ logger: { warn() {} }, replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store, heartbeatMs: cfg.heartbeatMs });
   server.on('connection', (conn) => {
     conn.on('close', () => conns--);
     app((k, o) => void conn.send(k, o).catch(() => {}), (k, fn) => conn.subscribe(k, fn));

@@ -68,8 +68,8 @@ function start(file, args, execArgv, cpu) {
 }
 
 /** A server process for `lib` (raw | wirefall | socketio), optionally behind the lab proxy. */
-export async function startServer(lib, { lab = false, cpu = 0, redis, nofile } = {}) {
-  const s = await start('server.mjs', [JSON.stringify({ lib, lab, redis })], ['--expose-gc'], cpu);
+export async function startServer(lib, { lab = false, cpu = 0, redis, nofile, heartbeatMs } = {}) {
+  const s = await start('server.mjs', [JSON.stringify({ lib, lab, redis, heartbeatMs })], ['--expose-gc'], cpu);
   if (nofile) s.nofile = raiseFdLimit(s.child.pid, nofile);
   return {
     ...s,

@@ -7,6 +7,8 @@
 import { connect as tcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_FLAGS, findChromium, INSTALL_LINE } from '../browser/chromium';
 import { connect, type Client } from '../../src/index';
 import { eventually, until } from '../support/harness';
 
@@ -52,6 +54,19 @@ describe('npm run start:cluster', () => {
     for (const [i, e] of clients.entries()) void e.c.send('say', { text: `hi ${i}`, id: `first-${i}` });
     // Broadcasts cross nodes through Redis: everyone hears all three.
     await eventually(() => clients.every((e) => ['first-0', 'first-1', 'first-2'].every((id) => e.said.includes(id))), 15_000, 'three broadcasts everywhere');
+
+    // The page, in Chromium: it shows the node that holds its session and the one that answered.
+    const executablePath = findChromium();
+    if (!executablePath) throw new Error(`no Chromium: ${INSTALL_LINE}`);
+    const browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
+    opened.push(browser);
+    const tab = await browser.newPage();
+    await tab.goto(cluster.url);
+    await tab.waitForFunction(() => /session is on node [abc] \(/.test(document.getElementById('session-node')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    expect(await tab.locator('#nodes .node').count()).toBe(3);
+    expect(await tab.locator('#session-node').textContent()).toMatch(/answered by node [abc]/);
+    await browser.close();
+    opened.splice(opened.indexOf(browser), 1);
 
     // The page's control stops the node that holds the long-polling client's session (gracefully).
     const lp = clients[2]!;
