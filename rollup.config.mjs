@@ -7,8 +7,9 @@ import { dts } from 'rollup-plugin-dts';
 // React Server Components bundlers (Next.js app router) need the hooks entry marked client-only.
 const useClient = (chunk) => (chunk.isEntry && chunk.name === 'react' ? "'use client';" : '');
 
-// `redis` (node-redis) is an optional peer, loaded only by `wirefall/server/redis`.
-const external = (id) => id === 'ws' || id === 'react' || id === 'redis' || id.startsWith('node:') || id === 'react/jsx-runtime';
+// `redis` (node-redis) and `prom-client` are optional peers, loaded only by `wirefall/server/redis`
+// and `wirefall/server/metrics`.
+const external = (id) => id === 'ws' || id === 'react' || id === 'redis' || id === 'prom-client' || id.startsWith('node:') || id === 'react/jsx-runtime';
 
 // Every build carries a sourcemap (with the sources inlined: src/ is not in the package).
 const ts = (options = {}) => typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, sourceMap: true, ...options });
@@ -17,7 +18,7 @@ export default [
   // ESM + CJS for bundlers and Node. The entries share chunks, so `Client` and `WirefallError`
   // are one class at run time whichever entry imported them.
   {
-    input: { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' },
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', 'server-metrics': 'src/server/metrics.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' },
     external,
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient, sourcemap: true },
@@ -29,8 +30,8 @@ export default [
   // (`.d.mts` for the `.mjs`, `.d.cts` for the `.cjs`, and `.d.ts` for resolvers that predate
   // `exports`: TypeScript's node10 mode, through `types` and `typesVersions`). `@internal`
   // declarations are stripped (tsconfig's `stripInternal`).
-  ...['index', 'server', 'server-redis', 'react', 'share'].map((name) => ({
-    input: { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' }[name],
+  ...['index', 'server', 'server-redis', 'server-metrics', 'react', 'share'].map((name) => ({
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', 'server-metrics': 'src/server/metrics.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' }[name],
     external: (id) => external(id) || id === 'wirefall',
     // stripInternal works file by file: an `@internal` type that a non-public module still imports
     // (the server's ResolvedServerOptions, imported by its Hub) is gone from that file. Such

@@ -60,7 +60,9 @@ if (lib === 'raw') {
   // limits are off for the same reason: the bench opens 1,000 connections from one address, and
   // its sequential round trips send ~10,000 messages a second on one session, both far above
   // what the defaults allow a client on the internet (docs/security.md).
-  const server = createServer({ logger: { warn() {} }, replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false } });
+  // `redis`: the scale section's nodes share sessions and fan-out through Redis (bench/scale.mjs).
+  const store = cfg.redis ? (await import(`${dist}/server-redis.mjs`)).redisStore({ url: cfg.redis, prefix: 'wfbench' }) : undefined;
+  const server = createServer({ logger: { warn() {} }, replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store, heartbeatMs: cfg.heartbeatMs });
   server.on('connection', (conn) => {
     conn.on('close', () => conns--);
     app((k, o) => void conn.send(k, o).catch(() => {}), (k, fn) => conn.subscribe(k, fn));

@@ -15,3 +15,7 @@ export { cutDelays, fieldCases } from './scenarios';
 export type { Scenario } from './scenarios';
 export { seeded } from './random';
 export { makeTestCert } from './cert';
+export { startBalancer } from './balancer';
+export type { Balancer } from './balancer';
+export { startRedis, freePort } from './redis';
+export type { RedisProcess } from './redis';

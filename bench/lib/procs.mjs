@@ -27,6 +27,24 @@ function pin(pid, cpu) {
   }
 }
 
+/**
+ * Raises a process's open-file limit (soft and hard) with `prlimit` (util-linux): the scale
+ * section's balancer holds two descriptors per connection, past the usual 20,000. Needs the right
+ * to (root, or CAP_SYS_RESOURCE); returns the limit in force afterwards.
+ */
+export function raiseFdLimit(pid, n) {
+  try {
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${n}:${n}`], { stdio: 'ignore' });
+  } catch {
+    /* not allowed: the run says which limit it had */
+  }
+  try {
+    return Number(execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT'], { encoding: 'utf8' }).trim());
+  } catch {
+    return NaN;
+  }
+}
+
 /** Whether processes get pinned in this run. */
 export const pinning = () => taskset;
 
@@ -50,13 +68,26 @@ function start(file, args, execArgv, cpu) {
 }
 
 /** A server process for `lib` (raw | wirefall | socketio), optionally behind the lab proxy. */
-export async function startServer(lib, { lab = false, cpu = 0 } = {}) {
-  const s = await start('server.mjs', [JSON.stringify({ lib, lab })], ['--expose-gc'], cpu);
+export async function startServer(lib, { lab = false, cpu = 0, redis, nofile, heartbeatMs } = {}) {
+  const s = await start('server.mjs', [JSON.stringify({ lib, lab, redis, heartbeatMs })], ['--expose-gc'], cpu);
+  if (nofile) s.nofile = raiseFdLimit(s.child.pid, nofile);
   return {
     ...s,
     async stop() {
       await Promise.race([s.call('exit').catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
       await kill(s.child);
+    },
+  };
+}
+
+/** A process of its own for `file` (bench/balancer.mjs, bench/load.mjs), unpinned, with `cfg` as its argument. */
+export async function startHelper(file, cfg = {}, execArgv = [], { nofile } = {}) {
+  const h = await start(file, [JSON.stringify(cfg)], execArgv, null);
+  if (nofile) h.nofile = raiseFdLimit(h.child.pid, nofile);
+  return {
+    ...h,
+    async stop() {
+      await kill(h.child);
     },
   };
 }

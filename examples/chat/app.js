@@ -359,9 +359,45 @@
     return Math.ceil(v / 10000) * 10000;
   }
 
+  // --- the cluster demo (npm run start:cluster): which node holds the session, and the nodes --------
+  let holder; // the node that holds this tab's session, as it told us
+  client.subscribe('node', (m) => {
+    if (holder && holder !== m.node) event('net', `session moved: node ${holder} → node ${m.node} (${m.rung})`);
+    else if (!holder) event('net', `session on node ${m.node} (${m.rung})`);
+    holder = m.node;
+  });
+  function renderCluster(st) {
+    $('cluster').hidden = false;
+    document.querySelector('.network:not(#cluster)').hidden = true;
+    $('session-node').textContent =
+      `This tab's session is on node ${holder ?? '?'} (${client.rung ?? 'away'}); its last request here was answered by node ${st.node}. ` +
+      'Stop the node that holds it: the session moves to another node, nothing lost. Kill it (-9): the session is lost, and the client says so.';
+    const box = $('nodes');
+    box.innerHTML = '';
+    for (const n of st.nodes) {
+      const card = el('div', `node${n.up ? '' : ' down'}${n.name === holder ? ' holds' : ''}`);
+      card.append(el('b', '', `node ${n.name}`), el('span', '', n.up ? ` · port ${n.port}` : ' · stopped'));
+      if (n.name === st.node) card.append(el('div', 'served', 'answered this poll'));
+      if (n.name === holder) card.append(el('div', 'served', "holds this tab's session"));
+      const button = (label, action) => {
+        const b = el('button', action === 'start' ? '' : 'secondary', label);
+        b.type = 'button';
+        b.addEventListener('click', () => {
+          event('net', `node ${n.name}: ${action}`);
+          control('/demo/node', { node: n.name, action });
+        });
+        card.append(b);
+      };
+      if (n.up) (button('Stop', 'stop'), button('Kill -9', 'kill'));
+      else button('Restart', 'start');
+      box.append(card);
+    }
+  }
+
   // --- network switches (the demo server's /demo/* endpoints; never through the proxies) --------
   let known;
   function renderNet(st) {
+    if (st.nodes) return renderCluster(st);
     for (const input of document.querySelectorAll('[data-switch]')) {
       const id = input.dataset.switch;
       const on = !!st.switches[id];

@@ -39,8 +39,12 @@ const files = {
 /**
  * Starts the demo: the chat server on `port` (0: a free one) and the proxy chain in front of its
  * `/wirefall` endpoint. Resolves with the page's URL and a `close()` that stops everything.
+ *
+ * `cluster` makes it one node of `npm run start:cluster` (examples/chat/cluster.mjs): no proxy
+ * chain (the page reaches the endpoint through the round-robin balancer, `/wirefall` on the page's
+ * origin), the Redis `store`, and the cluster's controls: `{ node, origins, nodes(), act(name, action) }`.
  */
-export async function startDemo({ port = 8124, host = '127.0.0.1', log = console.log } = {}) {
+export async function startDemo({ port = 8124, host = '127.0.0.1', log = console.log, store, metrics, cluster } = {}) {
   const http = createHttpServer((req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -57,6 +61,8 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
     path: '/wirefall',
     allowedOrigins: allowed,
     logger: { warn: (m, c) => log(`[wirefall] ${m}`, c ?? '') },
+    store,
+    metrics,
   });
 
   // --- the chat ----------------------------------------------------------------------------
@@ -64,7 +70,8 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
   const names = new Map(); // Connection -> name
   let nextName = 1;
   chat.on('connection', (conn) => {
-    const name = `guest-${nextName++}`;
+    // In a cluster a session moves between nodes: its name comes from its id, so it stays.
+    const name = cluster ? `guest-${conn.id.slice(0, 4)}` : `guest-${nextName++}`;
     names.set(conn, name);
     conn.on('close', () => names.delete(conn));
     conn.subscribe('say', (data) => {
@@ -77,6 +84,12 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
       chat.broadcast('said', msg);
     });
     void conn.send('hello', { name, history }).catch(() => {});
+    if (cluster) {
+      // Which node holds this tab's session; HTTP requests landing elsewhere are forwarded here.
+      const tell = () => void conn.send('node', { node: cluster.node, rung: conn.rung }).catch(() => {});
+      tell();
+      conn.on('link', (rung) => rung && tell());
+    }
   });
 
   // --- the hostile network: one lab proxy per switch, chained in front of /wirefall -----------
@@ -89,19 +102,20 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
   });
   const actualPort = http.address().port;
   for (const h of new Set([host, '127.0.0.1', 'localhost'])) origins.add(`http://${h}:${actualPort}`);
+  for (const o of cluster?.origins ?? []) origins.add(o);
 
   const labs = [];
   let upstream = { host: '127.0.0.1', port: actualPort };
-  for (const sw of [...SWITCHES].reverse()) {
+  for (const sw of cluster ? [] : [...SWITCHES].reverse()) {
     const lab = await startLab({ upstream });
     labs.unshift({ ...sw, lab, on: false });
     upstream = { host: '127.0.0.1', port: lab.port };
   }
-  const front = labs[0].lab;
-  const endpoint = `${front.url}/wirefall`;
+  const front = labs[0]?.lab;
+  const endpoint = front ? `${front.url}/wirefall` : '/wirefall';
 
   const state = () => {
-    const outer = front.stats;
+    const outer = front?.stats ?? { connections: { ws: 0, sse: 0, http: 0 } };
     return {
       endpoint,
       switches: Object.fromEntries(labs.map((l) => [l.id, l.on])),
@@ -112,6 +126,8 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
         cuts: labs.reduce((n, l) => n + l.lab.stats.cuts, 0),
       },
       clients: [...chat.connections].map((c) => ({ name: names.get(c) ?? c.id, rung: c.rung })),
+      // The node that answered this very request (each poll is a new connection: round-robin).
+      ...(cluster && { node: cluster.node, nodes: cluster.nodes() }),
     };
   };
 
@@ -150,24 +166,31 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(data));
     const origin = req.headers.origin;
     if (origin !== undefined && !allowed(origin)) return send(403, { error: 'origin not allowed' });
-    if (path === '/demo/state' && req.method === 'GET') return send(200, state());
+    if (path === '/demo/state' && req.method === 'GET') {
+      // A new TCP connection for every poll, so the balancer hands each to the next node.
+      if (cluster) res.setHeader('connection', 'close');
+      return send(200, state());
+    }
+    if (path === '/demo/metrics' && metrics) return metrics.handler(req, res);
     if (req.method !== 'POST') return send(405, { error: 'use POST' });
+    if (path === '/demo/node' && cluster) {
+      const { node, action } = await readJson(req).catch(() => ({}));
+      if (!['stop', 'kill', 'start'].includes(action)) return send(400, { error: 'expected {"node": "b", "action": "stop" | "kill" | "start"}' });
+      res.setHeader('connection', 'close');
+      return send(200, { ...state(), nodes: await cluster.act(String(node), action) });
+    }
     if (path === '/demo/cut') {
+      if (!front) return send(404, { error: 'no proxies in the cluster demo' });
       front.cutAll();
       log('[demo] cut every connection');
       return send(200, state());
     }
     if (path === '/demo/scenario') {
-      let body = '';
-      for await (const chunk of req) {
-        body += chunk;
-        if (body.length > 4096) return send(413, { error: 'too large' });
-      }
       let changes;
       try {
-        changes = JSON.parse(body || '{}');
-      } catch {
-        return send(400, { error: 'expected JSON, e.g. {"refuse": true}' });
+        changes = await readJson(req);
+      } catch (err) {
+        return err.message === 'too large' ? send(413, { error: 'too large' }) : send(400, { error: 'expected JSON, e.g. {"refuse": true}' });
       }
       if (changes?.normal === true) changes = Object.fromEntries(labs.map((l) => [l.id, false]));
       apply(changes ?? {});
@@ -191,6 +214,16 @@ export async function startDemo({ port = 8124, host = '127.0.0.1', log = console
       });
     },
   };
+}
+
+/** A small JSON request body (4 KiB at most). */
+async function readJson(req) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 4096) throw new Error('too large');
+  }
+  return JSON.parse(body || '{}');
 }
 
 // `node examples/chat/server.mjs` (what `npm start` runs); importing this file starts nothing.

@@ -35,6 +35,8 @@ export class Client<Api extends ApiShape = AnyApi> {
   /** Emissions held back until the transition that caused them is committed. */
   #told: (() => void)[] = [];
   #attempts: AttemptRecord[] = [];
+  /** Attempts not yet reported to the server (the `report` frame, once per connection). */
+  #fresh: AttemptRecord[] = [];
   // A throwing listener must not break the transition that told it: report it instead. What an
   // `error` listener throws is dropped, since reporting it there again could recurse.
   #events: Emitter<ClientEvents> = new Emitter((cause, event) => {
@@ -197,6 +199,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     return new Race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
+      this.#fresh = [...this.#fresh, ...r.records].slice(-50); // bounded: a server that takes no reports
       for (const record of r.records) this.#tell('attempt', record);
       done(r);
     }, early);
@@ -225,6 +228,8 @@ export class Client<Api extends ApiShape = AnyApi> {
     const { inbox, outbox } = this.#s;
     const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
       clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, bin: welcome.bin === 1, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers, delivered: this.#setup.tap?.delivered,
+      // The attempts that led here, for the server's metrics (protocol.md §4.1), if it takes them.
+      report: welcome.rep ? this.#fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined,
       host: {
         lost: (error) => {
           if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') this.#learn(ladder.stalled(this.#ladder, this.#index(link.rung), this.#clock.now(), this.#setup.rungs.length));

@@ -3,7 +3,7 @@ import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { decodeData } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
-import type { Frame } from '../protocol/frames';
+import type { Frame, ReportEntry } from '../protocol/frames';
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import type { RungName } from '../protocol/api';
@@ -38,6 +38,8 @@ export interface LinkParts {
   answerDeadline: number;
   handlers: Subscribers;
   host: LinkHost;
+  /** The `report` frame to send after the claim, if any (protocol.md §4.1). */
+  report?: ReportEntry[] | undefined;
   /** Hears each new server message with its number before the subscribers (src/share). */
   delivered?: (s: number, ev: string, data: unknown) => void;
 }
@@ -80,6 +82,7 @@ export class LiveLink {
     });
     // Speaking first claims the session for this connection (the server parks the others).
     this.#batcher.push(encodeFrame.ack(parts.inbox.received));
+    if (parts.report) this.#batcher.push(encodeFrame.report(parts.report));
   }
 
   /** Starts heartbeats, handles frames that came with the welcome, and writes the claim. */

@@ -43,6 +43,9 @@ const checks: Record<Frame['t'], (f: Record<string, unknown>) => boolean> = {
   msg: (f) => isNum(f.s) && f.s > 0 && str(LIMITS.type)(f.ev) && f.ev.length > 0 && opt(f.e, str(LIMITS.encoding)),
   ack: (f) => isNum(f.a),
   error: (f) => str(LIMITS.code)(f.code) && str(LIMITS.message)(f.message) && opt(f.status, isNum),
+  // The entries are read by the server (src/server/attempt-report.ts): bounded there, where a
+  // bad one costs the report, not the link. The client only ever sends this frame.
+  report: (f) => Array.isArray(f.a),
   bye: (f) => isNum(f.code) && opt(f.reason, (r) => typeof r === 'string' && r.length <= LIMITS.reason && utf8Bytes(r) <= LIMITS.reason),
 };
 

@@ -1,4 +1,4 @@
-import type { ByeFrame, ErrorFrame, HelloFrame, WelcomeFrame } from './frames';
+import type { ByeFrame, ErrorFrame, HelloFrame, ReportEntry, WelcomeFrame } from './frames';
 import { PROTOCOL_VERSIONS } from './frames';
 import type { WireErrorCode } from './wire-errors';
 import { cutUtf8, LIMITS } from './limits';
@@ -16,6 +16,7 @@ export const encodeFrame = {
   /** `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its encoding (`b64`: bytes inside, §1.1). */
   msg: (s: number, ev: string, payload: string, e?: string): string =>
     `{"t":"msg","s":${s},"ev":${JSON.stringify(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
+  report: (a: ReportEntry[]): string => JSON.stringify({ t: 'report', a }),
   ack: (a: number): string => `{"t":"ack","a":${a}}`,
   ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),
   pong: (n?: number): string => (n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${n}}`),

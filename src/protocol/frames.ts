@@ -49,6 +49,11 @@ export interface WelcomeFrame {
   max: number;
   /** 1 on a WebSocket: this server reads binary messages (§1.3); without it a client writes text only. */
   bin?: number;
+  /**
+   * The server takes one `report` frame per connection, of at most this many entries (§4.1).
+   * Absent: it does not (an older server would call the frame a protocol error).
+   */
+  rep?: number;
 }
 
 export interface PingFrame { t: 'ping'; n?: number }
@@ -70,6 +75,15 @@ export interface MsgFrame {
 /** Cumulative acknowledgement: every message with `s <= a` arrived. */
 export interface AckFrame { t: 'ack'; a: number }
 
+/**
+ * One connection attempt as the client reports it (§4.1): `[rung, outcome, duration ms, reason]`,
+ * the reason an `ErrorCode` (`WF_NO_DATA`), or null for a verified attempt.
+ */
+export type ReportEntry = [rung: string, outcome: string, ms: number, reason?: string | null];
+
+/** Client → server, once per connection when the welcome has `rep`: the attempts since the last report. */
+export interface ReportFrame { t: 'report'; a: ReportEntry[] }
+
 /** An error the peer should know about; `fatal` ones are followed by the end of the connection. */
 export interface ErrorFrame { t: 'error'; code: string; message: string; status?: number; fatal?: boolean }
 
@@ -85,6 +99,7 @@ export type Frame =
   | MsgFrame
   | AckFrame
   | ErrorFrame
-  | ByeFrame;
+  | ByeFrame
+  | ReportFrame;
 
 export type FrameType = Frame['t'];

@@ -60,6 +60,12 @@ export class Hub<Api extends ApiShape, User> {
 
   /** Opens or resumes the session a hello asks for, on `link`. */
   async hello(hello: HelloFrame, request: IncomingMessage, link: Link): Promise<HelloOutcome<Connection<Api, User>>> {
+    const outcome = await this.#hello(hello, request, link);
+    if (!outcome.ok) this.#opts.metrics?.refused(outcome.code);
+    return outcome;
+  }
+
+  async #hello(hello: HelloFrame, request: IncomingMessage, link: Link): Promise<HelloOutcome<Connection<Api, User>>> {
     if (!PROTOCOL_VERSIONS.includes(hello.v)) {
       return { ok: false, status: 400, code: 'unsupported_version', message: `protocol ${hello.v} unsupported; this server speaks ${PROTOCOL_VERSIONS.join(', ')}` };
     }
@@ -82,7 +88,10 @@ export class Hub<Api extends ApiShape, User> {
     // A session this node does not have may be on another node, or left by one that shut down.
     if (!existing && hello.sid && hello.key && this.#mover) {
       const moved = await this.#takeOver(hello.sid, hello.key, user, link, hello);
-      if (moved) return { ok: true, conn: moved, resumed: true };
+      if (moved) {
+        this.#opts.metrics?.takeover('in');
+        return { ok: true, conn: moved, resumed: true };
+      }
     }
     // A sibling attempt of the same race as the one that created a session joins that session:
     // one race, one session, whichever of its attempts the client ends up speaking on. The token
@@ -150,6 +159,7 @@ export class Hub<Api extends ApiShape, User> {
     // Claimed or not: a client cut right after its welcome on this node has not spoken here yet.
     if (!conn || conn.closed || keyHash(conn.key) !== hash || this.identity(conn.user) !== identity) return undefined;
     const { state, links } = conn.handOver(identity);
+    this.#opts.metrics?.takeover('out');
     for (const l of links) l.close(CloseCode.Replaced, 'session moved to another node');
     return state;
   }

@@ -34,6 +34,8 @@ export interface FrameSink {
   maxBytes: number;
   /** A new message, in order, decoded: to the app. */
   deliver(type: string, data: unknown): void;
+  /** The client reported its attempts (`report`, protocol.md §4.1); never ends the link. */
+  report(entries: unknown[], link: Link): void;
   /** The client said goodbye: the session ends. */
   bye(): void;
   /** False once the frames must stop: the session ended, or moved to another link meanwhile. */
@@ -64,6 +66,9 @@ export function readFrames(frames: Frame[], textBytes: number, now: number, sink
         sink.batcher.schedule();
         break;
       case 'pong':
+        break;
+      case 'report':
+        sink.report(f.a, link);
         break;
       case 'bye':
         sink.bye();

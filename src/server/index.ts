@@ -29,11 +29,15 @@ import type { Connection } from './session';
 import { checkRoom, Rooms } from './rooms';
 import { memoryStore } from './store/memory-store';
 import type { FanOutEntry, SessionStore } from './store/types';
+import type { ServerObserver } from './observer';
+import { WIRE_ERROR_CODES, type WireErrorCode } from '../protocol/wire-errors';
 
 export { Connection } from './session';
 export type { ConnectionEvents } from './session';
 export type { ServerOptions, AuthContext, Refusal, Logger, Rate } from './options';
 export type { LogLevel } from './log';
+export type { ServerObserver, ObservedSession } from './observer';
+export type { AttemptReport } from './attempt-report';
 export type { SessionStore, FanOutEntry, StoreNode, SessionMover, SessionState } from './store/types';
 export { memoryStore } from './store/memory-store';
 export type { Link } from './link';
@@ -84,6 +88,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     const store = (this.#store = options.store ?? memoryStore());
     this.#rooms = new Rooms((room, present) => store.watch(room, present));
     this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)), this.#rooms, store.sessions);
+    // Gauges (sessions by rung, replay sizes) are read from the sessions when scraped, not kept.
+    this.#opts.metrics?.watch(() => this.#hub.claimed());
     this.#storeOpen = store.open({
       deliver: (e) => this.#deliver(e),
       deliverTo: (id, e) => this.#deliverTo(id, e),
@@ -115,11 +121,13 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       try {
         if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
           this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
+          this.#opts.metrics?.refused('forbidden_origin');
           socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
         if (!this.#opens.allow(req.socket.remoteAddress)) {
           this.#opts.logger.warn('refused a WebSocket upgrade: too many connections from one address', { remote: req.socket.remoteAddress });
+          this.#opts.metrics?.refused('rate_limited');
           socket.end(`HTTP/1.1 429 Too Many Requests\r\n${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
@@ -133,11 +141,21 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens, store.routes);
     this.#onRequest = (req, res) => {
       if (this.#closing && this.#matches(req)) res.writeHead(503, { 'Retry-After': '1', Connection: 'close' }).end();
-      else if (this.#matches(req)) this.#http.handle(req, res);
+      else if (this.#matches(req)) {
+        if (this.#opts.metrics) countRefusal(res, this.#opts.metrics);
+        this.#http.handle(req, res);
+      }
       // Other paths belong to the app's own listeners, unless the server is ours alone.
       else if (this.#ownsServer) res.writeHead(404).end();
     };
     this.httpServer.on('request', this.#onRequest);
+    // On the app's own server nobody calls `listen`: announce once it listens and the store is open
+    // (without it, other nodes could not forward this node's HTTP-rung requests here).
+    if (!this.#ownsServer && store.routes) {
+      const announce = () => void this.#storeOpen.then(() => this.#announce(), () => {});
+      if (this.httpServer.listening) announce();
+      else this.httpServer.once('listening', announce);
+    }
   }
 
   /** Listens to `connection`; returns the unsubscribe function. */
@@ -200,10 +218,17 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       this.httpServer.once('error', reject);
       this.httpServer.listen(port, host, () => resolve((this.httpServer.address() as AddressInfo).port));
     });
-    // Other nodes forward HTTP-rung requests of this node's sessions here.
-    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    await this.#store.routes?.announce(`${'setSecureContext' in this.httpServer ? 'https' : 'http'}://${reachable}:${bound}`).catch((err: unknown) => this.#opts.logger.warn(`announcing this node failed: ${String(err)}`));
+    await this.#announce();
     return bound;
+  }
+
+  /** Tells the other nodes where to forward HTTP-rung requests of this node's sessions. */
+  async #announce(): Promise<void> {
+    const address = this.httpServer.address();
+    if (!this.#store.routes || !address || typeof address === 'string') return;
+    const host = address.address;
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    await this.#store.routes.announce(`${'setSecureContext' in this.httpServer ? 'https' : 'http'}://${reachable}:${address.port}`).catch((err: unknown) => this.#opts.logger.warn(`announcing this node failed: ${String(err)}`));
   }
 
   /**
@@ -238,6 +263,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       const identity = this.#hub.identity(c.user);
       if (identity !== undefined) moved.push(c.handOver(identity));
     }
+    for (let i = 0; i < moved.length; i++) this.#opts.metrics?.takeover('parked');
     try {
       await mover.park(moved.map((m) => m.state), this.#opts.sessionTtlMs);
     } catch (err) {
@@ -265,6 +291,15 @@ export function createServer<Api extends ApiShape & ApiCheck<Api> = AnyApi, User
 }
 
 const nodeBase64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+/** HTTP refusals carry the wire code in a header (short tags from older servers mapped): counted once answered. */
+function countRefusal(res: ServerResponse, metrics: ServerObserver): void {
+  res.once('finish', () => {
+    const tag = res.getHeader(REFUSAL_HEADER);
+    if (typeof tag !== 'string') return;
+    const code = tag === 'origin' ? 'forbidden_origin' : tag === 'session' ? 'session_unknown' : tag;
+    if ((WIRE_ERROR_CODES as readonly string[]).includes(code)) metrics.refused(code as WireErrorCode);
+  });
+}
 
 /** The payload once for every recipient, or `WF_INVALID` naming what cannot make the trip. */
 function encodeOrThrow(data: unknown, type: string): { payload: string; e?: string } {

@@ -4,6 +4,7 @@ import type { HelloFrame } from '../protocol/frames';
 import { throttled, type Rate } from './limits';
 import { consoleLogger, leveled, type LevelLogger, type LogLevel } from './log';
 import type { SessionStore } from './store/types';
+import type { ServerObserver } from './observer';
 
 export type { Rate } from './limits';
 
@@ -102,6 +103,11 @@ export interface ServerOptions<User = unknown> {
    * spreads broadcasts and room messages over every node on the same Redis (docs/scaling.md).
    */
   store?: SessionStore;
+  /**
+   * Where the server counts what it does: `serverMetrics()` from `wirefall/server/metrics`
+   * (Prometheus, with prom-client), or your own `ServerObserver`. Default: nothing is counted.
+   */
+  metrics?: ServerObserver;
 }
 
 /** @internal */
@@ -118,6 +124,7 @@ export interface ResolvedServerOptions {
   rateLimit: { session: Rate | undefined; ip: Rate | undefined };
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  metrics: ServerObserver | undefined;
 }
 
 /** @internal */
@@ -138,5 +145,6 @@ export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOpti
     },
     headersTimeoutMs: o.headersTimeoutMs ?? 10_000,
     bodyTimeoutMs: o.bodyTimeoutMs ?? 10_000,
+    metrics: o.metrics,
   };
 }

@@ -150,6 +150,7 @@ export class HttpRung<Api extends ApiShape, User> {
       // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
       if (res.writableLength > this.#opts.maxBufferedBytes) {
         this.#opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
+        this.#opts.metrics?.refused('slow_reader');
         link.closed = true;
         res.destroy();
       }
@@ -211,6 +212,7 @@ export class HttpRung<Api extends ApiShape, User> {
       // Not polled, yet more and more to say: a reader that stopped reading (slow_reader).
       if (pendingBytes > this.#opts.maxBufferedBytes && !opening) {
         this.#opts.logger.warn(`closing a slow reader: ${pendingBytes} bytes unpolled`, { session: link.conn?.id });
+        this.#opts.metrics?.refused('slow_reader');
         pending = [];
         this.#gone(link);
       }

@@ -60,6 +60,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
         // close frame waits behind what is queued; `ws` drops the socket if it is never read.
         if (ws.bufferedAmount > opts.maxBufferedBytes) {
           opts.logger.warn(`closing a slow reader: ${ws.bufferedAmount} bytes unread`, { session: conn?.id });
+          opts.metrics?.refused('slow_reader');
           ws.send(encodeFrame.error('slow_reader', 'the downlink is not being read'));
           ws.close(CloseCode.SlowReader, 'slow reader');
         }
@@ -81,6 +82,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
     let earlyBytes = 0;
     const fail = (code: number, message: string, errorCode: WireErrorCode = 'protocol_error') => {
       opts.logger.warn(`closing ${link.rung} connection: ${message}`, { remote: req.socket.remoteAddress, session: conn?.id });
+      opts.metrics?.refused(errorCode);
       link.send(encodeFrame.error(errorCode, message));
       link.close(code, message);
     };

@@ -1,3 +1,4 @@
+import { REPORT_MAX } from './attempt-report';
 import type { RungName } from '../protocol/api';
 import type { Batcher } from '../protocol/batcher';
 import { CloseCode } from '../protocol/close-codes';
@@ -65,7 +66,7 @@ export class SessionLinks {
     const { opts, inbox } = this.#p;
     // Only what is committed is acknowledged (durable.ts); the client resends the rest, a duplicate.
     link.send(encodeFrame.welcome({
-      v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes,
+      v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes, rep: REPORT_MAX,
       // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
       ...(link.sendFrames && { bin: 1 }),
     }));

@@ -17,12 +17,15 @@ import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
 import type { SessionRecords, SessionState } from './handover';
 import { SessionMove } from './session-move';
+import { SessionReports, type AttemptReport } from './attempt-report';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
   close: (reason: string) => void;
   /** The session moved to a link on another rung (or reconnected on the same one). */
   link: (rung: RungName | null) => void;
+  /** The client reported the attempts that led to its current link (see `conn.attempts`). */
+  attempts: (attempts: readonly AttemptReport[]) => void;
 }
 
 type Handler = (data: unknown, conn: unknown) => void;
@@ -63,6 +66,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #rooms: Rooms<Api, User> | undefined;
   /** Moving between nodes, and the durable record (session-move.ts). */
   #move: SessionMove;
+  /** The attempt reports its client sent (attempt-report.ts). */
+  #reports: SessionReports;
 
   /** @internal */
   constructor(
@@ -87,6 +92,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#calls = new Calls(opts.logger);
     this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => opts.maxMessageBytes });
+    this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => this.#events.emit('attempts', a) });
     this.#links = new SessionLinks({
       id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,
       linked: (rung) => this.#events.emit('link', rung),
@@ -96,6 +102,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher, maxBytes: opts.maxMessageBytes,
       deliver: (type, data) => this.#deliver(type, data),
       bye: () => this.#end('client closed'),
+      report: (entries, link) => this.#reports.receive(entries, link),
       // The frames stop once the session ended, or moved to another link in the meantime.
       live: (link) => !this.#ended && this.#links.current === link,
     };
@@ -127,6 +134,14 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   get closed(): boolean {
     return this.#ended;
   }
+  /**
+   * The connection attempts the client reported when it opened its current link (rung, outcome,
+   * ms, reason code): how it got here, e.g. WebSocket failed with `WF_NO_DATA`, SSE verified.
+   * Empty until the client reports (clients of this version do once per link).
+   */
+  get attempts(): readonly AttemptReport[] {
+    return this.#reports.attempts;
+  }
   /** Messages waiting for the client's acknowledgement, and their bytes (the replay buffer). */
   get buffered(): { messages: number; bytes: number } {
     return { messages: this.#outbox.size, bytes: this.#outbox.bytes };
@@ -148,6 +163,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    */
   sendEncoded(type: string, payload: string, settle: boolean = true, e?: string): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
+    this.#opts.metrics?.messageOut();
     const p = settle ? this.#outbox.push(type, payload, true, undefined, e) : this.#outbox.push(type, payload, false, undefined, e);
     this.#batcher.schedule();
     this.#move.durable?.touch();
@@ -270,6 +286,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #deliver(type: string, data: unknown): void {
+    this.#opts.metrics?.messageIn();
     if (type === CALL) this.#calls.run(data, this);
     else if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
     else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });

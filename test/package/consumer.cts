@@ -13,3 +13,6 @@ export const client: Client<Chat> = connect<Chat>('http://127.0.0.1:1/wirefall')
 
 import { redisStore } from 'wirefall/server/redis';
 export const clustered = createServer<Chat>({ store: redisStore({ prefix: 'app' }) });
+
+import { serverMetrics } from 'wirefall/server/metrics';
+export const observed = createServer<Chat>({ metrics: serverMetrics() });

@@ -11,6 +11,15 @@ server.on('connection', (conn: Connection<Chat>) => {
   conn.subscribe('shout', () => {});
 });
 
+// Metrics from their own entry fit `createServer`'s `metrics`; the handler is a Node request listener.
+import { serverMetrics, type AttemptReport } from 'wirefall/server/metrics';
+const metrics = serverMetrics({ labels: { node: 'a' } });
+const observed = createServer<Chat>({ metrics });
+observed.on('connection', (conn) => conn.on('attempts', (a: readonly AttemptReport[]) => a.map((x) => x.reason ?? x.rung)));
+export const scrape: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void = metrics.handler;
+// @ts-expect-error: a metrics object is not a store
+createServer<Chat>({ store: metrics });
+
 const options: ClientOptions = { transports: ['sse', 'longpoll'] };
 const client: Client<Chat> = connect<Chat>('http://127.0.0.1:1/wirefall', options);
 client.subscribe('said', (m) => m.from.toUpperCase());

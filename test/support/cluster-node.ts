@@ -1,9 +1,12 @@
 /*
  * One wirefall server node as its own process, for the multi-node tests (test/support/cluster.ts
- * bundles and starts it). Env: REDIS_URL, NODE_NAME, OPEN_TIMEOUT_MS. Prints `READY <port>` once
- * it listens; SIGTERM closes it gracefully.
+ * bundles and starts it). Env: REDIS_URL, NODE_NAME, OPEN_TIMEOUT_MS; METRICS=1: attached to an
+ * HTTP server of its own that also answers `/metrics` (wirefall/server/metrics). Prints
+ * `READY <port>` once it listens; SIGTERM closes it gracefully.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from '../../src/server/index';
+import { serverMetrics } from '../../src/server/metrics';
 import { redisStore, type RedisStoreStats } from '../../src/server/redis';
 
 export type ClusterApi = {
@@ -18,6 +21,8 @@ export type ClusterApi = {
 };
 
 const node = process.env.NODE_NAME ?? 'node';
+const metrics = process.env.METRICS ? serverMetrics({ labels: { node: process.env.NODE_NAME ?? 'node' } }) : undefined;
+const http = metrics ? createHttpServer((req, res) => void (req.url === '/metrics' && metrics.handler(req, res))) : undefined;
 const store = redisStore({ url: process.env.REDIS_URL, prefix: 'wft', openTimeoutMs: Number(process.env.OPEN_TIMEOUT_MS ?? 5000) });
 const server = createServer<ClusterApi, string>({
   store,
@@ -25,6 +30,7 @@ const server = createServer<ClusterApi, string>({
   authenticate: ({ auth }) => (typeof auth === 'string' ? auth : 'anonymous'),
   logger: { warn: (m) => process.stderr.write(`${node}: ${m}\n`) },
   rateLimit: { ip: false },
+  ...(http && { server: http, metrics }),
 });
 let movedOut = 0;
 server.on('connection', (conn) => {
@@ -41,9 +47,10 @@ server.on('connection', (conn) => {
   conn.subscribe('stats', () => void conn.send('stats', { ...store.stats, node, movedOut, sid: conn.id }));
 });
 process.on('SIGTERM', () =>
-  void server.close().then(() => {
+  void server.close().then(async () => {
+    if (http) await new Promise((r) => (http.closeAllConnections(), http.close(r)));
     process.stderr.write(`${node}: closed; sessions moved out: ${movedOut}\n`);
     process.exit(0);
   }));
-const port = await server.listen(0);
+const port = http ? await new Promise<number>((r) => http.listen(0, '127.0.0.1', () => r((http.address() as { port: number }).port))) : await server.listen(0);
 process.stdout.write(`READY ${port}\n`);

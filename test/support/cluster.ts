@@ -16,7 +16,7 @@ function bundle(): Promise<string> {
   return (bundled ??= (async () => {
     const dir = path.join(root, 'node_modules/.cache/wirefall-test');
     mkdirSync(dir, { recursive: true });
-    const out = await build({ entryPoints: [path.join(root, 'test/support/cluster-node.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, outdir: dir, external: ['ws', 'redis'], logLevel: 'error' });
+    const out = await build({ entryPoints: [path.join(root, 'test/support/cluster-node.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, outdir: dir, external: ['ws', 'redis', 'prom-client'], logLevel: 'error' });
     const code = out.outputFiles[0]!.contents;
     // Named by content: test files running at once share it, and a source change makes a new one.
     const file = path.join(dir, `cluster-node-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
