@@ -28,6 +28,10 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Starts it again on the same port (after `kill`). */
   restart(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered. A hung Redis. */
+  pause(): void;
+  /** Lets a paused one run again (SIGCONT). */
+  resume(): void;
   /** Stops it for good (SIGKILL; it keeps nothing worth a graceful shutdown). */
   close(): Promise<void>;
 }
@@ -95,6 +99,8 @@ export async function startRedis(): Promise<RedisProcess> {
     restart: async () => {
       if (!current) current = await launch(port, dir);
     },
+    pause: () => void current?.kill('SIGSTOP'),
+    resume: () => void current?.kill('SIGCONT'),
     close: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

@@ -25,6 +25,8 @@ export function redisForFile(): RedisProcess {
     },
     kill: () => live().kill(),
     restart: () => live().restart(),
+    pause: () => live().pause(),
+    resume: () => live().resume(),
     close: () => live().close(),
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { createClient } from 'redis';
 import type { RequestRoutes } from '../http-forward';
 import type { StoreNode } from './types';
+import { within } from './redis-deadline';
 
 type Client = ReturnType<typeof createClient>;
 
@@ -42,15 +43,15 @@ export class RedisRoutes implements RequestRoutes {
   async ready(): Promise<void> {
     const pub = this.#pub()!;
     const key = `${this.#prefix}:secret`;
-    await pub.set(key, randomBytes(24).toString('base64url'), { condition: 'NX' });
-    this.#secret = (await pub.get(key)) ?? undefined;
+    await within(pub.set(key, randomBytes(24).toString('base64url'), { condition: 'NX' }), 'the shared secret');
+    this.#secret = (await within(pub.get(key), 'the shared secret')) ?? undefined;
     if (this.#announced) await this.announce(this.#announced);
   }
 
   async announce(url: string): Promise<void> {
     this.#announced = this.#advertise ?? url;
     const pub = this.#pub();
-    if (pub?.isReady) await pub.set(`${this.#prefix}:addr:${this.nodeId}`, this.#announced, { expiration: { type: 'EX', value: 86_400 } });
+    if (pub?.isReady) await within(pub.set(`${this.#prefix}:addr:${this.nodeId}`, this.#announced, { expiration: { type: 'EX', value: 86_400 } }), 'the node address');
   }
 
   /** Forgets this node's address (it stops). */
@@ -62,7 +63,7 @@ export class RedisRoutes implements RequestRoutes {
   async node(id: string): Promise<string | undefined> {
     const pub = this.#pub();
     if (!pub?.isReady || id === this.nodeId) return undefined;
-    const address = (await pub.get(`${this.#prefix}:addr:${id}`)) ?? undefined;
+    const address = (await within(pub.get(`${this.#prefix}:addr:${id}`), 'a node address')) ?? undefined;
     if (address) this.forwarded++;
     return address;
   }
@@ -70,9 +71,9 @@ export class RedisRoutes implements RequestRoutes {
   async owner(sid: string): Promise<string | undefined> {
     const pub = this.#pub();
     if (!pub?.isReady) return undefined;
-    let holder = await pub.get(this.#key(sid));
+    let holder = await within(pub.get(this.#key(sid)), 'a link holder');
     // The welcome can outrun the record by a hair: the client answers it on another node at once.
-    if (holder === null) holder = await new Promise<string | null>((r) => setTimeout(() => void pub.get(this.#key(sid)).then(r, () => r(null)), 50));
+    if (holder === null) holder = await new Promise<string | null>((r) => setTimeout(() => void within(pub.get(this.#key(sid)), 'a link holder').then(r, () => r(null)), 50));
     return holder === null ? undefined : this.node(holder);
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { createClient } from 'redis';
 import { isPosition, isSessionState, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
 import { CLAIM, COMMIT, DROP, PUT } from './redis-scripts';
+import { within } from './redis-deadline';
 import type { FanOutEntry, StoreNode } from './types';
 
 type Client = ReturnType<typeof createClient>;
@@ -79,7 +80,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
       const t = setTimeout(() => (this.#waiting.delete(req), resolve()), HANDOVER_TIMEOUT_MS);
       this.#waiting.set(req, () => (clearTimeout(t), this.#waiting.delete(req), resolve()));
     });
-    await pub.sPublish(this.channels.requests, JSON.stringify({ req, from: this.#nodeId, id, keyHash, identity })).catch(() => {});
+    await within(pub.sPublish(this.channels.requests, JSON.stringify({ req, from: this.#nodeId, id, keyHash, identity })), 'a hand-over request').catch(() => {});
     await answered;
     // Answered, or silent (killed or stalled): the record is taken either way; a stalled owner's
     // later writes are refused for their stale epoch.
@@ -120,7 +121,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     ];
     const f = d.fanout;
     if (f) for (let i = 0; i < f.texts.length; i++) args.push(f.channels[i]!, f.texts[i]!);
-    const r = await pub.eval(COMMIT, { keys: [...this.#keys(id), this.#fanout.logKey], arguments: args });
+    const r = await within(pub.eval(COMMIT, { keys: [...this.#keys(id), this.#fanout.logKey], arguments: args }), 'a commit');
     this.commits++;
     return r === 1 ? 'ok' : r === 0 ? 'fenced' : 'missing';
   }
@@ -170,13 +171,13 @@ export class RedisSessions implements SessionMover, SessionRecords {
     if (!pub?.isReady) throw new Error('Redis is not connected');
     const fanout = s.fanout ?? this.#position(s.id) ?? null;
     const args = [String(epoch), owner, s.keyHash, s.identity, s.user, String(s.received), String(s.outbox.next), String(s.outbox.acked), JSON.stringify(s.rooms), JSON.stringify(fanout), String(Math.max(1, ttlMs)), ...s.outbox.entries.map((e) => JSON.stringify(e))];
-    return (await pub.eval(PUT, { keys: this.#keys(s.id), arguments: args })) === 1;
+    return (await within(pub.eval(PUT, { keys: this.#keys(s.id), arguments: args }), 'a session write')) === 1;
   }
 
   async #claim(id: string, keyHash: string, identity: string, force: boolean): Promise<SessionState | 'busy' | undefined> {
     const pub = this.#pub();
     if (!pub?.isReady) return undefined;
-    const r = await pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0'] });
+    const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0'] }), 'a claim');
     if (r === 'busy') return 'busy';
     if (!Array.isArray(r) || r.length !== 8) return undefined;
     const [epoch, user, received, next, acked, rooms, fanout, entries] = r as [string, string, string, string, string, string, string, string[]];

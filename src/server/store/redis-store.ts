@@ -1,3 +1,4 @@
+import { within } from './redis-deadline';
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
 import { RedisRoutes } from './redis-routes';
@@ -121,7 +122,9 @@ export class RedisStore implements SessionStore {
     const url = o.url ?? o.client?.url ?? 'redis://127.0.0.1:6379';
     // The publishing connection refuses commands while Redis is away: a queue that waits for
     // Redis would grow with every broadcast for as long as the outage lasts.
-    const pub = (this.#pub = createClient({ ...o.client, url, socket, disableOfflineQueue: true }));
+    // Its queue is bounded too: a Redis that hangs with the connection open answers nothing, and
+    // commands past their deadline (redis-deadline.ts) still wait on the connection.
+    const pub = (this.#pub = createClient({ commandsQueueMaxLength: 10_000, ...o.client, url, socket, disableOfflineQueue: true }));
     // The subscribing one queues its (few) SSUBSCRIBEs, and node-redis subscribes again after a
     // reconnect: a node that lost Redis hears the other nodes again once it is back.
     const sub = (this.#sub = createClient({ ...o.client, url, socket }));
@@ -222,7 +225,7 @@ export class RedisStore implements SessionStore {
       // Entries published from here on reach this node live: the subscriptions are in place.
       await Promise.all(rooms.map((r) => this.#subscribed.get(r)));
       for (let more = true; more && this.#pub?.isReady; ) {
-        const batch = (await this.#pub.xRange(this.#logKey, `(${f.floor}`, '+', { COUNT: 1000 })) ?? [];
+        const batch = (await within(this.#pub.xRange(this.#logKey, `(${f.floor}`, '+', { COUNT: 1000 }), 'the fan-out log')) ?? [];
         more = batch.length === 1000;
         for (const { id: logId, message } of batch) {
           const e = typeof message.m === 'string' ? decodeEntry(message.m, logId) : undefined;
