@@ -9,6 +9,7 @@
  * They are not root devDependencies because their `node` bin would be linked into
  * node_modules/.bin, and every npm script would then run on it. A missing binary fails this suite.
  */
+import { runCommand } from '../support/run-command';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,18 +19,7 @@ const root = resolve(__dirname, '../..');
 const versions = join(__dirname, 'node-versions');
 const RUNGS = ['ws', 'sse', 'longpoll'] as const;
 
-/** Runs a command to its end (killed after 30 s); resolves with its exit code and output. */
-function run(cmd: string, args: string[]) {
-  return new Promise<{ code: number | null; out: string }>((done, fail) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', (e) => (clearTimeout(timer), fail(e)));
-    child.on('close', (code) => (clearTimeout(timer), done({ code, out })));
-  });
-}
+const run = (cmd: string, args: string[]) => runCommand(cmd, args, root);
 
 /** Starts test/runtimes/chat-server.mjs in `node`; resolves once it printed its port (within 20 s). */
 function startServer(node: string) {

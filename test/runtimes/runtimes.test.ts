@@ -8,7 +8,7 @@
  * Deno and Bun come from the `deno` and `bun` devDependencies (their npm packages carry the
  * binaries): a missing binary fails this suite, it is never skipped.
  */
-import { spawn } from 'node:child_process';
+import { runCommand } from '../support/run-command';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,18 +62,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs a command to its end (killed after 30 s); resolves with its exit code and output. */
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; out: string }>((done, fail) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', (e) => (clearTimeout(timer), fail(e)));
-    child.on('close', (code) => (clearTimeout(timer), done({ code, out })));
-  });
-}
+const run = runCommand;
 
 /** What every client run must show: it opened on `rung`, heard the server, and its `say` made the round trip. */
 function expectRoundTrip(result: { code: number | null; out: string }, rung: string, text: RegExp) {
