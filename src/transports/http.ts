@@ -79,13 +79,9 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   const net = (cause: unknown) => fail(netError(cause));
   const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
   // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
-  const post = (text: string, seq: number, keepalive?: boolean) =>
-    req(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, {
-      method: 'POST',
-      keepalive,
-      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-      body: `${w!.key}\n${text}`,
-    });
+  const postTo = (q: string, body: string, headers?: Record<string, string>, keepalive?: boolean) =>
+    req(q, { method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
+  const post = (text: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, `${w!.key}\n${text}`, undefined, keepalive);
 
   // Up to IN_FLIGHT numbered POSTs at once; the server delivers them in number order. What
   // queues meanwhile leaves in batches, kept well under the server's body limit (a UTF-16 unit is
@@ -127,14 +123,13 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       events.message(text);
     },
     async open(hello, headers) {
-      const res = await req(`u=${u}`, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body: hello });
+      const res = await postTo(`u=${u}`, hello, headers);
       if (done) return undefined;
       if (res.ok) return res;
       fail(refused(res));
       return undefined;
     },
-    poll: () =>
-      w && req(`sid=${encodeURIComponent(w.sid)}&poll=1`, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: w.key }),
+    poll: () => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1`, w.key),
   };
   if (platform.fetch) downlink(ch).catch(net);
   else queueMicrotask(() => fail({ code: 'WF_INVALID', message: 'no fetch implementation: pass one in options.fetch' }));
