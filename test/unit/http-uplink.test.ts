@@ -78,13 +78,16 @@ test('retries that keep failing give the link up; a 4xx is an answer, not a fail
   expect(b.closed).toMatchObject([{ code: 'WF_REFUSED', status: 404 }]);
 });
 
-test('up to four numbered POSTs are in flight at once; a fifth batch waits for a slot', async () => {
+/** A message big enough (≥ 16 Ki units) that a second POST goes beside one in flight. */
+const big = (s: number) => `{"t":"msg","s":${s},"ev":"a","d":"${'x'.repeat(20_000)}"}`;
+
+test('up to four numbered POSTs are in flight at once for a backlog; a fifth batch waits for a slot', async () => {
   const gates: ((s: number) => void)[] = [];
   const held = () => new Promise<number>((r) => gates.push(r));
   const { t, posts, closed, numbers, ids } = rung([held(), held(), held(), held(), held()]);
   await vi.advanceTimersByTimeAsync(0);
   for (let i = 1; i <= 5; i++) {
-    t.send(`{"t":"msg","s":${i},"ev":"a","d":${i}}`);
+    t.send(big(i));
     await vi.advanceTimersByTimeAsync(0);
   }
   expect(posts).toHaveLength(4);
@@ -107,14 +110,31 @@ test('up to four numbered POSTs are in flight at once; a fifth batch waits for a
 test('a retried POST keeps its number, and the POSTs after it do not wait for it', async () => {
   const { t, posts, closed, numbers } = rung([502, 204, 204]);
   await vi.advanceTimersByTimeAsync(0);
-  t.send('{"t":"msg","s":1,"ev":"a","d":1}');
+  t.send(big(1));
   await vi.advanceTimersByTimeAsync(0);
-  t.send('{"t":"msg","s":2,"ev":"a","d":2}');
+  t.send(big(2));
   await vi.advanceTimersByTimeAsync(0);
   expect(numbers()).toEqual([1, 2]);
   await vi.advanceTimersByTimeAsync(100);
   expect(numbers()).toEqual([1, 2, 1]);
   expect(posts[2]).toBe(posts[0]);
   expect(closed).toEqual([]);
+  t.close(4010);
+});
+
+test('small sends wait for the POST in flight and leave together: a conversation costs no extra requests', async () => {
+  let open!: (s: number) => void;
+  const { t, posts, numbers } = rung([new Promise<number>((r) => (open = r))]);
+  await vi.advanceTimersByTimeAsync(0);
+  t.send('{"t":"msg","s":1,"ev":"a","d":1}');
+  await vi.advanceTimersByTimeAsync(0);
+  t.send('{"t":"msg","s":2,"ev":"a","d":2}');
+  t.send('{"t":"ack","a":3}');
+  await vi.advanceTimersByTimeAsync(0);
+  expect(posts).toHaveLength(1);
+  open(204);
+  await vi.advanceTimersByTimeAsync(0);
+  expect(numbers()).toEqual([1, 2]);
+  expect(posts[1]).toBe('k1\n[{"t":"msg","s":2,"ev":"a","d":2},{"t":"ack","a":3}]');
   t.close(4010);
 });
