@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/server/index';
-import { cleanup, startServer, track } from '../support/harness';
+import { startLab } from '../../lab';
+import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
+import { mapStorage } from '../support/map-storage';
+
+type Burst = { client: { up: { n: number; pad: string } }; server: Record<string, never> };
 
 afterEach(cleanup);
 
@@ -66,4 +70,40 @@ describe('the ordered uplink (protocol 3)', () => {
     // The link is over; the client resumes on a new one and sends again what was not acked.
     expect((await post(1, msg(1))).status).toBe(404);
   });
+});
+
+describe('a real client bursting on an HTTP rung through random cuts', () => {
+  for (const rung of ['sse', 'longpoll'] as const) {
+    it(`${rung}: parallel POSTs, every message once and in order`, async () => {
+      const { server, port } = await startServer<Burst>();
+      track(server);
+      const got: number[] = [];
+      server.on('connection', (conn) => conn.subscribe('up', ({ n, pad }) => void (pad.length === 200 && got.push(n))));
+      const lab = track(await startLab({ upstream: { host: '127.0.0.1', port }, scenario: { kind: 'random-cuts', seed: 5, meanMs: 60 } }));
+      // The real fetch, watched: how many uplink POSTs are in flight at once.
+      let inFlight = 0;
+      let most = 0;
+      const watched: typeof fetch = async (input, init) => {
+        const uplink = /[?&]n=\d/.test(String(input));
+        if (uplink) most = Math.max(most, ++inFlight);
+        try {
+          return await fetch(input, init);
+        } finally {
+          if (uplink) inFlight--;
+        }
+      };
+      const c = client<Burst>(`${lab.url}/wirefall`, { transports: [rung], fetch: watched, reconnect: { base: 4, max: 20 }, platform: { storage: mapStorage() } });
+      const pad = 'x'.repeat(200);
+      const N = 4000;
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < N / 4; i++) c.send('up', { n: round * (N / 4) + i, pad }).catch(() => {});
+        await until(c, 'open', 20_000);
+      }
+      await eventually(() => got.length >= N, 60_000, 'every message');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got).toEqual(Array.from({ length: N }, (_, i) => i));
+      expect(most).toBeGreaterThan(1);
+      expect(lab.stats.cuts).toBeGreaterThan(0);
+    }, 90_000);
+  }
 });
