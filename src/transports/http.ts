@@ -9,9 +9,10 @@ const IN_FLIGHT = 4;
 /** A POST's batch, in UTF-16 units: small enough that a burst spreads over the POSTs in flight. */
 const BATCH_UNITS = 1 << 16;
 /**
- * What must be queued, in UTF-16 units, before a second POST goes beside one in flight. Below
- * it, what queues waits for the POST in flight and leaves with the next one, as one batch: a
- * conversation costs no more requests than with one POST at a time; a burst goes in parallel.
+ * How long, in UTF-16 units, the next queued message must be for a second POST to go beside one
+ * in flight. The core hands a burst over in slices of 256 messages, a conversation a few frames
+ * at a time: shorter ones wait for the POST in flight and leave with the next, as one batch, so
+ * a conversation costs no more requests than with one POST at a time; a burst goes in parallel.
  */
 const EAGER_UNITS = 1 << 14;
 
@@ -70,7 +71,6 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   let w: WelcomeFrame | undefined;
   let queue: string[] = [];
   let inFlight = 0;
-  let queued = 0;
   let n = 0;
   // Names this transport's uplink, so that the server can tell a late POST of an earlier
   // transport of the same session (aborted here, still on its way there) from ours.
@@ -90,15 +90,14 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     req(q, { method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
   const post = (text: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, `${w!.key}\n${text}`, undefined, keepalive);
 
-  // Up to IN_FLIGHT numbered POSTs at once (more than one only for a backlog: EAGER_UNITS); the
+  // Up to IN_FLIGHT numbered POSTs at once (more than one only for a burst: EAGER_UNITS); the
   // server delivers them in number order. What queues meanwhile leaves in batches, kept well under the server's body limit (a UTF-16 unit is
   // at most 3 bytes of UTF-8) and small enough that a burst pipelines over several POSTs.
   const pump = () => {
-    while (!done && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || queued >= EAGER_UNITS)) {
+    while (!done && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || queue[0]!.length >= EAGER_UNITS)) {
       let k = 1;
       for (let len = queue[0]!.length, cap = Math.min(w!.max / 4, BATCH_UNITS); k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       const texts = queue.splice(0, k);
-      for (const x of texts) queued -= x.length;
       const body = texts.length > 1 ? `[${joinFrames(texts)}]` : texts[0]!;
       const seq = ++n;
       inFlight++;
@@ -146,7 +145,6 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     send(text) {
       if (done) return;
       queue.push(text);
-      queued += text.length;
       pump();
     },
     close(code) {

@@ -19,8 +19,8 @@ export function sseParser(dispatch: (data: string) => void): (chunk: string) => 
       if (!l) {
         if (data !== undefined) dispatch(data);
         data = undefined;
-      } else if (l.startsWith('data') && (l.length === 4 || l[4] === ':')) {
-        // No regular expression over the line: an event is a whole batch, tens of KB.
+      } else if (/^data(:|$)/.test(l)) {
+        // The pattern reads 5 characters, not the line: an event is a whole batch, tens of KB.
         const d = l.slice(l[5] === ' ' ? 6 : 5);
         data = data === undefined ? d : `${data}\n${d}`;
       }
