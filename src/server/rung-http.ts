@@ -93,7 +93,7 @@ export class HttpRung<Api extends ApiShape, User> {
       const remote = req.socket.remoteAddress;
       if (req.method === 'POST') {
         if (sid === null) return this.#open(req, res, q, rung); // v3: the open answers; v2: a ticket
-        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2: poll
+        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2, v3: poll
         return this.#post(req, res, q, `${sid} ${rung}`);
       }
       if (req.method !== 'GET') return refuse(res, 405, 'bad_method', `${req.method} is not used here`);
@@ -104,7 +104,7 @@ export class HttpRung<Api extends ApiShape, User> {
         if (!hello) return refuse(res, 404, 'ticket_unknown', 'no such ticket: used, expired, or for another rung or address');
       } else {
         // Protocol v1: the hello in the URL, and polls with the key in the URL. Kept for v1
-        // clients; a v2 client never sends either (its hello travels in a POST body).
+        // clients; v2 and v3 clients never send either (their hello travels in a POST body).
         const helloText = q.get('hello');
         if (helloText === null) {
           if (t === 'lp') return this.#poll(res, `${sid} ${rung}`, q.get('key'));
@@ -129,13 +129,19 @@ export class HttpRung<Api extends ApiShape, User> {
   #open(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: RungName): void {
     const remote = req.socket.remoteAddress;
     if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
-    void readBody(req, res, LIMITS.hello, this.#opts.bodyTimeoutMs).then((body) => {
-      if (body === undefined) return;
-      const hello = parseHello(body);
-      if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
-      if (hello.v < 3) return this.#tickets.answer(res, hello, rung, remote, () => this.#busy(res, rung, remote));
-      this.#downlink(req, res, hello, rung, uplinkId(q.get('u')));
-    });
+    readBody(req, res, LIMITS.hello, this.#opts.bodyTimeoutMs)
+      .then((body) => {
+        if (body === undefined) return;
+        const hello = parseHello(body);
+        if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
+        if (hello.v < 3) return this.#tickets.answer(res, hello, rung, remote, () => this.#busy(res, rung, remote));
+        this.#downlink(req, res, hello, rung, uplinkId(q.get('u')));
+      })
+      // Out of `handle`'s try now: a failure here must still answer, never go unhandled.
+      .catch((err: unknown) => {
+        this.#opts.logger.error(`HTTP open failed: ${String(err)}`, { url: req.url });
+        refuse(res, 500, 'server_error', 'the server failed');
+      });
   }
 
   #downlink(req: IncomingMessage, res: ServerResponse, hello: HelloFrame, rung: RungName, up?: string): void {
@@ -148,7 +154,7 @@ export class HttpRung<Api extends ApiShape, User> {
     return this.#opts.maxMessageBytes + 64 * 1024;
   }
 
-  /** v2 poll: a POST whose body is the session key, so the key is in no URL. */
+  /** A poll (v2, v3): a POST whose body is the session key, so the key is in no URL. */
   #bodyPoll(req: IncomingMessage, res: ServerResponse, sid: string): void {
     void readBody(req, res, LIMITS.id, this.#opts.bodyTimeoutMs).then((key) => key !== undefined && this.#poll(res, sid, key));
   }
