@@ -6,8 +6,6 @@ import type { Transport, TransportContext, TransportFailure } from './transport'
 
 /** Uplink POSTs in flight at once (the server holds up to 8 numbers ahead: src/server/http-uplink.ts). */
 const IN_FLIGHT = 4;
-/** A POST's batch, in UTF-16 units: small enough that a burst spreads over the POSTs in flight. */
-const BATCH_UNITS = 1 << 16;
 /**
  * How long, in UTF-16 units, the next queued message must be for a second POST to go beside one
  * in flight. The core hands a burst over in slices of 256 messages, a conversation a few frames
@@ -91,12 +89,14 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   const post = (text: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, `${w!.key}\n${text}`, undefined, keepalive);
 
   // Up to IN_FLIGHT numbered POSTs at once (more than one only for a burst: EAGER_UNITS); the
-  // server delivers them in number order. What queues meanwhile leaves in batches, kept well under the server's body limit (a UTF-16 unit is
-  // at most 3 bytes of UTF-8) and small enough that a burst pipelines over several POSTs.
+  // server delivers them in number order. What queues meanwhile leaves in batches, kept well
+  // under the server's body limit (a UTF-16 unit is at most 3 bytes of UTF-8) and as large as
+  // that allows: each request costs the client more than its bytes (64 Ki-unit batches, four
+  // times the requests, measured 20–40 % slower client→server).
   const pump = () => {
     while (!done && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || queue[0]!.length >= EAGER_UNITS)) {
       let k = 1;
-      for (let len = queue[0]!.length, cap = Math.min(w!.max / 4, BATCH_UNITS); k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
+      for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       const texts = queue.splice(0, k);
       const body = texts.length > 1 ? `[${joinFrames(texts)}]` : texts[0]!;
       const seq = ++n;
