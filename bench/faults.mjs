@@ -23,10 +23,13 @@ const seen = { connections: 0, upgrades: 0, sse: 0, longpolls: 0, posts: 0, fail
 const agent = new http.Agent({ keepAlive: true });
 const gateway = http.createServer((req, res) => {
   const q = req.url ?? '';
+  // Protocol 3 opens with a POST (no sid, an uplink id `u`) whose answer is the stream or the
+  // first poll; protocol 2 with a ticket POST, then a GET. Either way one open counts once.
+  const opens = req.method === 'GET' || (req.method === 'POST' && !q.includes('sid=') && /[?&]u=/.test(q));
   if (req.method === 'POST') seen.posts++;
-  else if (q.includes('t=sse')) seen.sse++;
-  else if (q.includes('t=lp')) seen.longpolls++;
-  else seen.other++;
+  if (opens && q.includes('t=sse')) seen.sse++;
+  else if (opens && q.includes('t=lp')) seen.longpolls++;
+  else if (req.method !== 'POST') seen.other++;
   const lose = req.method === 'POST' && seen.posts % 4 === 0;
   const up = http.request({ host: '127.0.0.1', port: upPort, method: req.method, path: q, headers: req.headers, agent }, (r) => {
     if (lose) {

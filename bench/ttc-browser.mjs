@@ -26,19 +26,6 @@ const SCENARIOS = [
   ['WebSocket opens, then drops frames', { kind: 'drop-frames' }],
 ];
 
-// The two servers, each behind its own lab.
-const wf = createServer({ logger: { warn() {}, info() {}, error() {} } });
-wf.on('connection', (conn) => conn.subscribe('echo', (d) => void conn.send('echoed', d).catch(() => {})));
-const wfPort = await wf.listen(0);
-const sioHttp = http.createServer();
-const io = new Server(sioHttp, { cors: { origin: '*' } });
-io.on('connection', (s) => s.on('echo', (d) => s.emit('echoed', d)));
-await new Promise((r) => sioHttp.listen(0, '127.0.0.1', r));
-const labs = {
-  wirefall: await startLab({ upstream: { host: '127.0.0.1', port: typeof wfPort === 'number' ? wfPort : wfPort.port } }),
-  socketio: await startLab({ upstream: { host: '127.0.0.1', port: sioHttp.address().port } }),
-};
-
 const page = (lib) => `<!doctype html><meta charset="utf-8"><script src="/${lib}.js"></script><script>
 window.__ttc = (url) => new Promise((resolve) => {
   const t0 = performance.now();
@@ -56,6 +43,9 @@ window.__ttc = (url) => new Promise((resolve) => {
   }
 });
 </script>`;
+// The page server comes first: its origin is the one the wirefall server must allow, since the
+// pages talk to the labs' ports (cross-origin; without an allow-list no CORS header is sent and
+// the page could not read the HTTP rungs' answers).
 const files = {
   '/wirefall.html': [page('wirefall'), 'text/html'],
   '/socketio.html': [page('socketio'), 'text/html'],
@@ -69,6 +59,20 @@ const pages = http.createServer((req, res) => {
 });
 await new Promise((r) => pages.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${pages.address().port}`;
+
+// The two servers, each behind its own lab.
+const wf = createServer({ logger: { warn() {}, info() {}, error() {} }, allowedOrigins: [origin] });
+wf.on('connection', (conn) => conn.subscribe('echo', (d) => void conn.send('echoed', d).catch(() => {})));
+const wfPort = await wf.listen(0);
+const sioHttp = http.createServer();
+const io = new Server(sioHttp, { cors: { origin: '*' } });
+io.on('connection', (s) => s.on('echo', (d) => s.emit('echoed', d)));
+await new Promise((r) => sioHttp.listen(0, '127.0.0.1', r));
+const labs = {
+  wirefall: await startLab({ upstream: { host: '127.0.0.1', port: typeof wfPort === 'number' ? wfPort : wfPort.port } }),
+  socketio: await startLab({ upstream: { host: '127.0.0.1', port: sioHttp.address().port } }),
+};
+
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -1,17 +1,18 @@
 /**
- * Wire protocol frames (v1 and v2 share them). One JSON object per frame; a transport message carries one frame or
+ * Wire protocol frames (v1, v2 and v3 share them). One JSON object per frame; a transport message carries one frame or
  * an array of frames (a batch). The normative description is docs/protocol.md; this file is its
  * type-level twin, so a change here without a change there is a bug.
  */
 
 /**
  * Protocol versions this build speaks, newest first. Version 2 changes only how the HTTP rungs
- * open and poll (no reusable secret in a URL: docs/protocol.md §2); frames are those of v1, and
- * the server still accepts v1 clients.
+ * open and poll (no reusable secret in a URL: docs/protocol.md §2); version 3 lets the open POST
+ * answer with the downlink itself and numbers uplink POSTs so several can be in flight. Frames
+ * are those of v1, and the server still accepts v1 and v2 clients.
  */
-export const PROTOCOL_VERSIONS: readonly number[] = [2, 1];
+export const PROTOCOL_VERSIONS: readonly number[] = [3, 2, 1];
 /** The version this build's client speaks. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Server → client, sent the moment a connection opens, before any authentication work. */
 export interface GreetFrame { t: 'greet'; v: number[] }

@@ -3,6 +3,7 @@ import { decode } from '../protocol/codec';
 import { encodeFrame } from '../protocol/encode';
 import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
+import type { OrderedUplink } from './http-uplink';
 import type { Link } from './link';
 import type { Logger, ServerOptions } from './options';
 import type { Violation } from './violation';
@@ -30,6 +31,8 @@ export interface HttpLink<C extends Receiver = Receiver> extends Link {
   closed: boolean;
   gone: boolean;
   grace?: ReturnType<typeof setTimeout>;
+  /** Protocol 3: the uplink's numbered POSTs, put back in order. */
+  up?: OrderedUplink;
   /** Long-polling only: a poll arrived for this link. */
   poll?(res: ServerResponse): void;
   /** Ends the link for a shutting-down server. */

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
 import { decode } from '../protocol/codec';
 import type { Frame, HelloFrame } from '../protocol/frames';
-import { LIMITS } from '../protocol/limits';
-import { readBody, refuse } from './http-answers';
 
 /** A ticket is good for this long: the client uses it at once, in the very next request. */
 export const TICKET_TTL_MS = 10_000;
@@ -40,19 +38,11 @@ export class Tickets {
     this.#prefix = node ? `${node}.` : '';
   }
 
-  /**
-   * Answers a v2 open, a POST whose body is the hello, with `{"ticket":"…"}`; `busy` answers
-   * when no ticket can be issued.
-   */
-  answer(req: IncomingMessage, res: ServerResponse, rung: RungName, bodyTimeoutMs: number, busy: () => void): void {
-    void readBody(req, res, LIMITS.hello, bodyTimeoutMs).then((body) => {
-      if (body === undefined) return;
-      const hello = parseHello(body);
-      if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
-      const ticket = this.issue(hello, rung, req.socket.remoteAddress);
-      if (!ticket) return busy();
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ticket }));
-    });
+  /** Answers a v2 open (a POST whose body is `hello`) with `{"ticket":"…"}`; `busy` when none can be issued. */
+  answer(res: ServerResponse, hello: HelloFrame, rung: RungName, remote: string | undefined, busy: () => void): void {
+    const ticket = this.issue(hello, rung, remote);
+    if (!ticket) return busy();
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ticket }));
   }
 
   /** A ticket for `hello`, or undefined when too many are outstanding. */

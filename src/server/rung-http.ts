@@ -3,10 +3,12 @@ import type { ApiShape } from '../protocol/api';
 import type { RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import type { HelloFrame } from '../protocol/frames';
-import { encodeFrame, joinFrames } from '../protocol/encode';
+import { encodeFrame } from '../protocol/encode';
+import { openPoll, openSse, type DownlinkHost } from './http-downlinks';
 import type { Hub } from './hub';
 import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';
 import { parseHello, Tickets } from './http-tickets';
+import { orderedUplink, receiveOrdered, releaseHeld, uplinkId } from './http-uplink';
 import { acceptForwarded, routeElsewhere, type RequestRoutes } from './http-forward';
 import { LIMITS } from '../protocol/limits';
 import type { AddressLimiter } from './limits';
@@ -14,11 +16,11 @@ import type { ResolvedServerOptions, ServerOptions } from './options';
 import { sameSecret } from './policy';
 import type { Connection } from './session';
 
-const GREET = encodeFrame.greet();
-/** Idle-cutting proxies commonly give up after 30–60 s of silence. */
-const KEEPALIVE_MS = 15_000;
-/** Below the common 30 s idle cuts, so an empty answer comes back before a proxy drops the poll. */
-const HOLD_MS = 25_000;
+/**
+ * How much longer than a body may take a gap in the uplink may stay open: the client retries a
+ * failed POST within about 1.5 s, and a POST that is still arriving has the body deadline.
+ */
+const UPLINK_SLACK_MS = 2000;
 /**
  * A link replaced by a resume elsewhere says bye only after this long. The client that moved
  * drops it itself; told at once, it could hear the bye before the new rung's welcome (both leave
@@ -42,6 +44,8 @@ export class HttpRung<Api extends ApiShape, User> {
   /** Every live link, attached or still opening, for `close()`. */
   #live = new Set<HttpLink<Connection<Api, User>>>();
   #closed = false;
+  /** What the downlinks (src/server/http-downlinks.ts) need of the rung. */
+  #host: DownlinkHost<HttpLink<Connection<Api, User>>>;
   #opens: AddressLimiter;
   #tickets: Tickets;
   /** With a store that routes requests (Redis): uplinks and polls go to the node holding the link. */
@@ -54,6 +58,12 @@ export class HttpRung<Api extends ApiShape, User> {
     this.#hub = hub;
     this.#opts = opts;
     this.#allowed = allowed;
+    this.#host = {
+      opts,
+      link: (rung, send, close) => this.#link(rung, send, close),
+      hello: (hello, req, link, refusal) => this.#hello(hello, req, link, refusal),
+      gone: (link) => this.#gone(link),
+    };
   }
 
   /** Handles one request to the endpoint path. Never throws; a bad request touches no other session. */
@@ -82,9 +92,9 @@ export class HttpRung<Api extends ApiShape, User> {
       const sid = q.get('sid');
       const remote = req.socket.remoteAddress;
       if (req.method === 'POST') {
-        if (sid === null) return this.#ticket(req, res, rung); // v2: open
-        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2: poll
-        return this.#post(req, res, `${sid} ${rung}`);
+        if (sid === null) return this.#open(req, res, q, rung); // v3: the open answers; v2: a ticket
+        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2, v3: poll
+        return this.#post(req, res, q, `${sid} ${rung}`);
       }
       if (req.method !== 'GET') return refuse(res, 405, 'bad_method', `${req.method} is not used here`);
       const ticket = q.get('ticket');
@@ -94,7 +104,7 @@ export class HttpRung<Api extends ApiShape, User> {
         if (!hello) return refuse(res, 404, 'ticket_unknown', 'no such ticket: used, expired, or for another rung or address');
       } else {
         // Protocol v1: the hello in the URL, and polls with the key in the URL. Kept for v1
-        // clients; a v2 client never sends either (its hello travels in a POST body).
+        // clients; v2 and v3 clients never send either (their hello travels in a POST body).
         const helloText = q.get('hello');
         if (helloText === null) {
           if (t === 'lp') return this.#poll(res, `${sid} ${rung}`, q.get('key'));
@@ -104,22 +114,47 @@ export class HttpRung<Api extends ApiShape, User> {
         if (hello?.v !== 1) return refuse(res, 400, 'bad_hello', 'the hello parameter must be one protocol 1 hello frame (protocol 2 opens with a POST)');
         if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
       }
-      if (t === 'sse') this.#sse(req, res, hello);
-      else this.#openPoll(req, res, hello);
+      this.#downlink(req, res, hello, rung);
     } catch (err) {
       this.#opts.logger.error(`HTTP request failed: ${String(err)}`, { url: req.url });
       refuse(res, 500, 'server_error', 'the server failed');
     }
   }
 
-  /** v2 open: the hello in the body; the answer is a single-use ticket for the downlink GET. */
-  #ticket(req: IncomingMessage, res: ServerResponse, rung: RungName): void {
+  /**
+   * The open, a POST whose body is the hello. Protocol 3: its answer is the downlink itself (the
+   * event stream, or the first poll's answer), one round trip less on a fallback. Protocol 2:
+   * its answer is a single-use ticket for the downlink GET.
+   */
+  #open(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: RungName): void {
     const remote = req.socket.remoteAddress;
     if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
-    this.#tickets.answer(req, res, rung, this.#opts.bodyTimeoutMs, () => this.#busy(res, rung, remote));
+    readBody(req, res, LIMITS.hello, this.#opts.bodyTimeoutMs)
+      .then((body) => {
+        if (body === undefined) return;
+        const hello = parseHello(body);
+        if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
+        if (hello.v < 3) return this.#tickets.answer(res, hello, rung, remote, () => this.#busy(res, rung, remote));
+        this.#downlink(req, res, hello, rung, uplinkId(q.get('u')));
+      })
+      // Out of `handle`'s try now: a failure here must still answer, never go unhandled.
+      .catch((err: unknown) => {
+        this.#opts.logger.error(`HTTP open failed: ${String(err)}`, { url: req.url });
+        refuse(res, 500, 'server_error', 'the server failed');
+      });
   }
 
-  /** v2 poll: a POST whose body is the session key, so the key is in no URL. */
+  #downlink(req: IncomingMessage, res: ServerResponse, hello: HelloFrame, rung: RungName, up?: string): void {
+    const link = (rung === 'sse' ? openSse : openPoll)(this.#host, req, res, hello);
+    if (up) link.up = orderedUplink(up, this.#bodyLimit());
+  }
+
+  /** A client batch is at most the message limit; the slack covers the envelope around it. */
+  #bodyLimit(): number {
+    return this.#opts.maxMessageBytes + 64 * 1024;
+  }
+
+  /** A poll (v2, v3): a POST whose body is the session key, so the key is in no URL. */
   #bodyPoll(req: IncomingMessage, res: ServerResponse, sid: string): void {
     void readBody(req, res, LIMITS.id, this.#opts.bodyTimeoutMs).then((key) => key !== undefined && this.#poll(res, sid, key));
   }
@@ -135,120 +170,7 @@ export class HttpRung<Api extends ApiShape, User> {
     this.#links.clear();
   }
 
-  #sse(req: IncomingMessage, res: ServerResponse, hello: HelloFrame): void {
-    req.socket.setNoDelay(true);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
-    });
-    res.flushHeaders();
-    const write = (text: string) => {
-      if (res.writableEnded || res.destroyed) return;
-      res.write(`data: ${text}\n\n`);
-      // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
-      if (res.writableLength > this.#opts.maxBufferedBytes) {
-        this.#opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
-        this.#opts.metrics?.refused('slow_reader');
-        link.closed = true;
-        res.destroy();
-      }
-    };
-    const end = () => {
-      link.closed = true;
-      res.end();
-    };
-    const link = this.#link('sse', write, (code, reason) => {
-      write(encodeFrame.bye(code, reason));
-      end();
-    });
-    // Greet before any authentication work, as on WebSocket: silence then means a broken path.
-    write(GREET);
-    const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n'), KEEPALIVE_MS);
-    link.drop = end;
-    link.free = () => clearInterval(ka);
-    res.on('close', () => this.#gone(link));
-    this.#hello(hello, req, link, (text) => {
-      write(text);
-      end();
-    });
-  }
 
-  #openPoll(req: IncomingMessage, res: ServerResponse, hello: HelloFrame): void {
-    const idleMs = 2 * this.#opts.heartbeatMs + 5000;
-    // The greeting leads the first answer; the open itself is a poll held until the hello is done.
-    let pending: string[] = [GREET];
-    let held: ServerResponse | undefined = res;
-    let opening = true;
-    let holdTimer: ReturnType<typeof setTimeout> | undefined;
-    let idleTimer: ReturnType<typeof setTimeout> | undefined;
-    const answer = () => {
-      const r = held!;
-      held = undefined;
-      clearTimeout(holdTimer);
-      r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`[${joinFrames(pending)}]`);
-      pending = [];
-      pendingBytes = 0;
-      if (link.closed) return this.#gone(link);
-      // Not polled again in time: the client is gone, like a WebSocket that missed its heartbeats.
-      idleTimer = setTimeout(() => this.#gone(link), idleMs);
-    };
-    const hold = (r: ServerResponse) => {
-      clearTimeout(idleTimer);
-      held = r;
-      r.on('close', () => {
-        if (held !== r) return;
-        held = undefined;
-        clearTimeout(holdTimer);
-        idleTimer = setTimeout(() => this.#gone(link), idleMs);
-      });
-    };
-    let pendingBytes = 0;
-    const send = (text: string) => {
-      pending.push(text);
-      pendingBytes += text.length;
-      if (held && !opening) return answer();
-      // Not polled, yet more and more to say: a reader that stopped reading (slow_reader).
-      if (pendingBytes > this.#opts.maxBufferedBytes && !opening) {
-        this.#opts.logger.warn(`closing a slow reader: ${pendingBytes} bytes unpolled`, { session: link.conn?.id });
-        this.#opts.metrics?.refused('slow_reader');
-        pending = [];
-        this.#gone(link);
-      }
-    };
-    const link = this.#link('longpoll', send, (code, reason) => {
-      if (link.closed) return;
-      link.closed = true; // first: the answer that carries the bye is the link's last
-      send(encodeFrame.bye(code, reason));
-    });
-    link.poll = (r) => {
-      // One poll per session: the older one goes back empty so the client's newer one wins.
-      if (held) answer();
-      hold(r);
-      if (pending.length || link.closed) return answer();
-      holdTimer = setTimeout(answer, HOLD_MS);
-    };
-    link.drop = () => {
-      link.closed = true;
-      if (held) answer();
-      this.#gone(link);
-    };
-    link.free = () => {
-      clearTimeout(idleTimer);
-      clearTimeout(holdTimer);
-    };
-    hold(res);
-    this.#hello(hello, req, link, (text) => {
-      link.closed = true;
-      send(text);
-    })
-      .then(() => {
-        opening = false;
-        if (held) answer();
-      })
-      .catch((err: unknown) => this.#opts.logger.warn(`long-poll open failed: ${String(err)}`));
-  }
 
   #link(rung: RungName, send: (text: string) => void, close: (code: number, reason: string) => void): HttpLink<Connection<Api, User>> {
     const link: HttpLink<Connection<Api, User>> = {
@@ -293,6 +215,7 @@ export class HttpRung<Api extends ApiShape, User> {
     if (link.gone) return;
     link.gone = link.closed = true;
     link.free();
+    if (link.up) releaseHeld(link.up);
     clearTimeout(link.grace);
     this.#live.delete(link);
     const c = link.conn;
@@ -322,20 +245,24 @@ export class HttpRung<Api extends ApiShape, User> {
     link.poll(res);
   }
 
-  #post(req: IncomingMessage, res: ServerResponse, sid: string): void {
-    // A client batch is at most the message limit; the slack covers the envelope around it.
-    readBody(req, res, this.#opts.maxMessageBytes + 64 * 1024, this.#opts.bodyTimeoutMs)
-      .then((body) => body !== undefined && this.#uplink(res, sid, body))
+  #post(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, sid: string): void {
+    readBody(req, res, this.#bodyLimit(), this.#opts.bodyTimeoutMs)
+      .then((body) => body !== undefined && this.#uplink(res, q, sid, body))
       .catch((err: unknown) => {
         this.#opts.logger.error(`HTTP uplink failed: ${String(err)}`);
         refuse(res, 500, 'server_error', 'the server failed');
       });
   }
 
-  #uplink(res: ServerResponse, sid: string, body: string): void {
+  #uplink(res: ServerResponse, q: URLSearchParams, sid: string, body: string): void {
     const nl = body.indexOf('\n');
     const link = this.#find(sid, nl < 0 ? null : body.slice(0, nl));
-    if (!link) return this.#unknown(res);
-    deliverUplink(res, link, body.slice(nl + 1), this.#opts.logger);
+    const u = q.get('u');
+    // A numbered POST of an earlier transport of this session (its uplink id differs) comes too
+    // late: that transport is gone, and its successor sends again whatever was not acknowledged.
+    if (!link || (u !== null && u !== link.up?.id)) return this.#unknown(res);
+    const text = body.slice(nl + 1);
+    if (u === null) return deliverUplink(res, link, text, this.#opts.logger); // protocol 2: one at a time
+    receiveOrdered(res, link, link.up!, q.get('n'), text, { logger: this.#opts.logger, deadlineMs: this.#opts.bodyTimeoutMs + UPLINK_SLACK_MS });
   }
 }

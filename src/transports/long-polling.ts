@@ -2,15 +2,14 @@ import { httpTransport, refused } from './http';
 import type { Transport, TransportContext } from './transport';
 
 /**
- * The `longpoll` rung: a POST carries the hello and returns a ticket; the first GET names the
- * ticket and returns the greeting and welcome; then each poll (a POST whose body is the session
- * key) returns one message and the next leaves at once. POSTs go up.
+ * The `longpoll` rung: a POST carries the hello and its answer is the first poll's (the greeting
+ * and the welcome); then each poll (a POST whose body is the session key) returns one message and
+ * the next leaves at once. POSTs go up.
  */
 export function longPollTransport(ctx: TransportContext): Transport {
   return httpTransport(ctx, 'lp', async (ch) => {
-    const ticket = await ch.open(ctx.hello);
-    if (ticket === undefined || ch.done()) return;
-    let res = await ch.req(`ticket=${encodeURIComponent(ticket)}`);
+    let res = await ch.open(ctx.hello);
+    if (!res) return;
     for (let first = true; !ch.done(); first = false) {
       if (res.status !== 200) return ch.fail(refused(res));
       const text = await res.text();

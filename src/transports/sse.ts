@@ -2,13 +2,13 @@ import { httpTransport, refused } from './http';
 import { sseParser } from './sse-parser';
 import type { Transport, TransportContext } from './transport';
 
-/** The `sse` rung: an event stream down, POSTs up. The response head counts as `open`. */
+/** The `sse` rung: an event stream down (the answer to the open POST), POSTs up. The response head counts as `open`. */
 export function sseTransport(ctx: TransportContext): Transport {
   return httpTransport(ctx, 'sse', async (ch) => {
-    const ticket = await ch.open(ctx.hello);
-    if (ticket === undefined || ch.done()) return;
-    const res = await ch.req(`ticket=${encodeURIComponent(ticket)}`, { headers: { Accept: 'text/event-stream' } });
-    if (ch.done()) return;
+    // Protocol 3: the open POST's answer is the stream (fetch reads a POST's streamed answer in
+    // browsers and Node alike; EventSource, which cannot POST, is not used).
+    const res = await ch.open(ctx.hello, { Accept: 'text/event-stream' });
+    if (!res || ch.done()) return;
     // A 200 that is not an event stream is a captive portal or a meddling proxy, not us.
     if (res.status !== 200 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
       return ch.fail(refused(res, ' (not an event stream)'));

@@ -225,7 +225,7 @@ describe('HTTP rungs together', () => {
       const dec = new TextDecoder();
       let text = '';
       while (!text.includes('"welcome"')) text += dec.decode((await reader.read()).value, { stream: true });
-      expect(text.startsWith('data: {"t":"greet","v":[2,1]}\n\ndata: {"t":"welcome",')).toBe(true);
+      expect(text.startsWith('data: {"t":"greet","v":[3,2,1]}\n\ndata: {"t":"welcome",')).toBe(true);
     } finally {
       ac.abort();
     }

@@ -19,7 +19,7 @@ describe('WebSocket rung against the reference server', () => {
     track(server);
     const r = await raw(url);
     await eventually(() => r.frames.length === 1, 2000, 'greeting');
-    expect(r.frames[0]).toEqual({ t: 'greet', v: [2, 1] });
+    expect(r.frames[0]).toEqual({ t: 'greet', v: [3, 2, 1] });
     r.ws.send(JSON.stringify({ t: 'hello', v: 1 }));
     await eventually(() => r.frames.length === 2, 2000, 'welcome');
     expect(r.frames[1]).toMatchObject({ t: 'welcome', v: 1, hb: 4000, ack: 0, resumed: false, max: 5000 });

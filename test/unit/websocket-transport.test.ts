@@ -46,7 +46,7 @@ test('in a browser-like environment the WebSocket rung verifies with greet → h
   expect(c.state).toBe('open');
   await expect(sent).resolves.toBeUndefined();
   expect(got).toEqual(['hi']);
-  expect(received[0]).toMatchObject({ t: 'hello', v: 2 });
+  expect(received[0]).toMatchObject({ t: 'hello', v: 3 });
   c.close();
 });
 
