@@ -185,7 +185,7 @@ export function renderScale(r, env = {}) {
       lines.push(x.error ? `| ${store} | \`${rung}\` | failed: ${x.error} | | | |` : `| ${store} | \`${rung}\` | ${f2(x.p50)} | ${f2(x.p99)} | ${k(x.s2c)} | ${k(x.c2s)} |`);
     }
   }
-  lines.push('', 'Server memory per 1,000 idle sessions (one node, after GC). Sessions live in their node with either store, so the heap is the same; compare heap: the RSS delta of the Redis node is smaller only because that process had already reserved memory (the Redis client's buffers) before the baseline:', '');
+  lines.push('', 'Server memory per 1,000 idle sessions (one node, after GC). Sessions live in their node with either store, so the heap is the same; compare heap: the RSS delta of the Redis node is smaller only because that process had already reserved memory (the Redis client’s buffers) before the baseline:', '');
   lines.push('| store | rung | heap (MiB) | RSS (MiB) |', '| --- | --- | --- | --- |');
   for (const store of ['memory', 'redis']) {
     for (const rung of RUNGS) {
