@@ -151,7 +151,11 @@ export class LiveLink {
         host.acked();
       } else if (f.t === 'ping') {
         this.#batcher.push(encodeFrame.pong(f.n));
-        this.#batcher.schedule();
+        // The server's heartbeat paces ours: our ping rides with the answer (one uplink request
+        // per beat instead of two on the HTTP rungs), and our own timer waits for the next beat.
+        if (this.#ping) this.#batcher.schedule();
+        else this.ping();
+        this.#armPing();
       } else if (f.t === 'pong') {
         if (this.#ping && f.n === this.#ping.n) {
           this.rtt = now - this.#ping.at;

@@ -270,15 +270,24 @@ describe('sending and receiving', () => {
 });
 
 describe('heartbeats and stalls', () => {
-  test('answers server pings and pings the server every heartbeat interval', async () => {
+  test('answers a server ping with its own ping in the same write, and pings on its own when the server does not', async () => {
     const { c, t } = await openClient();
-    t.last().receive({ t: 'ping' });
+    const before = t.last().sent.length;
+    t.last().receive({ t: 'ping', n: 7 });
     await flush();
-    expect(t.last().frames).toContainEqual({ t: 'pong' });
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(t.last().frames).toContainEqual({ t: 'ping', n: 1 });
+    // One write carries the answer and our ping: one uplink request per beat on the HTTP rungs.
+    const written = t.last().sent.slice(before);
+    expect(written.length).toBe(1);
+    expect(JSON.parse(written[0]!)).toEqual([{ t: 'pong', n: 7 }, { t: 'ping', n: 1 }]);
     t.last().receive({ t: 'pong', n: 1 });
     expect(c.rtt).toBe(0);
+    // No server ping since: the client's own heartbeat pings one interval later.
+    await vi.advanceTimersByTimeAsync(4900);
+    expect(t.last().frames).not.toContainEqual({ t: 'ping', n: 2 });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(t.last().frames).toContainEqual({ t: 'ping', n: 2 });
+    t.last().receive({ t: 'pong', n: 2 });
+    expect(c.state).toBe('open');
     c.close();
   });
 
