@@ -42,7 +42,8 @@ test('TLS lab, frames dropped after the upgrade: wss is abandoned (WF_NO_DATA) f
   const { c, lab } = await tlsClient({ kind: 'drop-frames' });
   const t0 = performance.now();
   await until(c, 'open');
-  expect(performance.now() - t0).toBeLessThan(1500);
+  // The early HTTP rung opens beside wss at once: no wait for the 5 s open timeout (generous for a loaded machine).
+  expect(performance.now() - t0).toBeLessThan(4500);
   expect(c.rung).toBe('sse');
   expect(c.attempts.find((a) => a.rung === 'wss')).toMatchObject({ reason: 'WF_NO_DATA' });
   expect(c.attempts.some((a) => a.rung === 'ws')).toBe(false);
