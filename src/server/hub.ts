@@ -1,3 +1,4 @@
+import { withDeadline } from './deadline';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiShape } from '../protocol/api';
@@ -180,12 +181,10 @@ export class Hub<Api extends ApiShape, User> {
    * outlive: a retryable 503 (issue 16, item 12), or every client would stop for good in an outage.
    */
   async #judge(request: IncomingMessage, hello: HelloFrame): Promise<{ user: User } | { fail: HelloOutcome<never> }> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const ms = this.#opts.authTimeoutMs;
-    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AuthTimeout(ms)), ms)));
     let verdict: User | Refusal;
     try {
-      verdict = await Promise.race([Promise.resolve().then(() => this.#authenticate!({ request, auth: hello.auth, hello })), deadline]);
+      verdict = await withDeadline(Promise.resolve().then(() => this.#authenticate!({ request, auth: hello.auth, hello })), ms, () => new AuthTimeout(ms));
     } catch (err) {
       if (!isRefusal(err)) {
         this.#opts.logger.warn(`authenticate failed: ${String(err)}`);
@@ -193,8 +192,6 @@ export class Hub<Api extends ApiShape, User> {
         return { fail: { ok: false, status: 503, code: 'auth_unavailable', message } };
       }
       verdict = err;
-    } finally {
-      clearTimeout(timer);
     }
     if (isRefusal(verdict)) return { fail: { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' } };
     return { user: verdict };

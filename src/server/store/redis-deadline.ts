@@ -1,3 +1,5 @@
+import { withDeadline } from '../deadline';
+
 /**
  * A deadline for a Redis command. node-redis gives up on a command only when its connection
  * drops; a Redis that hangs with its connections open (SIGSTOP, a frozen VM, a full-memory
@@ -16,9 +18,5 @@ export class RedisTimeoutError extends Error {
 }
 
 export function within<T>(command: Promise<T>, what: string, ms = REDIS_COMMAND_TIMEOUT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(what, ms)), ms);
-  });
-  return Promise.race([command, late]).finally(() => clearTimeout(timer));
+  return withDeadline(command, ms, () => new RedisTimeoutError(what, ms));
 }
