@@ -158,6 +158,13 @@ export class Durable {
   /** Writes the whole session as it is now (first write, or after Redis lost or refused it). */
   async #whole(): Promise<void> {
     const state = this.#p.state();
+    // From this snapshot on, nothing more reaches the client until it is written: while degraded
+    // the gates were open, and what the client heard after the snapshot but before the next
+    // commit would be missing from the record (a kill -9 then: a stale resume, or a gap).
+    // (Never above what is committed: outside a degraded spell the gates are already lower.)
+    const { inbox, outbox } = this.#p;
+    inbox.gate = Math.min(inbox.gate, state.received);
+    outbox.gate = Math.min(outbox.gate, state.outbox.next - 1);
     try {
       const ok = await this.#p.records.put(state, this.epoch, this.#p.ttlMs);
       if (this.#ended) return;

@@ -13,16 +13,18 @@ import { Follow, decodeEntry, encodeEntry, idAfter } from '../../src/server/stor
 
 type Pending = { resolve: (r: 'ok' | 'fenced' | 'missing') => void; reject: (e: Error) => void; delta: RecordDelta };
 
-function setup() {
+function setup(holdPuts = false) {
   const inbox = new Inbox();
   const outbox = new Outbox({ maxMessages: 100, maxBytes: 100_000 });
   const commits: Pending[] = [];
   const puts: SessionState[] = [];
+  /** Whole writes the test answers itself (with `holdPuts`). */
+  const heldPuts: ((ok: boolean) => void)[] = [];
   const staged: string[] = [];
   const published: string[] = [];
   let fenced = 0, released = 0;
   const records: SessionRecords = {
-    put: (s) => (puts.push(s), Promise.resolve(true)),
+    put: (s) => (puts.push(s), holdPuts && puts.length > 1 ? new Promise((resolve) => heldPuts.push(resolve)) : Promise.resolve(true)),
     commit: (_id, _epoch, delta) => new Promise((resolve, reject) => commits.push({ resolve, reject, delta })),
     drop: () => {},
     stage: (entries) => (staged.push(...entries.map((e) => e.payload)), { channels: entries.map(() => 'c'), texts: entries.map((e) => e.payload) }),
@@ -31,7 +33,7 @@ function setup() {
   };
   const state = (): SessionState => ({ v: 1, id: 's', keyHash: 'h', identity: 'i', user: '"u"', received: inbox.received, outbox: outbox.state(), rooms: [] });
   const d = new Durable({ id: 's', records, inbox, outbox, ttlMs: 60_000, logger: { debug() {}, info() {}, warn() {}, error() {} }, state, rooms: () => [], released: () => released++, fenced: () => fenced++ });
-  return { inbox, outbox, d, commits, puts, staged, published, counts: () => ({ fenced, released }) };
+  return { inbox, outbox, d, commits, puts, heldPuts, staged, published, counts: () => ({ fenced, released }) };
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -77,6 +79,38 @@ describe('a durable session (durable.ts)', () => {
     await tick();
     expect(b.inbox.takeAck()).toBe(1); // from memory, as without a durable store
     b.d.end(true);
+  });
+
+  test('writing itself whole again after the store failed: what happens during that write waits for a commit after it', async () => {
+    const { inbox, outbox, d, commits, puts, heldPuts } = setup(true);
+    await d.create();
+    inbox.accept(1);
+    d.touch();
+    await tick();
+    commits[0]!.reject(new Error('Redis is not connected'));
+    await tick();
+    expect(inbox.takeAck()).toBe(1); // degraded: from memory
+    // The session retries its whole write a second later.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(puts).toHaveLength(2);
+    expect(puts[1]!.received).toBe(1);
+    // While that write is in flight, a message arrives and one is queued: not in the snapshot, so
+    // neither may reach the client before a commit holds them (a kill -9 would lose them silently).
+    inbox.accept(2);
+    void outbox.push('echo', '1', false);
+    d.touch();
+    await tick();
+    expect(inbox.takeAck()).toBeUndefined();
+    expect(outbox.takeUnsent(1000, 0)).toEqual([]);
+    heldPuts[0]!(true);
+    await tick();
+    await tick();
+    expect(commits.at(-1)!.delta).toMatchObject({ received: 2, next: 2, entries: [[1, 'echo', '1']] });
+    commits.at(-1)!.resolve('ok');
+    await tick();
+    expect(inbox.takeAck()).toBe(2);
+    expect(outbox.takeUnsent(1000, 0)).toHaveLength(1);
+    d.end(true);
   });
 });
 
