@@ -225,6 +225,9 @@ export class Client<Api extends ApiShape = AnyApi> {
   #adopt({ attempt, welcome, rest }: RaceWin, records: AttemptRecord[]): void {
     this.#learn(ladder.won(this.#ladder, this.#index(attempt.rung.name), records, (a) => this.#index(a.rung)));
     this.#drop(CloseCode.Replaced);
+    // The welcome first: a new session (the old one lost) resets the inbox, and the link's claim
+    // acknowledges what the inbox holds then, not what the lost session had delivered.
+    const lost = this.#s.welcome(welcome, this.#clock.now());
     const { inbox, outbox } = this.#s;
     const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
       clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, bin: welcome.bin === 1, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers, delivered: this.#setup.tap?.delivered,
@@ -240,7 +243,6 @@ export class Client<Api extends ApiShape = AnyApi> {
       },
     }));
     attempt.handOver({ frames: (f) => link.frames(f), close: (f) => link.fail(f) });
-    const lost = this.#s.welcome(welcome, this.#clock.now());
     if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
     if (lost) {
       this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} unacked`));

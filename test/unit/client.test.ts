@@ -381,6 +381,24 @@ describe('resume', () => {
   });
 });
 
+describe('a new session after a lost one', () => {
+  test('claims it acknowledging nothing: what the old session delivered is not carried over', async () => {
+    const { c, t } = await openClient({ reconnect: { base: 10, max: 10 } });
+    t.last().receive({ t: 'msg', s: 1, ev: 'said', d: { from: 'x', text: 'a' } }, { t: 'msg', s: 2, ev: 'said', d: { from: 'x', text: 'b' } });
+    await flush();
+    t.last().fail({ code: 'WF_DISCONNECTED', message: 'cut' });
+    await vi.advanceTimersByTimeAsync(10);
+    const next = t.last();
+    expect(JSON.parse(next.ctx.hello)).toMatchObject({ ack: 2 }); // the resume says what it had
+    next.greet().welcome({ sid: 's2', resumed: false });
+    await flush();
+    // The claim on the new session: ack 0, not the old session's 2 (the server would close 4000).
+    expect(next.frames.filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', a: 0 }]);
+    expect(c.state).toBe('open');
+    c.close();
+  });
+});
+
 describe('close', () => {
   test('close() rejects unacknowledged sends, stops every timer, and never reconnects', async () => {
     const { c, t, states } = await openClient();
