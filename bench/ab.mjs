@@ -3,6 +3,7 @@
 //   cp -r dist /tmp/before && <change src> && npm run build
 //   node bench/ab.mjs ws 6 raw /tmp/before dist            # round trip + throughput
 //   node bench/ab.mjs ws 6 raw /tmp/before dist --shared   # round trip with both on one core
+//   node bench/ab.mjs ws 6 raw /tmp/before dist --worker   # round trip in one process (server in a worker thread)
 // A variant is `raw`, `socketio` or a directory holding a wirefall build (index.mjs, server.mjs).
 import { resolve } from 'node:path';
 import { median } from './lib/common.mjs';
@@ -10,9 +11,11 @@ import { killAll, startClient, startServer } from './lib/procs.mjs';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const shared = process.argv.includes('--shared');
+// The one-process layout of `npm run bench`: the server in a worker thread of the client's process, pinned to one core.
+const worker = process.argv.includes('--worker');
 const [rung = 'ws', rounds = '6', ...variants] = args;
 if (variants.length === 0) {
-  console.error('usage: node bench/ab.mjs <ws|sse|longpoll> <rounds> <raw|socketio|distDir>... [--shared]');
+  console.error('usage: node bench/ab.mjs <ws|sse|longpoll> <rounds> <raw|socketio|distDir>... [--shared|--worker]');
   process.exit(2);
 }
 const ws = rung === 'ws';
@@ -22,15 +25,26 @@ try {
     for (const v of variants) {
       const lib = v === 'raw' || v === 'socketio' ? v : 'wirefall';
       if (lib === 'wirefall') process.env.WIREFALL_DIST = resolve(v);
+      const libRung = lib === 'wirefall' ? rung : lib === 'raw' ? 'ws' : ws ? 'websocket' : 'polling';
+      const urlFor = (port) => (lib === 'raw' ? `ws://127.0.0.1:${port}/` : lib === 'wirefall' ? `http://127.0.0.1:${port}/wirefall` : `http://127.0.0.1:${port}`);
+      if (worker) {
+        const client = await startClient({ cpu: 1 });
+        try {
+          const r = await client.call('workerSuite', { lib, rung: libRung, urlTemplate: urlFor('PORT'), warmup: 5000, samples: 2000 });
+          res[v].p50.push(r.lat.p50);
+          res[v].p99.push(r.lat.p99);
+        } finally {
+          await client.stop();
+        }
+        continue;
+      }
       const server = await startServer(lib, { cpu: shared ? 1 : 0 });
       const client = await startClient();
-      const port = server.port;
-      const url = lib === 'raw' ? `ws://127.0.0.1:${port}/` : lib === 'wirefall' ? `http://127.0.0.1:${port}/wirefall` : `http://127.0.0.1:${port}`;
       try {
         const r = await client.call('suite', {
           lib,
-          rung: lib === 'wirefall' ? rung : lib === 'raw' ? 'ws' : ws ? 'websocket' : 'polling',
-          url,
+          rung: libRung,
+          url: urlFor(server.port),
           warmup: ws ? 5000 : 500,
           samples: ws ? 2000 : 300,
           // One shared core measures CPU per round trip; throughput there would mean nothing.
@@ -51,8 +65,11 @@ try {
   }
   for (const v of variants) {
     const r = res[v];
-    const tp = shared ? '' : `  s2c ${Math.round(median(r.s2c))}  c2s ${Math.round(median(r.c2s))} msg/s`;
+    const tp = shared || worker ? '' : `  s2c ${Math.round(median(r.s2c))}  c2s ${Math.round(median(r.c2s))} msg/s`;
+    const us = (xs, d) => xs.map((x) => (x * 1000).toFixed(d)).join('/');
     console.log(`${v.padEnd(24)} p50 ${(median(r.p50) * 1000).toFixed(1)} µs  p99 ${(median(r.p99) * 1000).toFixed(0)} µs${tp}`);
+    // Every round's numbers, in run order: the spread, and whether a slow stretch hit one variant.
+    console.log(`${''.padEnd(24)} p50s ${us(r.p50, 1)}  p99s ${us(r.p99, 0)}`);
   }
 } finally {
   await killAll();

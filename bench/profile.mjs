@@ -1,8 +1,10 @@
 // Profiles one library on one rung under the bench workload, both processes at once, and prints
 // where each spends its CPU (self time by function, and by file). Not part of `npm run bench`.
-//   node bench/profile.mjs <raw|wirefall|socketio> <rung> [latency|s2c|c2s|all] [rounds]
+//   node bench/profile.mjs <raw|wirefall|socketio> <rung> [latency|s2c|c2s|all|worker] [rounds]
+// `worker`: round trips in one process, the server in a worker thread (npm run bench's one-process
+// layout), pinned to one core; one profile per thread.
 // Profiles land in bench/results/profiles/ (open them in Chrome DevTools → Performance).
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ipcCaller } from './lib/common.mjs';
@@ -14,23 +16,41 @@ const dir = `${root}bench/results/profiles/${lib}-${rung}-${what}`;
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
-const prof = (name) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`, '--cpu-prof-interval=100'];
+// Unnamed (`worker`): Node names each thread's profile itself (one name would have both overwrite each other).
+const prof = (name) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(name ? [`--cpu-prof-name=${name}.cpuprofile`] : []), '--cpu-prof-interval=100'];
 const ready = (ch) => new Promise((r) => ch.on('message', (m) => m && m.ready && r(m)));
-const server = fork(`${root}bench/server.mjs`, [JSON.stringify({ lib })], { execArgv: ['--expose-gc', ...prof('server')] });
-const client = fork(`${root}bench/client.mjs`, [], { execArgv: prof('client') });
-const { port } = await ready(server);
-await ready(client);
-const call = ipcCaller(client);
-const url = lib === 'raw' ? `ws://127.0.0.1:${port}/` : lib === 'wirefall' ? `http://127.0.0.1:${port}/wirefall` : `http://127.0.0.1:${port}`;
-const lat = what === 'latency' || what === 'all';
-const tp = what !== 'latency';
-for (let i = 0; i < rounds; i++) {
-  const dirs = what === 's2c' || what === 'c2s' ? [what] : ['s2c', 'c2s'];
-  const r = await call('suite', { lib, rung, url, warmup: lat ? 200 : 0, samples: lat ? 5000 : 1, n: tp ? 20_000 : 10, reps: tp ? 5 : 1, dirs });
-  console.log(`round ${i + 1}: p50 ${r.lat.p50.toFixed(3)} p99 ${r.lat.p99.toFixed(3)} ms; s2c ${r.s2c.map(Math.round)} c2s ${r.c2s.map(Math.round)}`);
+const urlFor = (port) => (lib === 'raw' ? `ws://127.0.0.1:${port}/` : lib === 'wirefall' ? `http://127.0.0.1:${port}/wirefall` : `http://127.0.0.1:${port}`);
+if (what === 'worker') {
+  const client = fork(`${root}bench/client.mjs`, [], { execArgv: prof() });
+  try {
+    execFileSync('taskset', ['-p', '-c', '1', String(client.pid)], { stdio: 'ignore' });
+  } catch {
+    console.log('(not pinned: no taskset)');
+  }
+  await ready(client);
+  const call = ipcCaller(client);
+  for (let i = 0; i < rounds; i++) {
+    const r = await call('workerSuite', { lib, rung, urlTemplate: urlFor('PORT'), warmup: 2000, samples: 20_000 });
+    console.log(`round ${i + 1}: p50 ${r.lat.p50.toFixed(4)} p99 ${r.lat.p99.toFixed(3)} ms`);
+  }
+  client.disconnect();
+} else {
+  const server = fork(`${root}bench/server.mjs`, [JSON.stringify({ lib })], { execArgv: ['--expose-gc', ...prof('server')] });
+  const client = fork(`${root}bench/client.mjs`, [], { execArgv: prof('client') });
+  const { port } = await ready(server);
+  await ready(client);
+  const call = ipcCaller(client);
+  const url = urlFor(port);
+  const lat = what === 'latency' || what === 'all';
+  const tp = what !== 'latency';
+  for (let i = 0; i < rounds; i++) {
+    const dirs = what === 's2c' || what === 'c2s' ? [what] : ['s2c', 'c2s'];
+    const r = await call('suite', { lib, rung, url, warmup: lat ? 200 : 0, samples: lat ? 5000 : 1, n: tp ? 20_000 : 10, reps: tp ? 5 : 1, dirs });
+    console.log(`round ${i + 1}: p50 ${r.lat.p50.toFixed(3)} p99 ${r.lat.p99.toFixed(3)} ms; s2c ${r.s2c.map(Math.round)} c2s ${r.c2s.map(Math.round)}`);
+  }
+  await ipcCaller(server)('exit').catch(() => {});
+  client.disconnect();
 }
-await ipcCaller(server)('exit').catch(() => {});
-client.disconnect();
 await new Promise((r) => setTimeout(r, 1500));
 
 for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
