@@ -39,7 +39,7 @@ function reject(e: OutboxEntry, err: WirefallError): void {
   e.settle.reject(err);
 }
 
-/** An outbox's content as plain data (`Outbox.state`): `[seq, type, payload JSON]` per message. */
+/** An outbox's content as plain data (`outboxState`, src/server): `[seq, type, payload JSON]` per message. */
 export interface OutboxState {
   next: number;
   acked: number;
@@ -285,27 +285,20 @@ export class Outbox {
 
   }
 
+  /** @internal The entries, oldest first: the server reads them as data (src/server/outbox-state.ts). */
+  get entries(): readonly OutboxEntry[] {
+    return this.#entries;
+  }
+
   /**
-   * What a peer still needs, for another process to carry on (a server session moving to another
-   * node): the unacknowledged messages with their numbers, the next number, the last ack.
+   * @internal Replaces the content of an empty outbox (a session taken over from another node,
+   * src/server/outbox-state.ts): numbering continues at `next`, and all of it is resent.
    */
-  state(): OutboxState {
-    return { next: this.#next, acked: this.acked, entries: this.#entries.map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e])) };
-  }
-
-  /** The messages numbered `from` and above, as in `state()` (what a durable store has not got yet). */
-  since(from: number): OutboxState['entries'] {
-    const first = this.#entries[0];
-    if (!first) return [];
-    return this.#entries.slice(Math.max(0, from - first.s)).map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e]));
-  }
-
-  /** Takes over `state` (from `state()` elsewhere) in a new, empty outbox; all of it is resent. */
-  adopt(state: OutboxState): void {
-    this.#next = state.next;
-    this.acked = state.acked;
-    this.#entries = state.entries.map(([s, ev, payload, e]) => ({ s, ev, payload, bytes: utf8Length(payload), sent: true, sentAt: 0, ...(e !== undefined && { e }) }));
-    this.#bytes = this.#entries.reduce((n, e) => n + e.bytes, 0);
+  load(next: number, acked: number, entries: OutboxEntry[]): void {
+    this.#next = next;
+    this.acked = acked;
+    this.#entries = entries;
+    this.#bytes = entries.reduce((n, e) => n + e.bytes, 0);
     this.#cursor = 0;
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { isSessionState, keyHash } from '../../src/server/handover';
 import { Outbox } from '../../src/protocol/outbox';
+import { adoptOutbox, outboxSince, outboxState } from '../../src/server/outbox-state';
 
 describe('a session as data (handover.ts)', () => {
   test('an outbox carries on elsewhere: same numbers, same unacknowledged messages, all resent', () => {
@@ -10,11 +11,11 @@ describe('a session as data (handover.ts)', () => {
     void a.push('y', '"three"');
     a.takeUnsent(1000, 1);
     expect(a.ack(1, 2)).toBe(true);
-    const state = a.state();
+    const state = outboxState(a);
     expect(state).toEqual({ next: 4, acked: 1, entries: [[2, 'x', '2'], [3, 'y', '"three"']] });
 
     const b = new Outbox({ maxMessages: 10, maxBytes: 1000 });
-    b.adopt(JSON.parse(JSON.stringify(state)));
+    adoptOutbox(b, JSON.parse(JSON.stringify(state)));
     expect(b.size).toBe(2);
     expect(b.bytes).toBe(8);
     expect(b.takeUnsent(1000, 3)).toEqual(['{"t":"msg","s":2,"ev":"x","d":2}', '{"t":"msg","s":3,"ev":"y","d":"three"}']);
@@ -23,6 +24,17 @@ describe('a session as data (handover.ts)', () => {
     expect(b.ack(0, 5)).toBe(true); // an old ack is no error
     expect(b.ack(4, 5)).toBe(true);
     expect(b.size).toBe(0);
+  });
+
+  test('what a durable store has not got yet: the messages from a number on', () => {
+    const o = new Outbox({ maxMessages: 10, maxBytes: 1000 });
+    expect(outboxSince(o, 1)).toEqual([]);
+    for (const d of ['1', '2', '3']) void o.push('x', d);
+    o.takeUnsent(1000, 1);
+    expect(o.ack(1, 2)).toBe(true);
+    expect(outboxSince(o, 3)).toEqual([[3, 'x', '3']]);
+    expect(outboxSince(o, 1)).toEqual([[2, 'x', '2'], [3, 'x', '3']]);
+    expect(outboxSince(o, 4)).toEqual([]);
   });
 
   test('the store keeps a hash of the resume key, never the key', () => {
