@@ -84,7 +84,7 @@ export class ClientSession {
   hello(race: string): string | Promise<string> {
     return credentials(this.#auth, (auth) => {
       const s = this.#id;
-      return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race, bin: 1 });
+      return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race, bin: 1, pa: 1 });
     });
   }
 

@@ -35,6 +35,8 @@ export interface LinkParts {
   max: number;
   /** The server reads binary WebSocket messages (its welcome said `bin`, §1.3). */
   bin?: boolean;
+  /** 1: the server reads an ack inside a `msg` frame (its welcome said `pa`, §4). */
+  pa?: number | undefined;
   answerDeadline: number;
   handlers: Subscribers;
   host: LinkHost;
@@ -80,6 +82,7 @@ export class LiveLink {
       slice: () => parts.max / 2,
       sent: (idle) => idle && this.#armLiveness(),
     });
+    this.#batcher.pa = parts.pa;
     // Speaking first claims the session for this connection (the server parks the others).
     this.#batcher.push(encodeFrame.ack(parts.inbox.received));
     if (parts.report) this.#batcher.push(encodeFrame.report(parts.report));
@@ -130,6 +133,12 @@ export class LiveLink {
     for (const f of frames) {
       // A subscriber may have closed the client, or a frame broken the link.
       if (!this.#transport) return;
+      // An ack may ride in a msg frame (`pa`, §4): it counts as an ack frame just before it.
+      if (f.t === 'ack' || (f.t === 'msg' && f.a !== undefined)) {
+        if (!outbox.ack(f.a!, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
+        this.#lastAnswered = now;
+        host.acked();
+      }
       if (f.t === 'msg') {
         // Decoded before it counts as received: a message we cannot read must not be acked.
         let data: unknown;
@@ -145,10 +154,6 @@ export class LiveLink {
           this.#p.handlers.emit(f.ev, data);
         }
         this.#batcher.ackSoon();
-      } else if (f.t === 'ack') {
-        if (!outbox.ack(f.a, now)) return this.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
-        this.#lastAnswered = now;
-        host.acked();
       } else if (f.t === 'ping') {
         this.#batcher.push(encodeFrame.pong(f.n));
         // The server's heartbeat paces ours: our ping rides with the answer (one uplink request
@@ -164,7 +169,7 @@ export class LiveLink {
         this.#lastAnswered = now;
       } else if (f.t === 'error') {
         host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung: this.rung, status: f.status }));
-      } else {
+      } else if (f.t !== 'ack') {
         const bye = f.t === 'bye';
         return this.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
       }

@@ -35,6 +35,8 @@ export interface BatcherParts {
  * cumulative ack and the unsent messages of the outbox leave together as one transport message.
  */
 export class Batcher {
+  /** The peer reads an ack inside a `msg` frame (`pa`, §4): the ack rides in the first message. */
+  pa: unknown;
   #p: BatcherParts;
   #control: string[] = [];
   #queued = false;
@@ -80,10 +82,17 @@ export class Batcher {
     const parts = this.#control;
     this.#control = [];
     const ack = inbox.takeAck();
-    if (ack !== undefined) parts.push(encodeFrame.ack(ack));
     const idle = outbox.oldestInFlight() === undefined;
+    const n = parts.length;
     // A long burst leaves in slices, so the receiver works while the sender is still sending.
     outbox.takeUnsent(this.#p.slice(), clock.now(), parts);
+    // The ack rides in the first message (`"a"` after `"t"`) to a peer that reads it there (`pa`,
+    // §4): in a conversation the peer parses one frame per turn instead of two. Else it goes
+    // first, on its own.
+    if (ack !== undefined) {
+      if (this.pa && parts.length > n) parts[n] = parts[n]!.replace(',', `,"a":${ack},`);
+      else parts.splice(n, 0, encodeFrame.ack(ack));
+    }
     if (!parts.length) return;
     if (to.sendFrames) to.sendFrames(parts);
     else to.send(batch(parts));

@@ -40,7 +40,7 @@ const checks: Record<Frame['t'], (f: Record<string, unknown>) => boolean> = {
     typeof f.resumed === 'boolean' && isNum(f.max),
   ping: (f) => opt(f.n, isNum),
   pong: (f) => opt(f.n, isNum),
-  msg: (f) => isNum(f.s) && f.s > 0 && str(LIMITS.type)(f.ev) && f.ev.length > 0 && opt(f.e, str(LIMITS.encoding)),
+  msg: (f) => isNum(f.s) && f.s > 0 && str(LIMITS.type)(f.ev) && f.ev.length > 0 && opt(f.e, str(LIMITS.encoding)) && opt(f.a, isNum),
   ack: (f) => isNum(f.a),
   error: (f) => str(LIMITS.code)(f.code) && str(LIMITS.message)(f.message) && opt(f.status, isNum),
   // The entries are read by the server (src/server/attempt-report.ts): bounded there, where a

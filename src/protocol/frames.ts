@@ -32,6 +32,8 @@ export interface HelloFrame {
   race?: string;
   /** 1: this client reads binary WebSocket messages (§1.3); without it a server writes text only. */
   bin?: number;
+  /** 1: this client reads an ack inside a `msg` frame (`a`, §4); without it a server sends `ack` frames only. */
+  pa?: number;
 }
 
 /** Server → client: the hello was accepted; the connection is verified in both directions. */
@@ -55,6 +57,8 @@ export interface WelcomeFrame {
    * Absent: it does not (an older server would call the frame a protocol error).
    */
   rep?: number;
+  /** 1: this server reads an ack inside a `msg` frame (`a`, §4); without it a client sends `ack` frames only. */
+  pa?: number;
 }
 
 export interface PingFrame { t: 'ping'; n?: number }
@@ -71,6 +75,11 @@ export interface MsgFrame {
    * inside, as raw segments of the binary WebSocket message that carries the frame (§1.3).
    */
   e?: string;
+  /**
+   * The sender's cumulative ack, riding with the message: what an `ack` frame just before it
+   * would say. Only to a peer that said `pa` (§4): one frame instead of two in a conversation.
+   */
+  a?: number;
 }
 
 /** Cumulative acknowledgement: every message with `s <= a` arrived. */

@@ -50,6 +50,8 @@ export function readFrames(frames: Frame[], textBytes: number, now: number, sink
   for (const f of frames) {
     switch (f.t) {
       case 'msg': {
+        // An ack riding in the message (`pa`, §4) counts as an ack frame just before it.
+        if (f.a !== undefined && !sink.outbox.ack(f.a, now)) return violation('protocol_error', `ack ${f.a} for messages never sent`);
         const read = readMessage(f, textBytes, sink.maxBytes);
         if (!('data' in read)) return read;
         const arrival = sink.inbox.accept(f.s);

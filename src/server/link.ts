@@ -10,6 +10,8 @@ export interface Link {
   send(text: string): void;
   /** WebSocket links: sends encoded frames, as one binary message when some carry bytes (§1.3). */
   sendFrames?(parts: readonly string[]): void;
+  /** The client reads an ack inside a `msg` frame (its hello said `pa`, §4): acks ride in messages. */
+  pa?: boolean;
   /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
   close(code: number, reason: string): void;
 }

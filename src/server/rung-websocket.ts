@@ -126,6 +126,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       if (hello?.t !== 'hello') return fail(CloseCode.ProtocolError, 'the first frame must be a hello');
       clearTimeout(helloTimer);
       binary = hello.bin === 1;
+      link.pa = hello.pa === 1;
       state = 'authenticating';
       if (rest.length) early.push([rest, bytes]);
       this.#hub.hello(hello, req, link).then(

@@ -67,6 +67,8 @@ export class SessionLinks {
     // Only what is committed is acknowledged (durable.ts); the client resends the rest, a duplicate.
     link.send(encodeFrame.welcome({
       v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes, rep: REPORT_MAX,
+      // Every rung reads an ack inside a msg frame (incoming.ts), so the client may send them so (§4).
+      pa: 1,
       // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
       ...(link.sendFrames && { bin: 1 }),
     }));
@@ -128,6 +130,8 @@ export class SessionLinks {
     const { inbox, outbox, batcher } = this.#p;
     inbox.resumed();
     outbox.rewind();
+    // The new link's client may read acks inside messages, or not (an older one).
+    batcher.pa = !!link.pa;
     this.#heartbeat.start(
       () => (batcher.push(encodeFrame.ping()), batcher.schedule()),
       () => {

@@ -88,3 +88,23 @@ test('without a link nothing is written, and stop() forgets control frames and t
   expect(s2.written).toEqual([]);
   expect(inbox.received).toBe(0);
 });
+
+test('to a peer that reads them (`pa`), the ack rides in the first message; with no message it goes alone', async () => {
+  const { b, inbox, outbox, written } = setup();
+  b.pa = 1;
+  inbox.accept(1);
+  b.push(encodeFrame.pong(7));
+  void outbox.push('a', '1');
+  void outbox.push('b', '2');
+  b.schedule();
+  await Promise.resolve();
+  expect(written).toEqual([[{ t: 'pong', n: 7 }, { t: 'msg', a: 1, s: 1, ev: 'a', d: 1 }, { t: 'msg', s: 2, ev: 'b', d: 2 }]]);
+  inbox.accept(2);
+  b.flush();
+  expect(written[1]).toEqual({ t: 'ack', a: 2 });
+  // Bytes inside: the ack rides there too, and the frame stays one the binary form rewrites.
+  inbox.accept(3);
+  void outbox.push('c', '{"$b":"AAE="}', true, undefined, 'b64');
+  b.flush();
+  expect(written[2]).toEqual({ t: 'msg', a: 3, s: 3, ev: 'c', d: { $b: 'AAE=' }, e: 'b64' });
+});

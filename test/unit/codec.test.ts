@@ -9,6 +9,10 @@ describe('codec', () => {
     expect(decode(batch)).toEqual([{ t: 'ack', a: 3 }, { t: 'msg', s: 4, ev: 'chat', d: { x: 1 } }]);
   });
 
+  test('a msg may carry an ack (`pa`, protocol.md §4)', () => {
+    expect(decode('{"t":"msg","s":4,"a":3,"ev":"chat","d":1}')).toEqual([{ t: 'msg', s: 4, a: 3, ev: 'chat', d: 1 }]);
+  });
+
   test('unknown fields are ignored (how v1 grows)', () => {
     expect(decode('{"t":"ping","n":2,"future":true}')).toEqual([{ t: 'ping', n: 2, future: true }]);
   });
@@ -25,6 +29,8 @@ describe('codec', () => {
     ['msg with sequence 0', '{"t":"msg","s":0,"ev":"x","d":1}'],
     ['msg with a fractional sequence', '{"t":"msg","s":1.5,"ev":"x","d":1}'],
     ['msg with an empty type', '{"t":"msg","s":1,"ev":"","d":1}'],
+    ['msg with an ack that is not a number', '{"t":"msg","s":1,"a":"2","ev":"x","d":1}'],
+    ['msg with a negative ack', '{"t":"msg","s":1,"a":-1,"ev":"x","d":1}'],
     ['ack with a negative number', '{"t":"ack","a":-1}'],
     ['welcome missing its key', '{"t":"welcome","v":1,"sid":"a","hb":1,"ack":0,"resumed":false,"max":1}'],
     ['hello with a string version', '{"t":"hello","v":"1"}'],
