@@ -85,14 +85,10 @@ export class Batcher {
     const idle = outbox.oldestInFlight() === undefined;
     const n = parts.length;
     // A long burst leaves in slices, so the receiver works while the sender is still sending.
-    outbox.takeUnsent(this.#p.slice(), clock.now(), parts);
-    // The ack rides in the first message (`"a"` after `"t"`) to a peer that reads it there (`pa`,
-    // §4): in a conversation the peer parses one frame per turn instead of two. Else it goes
-    // first, on its own.
-    if (ack !== undefined) {
-      if (this.pa && parts.length > n) parts[n] = parts[n]!.replace(',', `,"a":${ack},`);
-      else parts.splice(n, 0, encodeFrame.ack(ack));
-    }
+    // The ack rides in the first message to a peer that reads it there (`pa`, §4): in a
+    // conversation the peer parses one frame per turn instead of two. Else it goes first, alone.
+    outbox.takeUnsent(this.#p.slice(), clock.now(), parts, this.pa ? ack : undefined);
+    if (ack !== undefined && !(this.pa && parts.length > n)) parts.splice(n, 0, encodeFrame.ack(ack));
     if (!parts.length) return;
     if (to.sendFrames) to.sendFrames(parts);
     else to.send(batch(parts));

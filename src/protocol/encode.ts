@@ -13,9 +13,12 @@ export const encodeFrame = {
   greet: (): string => `{"t":"greet","v":${JSON.stringify(PROTOCOL_VERSIONS)}}`,
   hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
   welcome: (f: Omit<WelcomeFrame, 't'>): string => JSON.stringify({ t: 'welcome', ...f }),
-  /** `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its encoding (`b64`: bytes inside, §1.1). */
-  msg: (s: number, ev: string, payload: string, e?: string): string =>
-    `{"t":"msg","s":${s},"ev":${JSON.stringify(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
+  /**
+   * `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its
+   * encoding (`b64`: bytes inside, §1.1); `a` an ack riding with it (`pa`, §4).
+   */
+  msg: (s: number, ev: string, payload: string, e?: string, a?: number): string =>
+    `{"t":"msg",${a === undefined ? '' : `"a":${a},`}"s":${s},"ev":${JSON.stringify(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
   report: (a: ReportEntry[]): string => JSON.stringify({ t: 'report', a }),
   ack: (a: number): string => `{"t":"ack","a":${a}}`,
   ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),

@@ -150,14 +150,14 @@ export class Outbox {
 
   /**
    * Appends to `out` the encoded msg frames of unsent entries, up to `maxBytes` (at least one),
-   * marked as sent; a held entry stops it.
+   * marked as sent; a held entry stops it. `ack` rides in the first one (`pa`, §4).
    */
-  takeUnsent(maxBytes: number, now: number, out: string[] = []): string[] {
+  takeUnsent(maxBytes: number, now: number, out: string[] = [], ack?: number): string[] {
     let total = 0;
     for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
       if (e.held || e.s > this.gate || (!first && total + e.bytes > maxBytes)) break;
-      out.push(encodeFrame.msg(e.s, e.ev, e.payload, e.e));
+      out.push(encodeFrame.msg(e.s, e.ev, e.payload, e.e, first ? ack : undefined));
       total += e.bytes;
       e.sent = true;
       e.sentAt = now;
