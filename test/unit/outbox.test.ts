@@ -97,6 +97,11 @@ describe('Outbox', () => {
   test('utf8Length counts bytes, not UTF-16 units', () => {
     expect(utf8Length('aé€😀')).toBe(1 + 2 + 3 + 4);
     expect(utf8Length('😀')).toBe(new TextEncoder().encode('😀').length);
+    // Past the 4 KiB it encodes at a time, with characters across every boundary; lone
+    // surrogates count as the U+FFFD they are sent as.
+    for (const s of ['x'.repeat(5000), 'é'.repeat(5000), 'a€'.repeat(3000), '😀'.repeat(3000), `a${'😀'.repeat(2047)}`, 'ab\ud800c\udc00', '\ud83d'.repeat(2100), '']) {
+      expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
+    }
   });
 });
 
