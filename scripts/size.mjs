@@ -20,8 +20,9 @@ const GOAL = 7168;
 // the attempt report +94 B, protocol 3's one-request open and numbered uplink POSTs +37 B (15,954 B
 // once merged), the heartbeat ping riding with the pong +48 B. Again a decision, said in the
 // commit: the 7 KB goal needs a smaller core, not trimming.
-// Lowered to 15,642 B: base64 from the platform (native, else btoa/atob) instead of our table (-363 B).
-const BUDGET = 15_642;
+// Lowered to 15,642 B: base64 from the platform (native, else btoa/atob) instead of our table (-363 B);
+// to 15,627 B with the race's tighter hold (-15 B).
+const BUDGET = 15_627;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
