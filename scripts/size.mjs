@@ -20,9 +20,11 @@ const GOAL = 7168;
 // the attempt report +94 B, protocol 3's one-request open and numbered uplink POSTs +37 B (15,954 B
 // once merged), the heartbeat ping riding with the pong +48 B. Again a decision, said in the
 // commit: the 7 KB goal needs a smaller core, not trimming.
-// Lowered to 15,910 B: the Outbox's server-only methods moved to src/server (-135 B), then the
-// acks riding in messages (+81 B) and the cheaper UTF-8 count (-42 B).
-const BUDGET = 15_910;
+// Lowered to 15,642 B: base64 from the platform (native, else btoa/atob) instead of our table (-363 B);
+// to 15,627 B with the race's tighter hold (-15 B). Branch rtt: the Outbox's server-only methods
+// moved to src/server (-135 B), the acks riding in messages (+81 B), the cheaper UTF-8 count (-42 B):
+// 15,546 B once merged with main.
+const BUDGET = 15_546;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

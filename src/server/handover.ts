@@ -80,6 +80,8 @@ export interface SessionMover {
    * Takes session `id` over for this node: from a state a node left when it shut down, else from
    * the node that holds it now (which ends it there). Only for the same key hash and identity;
    * undefined when no node has it (it expired, its node was killed) or the owner did not answer.
+   * Rejects when the store cannot answer: the session may well exist (the hub then asks the
+   * client to come back, for up to `storeGraceMs`).
    */
   take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined>;
   /** This node shuts down: keeps `states` for `ttlMs` (the session TTL), for the nodes their clients resume on. */

@@ -16,6 +16,8 @@ export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: fa
 
 /** Longer than any race: the stagger times the rungs plus an attempt's open timeout. */
 const RACE_WINDOW_MS = 10_000;
+/** Most sessions remembered as waiting for the store (`#wait`). */
+const MAX_WAITING = 10_000;
 
 class AuthTimeout extends Error {
   constructor(ms: number) {
@@ -37,6 +39,8 @@ export class Hub<Api extends ApiShape, User> {
   readonly sessions = new Map<string, Connection<Api, User>>();
   /** New sessions by the race token of the hello that created them, while the race may last. */
   #races = new Map<string, { conn: Connection<Api, User>; until: number; remote: string | undefined }>();
+  /** Sessions whose resume was refused while the store could not answer: since when (`storeGraceMs`). */
+  #waiting = new Map<string, number>();
   #opts: ResolvedServerOptions;
   #authenticate: ServerOptions<User>['authenticate'];
   #identify: ServerOptions<User>['identify'];
@@ -89,6 +93,7 @@ export class Hub<Api extends ApiShape, User> {
     // A session this node does not have may be on another node, or left by one that shut down.
     if (!existing && hello.sid && hello.key && this.#mover) {
       const moved = await this.#takeOver(hello.sid, hello.key, user, link, hello);
+      if (moved === 'unavailable') return { ok: false, status: 503, code: 'server_error', message: 'the session store did not answer: try again' };
       if (moved) {
         this.#opts.metrics?.takeover('in');
         return { ok: true, conn: moved, resumed: true };
@@ -120,14 +125,16 @@ export class Hub<Api extends ApiShape, User> {
   }
 
   /** Takes a session over from the store (handover.ts); undefined when nobody had it for this key and user. */
-  async #takeOver(id: string, key: string, user: User | undefined, link: Link, hello: HelloFrame): Promise<Connection<Api, User> | undefined> {
+  async #takeOver(id: string, key: string, user: User | undefined, link: Link, hello: HelloFrame): Promise<Connection<Api, User> | 'unavailable' | undefined> {
     const identity = this.identity(user);
     if (identity === undefined) return undefined;
     let state: SessionState | undefined;
     try {
       state = await this.#mover!.take(id, keyHash(key), identity);
+      this.#waiting.delete(id);
     } catch (err) {
       this.#opts.logger.warn(`taking a session over failed: ${String(err)}`, { session: id });
+      if (!this.sessions.has(id) && this.#wait(id)) return 'unavailable';
     }
     // Two hellos for one session may both have waited for it: the first one's session serves both.
     const here = this.sessions.get(id);
@@ -148,6 +155,24 @@ export class Hub<Api extends ApiShape, User> {
       return undefined;
     }
     return conn;
+  }
+
+  /**
+   * Whether a resume of `id` is still to be refused while the store cannot answer: for
+   * `storeGraceMs` from its first refusal here. Bounded: a flood of made-up ids only evicts the
+   * oldest entries, whose clients then get a new session sooner.
+   */
+  #wait(id: string): boolean {
+    const now = Date.now();
+    const first = this.#waiting.get(id);
+    if (first === undefined) {
+      if (this.#waiting.size >= MAX_WAITING) this.#waiting.delete(this.#waiting.keys().next().value!);
+      this.#waiting.set(id, now);
+      return this.#opts.storeGraceMs > 0;
+    }
+    if (now - first < this.#opts.storeGraceMs) return true;
+    this.#waiting.delete(id);
+    return false;
   }
 
   /**

@@ -71,6 +71,14 @@ export interface ServerOptions<User = unknown> {
   helloTimeoutMs?: number;
   /** How long a session waits for its client to come back after a disconnect. Default 60000 ms. */
   sessionTtlMs?: number;
+  /**
+   * With a `store`: while the store cannot answer (Redis down, or slower than its command
+   * deadline), a client resuming a session this node does not have is refused for a moment
+   * (503 `server_error`, retryable) rather than given a new session, for up to this many ms from
+   * its first such refusal; past that it gets a new session and reports the old one lost
+   * (`sessionlost`). A store outage shorter than this costs no session. Default 10000.
+   */
+  storeGraceMs?: number;
   /** Replay buffer bound per session (unacknowledged messages). Default 10000 messages, 8 MiB. */
   replay?: { maxMessages?: number; maxBytes?: number };
   /** Where refusals and bad input are reported. Default `console`. */
@@ -118,6 +126,7 @@ export interface ResolvedServerOptions {
   helloTimeoutMs: number;
   authTimeoutMs: number;
   sessionTtlMs: number;
+  storeGraceMs: number;
   replay: { maxMessages: number; maxBytes: number };
   logger: LevelLogger;
   maxBufferedBytes: number;
@@ -136,6 +145,7 @@ export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOpti
     helloTimeoutMs: o.helloTimeoutMs ?? 10000,
     authTimeoutMs: o.authTimeoutMs ?? 10000,
     sessionTtlMs: o.sessionTtlMs ?? 60000,
+    storeGraceMs: o.storeGraceMs ?? 10000,
     replay: { maxMessages: o.replay?.maxMessages ?? 10000, maxBytes: o.replay?.maxBytes ?? 8 * 1024 * 1024 },
     logger: leveled(o.logger ?? consoleLogger, o.logLevel ?? 'warn', throttled(o.logRepeatMs ?? 10_000)),
     maxBufferedBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024,

@@ -28,7 +28,9 @@ test('session expiry: a message lost in flight is rejected with WF_SESSION_LOST 
   // The network goes away with the message on the wire, long enough for the session to expire.
   lab.setScenario({ kind: 'proxy-auth' }, { cutExisting: true });
   const queuedWhileAway = c.send('say', { text: 'queued while away' });
-  await new Promise((r) => setTimeout(r, 400));
+  // Away until the server has really expired the session (a loaded machine's reaper may be late).
+  await new Promise((r) => setTimeout(r, 200));
+  await eventually(() => [...server.connections].length === 0, 10_000, 'the session to expire');
   lab.setScenario({ kind: 'pass' });
   await expect(inFlight).rejects.toMatchObject({ code: 'WF_SESSION_LOST' });
   expect(lost).toEqual([[{ type: 'say', data: { text: 'in flight' } }]]);

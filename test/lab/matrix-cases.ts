@@ -41,19 +41,25 @@ export const SETTLE_MS = 15_000;
  */
 const BUDGET_MS = 4000;
 
+/**
+ * WebSocket broken: the client falls to SSE, the best rung left. On a loaded machine SSE may miss
+ * the stagger so that long-polling verifies first; the climb must then bring it to SSE.
+ */
+const FELL = { endsOn: ['sse', 'longpoll'] as RungName[], settlesOn: 'sse' as const };
+
 /** Every rung: a link that cuts at random may let any of them verify first. */
 const ANY: RungName[] = ['ws', 'sse', 'longpoll'];
 
 export const matrix: MatrixCase[] = [
-  { name: 'WebSocket upgrade refused with 403 (squid port policy)', scenario: { kind: 'refuse-upgrade', how: '403' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_REFUSED', browser: 'WF_NETWORK', status: 403 }, budgetMs: BUDGET_MS },
-  { name: 'WebSocket upgrade reset', scenario: { kind: 'refuse-upgrade', how: 'reset' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NETWORK', browser: 'WF_NETWORK' }, budgetMs: BUDGET_MS },
-  { name: 'WebSocket upgrade hangs', scenario: { kind: 'refuse-upgrade', how: 'hang' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_OPEN_TIMEOUT', browser: 'WF_OPEN_TIMEOUT' }, budgetMs: BUDGET_MS },
+  { name: 'WebSocket upgrade refused with 403 (squid port policy)', scenario: { kind: 'refuse-upgrade', how: '403' }, ...FELL, left: { rung: 'ws', node: 'WF_REFUSED', browser: 'WF_NETWORK', status: 403 }, budgetMs: BUDGET_MS },
+  { name: 'WebSocket upgrade reset', scenario: { kind: 'refuse-upgrade', how: 'reset' }, ...FELL, left: { rung: 'ws', node: 'WF_NETWORK', browser: 'WF_NETWORK' }, budgetMs: BUDGET_MS },
+  { name: 'WebSocket upgrade hangs', scenario: { kind: 'refuse-upgrade', how: 'hang' }, ...FELL, left: { rung: 'ws', node: 'WF_OPEN_TIMEOUT', browser: 'WF_OPEN_TIMEOUT' }, budgetMs: BUDGET_MS },
   // The server gets the handshake as a plain GET and says so (426 upgrade_stripped): not a
   // refusal of its own, so the ladder goes on. Browsers hide the status.
-  { name: 'WebSocket upgrade forwarded without its Upgrade header (proxy that does not know WebSocket)', scenario: { kind: 'strip-upgrade' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_UPGRADE_STRIPPED', browser: 'WF_NETWORK', status: 426 }, budgetMs: BUDGET_MS },
-  { name: '101 with Connection rewritten (i-FILTER)', scenario: { kind: 'rewrite-connection' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_HANDSHAKE', browser: 'WF_NETWORK' }, budgetMs: BUDGET_MS },
-  { name: 'frames dropped after the upgrade (antivirus)', scenario: { kind: 'drop-frames' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NO_DATA', browser: 'WF_NO_DATA' }, budgetMs: BUDGET_MS },
-  { name: 'uplink frames swallowed (web filter, tolerant client)', scenario: { kind: 'swallow-uplink' }, endsOn: ['sse'], left: { rung: 'ws', node: 'WF_NO_WELCOME', browser: 'WF_NO_WELCOME' }, budgetMs: BUDGET_MS },
+  { name: 'WebSocket upgrade forwarded without its Upgrade header (proxy that does not know WebSocket)', scenario: { kind: 'strip-upgrade' }, ...FELL, left: { rung: 'ws', node: 'WF_UPGRADE_STRIPPED', browser: 'WF_NETWORK', status: 426 }, budgetMs: BUDGET_MS },
+  { name: '101 with Connection rewritten (i-FILTER)', scenario: { kind: 'rewrite-connection' }, ...FELL, left: { rung: 'ws', node: 'WF_HANDSHAKE', browser: 'WF_NETWORK' }, budgetMs: BUDGET_MS },
+  { name: 'frames dropped after the upgrade (antivirus)', scenario: { kind: 'drop-frames' }, ...FELL, left: { rung: 'ws', node: 'WF_NO_DATA', browser: 'WF_NO_DATA' }, budgetMs: BUDGET_MS },
+  { name: 'uplink frames swallowed (web filter, tolerant client)', scenario: { kind: 'swallow-uplink' }, ...FELL, left: { rung: 'ws', node: 'WF_NO_WELCOME', browser: 'WF_NO_WELCOME' }, budgetMs: BUDGET_MS },
   { name: 'event streams buffered to 64 KiB (buffering reverse proxy)', scenario: { kind: 'buffer-sse' }, endsOn: ['longpoll'], transports: ['sse', 'longpoll'], left: { rung: 'sse', node: 'WF_OPEN_TIMEOUT', browser: 'WF_OPEN_TIMEOUT' }, budgetMs: BUDGET_MS },
   // Heartbeats every 5 s do not keep a 1.5 s idle cutter away: the client must ride the cuts.
   { name: 'connections idle for 1.5 s are cut', scenario: { kind: 'idle-cut', ms: 1500 }, endsOn: ANY, settlesOn: 'ws', budgetMs: BUDGET_MS, cuts: true, idleFirstMs: 2000 },

@@ -1,6 +1,6 @@
 /*
  * One wirefall server node as its own process, for the multi-node tests (test/support/cluster.ts
- * bundles and starts it). Env: REDIS_URL, NODE_NAME, OPEN_TIMEOUT_MS; METRICS=1: attached to an
+ * bundles and starts it). Env: REDIS_URL, NODE_NAME, OPEN_TIMEOUT_MS, STORE_GRACE_MS; METRICS=1: attached to an
  * HTTP server of its own that also answers `/metrics` (wirefall/server/metrics). Prints
  * `READY <port>` once it listens; SIGTERM closes it gracefully.
  */
@@ -30,6 +30,7 @@ const server = createServer<ClusterApi, string>({
   authenticate: ({ auth }) => (typeof auth === 'string' ? auth : 'anonymous'),
   logger: { warn: (m) => process.stderr.write(`${node}: ${m}\n`) },
   rateLimit: { ip: false },
+  ...(process.env.STORE_GRACE_MS && { storeGraceMs: Number(process.env.STORE_GRACE_MS) }),
   ...(http && { server: http, metrics }),
 });
 let movedOut = 0;

@@ -70,8 +70,8 @@ export async function pump(s: Streamer, n: number, pace: number, gate: (i: numbe
   }
 }
 
-export async function cluster(names: string[], redisUrl: string) {
-  const nodes: NodeProcess[] = await Promise.all(names.map((n) => startNode(n, redisUrl).then(track)));
+export async function cluster(names: string[], redisUrl: string, env: Record<string, string> = {}) {
+  const nodes: NodeProcess[] = await Promise.all(names.map((n) => startNode(n, redisUrl, env).then(track)));
   const lb = track(await startBalancer(() => nodes.map((n) => n.port)));
   return { nodes, lb };
 }

@@ -27,6 +27,14 @@ export interface RedisSessionsParts {
 export const HANDOVER_TIMEOUT_MS = 1500;
 
 /**
+ * After Redis comes back (empty, if it restarted without persistence), each owner writes its
+ * sessions whole again within about a second (durable.ts): until this many ms have passed, a
+ * session found nowhere may just not be written yet, so its resume is refused for a moment
+ * (the hub's `storeGraceMs`) rather than answered with a new session.
+ */
+const REWRITE_WINDOW_MS = 5000;
+
+/**
  * Sessions in Redis (docs/scaling.md §4 and §5): each one a durable record, written when it
  * starts and after every batch (`commit`), with an epoch that fences its owner.
  * - A node that shuts down writes each session whole, unowned (`park`).
@@ -47,6 +55,9 @@ export class RedisSessions implements SessionMover, SessionRecords {
   #forget: (id: string) => void;
   #fanout: RedisSessionsParts['fanout'];
   #arrived: (state: SessionState) => void;
+  /** Whether the publishing connection was ready once, and when it last came back after that. */
+  #connected = false;
+  #backAt = 0;
   /** Records this node's sessions were written to; what `stats` reports. */
   commits = 0;
   takeovers = 0;
@@ -68,13 +79,19 @@ export class RedisSessions implements SessionMover, SessionRecords {
     return { requests: `${this.#prefix}:handover`, answers: `${this.#prefix}:node:${this.#nodeId}` };
   }
 
+  /** The publishing connection is ready: the first time, or again after losing Redis. */
+  ready(): void {
+    if (this.#connected) this.#backAt = Date.now();
+    this.#connected = true;
+  }
+
   async take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined> {
     const first = await this.#claim(id, keyHash, identity, false);
     if (first !== 'busy' && first !== undefined) return first;
     // Held by a node (or by nobody, as far as Redis knows: a node that could not write it while
     // Redis was away may hold it still): ask; whoever has it ends it there and writes it whole.
     const pub = this.#pub();
-    if (!pub?.isReady) return undefined;
+    if (!pub?.isReady) throw new Error('Redis is not connected');
     const req = randomBytes(9).toString('base64url');
     const answered = new Promise<void>((resolve) => {
       const t = setTimeout(() => (this.#waiting.delete(req), resolve()), HANDOVER_TIMEOUT_MS);
@@ -85,6 +102,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     // Answered, or silent (killed or stalled): the record is taken either way; a stalled owner's
     // later writes are refused for their stale epoch.
     const last = await this.#claim(id, keyHash, identity, true);
+    if (last === undefined && Date.now() - this.#backAt < REWRITE_WINDOW_MS) throw new Error('Redis came back moments ago: the session may not be written again yet');
     return last === 'busy' ? undefined : last;
   }
 
@@ -155,6 +173,9 @@ export class RedisSessions implements SessionMover, SessionRecords {
     if (typeof m.req !== 'string') return;
     if (channel === this.channels.answers) return this.#waiting.get(m.req)?.();
     if (m.from === this.#nodeId || typeof m.from !== 'string' || typeof m.id !== 'string' || typeof m.keyHash !== 'string' || typeof m.identity !== 'string') return;
+    // Hearing Redis again before being able to write to it: keep the session rather than end it
+    // here unwritten (the asker refuses its client for a moment; it comes back).
+    if (!this.#pub()?.isReady) return;
     const node = this.#node();
     const state = node?.surrender(m.id, m.keyHash, m.identity);
     if (!state) return; // not ours (or not for that key): the owner answers, if there is one
@@ -176,7 +197,8 @@ export class RedisSessions implements SessionMover, SessionRecords {
 
   async #claim(id: string, keyHash: string, identity: string, force: boolean): Promise<SessionState | 'busy' | undefined> {
     const pub = this.#pub();
-    if (!pub?.isReady) return undefined;
+    // Not "no such session": the hub asks the client to come back (storeGraceMs).
+    if (!pub?.isReady) throw new Error('Redis is not connected');
     const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0'] }), 'a claim');
     if (r === 'busy') return 'busy';
     if (!Array.isArray(r) || r.length !== 8) return undefined;

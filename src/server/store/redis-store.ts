@@ -133,7 +133,10 @@ export class RedisStore implements SessionStore {
       c.on('error', (err: Error) => node.logger.warn(`redis store (${role}): ${err.message}`));
     }
     // After every (re)connect: a Redis that restarted empty learns this node's address again.
-    pub.on('ready', () => void this.routes.ready().catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`)));
+    pub.on('ready', () => {
+      this.sessions.ready();
+      this.routes.ready().catch((err: unknown) => node.logger.warn(`redis store: ${String(err)}`));
+    });
     const { requests, answers } = this.sessions.channels;
     const ready = Promise.all([pub.connect(), sub.connect()]).then(() =>
       Promise.all([sub.sSubscribe(this.#channel(undefined), this.#listener), sub.sSubscribe([requests, answers], this.#handover), this.routes.ready(), this.#tail()]),
