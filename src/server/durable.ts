@@ -199,8 +199,10 @@ export class Durable {
     this.#retryAt = Date.now() + 1000;
     this.#gate();
     this.#p.released();
-    // Try again later even if the session stays quiet.
-    setTimeout(() => this.#force(), 1000).unref?.();
+    // Try again later even if the session stays quiet. The timer decides that the retry is due: it
+    // may fire a millisecond before Date.now() reaches #retryAt (libuv counts from its cached loop
+    // time), and then the forced commit skipped the write, with nothing left to retry it.
+    setTimeout(() => ((this.#retryAt = 0), this.#force()), 1000).unref?.();
   }
 
   /** Acks and messages are released up to what the record holds (everything, while degraded). */

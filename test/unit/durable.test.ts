@@ -116,6 +116,32 @@ describe('a durable session (durable.ts)', () => {
   });
 });
 
+describe('a durable session after a store failure', () => {
+  test('the retry timer writes the session whole even when it fires before Date.now() says a second passed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(10_000);
+    try {
+      const { inbox, d, commits, puts } = setup();
+      await d.create();
+      inbox.accept(1);
+      d.touch();
+      await vi.advanceTimersByTimeAsync(0);
+      commits[0]!.reject(new Error('Redis is not connected'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(puts).toHaveLength(1);
+      // libuv's timer fires against its cached loop time: a millisecond early by the wall clock.
+      clock.mockReturnValue(10_999);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(puts).toHaveLength(2);
+      expect(puts[1]!.received).toBe(1);
+      d.end(true);
+    } finally {
+      clock.mockRestore();
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('fan-out from a durable session\'s handlers', () => {
   test('goes out with the commit of the batch that published it; a fenced batch publishes nothing; a session that moves on publishes what is left', async () => {
     const a = setup();
