@@ -149,13 +149,15 @@ export class Race {
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
    * within 1.25× the time the held HTTP rung took for its whole round trip (both connect and ask
-   * once); greeted at once (the server greets in the same turn as its `101`, so the greeting
-   * travels right behind it: the same millisecond in 23 of 24 clean loopback trials); welcomed
-   * within another such round trip (the hello's, and the server's work). Each with SLACK.
+   * once); greeted within as long again as the opening took (the server greets in the same turn
+   * as its `101`: the same millisecond in 23 of 24 clean loopback trials, but a loaded machine,
+   * or a browser dispatching `open` and the first message in separate tasks, spreads them apart,
+   * and a WebSocket judged broken on that would be left, and remembered, wrongly); welcomed within
+   * another such round trip (the hello's, and the server's work). Each with SLACK.
    */
   #due(a: Attempt): number {
     const took = this.#held!.attempt.record!.duration;
-    return SLACK + (a.opened === undefined ? a.startedAt + 1.25 * took : a.greeted === undefined ? a.opened : a.greeted + took);
+    return SLACK + (a.opened === undefined ? a.startedAt + 1.25 * took : a.greeted === undefined ? 2 * a.opened - a.startedAt : a.greeted + took);
   }
 
   #progress(a: Attempt): void {

@@ -68,13 +68,13 @@ describe('cold start: the first HTTP rung starts beside WebSocket', () => {
     c.close();
   });
 
-  test('frames dropped after the 101: the greeting travels right behind it, so silence past the slack decides', async () => {
+  test('frames dropped after the 101: silence for as long again as the opening took, and the slack, decides', async () => {
     const { c, t, storage } = setup();
     await vi.advanceTimersByTimeAsync(3);
     t.made[0]!.open(); // 101 after 3 ms, then nothing
     await vi.advanceTimersByTimeAsync(2);
-    t.made[1]!.greet().welcome(); // sse verified in 5 ms: WebSocket should have greeted by 3 + 5
-    await vi.advanceTimersByTimeAsync(2);
+    t.made[1]!.greet().welcome(); // sse verified in 5 ms: WebSocket should have greeted by 3 + 3 + 5
+    await vi.advanceTimersByTimeAsync(5);
     expect(c.state).toBe('connecting');
     await vi.advanceTimersByTimeAsync(1);
     expect(c.rung).toBe('sse');
