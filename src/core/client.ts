@@ -92,7 +92,8 @@ export class Client<Api extends ApiShape = AnyApi> {
   /**
    * Sends a message. Call order is kept on every rung. The promise resolves when the server has
    * acknowledged it and rejects with a `WirefallError` when it cannot be delivered
-   * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`).
+   * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`). The
+   * messages sent in one tick share one promise, settled when the last of them is.
    */
   send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void> {
     return this.#push(type, data);

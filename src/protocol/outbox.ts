@@ -20,9 +20,23 @@ export interface OutboxEntry {
   sentAt: number;
   /** Not to be written yet (`Outbox.hold`); every later entry waits behind it, to keep the order. */
   held?: boolean;
-  /** Settles the sender's promise; absent for fire-and-forget sends (broadcast). */
-  settle?: { promise: Promise<void>; resolve: () => void; reject: (err: WirefallError) => void };
+  /** Settles the sender's promise, shared by its batch (`Outbox.push`); absent for fire-and-forget sends (broadcast). */
+  settle?: Settle;
 }
+
+/**
+ * The promise of the messages pushed between two writes. `left`: those not yet acknowledged; -1
+ * once it rejected (a later ack must not resolve it, nor another loss mark it handled again).
+ */
+interface Settle {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: WirefallError) => void;
+  left: number;
+}
+
+/** Most messages that share one promise: bounds what a loss in the middle of a batch takes along. */
+const GROUP = 4096;
 
 /** A rejected promise that does not count as unhandled when the caller ignores it. */
 export function rejected(err: WirefallError): Promise<never> {
@@ -31,12 +45,20 @@ export function rejected(err: WirefallError): Promise<never> {
   return p;
 }
 
+/** One of the messages of `e`'s promise was acknowledged: the last one resolves it. */
+function settled(e: OutboxEntry): void {
+  const g = e.settle;
+  if (g && --g.left === 0) g.resolve();
+}
+
 function reject(e: OutboxEntry, err: WirefallError): void {
-  if (!e.settle) return;
+  const g = e.settle;
+  if (!g || g.left < 0) return;
+  g.left = -1;
   // Marked handled only now: an ignored rejection must not crash a Node process, and
   // attaching a no-op catch to every message would cost a promise each.
-  e.settle.promise.catch(() => {});
-  e.settle.reject(err);
+  g.promise.catch(() => {});
+  g.reject(err);
 }
 
 /** An outbox's content as plain data (`Outbox.state`): `[seq, type, payload JSON]` per message. */
@@ -83,6 +105,8 @@ export class Outbox {
   acked = 0;
   /** When the ack last moved forward, ms. */
   ackedAt = 0;
+  /** The promise the next pushed message joins, until the next write (`takeUnsent`) closes it. */
+  #group: Settle | undefined;
   /** While restored and unsettled (see `continueAfter`): how many entries at the front were restored. */
   #seeded: number | undefined;
   /**
@@ -110,6 +134,12 @@ export class Outbox {
   /**
    * Queues a message; the promise settles when it is acknowledged or can no longer be delivered.
    * With `settle` false nothing is allocated for the caller and nothing is returned.
+   *
+   * The messages pushed between two writes (one tick's sends, in practice) share one promise: it
+   * resolves when the last of them is acknowledged (acks are cumulative, and a batch is
+   * acknowledged at once anyway) and rejects when one of them is lost. A burst of 20,000 sends
+   * then costs a few promises, not 20,000 promises and their resolvers, all alive until the ack:
+   * what the GC spent most of its time copying (docs/benchmarks.md).
    */
   push(ev: string, payload: string, settle?: true, bytes?: number, e?: string): Promise<void>;
   push(ev: string, payload: string, settle: false, bytes?: number, e?: string): Promise<void> | undefined;
@@ -123,11 +153,16 @@ export class Outbox {
     this.#entries.push(entry);
     this.#bytes += bytes;
     if (!settle) return undefined;
-    let resolve!: () => void;
-    let rejecter!: (err: WirefallError) => void;
-    const promise = new Promise<void>((res, rej) => ((resolve = res), (rejecter = rej)));
-    entry.settle = { promise, resolve, reject: rejecter };
-    return promise;
+    let g = this.#group;
+    if (!g || g.left < 0 || g.left >= GROUP) {
+      let resolve!: () => void;
+      let rejecter!: (err: WirefallError) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (rejecter = rej)));
+      g = this.#group = { promise, resolve, reject: rejecter, left: 0 };
+    }
+    g.left++;
+    entry.settle = g;
+    return g.promise;
   }
 
   /**
@@ -153,6 +188,7 @@ export class Outbox {
    * marked as sent; a held entry stops it.
    */
   takeUnsent(maxBytes: number, now: number, out: string[] = []): string[] {
+    this.#group = undefined;
     let total = 0;
     for (let first = true; this.#cursor < this.#entries.length; first = false) {
       const e = this.#entries[this.#cursor]!;
@@ -185,7 +221,7 @@ export class Outbox {
 
   #settled(e: OutboxEntry): void {
     this.#bytes -= e.bytes;
-    e.settle?.resolve();
+    settled(e);
   }
 
   /** A new transport took over: everything unacknowledged is written again, in order. */
@@ -201,11 +237,19 @@ export class Outbox {
 
   /**
    * The peer lost the session. Entries it may have seen are rejected (resending could double
-   * them); entries never written are renumbered for the new session and kept.
+   * them); entries never written are renumbered for the new session and kept, except those that
+   * share their promise with one that may have been seen (a batch cut by the write's byte
+   * budget): that promise rejects, so they are lost with it rather than delivered unreported.
    */
   restart(err: WirefallError): OutboxEntry[] {
-    const lost = this.#entries.filter((e) => e.sent);
-    const kept = this.#entries.filter((e) => !e.sent);
+    this.#group = undefined;
+    // What was written is a prefix: entries are written in order, and stay written.
+    let cut = 0;
+    while (cut < this.#entries.length && this.#entries[cut]!.sent) cut++;
+    const torn = cut > 0 ? this.#entries[cut - 1]!.settle : undefined;
+    while (torn && cut < this.#entries.length && this.#entries[cut]!.settle === torn) cut++;
+    const lost = this.#entries.slice(0, cut);
+    const kept = this.#entries.slice(cut);
     this.#entries = kept;
     this.#bytes = kept.reduce((n, e) => n + e.bytes, 0);
     this.#next = 1;
@@ -230,12 +274,15 @@ export class Outbox {
     this.acked = acked;
     const promises = entries.map((x) => {
       this.#next = x.s;
+      // One promise each: their senders (other tabs) wait on them one by one.
+      this.#group = undefined;
       const p = this.push(x.ev, x.payload, true, undefined, x.enc);
       const e = this.#entries[this.#entries.length - 1];
       if (e && e.s === x.s) (e.sent = true), (e.sentAt = now);
       return p;
     });
     this.#next = entries.reduce((m, x) => Math.max(m, x.s), acked) + 1;
+    this.#group = undefined;
     this.#seeded = this.#entries.length;
     return promises;
   }
@@ -268,7 +315,7 @@ export class Outbox {
     this.#cursor = 0;
     for (const e of done) {
       this.#bytes -= e.bytes;
-      e.settle?.resolve();
+      settled(e);
     }
     if (ack > this.acked) (this.acked = ack), (this.ackedAt = now);
     return moved;
@@ -311,6 +358,7 @@ export class Outbox {
 
   /** Rejects everything (the client or session closed for good). */
   rejectAll(err: WirefallError): void {
+    this.#group = undefined;
     const all = this.#entries;
     this.#entries = [];
     this.#bytes = 0;

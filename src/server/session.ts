@@ -150,7 +150,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /**
    * Sends a message to this client. Resolves when the client acknowledged it; rejects with
    * `WF_OUTBOX_FULL` when the replay buffer is full (a slow consumer) and `WF_CLOSED` when the
-   * session ends first.
+   * session ends first. The messages sent in one tick share one promise (settled with the last).
    */
   send<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K]): Promise<void> {
     const encoded = tryEncode(data, type); // WF_INVALID: a reserved type, a Date, a Map, … (its path is named)

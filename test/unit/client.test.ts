@@ -341,6 +341,8 @@ describe('resume', () => {
     const { c, t } = await openClient({ reconnect: { base: 10, max: 10 } });
     t.last().receive({ t: 'msg', s: 1, ev: 'said', d: { from: 'a', text: 'x' } });
     const p1 = c.send('say', { text: '1' });
+    await flush();
+    // Another tick, another batch: its own promise (one tick's sends share one, Outbox.push).
     const p2 = c.send('say', { text: '2' });
     await flush();
     t.last().fail({ code: 'WF_DISCONNECTED', message: 'cut' });

@@ -25,17 +25,61 @@ describe('Outbox', () => {
   test('numbers messages from 1, writes them once, and settles them on a cumulative ack', async () => {
     const o = new Outbox(limits);
     const p1 = o.push('a', '1');
+    expect(o.takeUnsent(1000, 10)).toEqual(['{"t":"msg","s":1,"ev":"a","d":1}']);
     const p2 = o.push('b', '"two"');
-    expect(o.takeUnsent(1000, 10)).toEqual(['{"t":"msg","s":1,"ev":"a","d":1}', '{"t":"msg","s":2,"ev":"b","d":"two"}']);
+    expect(o.takeUnsent(1000, 10)).toEqual(['{"t":"msg","s":2,"ev":"b","d":"two"}']);
     expect(o.takeUnsent(1000, 11)).toEqual([]);
     expect(o.oldestInFlight()).toBe(10);
+    const settled: string[] = [];
+    void p1.then(() => settled.push('p1'));
+    void p2.then(() => settled.push('p2'));
     expect(o.ack(1, 20)).toBe(true);
     await p1;
+    expect(settled).toEqual(['p1']);
     expect(o.size).toBe(1);
     expect(o.ack(2, 21)).toBe(true);
     await p2;
     expect(o.size).toBe(0);
     expect(o.bytes).toBe(0);
+  });
+
+  test('the messages pushed between two writes share one promise, resolved when the last of them is acknowledged', async () => {
+    const o = new Outbox({ maxMessages: 100, maxBytes: 10_000 });
+    const batch = [o.push('a', '1'), o.push('a', '2'), o.push('a', '3')];
+    expect(new Set(batch).size).toBe(1);
+    o.takeUnsent(1000, 0);
+    const next = o.push('a', '4');
+    expect(next).not.toBe(batch[0]);
+    let done = false;
+    void batch[0]!.then(() => (done = true));
+    o.ack(2, 1);
+    await Promise.resolve();
+    expect(done).toBe(false);
+    o.ack(3, 2);
+    await batch[0];
+    expect(done).toBe(true);
+    // A refusal is the refused message's own: the batch's promise is untouched by it.
+    const full = new Outbox({ maxMessages: 2, maxBytes: 10_000 });
+    const ok = full.push('a', '1');
+    void full.push('a', '2');
+    const refused = full.push('a', '3');
+    expect(refused).not.toBe(ok);
+    await expect(refused).rejects.toMatchObject({ code: 'WF_OUTBOX_FULL' });
+  });
+
+  test('a batch cut by the byte budget and then lost is lost whole: its unwritten part is not delivered under a rejected promise', async () => {
+    const o = new Outbox({ maxMessages: 100, maxBytes: 10_000 });
+    const p = o.push('a', `"${'x'.repeat(40)}"`);
+    void o.push('a', `"${'y'.repeat(40)}"`);
+    expect(o.takeUnsent(50, 0)).toHaveLength(1);
+    const later = o.push('a', '3');
+    const lost = o.restart(new WirefallError('WF_SESSION_LOST', 'gone'));
+    expect(lost.map((e) => e.payload[1])).toEqual(['x', 'y']);
+    await expect(p).rejects.toMatchObject({ code: 'WF_SESSION_LOST' });
+    // The next write's batch never met the old session: kept, renumbered from 1.
+    expect(o.takeUnsent(1000, 1)).toEqual(['{"t":"msg","s":1,"ev":"a","d":3}']);
+    o.ack(1, 2);
+    await expect(later).resolves.toBeUndefined();
   });
 
   test('refuses an ack for something never sent', () => {
