@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
-import { encodeFrame, joinFrames } from '../protocol/encode';
+import { encodeFrame } from '../protocol/encode';
 import type { HelloFrame } from '../protocol/frames';
 import type { HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';
@@ -17,12 +17,25 @@ const HOLD_MS = 25_000;
  */
 export interface DownlinkHost<L extends HttpLink> {
   opts: ResolvedServerOptions;
-  /** A new link with the rung's bookkeeping (live set, close grace). */
-  link(rung: RungName, send: (text: string) => void, close: (code: number, reason: string) => void): L;
+  /** A new link with the rung's bookkeeping (live set, close grace); `sendFrames` writes a batch's frames. */
+  link(rung: RungName, send: (text: string) => void, sendFrames: (parts: readonly string[]) => void, close: (code: number, reason: string) => void): L;
   /** Runs the hello; `refusal` gets the error frame to send before the link ends. */
   hello(hello: HelloFrame, req: IncomingMessage, link: L, refusal: (text: string) => void): Promise<void>;
   /** The link is over: detach it from its session. */
   gone(link: L): void;
+}
+
+/**
+ * `parts` joined with commas between `open` and `close`, as one flat string. A batch of a burst is
+ * a megabyte: `[${parts.join(',')}]` inside another template is joined once and then flattened
+ * again when written (and a long-poll answer sliced it open a third time to join batches). Copying
+ * the array of frames costs pointers, not text.
+ */
+export function wrapFrames(open: string, parts: readonly string[], close: string): string {
+  const a = parts.slice();
+  a[0] = open + a[0]!;
+  a[a.length - 1] += close;
+  return a.join(',');
 }
 
 /** The `sse` downlink on `res`: greeting first, then one event per transport message. */
@@ -35,9 +48,9 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
     Connection: 'keep-alive',
   });
   res.flushHeaders();
-  const write = (text: string) => {
+  const put = (event: string) => {
     if (res.writableEnded || res.destroyed) return;
-    res.write(`data: ${text}\n\n`);
+    res.write(event);
     // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
     if (res.writableLength > host.opts.maxBufferedBytes) {
       host.opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
@@ -46,11 +59,13 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
       res.destroy();
     }
   };
+  const write = (text: string) => put(`data: ${text}\n\n`);
   const end = () => {
     link.closed = true;
     res.end();
   };
-  const link = host.link('sse', write, (code, reason) => {
+  const frames = (parts: readonly string[]) => put(parts.length === 1 ? `data: ${parts[0]}\n\n` : wrapFrames('data: [', parts, ']\n\n'));
+  const link = host.link('sse', write, frames, (code, reason) => {
     write(encodeFrame.bye(code, reason));
     end();
   });
@@ -71,6 +86,7 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
 export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: IncomingMessage, res: ServerResponse, hello: HelloFrame): L {
   const idleMs = 2 * host.opts.heartbeatMs + 5000;
   // The greeting leads the first answer; the open itself is a poll held until the hello is done.
+  // Frames, not transport messages: an answer is one batch of all of them.
   let pending: string[] = [GREET];
   let held: ServerResponse | undefined = res;
   let opening = true;
@@ -80,7 +96,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     const r = held!;
     held = undefined;
     clearTimeout(holdTimer);
-    r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`[${joinFrames(pending)}]`);
+    r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(pending.length ? wrapFrames('[', pending, ']') : '[]');
     pending = [];
     pendingBytes = 0;
     if (link.closed) return host.gone(link);
@@ -98,9 +114,13 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     });
   };
   let pendingBytes = 0;
-  const send = (text: string) => {
-    pending.push(text);
-    pendingBytes += text.length;
+  const send = (text: string) => sendFrames([text[0] === '[' ? text.slice(1, -1) : text]);
+  const sendFrames = (parts: readonly string[]) => {
+    for (const p of parts) {
+      if (!p) continue; // an empty batch's inside
+      pending.push(p);
+      pendingBytes += p.length;
+    }
     if (held && !opening) return answer();
     // Not polled, yet more and more to say: a reader that stopped reading (slow_reader).
     if (pendingBytes > host.opts.maxBufferedBytes && !opening) {
@@ -110,7 +130,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
       host.gone(link);
     }
   };
-  const link = host.link('longpoll', send, (code, reason) => {
+  const link = host.link('longpoll', send, sendFrames, (code, reason) => {
     if (link.closed) return;
     link.closed = true; // first: the answer that carries the bye is the link's last
     send(encodeFrame.bye(code, reason));

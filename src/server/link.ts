@@ -8,7 +8,10 @@ export interface Link {
   readonly rung: RungName;
   /** Sends one encoded message (a frame or a batch). */
   send(text: string): void;
-  /** WebSocket links: sends encoded frames, as one binary message when some carry bytes (§1.3). */
+  /**
+   * Sends encoded frames as one transport message: on WebSocket links one binary message when some
+   * carry bytes (§1.3); on HTTP links one batch, joined once.
+   */
   sendFrames?(parts: readonly string[]): void;
   /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
   close(code: number, reason: string): void;

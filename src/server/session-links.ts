@@ -68,7 +68,7 @@ export class SessionLinks {
     link.send(encodeFrame.welcome({
       v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes, rep: REPORT_MAX,
       // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
-      ...(link.sendFrames && { bin: 1 }),
+      ...((link.rung === 'ws' || link.rung === 'wss') && { bin: 1 }),
     }));
     // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
     if (this.current) this.#parked.set(link, setTimeout(() => this.detach(link, false), opts.helloTimeoutMs));
