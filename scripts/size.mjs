@@ -20,7 +20,10 @@ const GOAL = 7168;
 // the attempt report +94 B, protocol 3's one-request open and numbered uplink POSTs +37 B (15,954 B
 // once merged), the heartbeat ping riding with the pong +48 B. Again a decision, said in the
 // commit: the 7 KB goal needs a smaller core, not trimming.
-const BUDGET = 16_002;
+// Lowered to 15,966 B: the replay buffer's server-only methods (state, since, adopt) moved out of
+// the Outbox class into src/server/outbox-state.ts (-127 B), which paid for one promise per batch
+// and the HTTP uplink's batch joined once (+93 B).
+const BUDGET = 15_966;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

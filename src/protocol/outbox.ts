@@ -25,18 +25,15 @@ export interface OutboxEntry {
 }
 
 /**
- * The promise of the messages pushed between two writes. `left`: those not yet acknowledged; -1
- * once it rejected (a later ack must not resolve it, nor another loss mark it handled again).
+ * The promise of the messages pushed between two writes, settled through its `last` message:
+ * acks are cumulative, and the messages that share it are lost together (`Outbox.restart`).
  */
 interface Settle {
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: WirefallError) => void;
-  left: number;
+  last: OutboxEntry;
 }
-
-/** Most messages that share one promise: bounds what a loss in the middle of a batch takes along. */
-const GROUP = 4096;
 
 /** A rejected promise that does not count as unhandled when the caller ignores it. */
 export function rejected(err: WirefallError): Promise<never> {
@@ -45,16 +42,15 @@ export function rejected(err: WirefallError): Promise<never> {
   return p;
 }
 
-/** One of the messages of `e`'s promise was acknowledged: the last one resolves it. */
+/** `e` was acknowledged: the last message of its batch resolves the batch's promise. */
 function settled(e: OutboxEntry): void {
-  const g = e.settle;
-  if (g && --g.left === 0) g.resolve();
+  if (e.settle?.last === e) e.settle.resolve();
 }
 
+/** `e` cannot be delivered. Only whole batches are rejected, so their last message does it once. */
 function reject(e: OutboxEntry, err: WirefallError): void {
   const g = e.settle;
-  if (!g || g.left < 0) return;
-  g.left = -1;
+  if (g?.last !== e) return;
   // Marked handled only now: an ignored rejection must not crash a Node process, and
   // attaching a no-op catch to every message would cost a promise each.
   g.promise.catch(() => {});
@@ -154,13 +150,11 @@ export class Outbox {
     this.#bytes += bytes;
     if (!settle) return undefined;
     let g = this.#group;
-    if (!g || g.left < 0 || g.left >= GROUP) {
-      let resolve!: () => void;
-      let rejecter!: (err: WirefallError) => void;
-      const promise = new Promise<void>((res, rej) => ((resolve = res), (rejecter = rej)));
-      g = this.#group = { promise, resolve, reject: rejecter, left: 0 };
+    if (!g) {
+      g = this.#group = {} as Settle;
+      g.promise = new Promise<void>((res, rej) => ((g!.resolve = res), (g!.reject = rej)));
     }
-    g.left++;
+    g.last = entry;
     entry.settle = g;
     return g.promise;
   }
@@ -329,30 +323,22 @@ export class Outbox {
   /** The number the next pushed message gets (the last pushed one has `next - 1`). */
   get next(): number {
     return this.#next;
-
   }
 
   /**
-   * What a peer still needs, for another process to carry on (a server session moving to another
-   * node): the unacknowledged messages with their numbers, the next number, the last ack.
+   * @internal The entries, oldest first. For the server's session state (src/server/outbox-state.ts),
+   * which lives there so that browser bundles do not carry it (a class's methods are never shaken).
    */
-  state(): OutboxState {
-    return { next: this.#next, acked: this.acked, entries: this.#entries.map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e])) };
+  get entries(): readonly OutboxEntry[] {
+    return this.#entries;
   }
 
-  /** The messages numbered `from` and above, as in `state()` (what a durable store has not got yet). */
-  since(from: number): OutboxState['entries'] {
-    const first = this.#entries[0];
-    if (!first) return [];
-    return this.#entries.slice(Math.max(0, from - first.s)).map((e) => (e.e === undefined ? [e.s, e.ev, e.payload] : [e.s, e.ev, e.payload, e.e]));
-  }
-
-  /** Takes over `state` (from `state()` elsewhere) in a new, empty outbox; all of it is resent. */
-  adopt(state: OutboxState): void {
-    this.#next = state.next;
-    this.acked = state.acked;
-    this.#entries = state.entries.map(([s, ev, payload, e]) => ({ s, ev, payload, bytes: utf8Length(payload), sent: true, sentAt: 0, ...(e !== undefined && { e }) }));
-    this.#bytes = this.#entries.reduce((n, e) => n + e.bytes, 0);
+  /** @internal Takes over `entries` (written before elsewhere: all are resent) in a new, empty outbox. */
+  load(next: number, acked: number, entries: OutboxEntry[]): void {
+    this.#next = next;
+    this.acked = acked;
+    this.#entries = entries;
+    this.#bytes = entries.reduce((n, e) => n + e.bytes, 0);
     this.#cursor = 0;
   }
 

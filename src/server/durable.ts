@@ -1,5 +1,6 @@
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
+import { outboxSince } from './outbox-state';
 import type { LevelLogger } from './log';
 import type { SessionRecords, SessionState } from './handover';
 import type { FanOutEntry } from './store/types';
@@ -141,7 +142,7 @@ export class Durable {
       }
       const rooms = this.#roomsDirty ? this.#p.rooms() : undefined;
       this.#roomsDirty = false;
-      const entries = outbox.since(this.#next);
+      const entries = outboxSince(outbox, this.#next);
       const r = await records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }), ...(fanout && { fanout }) }, this.#p.ttlMs);
       if (this.#ended) return;
       if (r === 'fenced') return this.#fenced();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
-import { encodeFrame } from '../protocol/encode';
+import { encodeFrame, wrapFrames } from '../protocol/encode';
 import type { HelloFrame } from '../protocol/frames';
 import type { HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';
@@ -23,19 +23,6 @@ export interface DownlinkHost<L extends HttpLink> {
   hello(hello: HelloFrame, req: IncomingMessage, link: L, refusal: (text: string) => void): Promise<void>;
   /** The link is over: detach it from its session. */
   gone(link: L): void;
-}
-
-/**
- * `parts` joined with commas between `open` and `close`, as one flat string. A batch of a burst is
- * a megabyte: `[${parts.join(',')}]` inside another template is joined once and then flattened
- * again when written (and a long-poll answer sliced it open a third time to join batches). Copying
- * the array of frames costs pointers, not text.
- */
-export function wrapFrames(open: string, parts: readonly string[], close: string): string {
-  const a = parts.slice();
-  a[0] = open + a[0]!;
-  a[a.length - 1] += close;
-  return a.join(',');
 }
 
 /** The `sse` downlink on `res`: greeting first, then one event per transport message. */

@@ -1,5 +1,6 @@
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
+import { adoptOutbox, outboxState } from './outbox-state';
 import { CloseCode } from '../protocol/close-codes';
 import { Durable } from './durable';
 import { keyHash, type SessionRecords, type SessionState } from './handover';
@@ -43,7 +44,7 @@ export class SessionMove {
     const fanout = this.#records?.position(conn.id);
     return {
       v: 1, id: conn.id, keyHash: keyHash(conn.key), identity, user: JSON.stringify(conn.user) ?? 'null',
-      received: inbox.received, outbox: outbox.state(), rooms: conn.rooms, ...(epoch !== undefined && { epoch }), ...(fanout && { fanout }),
+      received: inbox.received, outbox: outboxState(outbox), rooms: conn.rooms, ...(epoch !== undefined && { epoch }), ...(fanout && { fanout }),
     };
   }
 
@@ -51,7 +52,7 @@ export class SessionMove {
   adopt(state: SessionState): void {
     this.moved = true;
     this.#p.inbox.received = state.received;
-    this.#p.outbox.adopt(state.outbox);
+    adoptOutbox(this.#p.outbox, state.outbox);
     for (const room of state.rooms) this.#p.join(room);
   }
 

@@ -6,6 +6,7 @@ import { decodeData, encodeData } from '../../src/protocol/data';
 import { batch, encodeFrame } from '../../src/protocol/encode';
 import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
+import { adoptOutbox, outboxState } from '../../src/server/outbox-state';
 import { isSessionState } from '../../src/server/handover';
 
 /** A session state around an outbox, as src/server/handover.ts moves it between nodes. */
@@ -108,10 +109,10 @@ describe('binary WebSocket messages (docs/protocol.md §1.3)', () => {
     const old = new Outbox({ maxMessages: 10, maxBytes: 1e6 });
     const { payload, e } = encodeData({ raw: bytes(2048, 4) }, 'x');
     void old.push('x', payload, false, undefined, e);
-    const state = JSON.parse(JSON.stringify({ outbox: old.state() })) as { outbox: ReturnType<Outbox['state']> };
+    const state = JSON.parse(JSON.stringify({ outbox: outboxState(old) })) as { outbox: ReturnType<typeof outboxState> };
     expect(isSessionState({ ...baseState, outbox: state.outbox })).toBe(true);
     const moved = new Outbox({ maxMessages: 10, maxBytes: 1e6 });
-    moved.adopt(state.outbox);
+    adoptOutbox(moved, state.outbox);
     const out: Uint8Array[] = [];
     const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
     new Batcher({ clock, inbox: new Inbox(), outbox: moved, link: () => ({ send: () => {}, sendFrames: (p) => out.push(toBinary(p)!) }), slice: () => 1e6 }).flush();

@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
+import { outboxState } from '../../src/server/outbox-state';
 import { Durable } from '../../src/server/durable';
 import type { RecordDelta, SessionRecords, SessionState } from '../../src/server/handover';
 import { Follow, decodeEntry, encodeEntry, idAfter } from '../../src/server/store/redis-fanout';
@@ -31,7 +32,7 @@ function setup(holdPuts = false) {
     publish: (entries) => void published.push(...entries.map((e) => e.payload)),
     position: () => undefined,
   };
-  const state = (): SessionState => ({ v: 1, id: 's', keyHash: 'h', identity: 'i', user: '"u"', received: inbox.received, outbox: outbox.state(), rooms: [] });
+  const state = (): SessionState => ({ v: 1, id: 's', keyHash: 'h', identity: 'i', user: '"u"', received: inbox.received, outbox: outboxState(outbox), rooms: [] });
   const d = new Durable({ id: 's', records, inbox, outbox, ttlMs: 60_000, logger: { debug() {}, info() {}, warn() {}, error() {} }, state, rooms: () => [], released: () => released++, fenced: () => fenced++ });
   return { inbox, outbox, d, commits, puts, heldPuts, staged, published, counts: () => ({ fenced, released }) };
 }

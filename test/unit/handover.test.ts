@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { isSessionState, keyHash } from '../../src/server/handover';
 import { Outbox } from '../../src/protocol/outbox';
+import { adoptOutbox, outboxState } from '../../src/server/outbox-state';
 
 describe('a session as data (handover.ts)', () => {
   test('an outbox carries on elsewhere: same numbers, same unacknowledged messages, all resent', () => {
@@ -10,11 +11,11 @@ describe('a session as data (handover.ts)', () => {
     void a.push('y', '"three"');
     a.takeUnsent(1000, 1);
     expect(a.ack(1, 2)).toBe(true);
-    const state = a.state();
+    const state = outboxState(a);
     expect(state).toEqual({ next: 4, acked: 1, entries: [[2, 'x', '2'], [3, 'y', '"three"']] });
 
     const b = new Outbox({ maxMessages: 10, maxBytes: 1000 });
-    b.adopt(JSON.parse(JSON.stringify(state)));
+    adoptOutbox(b, JSON.parse(JSON.stringify(state)));
     expect(b.size).toBe(2);
     expect(b.bytes).toBe(8);
     expect(b.takeUnsent(1000, 3)).toEqual(['{"t":"msg","s":2,"ev":"x","d":2}', '{"t":"msg","s":3,"ev":"y","d":"three"}']);

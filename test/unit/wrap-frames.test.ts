@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { wrapFrames } from '../../src/server/http-downlinks';
+import { wrapFrames } from '../../src/protocol/encode';
 
 describe('wrapFrames (the HTTP downlinks write a batch joined once)', () => {
   test('a long-poll answer and an SSE event of several frames, and of one', () => {
