@@ -73,7 +73,7 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
 export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: IncomingMessage, res: ServerResponse, hello: HelloFrame): L {
   const idleMs = 2 * host.opts.heartbeatMs + 5000;
   // The greeting leads the first answer; the open itself is a poll held until the hello is done.
-  // Frames, not transport messages: an answer is one batch of all of them.
+  // Frames joined by commas, not transport messages: an answer is one batch of all of them.
   let pending: string[] = [GREET];
   let held: ServerResponse | undefined = res;
   let opening = true;
@@ -103,11 +103,12 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   let pendingBytes = 0;
   const send = (text: string) => sendFrames([text[0] === '[' ? text.slice(1, -1) : text]);
   const sendFrames = (parts: readonly string[]) => {
-    for (const p of parts) {
-      if (!p) continue; // an empty batch's inside
-      pending.push(p);
-      pendingBytes += p.length;
-    }
+    // Joined at once: a burst's thousands of frame strings, kept until the next poll, were what
+    // the scavenger copied (twice, as they aged); one joined string is not copied.
+    const text = parts.join(',');
+    if (!text) return; // an empty batch's inside
+    pending.push(text);
+    pendingBytes += text.length;
     if (held && !opening) return answer();
     // Not polled, yet more and more to say: a reader that stopped reading (slow_reader).
     if (pendingBytes > host.opts.maxBufferedBytes && !opening) {
