@@ -164,7 +164,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   sendEncoded(type: string, payload: string, settle: boolean = true, e?: string): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
     this.#opts.metrics?.messageOut();
-    const p = settle ? this.#outbox.push(type, payload, true, undefined, e) : this.#outbox.push(type, payload, false, undefined, e);
+    // Node's native count: the outbox's portable one (a regex test, then a loop) was 7 % of a burst.
+    const bytes = Buffer.byteLength(payload);
+    const p = settle ? this.#outbox.push(type, payload, true, bytes, e) : this.#outbox.push(type, payload, false, bytes, e);
     // A long burst in one tick leaves in slices as it is sent, as the client's does (core/client.ts):
     // the client reads while the app's loop still runs, and smaller writes are cheaper to make and
     // to parse (measured on SSE: CPU per message -10 % here, -15 % in the client). Not on
