@@ -4,6 +4,8 @@
 // `worker`: round trips in one process, the server in a worker thread (npm run bench's one-process
 // layout), pinned to one core; one profile per thread.
 // Profiles land in bench/results/profiles/ (open them in Chrome DevTools → Performance).
+// Environment: TOP=n functions listed (25); ALLOC=1 sampled allocations by function instead of CPU
+// (bench/lib/alloc-prof.mjs); GC=1 the processes' --trace-gc lines instead of a profile.
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +37,13 @@ if (what === 'worker') {
   }
   client.disconnect();
 } else {
-  const server = fork(`${root}bench/server.mjs`, [JSON.stringify({ lib })], { execArgv: ['--expose-gc', ...prof('server')] });
-  const client = fork(`${root}bench/client.mjs`, [], { execArgv: prof('client') });
+  const alloc = !!process.env.ALLOC;
+  const opts = (name) =>
+    alloc
+      ? { execArgv: ['--import', `${root}bench/lib/alloc-prof.mjs`], env: { ...process.env, ALLOC_PROF: `${dir}/${name}.heapprofile` } }
+      : { execArgv: process.env.GC ? ['--trace-gc'] : prof(name) };
+  const server = fork(`${root}bench/server.mjs`, [JSON.stringify({ lib })], { ...opts('server'), execArgv: ['--expose-gc', ...opts('server').execArgv] });
+  const client = fork(`${root}bench/client.mjs`, [], opts('client'));
   const { port } = await ready(server);
   await ready(client);
   const call = ipcCaller(client);
@@ -76,5 +83,24 @@ for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
   console.log(`\n== ${f}: ${total.toFixed(0)} ms busy (idle excluded)\n-- by file`);
   console.log(top(byFile, 12).join('\n'));
   console.log('-- by function (self time)');
-  console.log(top(self, 25).join('\n'));
+  console.log(top(self, Number(process.env.TOP ?? 25)).join('\n'));
+}
+
+for (const f of readdirSync(dir).filter((x) => x.endsWith('.heapprofile'))) {
+  const p = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8'));
+  const self = new Map();
+  let total = 0;
+  const walk = (n) => {
+    const cf = n.callFrame;
+    const file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(root, '') : '(native)';
+    const name = `${cf.functionName || '(anonymous)'} ${file.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
+    total += n.selfSize;
+    self.set(name, (self.get(name) ?? 0) + n.selfSize);
+    for (const c of n.children) walk(c);
+  };
+  walk(p.head);
+  console.log(`\n== ${f}: ${(total / 2 ** 20).toFixed(0)} MiB allocated (sampled)`);
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 25))) {
+    console.log(`  ${(v / 2 ** 20).toFixed(1).padStart(8)} MiB ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+  }
 }

@@ -23,8 +23,10 @@ const GOAL = 7168;
 // Lowered to 15,642 B: base64 from the platform (native, else btoa/atob) instead of our table (-363 B);
 // to 15,627 B with the race's tighter hold (-15 B). Branch rtt: the Outbox's server-only methods
 // moved to src/server (-135 B), the acks riding in messages (+81 B), the cheaper UTF-8 count (-42 B):
-// 15,546 B once merged with main.
-const BUDGET = 15_546;
+// 15,546 B once merged with main. Raised to 15,562 B (+16 B): the greeting's due back to "as long
+// again as the opening took" (+4 B, a working WebSocket was misjudged under load) and branch http's
+// flat batches and one-join uplink (+12 B; its one promise per batch was not merged).
+const BUDGET = 15_562;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

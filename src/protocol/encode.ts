@@ -34,9 +34,17 @@ export const encodeFrame = {
     JSON.stringify({ t: 'error', code, message: cutUtf8(message, LIMITS.message), status, fatal } satisfies ErrorFrame),
 };
 
-/** The frames of several encoded messages as one list body (`a,b,c`): a batch gives its elements. */
-export const joinFrames = (texts: readonly string[]): string =>
-  texts.map((t) => (t[0] === '[' ? t.slice(1, -1) : t)).filter(Boolean).join(',');
+/**
+ * `parts` joined with commas between `open` and `close`, as one flat string. The ends are added to
+ * a copy of the array (pointers) before the join: `[${parts.join(',')}]` is a rope that the socket
+ * write, fetch or a slice copies again, and a batch in a burst is a megabyte.
+ */
+export const wrapFrames = (open: string, parts: readonly string[], close: string): string => {
+  const a = parts.slice();
+  a[0] = open + a[0]!;
+  a[a.length - 1] += close;
+  return a.join(',');
+};
 
 /** Several encoded frames as one transport message: alone, or as a batch. */
-export const batch = (parts: readonly string[]): string => (parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`);
+export const batch = (parts: readonly string[]): string => (parts.length === 1 ? parts[0]! : wrapFrames('[', parts, ']'));

@@ -119,8 +119,9 @@ export class Outbox {
     if (this.#entries.length >= this.limits.maxMessages || this.#bytes + bytes > this.limits.maxBytes) {
       return rejected(new WirefallError('WF_OUTBOX_FULL', `outbox full (${this.#entries.length} messages, ${this.#bytes} bytes)`));
     }
-    const entry: OutboxEntry = { s: this.#next++, ev, payload, bytes, sent: false, sentAt: 0 };
-    if (e !== undefined) entry.e = e;
+    // Every field in the literal, in one order: one hidden class for all entries, none added later
+    // (adding `settle` afterwards moved each entry of a burst to another shape).
+    const entry: OutboxEntry = { s: this.#next++, ev, payload, e, bytes, sent: false, sentAt: 0, settle: undefined };
     this.#entries.push(entry);
     this.#bytes += bytes;
     if (!settle) return undefined;

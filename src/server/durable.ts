@@ -1,9 +1,9 @@
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
+import { outboxSince } from './outbox-state';
 import type { LevelLogger } from './log';
 import type { SessionRecords, SessionState } from './handover';
 import type { FanOutEntry } from './store/types';
-import { outboxSince } from './outbox-state';
 
 /** What a session's durable record needs of the session. */
 export interface DurableParts {

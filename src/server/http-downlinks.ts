@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
-import { encodeFrame, joinFrames } from '../protocol/encode';
+import { encodeFrame, wrapFrames } from '../protocol/encode';
 import type { HelloFrame } from '../protocol/frames';
 import type { HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';
@@ -17,8 +17,8 @@ const HOLD_MS = 25_000;
  */
 export interface DownlinkHost<L extends HttpLink> {
   opts: ResolvedServerOptions;
-  /** A new link with the rung's bookkeeping (live set, close grace). */
-  link(rung: RungName, send: (text: string) => void, close: (code: number, reason: string) => void): L;
+  /** A new link with the rung's bookkeeping (live set, close grace); `sendFrames` writes a batch's frames. */
+  link(rung: RungName, send: (text: string) => void, sendFrames: (parts: readonly string[]) => void, close: (code: number, reason: string) => void): L;
   /** Runs the hello; `refusal` gets the error frame to send before the link ends. */
   hello(hello: HelloFrame, req: IncomingMessage, link: L, refusal: (text: string) => void): Promise<void>;
   /** The link is over: detach it from its session. */
@@ -35,9 +35,9 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
     Connection: 'keep-alive',
   });
   res.flushHeaders();
-  const write = (text: string) => {
+  const put = (event: string) => {
     if (res.writableEnded || res.destroyed) return;
-    res.write(`data: ${text}\n\n`);
+    res.write(event);
     // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
     if (res.writableLength > host.opts.maxBufferedBytes) {
       host.opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
@@ -46,11 +46,13 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
       res.destroy();
     }
   };
+  const write = (text: string) => put(`data: ${text}\n\n`);
   const end = () => {
     link.closed = true;
     res.end();
   };
-  const link = host.link('sse', write, (code, reason) => {
+  const frames = (parts: readonly string[]) => put(parts.length === 1 ? `data: ${parts[0]}\n\n` : wrapFrames('data: [', parts, ']\n\n'));
+  const link = host.link('sse', write, frames, (code, reason) => {
     write(encodeFrame.bye(code, reason));
     end();
   });
@@ -71,6 +73,7 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
 export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: IncomingMessage, res: ServerResponse, hello: HelloFrame): L {
   const idleMs = 2 * host.opts.heartbeatMs + 5000;
   // The greeting leads the first answer; the open itself is a poll held until the hello is done.
+  // Frames joined by commas, not transport messages: an answer is one batch of all of them.
   let pending: string[] = [GREET];
   let held: ServerResponse | undefined = res;
   let opening = true;
@@ -80,7 +83,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     const r = held!;
     held = undefined;
     clearTimeout(holdTimer);
-    r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`[${joinFrames(pending)}]`);
+    r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(pending.length ? wrapFrames('[', pending, ']') : '[]');
     pending = [];
     pendingBytes = 0;
     if (link.closed) return host.gone(link);
@@ -98,7 +101,12 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     });
   };
   let pendingBytes = 0;
-  const send = (text: string) => {
+  const send = (text: string) => sendFrames([text[0] === '[' ? text.slice(1, -1) : text]);
+  const sendFrames = (parts: readonly string[]) => {
+    // Joined at once: a burst's thousands of frame strings, kept until the next poll, were what
+    // the scavenger copied (twice, as they aged); one joined string is not copied.
+    const text = parts.join(',');
+    if (!text) return; // an empty batch's inside
     pending.push(text);
     pendingBytes += text.length;
     if (held && !opening) return answer();
@@ -110,7 +118,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
       host.gone(link);
     }
   };
-  const link = host.link('longpoll', send, (code, reason) => {
+  const link = host.link('longpoll', send, sendFrames, (code, reason) => {
     if (link.closed) return;
     link.closed = true; // first: the answer that carries the bye is the link's last
     send(encodeFrame.bye(code, reason));

@@ -8,7 +8,10 @@ export interface Link {
   readonly rung: RungName;
   /** Sends one encoded message (a frame or a batch). */
   send(text: string): void;
-  /** WebSocket links: sends encoded frames, as one binary message when some carry bytes (§1.3). */
+  /**
+   * Sends encoded frames as one transport message: on WebSocket links one binary message when some
+   * carry bytes (§1.3); on HTTP links one batch, joined once.
+   */
   sendFrames?(parts: readonly string[]): void;
   /** The client reads an ack inside a `msg` frame (its hello said `pa`, §4): acks ride in messages. */
   pa?: boolean;

@@ -60,7 +60,7 @@ export class HttpRung<Api extends ApiShape, User> {
     this.#allowed = allowed;
     this.#host = {
       opts,
-      link: (rung, send, close) => this.#link(rung, send, close),
+      link: (rung, send, sendFrames, close) => this.#link(rung, send, sendFrames, close),
       hello: (hello, req, link, refusal) => this.#hello(hello, req, link, refusal),
       gone: (link) => this.#gone(link),
     };
@@ -172,10 +172,11 @@ export class HttpRung<Api extends ApiShape, User> {
 
 
 
-  #link(rung: RungName, send: (text: string) => void, close: (code: number, reason: string) => void): HttpLink<Connection<Api, User>> {
+  #link(rung: RungName, send: (text: string) => void, sendFrames: (parts: readonly string[]) => void, close: (code: number, reason: string) => void): HttpLink<Connection<Api, User>> {
     const link: HttpLink<Connection<Api, User>> = {
       rung,
       send,
+      sendFrames,
       // Until the grace ends, stragglers still POST here: `receive` ignores them, as on WebSocket.
       close: (code, reason) =>
         code === CloseCode.Replaced ? (link.grace ??= setTimeout(() => close(code, reason), REPLACED_GRACE_MS)) : close(code, reason),

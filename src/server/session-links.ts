@@ -70,7 +70,7 @@ export class SessionLinks {
       // Every rung reads an ack inside a msg frame (incoming.ts), so the client may send them so (§4).
       pa: 1,
       // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
-      ...(link.sendFrames && { bin: 1 }),
+      ...((link.rung === 'ws' || link.rung === 'wss') && { bin: 1 }),
     }));
     // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
     if (this.current) this.#parked.set(link, setTimeout(() => this.detach(link, false), opts.helloTimeoutMs));

@@ -1,9 +1,9 @@
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
+import { adoptOutbox, outboxState } from './outbox-state';
 import { CloseCode } from '../protocol/close-codes';
 import { Durable } from './durable';
 import { keyHash, type SessionRecords, type SessionState } from './handover';
-import { adoptOutbox, outboxState } from './outbox-state';
 import type { ResolvedServerOptions } from './options';
 
 /** What moving a session between nodes needs of it. */

@@ -164,10 +164,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   sendEncoded(type: string, payload: string, settle: boolean = true, e?: string): Promise<void> | undefined {
     if (this.#ended) return rejected(new WirefallError('WF_CLOSED', 'the session has ended'));
     this.#opts.metrics?.messageOut();
-    // Node's own count: a fifth of the time of the portable one (about 0.2 µs per message).
+    // Node's native count: the outbox's portable one (a regex test, then a loop) was 7 % of a burst.
     const bytes = Buffer.byteLength(payload);
     const p = settle ? this.#outbox.push(type, payload, true, bytes, e) : this.#outbox.push(type, payload, false, bytes, e);
-    this.#batcher.schedule();
+    // A long burst in one tick leaves in slices as it is sent, as the client's does (core/client.ts):
+    // the client reads while the app's loop still runs, and smaller writes are cheaper to make and
+    // to parse (measured on SSE: CPU per message -10 % here, -15 % in the client). Not on
+    // long-polling: there a write answers the poll, and the rest waits for the next one anyway.
+    if (this.#outbox.unsent >= URGENT && this.#links.current?.rung !== 'longpoll') this.#batcher.flush();
+    else this.#batcher.schedule();
     this.#move.durable?.touch();
     return p;
   }
@@ -313,6 +318,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     return links;
   }
 }
+
+/** Unsent messages that make a write at once, within the tick (`sendEncoded`). */
+const URGENT = 256;
 
 /** The server runs on real timers; the client's batcher runs on `platform.clock`. */
 const realTimers = { now: Date.now, setTimeout, clearTimeout } as BatchClock;

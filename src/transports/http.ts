@@ -1,4 +1,4 @@
-import { encodeFrame, joinFrames } from '../protocol/encode';
+import { encodeFrame, wrapFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Transport, TransportContext, TransportFailure } from './transport';
@@ -86,7 +86,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
   const postTo = (q: string, body: string, headers?: Record<string, string>, keepalive?: boolean) =>
     req(q, { method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
-  const post = (text: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, `${w!.key}\n${text}`, undefined, keepalive);
+  // `body`: the key line, then the frames (src/server/rung-http.ts).
+  const post = (body: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, body, undefined, keepalive);
 
   // Up to IN_FLIGHT numbered POSTs at once (more than one only for a burst: EAGER_UNITS); the
   // server delivers them in number order. What queues meanwhile leaves in batches, kept well
@@ -97,8 +98,9 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     while (!done && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || queue[0]!.length >= EAGER_UNITS)) {
       let k = 1;
       for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
-      const texts = queue.splice(0, k);
-      const body = texts.length > 1 ? `[${joinFrames(texts)}]` : texts[0]!;
+      // One batch of every queued message's frames, joined once into a flat string: templates
+      // around joins were flattened again (copied) by fetch, and slicing one open copied it too.
+      const body = wrapFrames(`${w!.key}\n[`, queue.splice(0, k).map((t) => (t[0] === '[' ? t.slice(1, -1) : t)), ']');
       const seq = ++n;
       inFlight++;
       // A POST that failed on the way (a 5xx from a gateway, a reset) is sent again on the same
@@ -161,7 +163,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
       if (code === 1000 && w) {
         timer = platform.clock.setTimeout(abort, 1000);
-        post(encodeFrame.bye(1000), ++n, true).then(abort, abort);
+        post(`${w.key}\n${encodeFrame.bye(1000)}`, ++n, true).then(abort, abort);
       } else abort();
     },
   };

@@ -26,6 +26,28 @@ describe('WebSocket rung against the reference server', () => {
     expect(typeof r.frames[1]!.sid).toBe('string');
   });
 
+  test('a burst sent in one tick leaves in slices while the app is still sending, not all at the end of the tick', async () => {
+    const { server, url } = await startServer();
+    track(server);
+    const messages: number[] = [];
+    const r = await raw(url);
+    r.ws.on('message', () => messages.push(r.frames.length));
+    server.on('connection', (conn) =>
+      conn.subscribe('echo', () => {
+        for (let i = 0; i < 1000; i++) void conn.send('echoed', { n: i });
+      }),
+    );
+    r.ws.send('{"t":"hello","v":3}');
+    await eventually(() => r.frames.length === 2, 2000, 'welcome');
+    const before = messages.length;
+    r.ws.send('[{"t":"ack","a":0},{"t":"msg","s":1,"ev":"echo","d":{"n":0}}]');
+    await eventually(() => r.frames.filter((f) => f.t === 'msg').length === 1000, 5000, 'the burst');
+    const ns = r.frames.filter((f) => f.t === 'msg').map((f) => (f.d as { n: number }).n);
+    expect(ns).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    // 1000 small messages fit one write; they came as several, written every 256 sends.
+    expect(messages.length - before).toBeGreaterThanOrEqual(4);
+  });
+
   test('attempts of one race share one session; the session follows the one the client speaks on', async () => {
     const { server, url } = await startServer();
     track(server);

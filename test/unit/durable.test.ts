@@ -1,8 +1,8 @@
 import { describe, expect, test, vi } from 'vitest';
 import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
-import { Durable } from '../../src/server/durable';
 import { outboxState } from '../../src/server/outbox-state';
+import { Durable } from '../../src/server/durable';
 import type { RecordDelta, SessionRecords, SessionState } from '../../src/server/handover';
 import { Follow, decodeEntry, encodeEntry, idAfter } from '../../src/server/store/redis-fanout';
 
