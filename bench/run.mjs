@@ -11,7 +11,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleSizes } from './bundle.mjs';
 import { PAYLOAD_BYTES, spread, sleep } from './lib/common.mjs';
-import { killAll, pinning, startClient, startServer } from './lib/procs.mjs';
+import { closedPort, killAll, pinning, startClient, startServer } from './lib/procs.mjs';
 import { render } from './lib/report.mjs';
 import { renderScale, runScale } from './scale.mjs';
 
@@ -116,14 +116,6 @@ function listening(port) {
     s.once('error', () => resolve(false));
     setTimeout(() => (s.destroy(), resolve(false)), 1000);
   });
-}
-
-async function closedPort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const port = srv.address().port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 // --- latency and throughput --------------------------------------------------------------------

@@ -5,10 +5,9 @@
 //   node bench/ttc-ab.mjs [rounds] [scenario,...] [distDir...]   # default: 15 rounds, all, dist
 // Prints per scenario each variant's median, quartiles and its ratio to socket.io (median of the
 // per-round ratios). VERBOSE=1 prints every wirefall trial's attempts.
-import net from 'node:net';
 import { resolve } from 'node:path';
 import { median, quantile } from './lib/common.mjs';
-import { killAll, startClient, startServer } from './lib/procs.mjs';
+import { closedPort, killAll, startClient, startServer } from './lib/procs.mjs';
 
 const SCENARIOS = {
   '403': { kind: 'refuse-upgrade', how: '403' },
@@ -22,14 +21,6 @@ const args = process.argv.slice(2);
 const rounds = Number(args[0] ?? 15);
 const scenarios = (args[1] ?? Object.keys(SCENARIOS).join(',')).split(',');
 const dists = args.length > 2 ? args.slice(2) : ['dist'];
-
-async function closedPort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const port = srv.address().port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** One server (behind its lab) and one client process per variant, kept for the whole run. */
 async function variant(name, lib, dist) {

@@ -1,6 +1,7 @@
 // Starting and stopping the bench's child processes. Every child is tracked, so the run can end
 // them all (by pid, each one) whatever happens.
 import { execFileSync, fork } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ipcCaller } from './common.mjs';
@@ -114,4 +115,13 @@ function kill(child) {
 
 export async function killAll() {
   await Promise.all([...children].map(kill));
+}
+
+/** A loopback port that nothing listens on (a WebSocket "refused" case, and a free port to bind). */
+export async function closedPort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const port = srv.address().port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
