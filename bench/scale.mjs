@@ -14,9 +14,12 @@ const LAT = { warmup: { ws: 1000, sse: 200, longpoll: 200 }, samples: { ws: 1000
 const BURST = 5000;
 const REPS = 3;
 const IDLE = 1000;
-/** Capacity steps (total clients), three generators; a step fails past these bounds. */
-const STEP = 2000;
-const MAX_CLIENTS = 10_000;
+/**
+ * Capacity steps (total clients), three generators; a step fails past these bounds. Finer where
+ * the default heartbeat's limit lies on this machine (between 4,000 and 6,000).
+ */
+const TOTALS = [2000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000];
+const MAX_CLIENTS = TOTALS.at(-1);
 const PROBE_MS = 6000;
 const HEARTBEATS = [5000, 20_000];
 const BOUND = { p99: 1000, openShare: 0.99 };
@@ -106,9 +109,11 @@ async function capacity(redisUrl, log, heartbeatMs) {
       return { ws: fix(ws), longpoll: fix(lp) };
     };
     steps.push({ clients: 0, probe: await probe() });
-    for (let total = STEP; total <= MAX_CLIENTS; total += STEP) {
+    for (let i = 0; i < TOTALS.length; i++) {
+      const total = TOTALS[i];
+      const more = total - (TOTALS[i - 1] ?? 0);
       const t0 = Date.now();
-      const opened = await Promise.all(gens.map((g) => g.call('open', { url: f.url, rungs: RUNGS, n: Math.round(STEP / gens.length), batch: 200 })));
+      const opened = await Promise.all(gens.map((g) => g.call('open', { url: f.url, rungs: RUNGS, n: Math.round(more / gens.length), batch: 200 })));
       // Not open within 30 s: such a client goes on retrying (with backoff); it counts if it gets in.
       const failed = opened.reduce((n, o) => n + o.failed, 0);
       const census = async () => {
@@ -126,9 +131,9 @@ async function capacity(redisUrl, log, heartbeatMs) {
       log(`scale capacity (heartbeat ${heartbeatMs / 1000} s) ${total}: ${open} open (${RUNGS.map((r) => `${r} ${byRung[r]}`).join(', ')}), ${failed} failed to open; probe ws p50 ${f1(p.ws.p50)} p99 ${f1(p.ws.p99)} ms, longpoll p50 ${f1(p.longpoll.p50)} p99 ${f1(p.longpoll.p99)} ms, timeouts ${p.ws.timeouts + p.longpoll.timeouts}${p.ws.error ? ` (ws probe: ${p.ws.error})` : ''}${p.longpoll.error ? ` (longpoll probe: ${p.longpoll.error})` : ''}; nodes ${step.nodeConns.join('/')} sessions, ${step.nodeRssMiB.join('/')} MiB; balancer ${fds} fds; ${step.secs.toFixed(0)} s`);
       const worst = Math.max(p.ws.p99, p.longpoll.p99);
       if (worst > BOUND.p99 || p.ws.timeouts + p.longpoll.timeouts > 0) stop = `the probes' p99 round trip passed ${BOUND.p99} ms (${worst.toFixed(0)} ms) or an echo took over 5 s`;
-      else if (open < total * BOUND.openShare) stop = `${total - open} of ${total} clients not open 20 s after the step (${failed} of the step's ${STEP} not within 30 s)`;
+      else if (open < total * BOUND.openShare) stop = `${total - open} of ${total} clients not open 20 s after the step (${failed} of the step's ${more} not within 30 s)`;
       // The balancer holds ~2.3 descriptors per client (two per TCP connection; HTTP rungs use more than one).
-      else if (fds * ((total + STEP) / total) * 1.1 > limit) stop = `the next step would pass the balancer's open-file limit (${limit}; ${fds} descriptors now)`;
+      else if (i + 1 < TOTALS.length && fds * (TOTALS[i + 1] / total) * 1.1 > limit) stop = `the next step would pass the balancer's open-file limit (${limit}; ${fds} descriptors now)`;
       if (stop) break;
     }
     stop ??= `the bench's cap of ${MAX_CLIENTS} clients`;
@@ -194,7 +199,7 @@ export function renderScale(r, env = {}) {
     }
   }
   for (const c of r.capacity) {
-    lines.push('', `Capacity, **heartbeat ${c.heartbeatMs / 1000} s**${c.heartbeatMs === 5000 ? ' (the default)' : ''}: three Redis nodes behind the balancer, idle clients in equal thirds on \`ws\`, \`sse\` and \`longpoll\` from three load-generator processes, ${STEP} more per step; two probe clients (\`ws\`, \`longpoll\`) time echo round trips for ${PROBE_MS / 1000} s after each step. Open-file limit of these processes: ${k(c.nofile)} (raised from \`ulimit -n\` ${r.fdLimit} with \`prlimit\` where the run may). **Held while responsive: ${k(c.held)} connections.** Stopped at: ${c.stop}. Responsive means: both probes' p99 ≤ ${BOUND.p99} ms with no echo over 5 s, and ≥ ${BOUND.openShare * 100} % of the clients open; \`load\` is the machine's 1-minute load average (other work on it counts).`, '');
+    lines.push('', `Capacity, **heartbeat ${c.heartbeatMs / 1000} s**${c.heartbeatMs === 5000 ? ' (the default)' : ''}: three Redis nodes behind the balancer, idle clients in equal thirds on \`ws\`, \`sse\` and \`longpoll\` from three load-generator processes, in steps to ${TOTALS.map(k).join(', ')}; two probe clients (\`ws\`, \`longpoll\`) time echo round trips for ${PROBE_MS / 1000} s after each step. Open-file limit of these processes: ${k(c.nofile)} (raised from \`ulimit -n\` ${r.fdLimit} with \`prlimit\` where the run may). **Held while responsive: ${k(c.held)} connections.** Stopped at: ${c.stop}. Responsive means: both probes' p99 ≤ ${BOUND.p99} ms with no echo over 5 s, and ≥ ${BOUND.openShare * 100} % of the clients open; \`load\` is the machine's 1-minute load average (other work on it counts).`, '');
     lines.push('| clients | open (ws / sse / longpoll) | not open within 30 s | probe ws p50 / p99 (ms) | probe longpoll p50 / p99 (ms) | sessions per node | node RSS (MiB) | balancer fds | load |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const s of c.steps) {
       const p = s.probe;
