@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { matrix, SETTLE_MS } from '../lab/matrix-cases';
+import { matrix, namesReason, SETTLE_MS } from '../lab/matrix-cases';
 import { startLab } from '../../lab';
 import { cleanup, startServer, track } from '../support/harness';
 import { CHROMIUM_FLAGS, findChromium, INSTALL_LINE } from './chromium';
@@ -87,14 +87,14 @@ describe.runIf(executablePath)('hostile-network matrix in Chromium (UMD bundle v
       expect(m.endsOn).toContain(rung);
       expect(s.openAt).toBeLessThan(m.budgetMs);
       if (m.left) {
-        // On a loaded machine the race may win on SSE before the broken rung's own answer arrives:
-        // that attempt is then recorded as abandoned with how far it got, and the climb tries the
-        // rung again within SETTLE_MS. Either way, an attempt must name the right reason.
-        const want = { rung: m.left.rung, reason: m.left.browser };
-        await page.waitForFunction((w) => (window as unknown as { __client: { attempts: { rung: string; reason?: string }[] } }).__client.attempts.some((a) => a.rung === w.rung && a.reason === w.reason), want, { timeout: SETTLE_MS })
-          .catch(() => undefined);
-        const attempts = (await snapshot(page)).attempts.filter((a) => a.rung === want.rung);
-        expect(attempts.map((a) => a.reason)).toContain(want.reason);
+        // The race may win on SSE before the broken rung's own answer arrives: that attempt is
+        // then recorded as abandoned with how far it got, and the climb tries the rung again
+        // within SETTLE_MS (namesReason).
+        const left = m.left;
+        const tried = async () => (await snapshot(page)).attempts.filter((a) => a.rung === left.rung);
+        for (const end = Date.now() + SETTLE_MS; !namesReason(await tried(), left.browser) && Date.now() < end; ) await page.waitForTimeout(100);
+        const attempts = await tried();
+        expect(namesReason(attempts, left.browser), `want ${left.browser}: ${JSON.stringify(attempts.map((a) => [a.outcome, a.reason]))}`).toBe(true);
       }
       // The upgrade really reached the server stripped, and the page still fell through.
       if (m.scenario.kind === 'strip-upgrade') {

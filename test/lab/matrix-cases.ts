@@ -31,6 +31,21 @@ export interface MatrixCase {
   idleFirstMs?: number;
 }
 
+/** The stages of an attempt, in order, as the reasons it is recorded with when it stalls there. */
+const STAGES: string[] = ['WF_OPEN_TIMEOUT', 'WF_NO_DATA', 'WF_NO_WELCOME'];
+
+/**
+ * Whether the attempts on the broken rung say what broke it: one names `want`; or, where `want` is
+ * a stage the path stalls at, one was overtaken by the race (abandoned) at that stage or before.
+ * An overtaken attempt can only say how far it got, and in a browser, or on a loaded machine,
+ * the HTTP rung may win before the WebSocket's `open` or greeting arrives.
+ */
+export function namesReason(attempts: readonly { outcome: string; reason?: string }[], want: string): boolean {
+  if (attempts.some((a) => a.reason === want)) return true;
+  const stage = STAGES.indexOf(want);
+  return stage >= 0 && attempts.some((a) => a.outcome === 'abandoned' && a.reason !== undefined && STAGES.includes(a.reason) && STAGES.indexOf(a.reason) <= stage);
+}
+
 /** Generous: the first climb is due 3 s after a fallback, and a busy machine may need a retry. */
 export const SETTLE_MS = 15_000;
 
