@@ -26,7 +26,8 @@ const GOAL = 7168;
 // 15,546 B once merged with main. Raised to 15,562 B (+16 B): the greeting's due back to "as long
 // again as the opening took" (+4 B, a working WebSocket was misjudged under load) and branch http's
 // flat batches and one-join uplink (+12 B; its one promise per batch was not merged).
-const BUDGET = 15_562;
+// 15,559 B after review: one `unbatch` for the two places that took a batch apart (-3 B).
+const BUDGET = 15_559;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

@@ -82,7 +82,7 @@ export class LiveLink {
       slice: () => parts.max / 2,
       sent: (idle) => idle && this.#armLiveness(),
     });
-    this.#batcher.pa = parts.pa;
+    this.#batcher.pa = parts.pa === 1;
     // Speaking first claims the session for this connection (the server parks the others).
     this.#batcher.push(encodeFrame.ack(parts.inbox.received));
     if (parts.report) this.#batcher.push(encodeFrame.report(parts.report));

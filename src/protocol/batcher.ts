@@ -38,7 +38,7 @@ const done = Promise.resolve();
  */
 export class Batcher {
   /** The peer reads an ack inside a `msg` frame (`pa`, §4): the ack rides in the first message. */
-  pa: unknown;
+  pa?: boolean;
   #p: BatcherParts;
   #control: string[] = [];
   #queued = false;

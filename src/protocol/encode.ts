@@ -46,5 +46,8 @@ export const wrapFrames = (open: string, parts: readonly string[], close: string
   return a.join(',');
 };
 
+/** The frames of a transport message as a list's inside (`a,b`): a batch gives its elements, a frame itself. */
+export const unbatch = (text: string): string => (text[0] === '[' ? text.slice(1, -1) : text);
+
 /** Several encoded frames as one transport message: alone, or as a batch. */
 export const batch = (parts: readonly string[]): string => (parts.length === 1 ? parts[0]! : wrapFrames('[', parts, ']'));

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
-import { encodeFrame, wrapFrames } from '../protocol/encode';
+import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
 import type { HelloFrame } from '../protocol/frames';
 import type { HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';
@@ -101,7 +101,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     });
   };
   let pendingBytes = 0;
-  const send = (text: string) => sendFrames([text[0] === '[' ? text.slice(1, -1) : text]);
+  const send = (text: string) => sendFrames([unbatch(text)]);
   const sendFrames = (parts: readonly string[]) => {
     // Joined at once: a burst's thousands of frame strings, kept until the next poll, were what
     // the scavenger copied (twice, as they aged); one joined string is not copied.

@@ -1,4 +1,4 @@
-import { encodeFrame, wrapFrames } from '../protocol/encode';
+import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Transport, TransportContext, TransportFailure } from './transport';
@@ -100,7 +100,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       // One batch of every queued message's frames, joined once into a flat string: templates
       // around joins were flattened again (copied) by fetch, and slicing one open copied it too.
-      const body = wrapFrames(`${w!.key}\n[`, queue.splice(0, k).map((t) => (t[0] === '[' ? t.slice(1, -1) : t)), ']');
+      const body = wrapFrames(`${w!.key}\n[`, queue.splice(0, k).map(unbatch), ']');
       const seq = ++n;
       inFlight++;
       // A POST that failed on the way (a 5xx from a gateway, a reset) is sent again on the same

@@ -91,7 +91,7 @@ test('without a link nothing is written, and stop() forgets control frames and t
 
 test('to a peer that reads them (`pa`), the ack rides in the first message; with no message it goes alone', async () => {
   const { b, inbox, outbox, written } = setup();
-  b.pa = 1;
+  b.pa = true;
   inbox.accept(1);
   b.push(encodeFrame.pong(7));
   void outbox.push('a', '1');
