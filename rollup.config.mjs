@@ -14,24 +14,35 @@ const external = (id) => id === 'ws' || id === 'react' || id === 'redis' || id =
 // Every build carries a sourcemap (with the sources inlined: src/ is not in the package).
 const ts = (options = {}) => typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, sourceMap: true, ...options });
 
+// The production build: src/dev.ts says `DEV = false`, so explanatory text is left out (see there).
+const srcDev = path.dirname(fileURLToPath(import.meta.url)) + '/src/dev.ts';
+// A transform after TypeScript's: its plugin compiles from disk, so a `load` hook would be ignored.
+const production = () => ({ name: 'wirefall-production', transform: (code, id) => (id === srcDev ? { code: 'export const DEV = false;', map: null } : null) });
+
+const entries = { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', 'server-metrics': 'src/server/metrics.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' };
+
 export default [
   // ESM + CJS for bundlers and Node. The entries share chunks, so `Client` and `WirefallError`
   // are one class at run time whichever entry imported them.
-  {
-    input: { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', 'server-metrics': 'src/server/metrics.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' },
+  // dist/ is the default build; dist/prod/ the production one, every entry of it, so that under the
+  // `production` condition all entries still share one `Client` and one `WirefallError`.
+  ...['dist', 'dist/prod'].map((dir) => ({
+    input: entries,
     external,
+    // No sourcemaps for dist/prod/: TypeScript maps them against its own outDir, so their sources
+    // would not resolve; a production bundle is mapped by the app's bundler from these files.
     output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient, sourcemap: true },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', banner: useClient, sourcemap: true },
+      { dir, format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', banner: useClient, sourcemap: dir === 'dist' },
+      { dir, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', banner: useClient, sourcemap: dir === 'dist' },
     ],
-    plugins: [ts()],
-  },
+    plugins: dir === 'dist' ? [ts()] : [ts({ outDir: 'dist/prod' }), production()],
+  })),
   // Declarations: one bundled file per entry and module format, beside the build it describes
   // (`.d.mts` for the `.mjs`, `.d.cts` for the `.cjs`, and `.d.ts` for resolvers that predate
   // `exports`: TypeScript's node10 mode, through `types` and `typesVersions`). `@internal`
   // declarations are stripped (tsconfig's `stripInternal`).
   ...['index', 'server', 'server-redis', 'server-metrics', 'react', 'share'].map((name) => ({
-    input: { index: 'src/index.ts', server: 'src/server/index.ts', 'server-redis': 'src/server/redis.ts', 'server-metrics': 'src/server/metrics.ts', react: 'src/react/index.ts', share: 'src/share/index.ts' }[name],
+    input: entries[name],
     external: (id) => external(id) || id === 'wirefall',
     // stripInternal works file by file: an `@internal` type that a non-public module still imports
     // (the server's ResolvedServerOptions, imported by its Hub) is gone from that file. Such
@@ -43,13 +54,16 @@ export default [
     plugins: [...(name === 'index' ? [] : [importClientEntry()]), dts({ tsconfig: './tsconfig.build.json', compilerOptions: { stripInternal: true } })],
   })),
   // UMD for a <script> tag: bundled from the client entry alone (rollup cannot code-split UMD).
+  // The readable bundle explains its errors; the minified one is the production build.
   {
     input: 'src/umd.ts',
-    output: [
-      { file: 'dist/wirefall.umd.js', format: 'umd', name: 'Wirefall', sourcemap: true },
-      { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
-    ],
+    output: { file: 'dist/wirefall.umd.js', format: 'umd', name: 'Wirefall', sourcemap: true },
     plugins: [ts({ outDir: undefined })],
+  },
+  {
+    input: 'src/umd.ts',
+    output: { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
+    plugins: [ts({ outDir: undefined }), production()],
   },
   // The UMD global's typings: `Wirefall` is what src/umd.ts exports. A script-tag project lists
   // this file in its tsconfig (`"files": ["node_modules/wirefall/dist/wirefall.umd.d.ts"]`).

@@ -1,5 +1,6 @@
 // Client bundle sizes: a realistic entry per library, bundled for the browser with esbuild,
-// minified, then gzip -9. Every library goes through the same bundler and settings.
+// minified, then gzip -9. Every library goes through the same bundler and settings: a production
+// build (`NODE_ENV` and the `production` export condition, which picks wirefall's dist/prod/).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -14,17 +15,17 @@ const entries = [
   {
     name: 'wirefall (core, ESM)',
     pkg: null,
-    code: `import { connect } from ${JSON.stringify(`${root}dist/index.mjs`)};\nconnect('/x').subscribe('a', console.log);`,
+    code: `import { connect } from ${JSON.stringify(`${root}dist/prod/index.mjs`)};\nconnect('/x').subscribe('a', console.log);`,
   },
   {
     name: 'wirefall/react (ESM)',
     pkg: null,
-    needs: `${root}dist/react.mjs`,
+    needs: `${root}dist/prod/react.mjs`,
     // React itself is the app's; it is not counted.
     external: ['react', 'react/jsx-runtime', 'react-dom'],
     code: [
       `import { createElement } from 'react';`,
-      `import { WirefallProvider, useConnection, useSubscription, useSend } from ${JSON.stringify(`${root}dist/react.mjs`)};`,
+      `import { WirefallProvider, useConnection, useSubscription, useSend } from ${JSON.stringify(`${root}dist/prod/react.mjs`)};`,
       `function Room() { const { state } = useConnection(); const send = useSend(); useSubscription('a', console.log);`,
       `  return createElement('button', { disabled: state !== 'open', onClick: () => send('say', { text: 'hi' }) }, 'hi'); }`,
       `export const App = () => createElement(WirefallProvider, { url: '/x' }, createElement(Room));`,
@@ -106,6 +107,7 @@ export async function bundleSizes() {
           logLevel: 'silent',
           external: e.external ?? [],
           define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
+          conditions: ['production'],
           nodePaths: [`${root}node_modules`],
         });
         return Buffer.from(r.outputFiles[0].contents);

@@ -1,6 +1,7 @@
 // The client's size budget (`npm run size`): `connect` with every rung and reliable delivery,
 // bundled for the browser as bench/bundle.mjs does (esbuild --bundle --minify --format=esm
-// --platform=browser --target=es2022, from the built dist/index.mjs), then gzip -9. Fails past
+// --platform=browser --target=es2022, resolving `wirefall` with the `production` condition as a
+// production build by Vite or webpack does), then gzip -9. Fails past
 // the budget. The goal (issue 15) is 7,168 B; until it is met the budget is the best figure
 // reached with every feature of issue 15 in (10,677 B before the POST retry, the per-rung backoff
 // and ws's own message event added ~200 B), so the client can only get smaller from here. Lower
@@ -27,7 +28,9 @@ const GOAL = 7168;
 // again as the opening took" (+4 B, a working WebSocket was misjudged under load) and branch http's
 // flat batches and one-join uplink (+12 B; its one promise per batch was not merged).
 // 15,559 B after review: one `unbatch` for the two places that took a batch apart (-3 B).
-const BUDGET = 15_559;
+// Measured from the production build since: dist/prod/, what the `production` export condition
+// resolves (src/dev.ts). 15,280 B with the first explanatory texts left out of it (-279 B).
+const BUDGET = 15_280;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
@@ -35,8 +38,13 @@ if (!existsSync(dist)) {
   console.error('size: dist/index.mjs is missing: run `npm run build` first');
   process.exit(1);
 }
+// Resolved as an app's bundler does in a production build: the package's own `exports` under the
+// `production` condition (dist/prod/, without the explanatory text; src/dev.ts).
 const out = await build({
-  stdin: { contents: `import { connect } from ${JSON.stringify(dist)};\nconnect('/x').subscribe('a', console.log);`, resolveDir: root, loader: 'js' },
+  stdin: { contents: `import { connect } from 'wirefall';\nconnect('/x').subscribe('a', console.log);`, resolveDir: root, loader: 'js' },
+  conditions: ['production'],
+  tsconfigRaw: {}, // the repo's tsconfig maps `wirefall` to src/ for the tests; an app has no such path
+  metafile: true,
   bundle: true,
   minify: true,
   format: 'esm',
@@ -44,6 +52,11 @@ const out = await build({
   target: 'es2022',
   write: false,
 });
+const inputs = Object.keys(Object.values(out.metafile.outputs)[0].inputs);
+if (!inputs.some((f) => f.startsWith('dist/prod/'))) {
+  console.error(`size: the production condition did not resolve to dist/prod/ (${inputs.join(', ')})`);
+  process.exit(1);
+}
 const code = out.outputFiles[0].text;
 const gz = gzipSync(code, { level: 9 }).length;
 const fmt = (n) => n.toLocaleString('en-US');

@@ -7,6 +7,7 @@ import { backoffDelay } from './backoff';
 import { Emitter } from '../util/emitter';
 import { Timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
+import { DEV } from '../dev';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
 import { Race, type RaceResult, type RaceWin } from './race';
 import { RungMemory } from './memory';
@@ -40,10 +41,10 @@ export class Client<Api extends ApiShape = AnyApi> {
   // A throwing listener must not break the transition that told it: report it instead. What an
   // `error` listener throws is dropped, since reporting it there again could recurse.
   #events: Emitter<ClientEvents> = new Emitter((cause, event) => {
-    if (event !== 'error') this.#tell('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
+    if (event !== 'error') this.#tell('error', new WirefallError('WF_INVALID', DEV ? `a "${event}" listener threw` : '', { cause }));
   });
   // A throwing subscriber must not break delivery to the others, nor the connection.
-  #handlers: Subscribers = new Emitter((cause, type) => this.#tell('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
+  #handlers: Subscribers = new Emitter((cause, type) => this.#tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
   #setup: ClientSetup;
   #clock: Platform['clock'];
   #t: ResolvedTimings;

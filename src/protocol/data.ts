@@ -1,6 +1,7 @@
 import { fromBase64, toBase64 } from './base64';
 import { DecodeError } from './codec';
 import { WirefallError } from './errors';
+import { DEV } from '../dev';
 import { utf8Length } from './outbox';
 
 /**
@@ -188,8 +189,8 @@ export function encodeData(data: unknown, type: string): Encoded {
   if (data === undefined) return { payload: 'null' };
   const bytes = scan(data, false, 0);
   if (bytes === null) {
-    const where = locate(data, `"${type}" data`, false, 0) ?? `"${type}" data: unknown`;
-    throw new WirefallError('WF_INVALID', `${where} cannot be sent (JSON values and Uint8Array/ArrayBuffer only)`);
+    // Naming the part takes a second walk and its text: the default build only (src/dev.ts).
+    throw new WirefallError('WF_INVALID', DEV ? `${locate(data, `"${type}" data`, false, 0) ?? `"${type}" data: unknown`} cannot be sent (JSON values and Uint8Array/ArrayBuffer only)` : '');
   }
   return bytes ? { payload: JSON.stringify(toTagged(data)), e: BINARY } : { payload: JSON.stringify(data) };
 }

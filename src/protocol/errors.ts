@@ -84,8 +84,9 @@ export class WirefallError extends Error {
   declare readonly remoteCode?: string;
   declare readonly cause?: unknown;
 
+  /** `message` explains; the production build passes '' (src/dev.ts), and then the code is the message. */
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message);
+    super(message || code);
     Object.assign(this, details, { name: 'WirefallError', code, retryable: !FINAL.test(code) });
   }
 }
