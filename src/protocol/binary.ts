@@ -1,9 +1,10 @@
 import { fromBase64 } from './base64';
 import { batch } from './encode';
-import { decode, DecodeError } from './codec';
+import { decode, DecodeError, type FrameChecks } from './codec';
 import { RAW, resolveRaw } from './data';
 import type { Frame } from './frames';
 import { encoder } from './limits';
+import { DEV } from '../dev';
 
 /**
  * Binary WebSocket messages (docs/protocol.md §1.3): a transport message whose messages carry bytes
@@ -71,7 +72,7 @@ export function toBinary(parts: readonly string[], decode64: (s: string) => Uint
  * Decodes a binary WebSocket message into frames whose data holds the bytes (as `Uint8Array`
  * copies); throws `DecodeError` when anything about it is malformed.
  */
-export function decodeBinary(data: Uint8Array): Frame[] {
+export function decodeBinary(data: Uint8Array, checks?: FrameChecks): Frame[] {
   // A plain view: a Node Buffer's `slice` would share memory, Uint8Array's copies.
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -90,9 +91,9 @@ export function decodeBinary(data: Uint8Array): Frame[] {
     // The first chunk is the header (absent: not JSON, below).
     text = decoder.decode(segments.shift());
   } catch {
-    throw new DecodeError(`malformed binary message (layout ${BINARY_LAYOUT}, §1.3)`);
+    throw new DecodeError(DEV ? `malformed binary message (layout ${BINARY_LAYOUT}, §1.3)` : '');
   }
-  const frames = decode(text);
+  const frames = decode(text, checks);
   for (const f of frames) {
     if (f.t === 'msg' && f.e === 'bin') {
       f.d = resolveRaw(f.d, segments);

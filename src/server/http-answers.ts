@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decode } from '../protocol/codec';
+import { decode } from './codec';
 import { encodeFrame } from '../protocol/encode';
 import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
