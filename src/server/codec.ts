@@ -1,13 +1,33 @@
 import { decodeBinary as decodeBinaryWith } from '../protocol/binary';
 import { clientChecks, decode as decodeWith, isId, isNum, type FrameChecks } from '../protocol/codec';
-import type { Frame } from '../protocol/frames';
-import { LIMITS } from '../protocol/limits';
+import { encodeFrame as clientFrames } from '../protocol/encode';
+import type { ByeFrame, ErrorFrame, Frame, WelcomeFrame } from '../protocol/frames';
+import { PROTOCOL_VERSIONS } from '../protocol/frames';
+import { cutUtf8, LIMITS } from '../protocol/limits';
+import type { WireErrorCode } from '../protocol/wire-errors';
 
 /**
- * The server's decoder: the frames a client reads (src/protocol/codec.ts) and those only a
- * server reads, `hello` and `report`. Their checks live here so that the client's bundle does not
- * carry validators it never runs.
+ * The server's side of the codec (src/protocol/codec.ts, encode.ts): the frames only a server
+ * reads (`hello`, `report`) or writes (`greet`, `welcome`, `error`, a `bye` with a reason). They
+ * live here so that the client's bundle does not carry code it never runs.
  */
+
+/** Every typed encoder (src/protocol/encode.ts), with those of the frames only a server writes. */
+export const encodeFrame = {
+  ...clientFrames,
+  greet: (): string => `{"t":"greet","v":${JSON.stringify(PROTOCOL_VERSIONS)}}`,
+  welcome: (f: Omit<WelcomeFrame, 't'>): string => JSON.stringify({ t: 'welcome', ...f }),
+  /** The reason is cut to the codec's bound, as a WebSocket close reason is. */
+  bye: (code: ByeFrame['code'], reason?: string): string =>
+    JSON.stringify({ t: 'bye', code, reason: reason === undefined ? undefined : cutUtf8(reason) }),
+  /**
+   * A fatal error precedes the end of the connection; a non-fatal one is information. The message
+   * may quote the app (an `authenticate` refusal) or the peer, so it is cut to the codec's bound.
+   */
+  error: (code: WireErrorCode, message: string, status?: number, fatal = true): string =>
+    JSON.stringify({ t: 'error', code, message: cutUtf8(message, LIMITS.message), status, fatal } satisfies ErrorFrame),
+};
+
 const opt = (x: unknown, test: (x: unknown) => boolean) => x === undefined || test(x);
 /** The whole hello, `auth` included, once: hellos are rare, and `auth` is any JSON. */
 const helloFits = (f: Record<string, unknown>) => {

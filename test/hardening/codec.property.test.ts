@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, DecodeError } from '../../src/protocol/codec';
 import { decode as serverDecode } from '../../src/server/codec';
-import { encodeFrame } from '../../src/protocol/encode';
+import { encodeFrame } from '../../src/server/codec';
 import type { Frame } from '../../src/protocol/frames';
 import { cutUtf8, LIMITS, utf8Bytes } from '../../src/protocol/limits';
 import { WIRE_ERROR_CODES } from '../../src/protocol/wire-errors';
