@@ -56,15 +56,11 @@ export function toBinary(parts: readonly string[], decode64: (s: string) => Uint
   if (!segments) return undefined;
   // The header is the first length-prefixed chunk, the segments the others.
   const chunks = [encoder.encode(batch(texts)), ...segments];
-  let size = 1;
-  for (const c of chunks) size += 4 + c.length;
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + 4 + c.length, 1));
   const view = new DataView(out.buffer);
   out[0] = BINARY_LAYOUT;
-  for (let i = 0, at = 1; i < chunks.length; at += 4 + chunks[i++]!.length) {
-    view.setUint32(at, chunks[i]!.length);
-    out.set(chunks[i]!, at + 4);
-  }
+  let at = 1;
+  for (const c of chunks) view.setUint32(at, c.length), out.set(c, at + 4), (at += 4 + c.length);
   return out;
 }
 

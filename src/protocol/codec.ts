@@ -1,6 +1,6 @@
 import { DEV } from '../dev';
 import type { Frame } from './frames';
-import { LIMITS, utf8Bytes } from './limits';
+import { CODE, ENCODING, ID, MESSAGE, REASON, TYPE, utf8Length, VERSIONS } from './limits';
 
 /**
  * Encodes and decodes transport messages: one frame, or an array of frames. Decoding validates
@@ -23,7 +23,7 @@ export type FrameChecks = { [T in Frame['t']]?: (f: Record<string, any>) => bool
 export const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 /** A string of at most `max` UTF-16 units: every string field is bounded (docs/protocol.md §1). */
 export const str = (x: unknown, max: number): x is string => typeof x == 'string' && x.length <= max;
-export const isId = (x: unknown): x is string => str(x, LIMITS.id);
+export const isId = (x: unknown): x is string => str(x, ID);
 const optNum = (x: unknown) => x === undefined || isNum(x);
 const n = (f: Record<string, unknown>) => optNum(f.n);
 
@@ -32,14 +32,14 @@ const n = (f: Record<string, unknown>) => optNum(f.n);
  * `hello` or a `report`). The server's decoder adds those (src/server/codec.ts).
  */
 export const clientChecks: FrameChecks = {
-  greet: (f) => Array.isArray(f.v) && f.v.length <= LIMITS.versions && f.v.every(isNum),
+  greet: (f) => Array.isArray(f.v) && f.v.length <= VERSIONS && f.v.every(isNum),
   welcome: (f) => isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max),
   ping: n,
   pong: n,
-  msg: (f) => f.s > 0 && isNum(f.s) && str(f.ev, LIMITS.type) && f.ev != '' && (f.e === undefined || str(f.e, LIMITS.encoding)) && optNum(f.a),
+  msg: (f) => f.s > 0 && isNum(f.s) && str(f.ev, TYPE) && f.ev != '' && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
   ack: (f) => isNum(f.a),
-  error: (f) => str(f.code, LIMITS.code) && str(f.message, LIMITS.message) && optNum(f.status),
-  bye: (f) => isNum(f.code) && (f.reason === undefined || (str(f.reason, LIMITS.reason) && utf8Bytes(f.reason) <= LIMITS.reason)),
+  error: (f) => str(f.code, CODE) && str(f.message, MESSAGE) && optNum(f.status),
+  bye: (f) => isNum(f.code) && (f.reason === undefined || (str(f.reason, REASON) && utf8Length(f.reason) <= REASON)),
 };
 
 /**

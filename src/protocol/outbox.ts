@@ -1,7 +1,10 @@
 import { DEV } from '../dev';
 import { encodeFrame } from './encode';
-import { encoder } from './limits';
+import { utf8Length } from './limits';
 import { WirefallError } from './errors';
+
+// Where it was first written: the core and the server import it from here.
+export { utf8Length };
 
 /**
  * Messages one side has sent and the other has not acknowledged yet, in send order. The same
@@ -53,25 +56,6 @@ export interface OutboxLimits {
   maxMessages: number;
   /** Most payload bytes held. */
   maxBytes: number;
-}
-
-/** Where `utf8Length` encodes, to count. */
-const scratch = new Uint8Array(4096);
-
-/**
- * UTF-8 length of a string as it goes on the wire (a lone surrogate as U+FFFD), without
- * allocating a copy of it: encoded natively into a scratch buffer, 4 KiB at a time. For a fresh
- * 100-byte message that is half the time of the regex scan it replaced (0.2 µs, paid per send).
- */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let at = 0; at < s.length; ) {
-    // It stops before a character that does not fit, never inside one.
-    const r = encoder.encodeInto(at ? s.slice(at) : s, scratch);
-    n += r.written;
-    at += r.read;
-  }
-  return n;
 }
 
 export class Outbox {
