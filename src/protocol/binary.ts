@@ -35,14 +35,13 @@ const B64_END = ',"e":"b64"}';
 // fatal: a header that is not UTF-8 is a protocol error, not text with replacement characters.
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-const unbase64 = (s: string) => fromBase64(s)!;
 
 /**
  * The binary form of a transport message made of encoded frames (`parts`), or undefined when none
  * of them carries bytes (it then goes as text, `batch(parts)`). `decode64` turns the tags' base64
  * (always our own, valid) back into bytes: the server passes Node's, which is faster.
  */
-export function toBinary(parts: readonly string[], decode64: (s: string) => Uint8Array = unbase64): Uint8Array | undefined {
+export function toBinary(parts: readonly string[], decode64 = fromBase64 as (s: string) => Uint8Array): Uint8Array | undefined {
   let segments: Uint8Array[] | undefined;
   let texts = parts as string[];
   for (let p = 0; p < parts.length; p++) {

@@ -8,6 +8,9 @@ import type { HelloFrame, ReportEntry } from './frames';
  * once per message or heartbeat; their fields are numbers or pre-encoded JSON, so the template
  * cannot produce invalid JSON. Everything else goes through `JSON.stringify`.
  */
+/** A ping or a pong, with its number when it has one. */
+const beat = (t: string, n?: number) => `{"t":"${t}"${n === undefined ? '' : `,"n":${n}`}}`;
+
 export const encodeFrame = {
   hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
   /**
@@ -18,8 +21,8 @@ export const encodeFrame = {
     `{"t":"msg",${a === undefined ? '' : `"a":${a},`}"s":${s},"ev":${JSON.stringify(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
   report: (a: ReportEntry[]): string => JSON.stringify({ t: 'report', a }),
   ack: (a: number): string => `{"t":"ack","a":${a}}`,
-  ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),
-  pong: (n?: number): string => (n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${n}}`),
+  ping: (n?: number): string => beat('ping', n),
+  pong: (n?: number): string => beat('pong', n),
   /** A bye without a reason (a client's close of an HTTP session). */
   bye: (code: number): string => `{"t":"bye","code":${code}}`,
 };
