@@ -70,6 +70,9 @@ export interface Platform {
   pageUrl?: string;
 }
 
+/** What events are listened to on: the global scope and the document, where there are such. */
+type Target = { addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
+
 type Globals = {
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
@@ -82,7 +85,6 @@ type Globals = {
 } & Target;
 
 /** Adds `fn` for `event` on `target` (when there is one); returns the function that removes it. */
-type Target = { addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
 const listen = (target: Target | undefined, event: string, fn: () => void) => (
   target?.addEventListener?.(event, fn), () => target?.removeEventListener?.(event, fn)
 );

@@ -35,7 +35,6 @@ const B64_END = ',"e":"b64"}';
 // fatal: a header that is not UTF-8 is a protocol error, not text with replacement characters.
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-
 /**
  * The binary form of a transport message made of encoded frames (`parts`), or undefined when none
  * of them carries bytes (it then goes as text, `batch(parts)`). `decode64` turns the tags' base64

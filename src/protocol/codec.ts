@@ -18,7 +18,7 @@ export class DecodeError extends Error {
 }
 
 /** Field checks per frame type; each returns true when the frame is well formed. */
-export type FrameChecks = { [T in Frame['t']]?: (f: Record<string, any>) => boolean };
+export type FrameChecks = { [T in Frame['t']]?: (f: Record<string, unknown>) => boolean };
 
 export const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 /** A string of at most `max` UTF-16 units: every string field is bounded (docs/protocol.md §1). */
@@ -36,7 +36,7 @@ export const clientChecks: FrameChecks = {
   welcome: (f) => isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max),
   ping: n,
   pong: n,
-  msg: (f) => f.s > 0 && isNum(f.s) && str(f.ev, TYPE) && f.ev != '' && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
+  msg: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && f.ev !== '' && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
   ack: (f) => isNum(f.a),
   error: (f) => str(f.code, CODE) && str(f.message, MESSAGE) && optNum(f.status),
   bye: (f) => isNum(f.code) && (f.reason === undefined || (str(f.reason, REASON) && utf8Length(f.reason) <= REASON)),

@@ -124,7 +124,6 @@ function locate(v: unknown, path: string, inArray: boolean, depth: number): stri
 
 // Objects are built with Object.fromEntries: a key "__proto__" stays data (an own property), as
 // JSON.parse makes it, rather than becoming the object's prototype.
-
 function toTagged(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) return v.map(toTagged);

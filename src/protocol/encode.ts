@@ -1,5 +1,8 @@
 import type { HelloFrame, ReportEntry } from './frames';
 
+/** A ping or a pong, with its number when it has one. */
+const beat = (t: string, n?: number) => `{"t":"${t}"${n === undefined ? '' : `,"n":${n}`}}`;
+
 /**
  * Typed encoders: the one place where frames become text. These are what a client writes (and a
  * server too: msg, ack, ping, pong); the frames only a server writes (greet, welcome, error, a bye
@@ -8,9 +11,6 @@ import type { HelloFrame, ReportEntry } from './frames';
  * once per message or heartbeat; their fields are numbers or pre-encoded JSON, so the template
  * cannot produce invalid JSON. Everything else goes through `JSON.stringify`.
  */
-/** A ping or a pong, with its number when it has one. */
-const beat = (t: string, n?: number) => `{"t":"${t}"${n === undefined ? '' : `,"n":${n}`}}`;
-
 export const encodeFrame = {
   hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
   /**

@@ -3,32 +3,32 @@
  * frame (a 1 MB `race` token) is memory the server keeps for a session's life (issue 16, item 7).
  * docs/protocol.md §1 lists them; a peer that exceeds one breaks the protocol.
  */
-// One constant per bound: the minifier writes the numbers where they are used (an object's keys
-// would stay in the client's bundle).
+// One constant per bound, which the minifier writes as a number where it is used (the keys of an
+// object would stay in the client's bundle); `LIMITS` gathers them for the server and the tests.
+/** `sid`, `key`, `race`: ids and secrets are ~40 characters; 128 leaves room for other servers. */
 export const ID = 128;
+/** `ev`: an application message type. */
 export const TYPE = 256;
+/** `e`: a payload encoding name (`b64`). */
 export const ENCODING = 16;
+/** `code` of an `error` frame. */
 export const CODE = 64;
+/** `message` of an `error` frame. */
 export const MESSAGE = 1024;
+/** `reason` of a `bye`, in UTF-8 bytes: what a WebSocket close frame can carry (RFC 6455 §5.5). */
 export const REASON = 123;
+/** Entries of a greeting's version list. */
 export const VERSIONS = 16;
 
 export const LIMITS = {
-  /** `sid`, `key`, `race`: ids and secrets are ~40 characters; 128 leaves room for other servers. */
   id: ID,
-  /** `ev`: an application message type. */
   type: TYPE,
-  /** `e`: a payload encoding name (`b64`). */
   encoding: ENCODING,
-  /** `code` of an `error` frame. */
   code: CODE,
-  /** `message` of an `error` frame. */
   message: MESSAGE,
-  /** `reason` of a `bye`, in UTF-8 bytes: what a WebSocket close frame can carry (RFC 6455 §5.5). */
   reason: REASON,
   /** A whole `hello` (with its `auth`), as JSON. */
   hello: 16 * 1024,
-  /** Entries of a greeting's version list. */
   versions: VERSIONS,
 } as const;
 
@@ -58,7 +58,6 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
-
 
 /**
  * Cuts `s` to at most `max` bytes of UTF-8 without splitting a character. `ws` throws on a close
