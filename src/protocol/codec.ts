@@ -36,7 +36,7 @@ export const clientChecks: FrameChecks = {
   welcome: (f) => isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max),
   ping: n,
   pong: n,
-  msg: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && f.ev !== '' && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
+  msg: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && !!f.ev /* not empty */ && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
   ack: (f) => isNum(f.a),
   error: (f) => str(f.code, CODE) && str(f.message, MESSAGE) && optNum(f.status),
   bye: (f) => isNum(f.code) && (f.reason === undefined || (str(f.reason, REASON) && utf8Length(f.reason) <= REASON)),
