@@ -70,6 +70,9 @@ export interface Platform {
   pageUrl?: string;
 }
 
+/** What events are listened to on: the global scope and the document, where there are such. */
+type Target = { addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
+
 type Globals = {
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
@@ -78,63 +81,43 @@ type Globals = {
   navigator?: { locks?: LocksLike };
   BroadcastChannel?: new (name: string) => ChannelLike;
   crypto?: { getRandomValues<T extends ArrayBufferView>(a: T): T };
-  document?: { visibilityState?: string; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
-  addEventListener?: EventTarget['addEventListener'];
-  removeEventListener?: EventTarget['removeEventListener'];
-};
+  document?: Target & { visibilityState?: string };
+} & Target;
 
-function storageOf(g: Globals): KeyValueStorage | undefined {
-  // Reading localStorage throws in sandboxed iframes and some private modes.
-  try {
-    return g.localStorage ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Adds `fn` for `event` on `target` (when there is one); returns the function that removes it. */
+const listen = (target: Target | undefined, event: string, fn: () => void) => (
+  target?.addEventListener?.(event, fn), () => target?.removeEventListener?.(event, fn)
+);
+/** Both of two listeners (`listen`'s), removed together. */
+const both = (a: () => void, b: () => void) => () => (a(), b());
+const random36 = () => Math.random().toString(36).slice(2);
 
 /** The platform of the running environment, with any part replaced by `overrides`. */
 export function platformFrom(overrides: Partial<Platform> = {}): Platform {
   const g = globalThis as unknown as Globals;
-  const clock: Clock = {
-    now: () => Date.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  };
-  const onWake = (listener: (reason: WakeReason) => void) => {
-    const online = () => listener('online');
-    const visible = () => g.document?.visibilityState === 'visible' && listener('visible');
-    g.addEventListener?.('online', online);
-    g.document?.addEventListener?.('visibilitychange', visible);
-    return () => {
-      g.removeEventListener?.('online', online);
-      g.document?.removeEventListener?.('visibilitychange', visible);
-    };
-  };
-  const onLeave = (listener: (reason: LeaveReason) => void) => {
-    const hide = () => listener('pagehide');
-    const freeze = () => listener('freeze');
-    g.addEventListener?.('pagehide', hide);
-    g.document?.addEventListener?.('freeze', freeze);
-    return () => {
-      g.removeEventListener?.('pagehide', hide);
-      g.document?.removeEventListener?.('freeze', freeze);
-    };
-  };
+  const doc = g.document;
   const Channel = g.BroadcastChannel;
+  let storage: KeyValueStorage | undefined;
+  // Reading localStorage throws in sandboxed iframes and some private modes.
+  try {
+    storage = g.localStorage ?? undefined;
+  } catch {}
   return {
     WebSocket: g.WebSocket,
     locks: g.navigator?.locks,
     channel: Channel && ((name: string) => new Channel(name)),
-    onLeave,
+    onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(doc, 'freeze', () => listener('freeze'))),
     fetch: g.fetch?.bind(globalThis),
-    clock,
-    storage: storageOf(g),
+    clock: {
+      now: () => Date.now(),
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    },
+    storage,
     random: Math.random,
-    nonce: () =>
-      g.crypto
-        ? Array.from(g.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('')
-        : Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2),
-    onWake,
+    nonce: () => (g.crypto ? Array.from(g.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('') : random36() + random36()),
+    onWake: (listener) =>
+      both(listen(g, 'online', () => listener('online')), listen(doc, 'visibilitychange', () => doc!.visibilityState === 'visible' && listener('visible'))),
     pageUrl: g.location?.href,
     ...overrides,
   };

@@ -1,7 +1,8 @@
 import type { ClientSetup } from './core/client';
 import type { ClientOptions } from './core/options';
+import { DEV } from './dev';
 import { WirefallError } from './protocol/errors';
-import { deriveRungs, type Rung, type RungName } from './core/rungs';
+import { deriveRungs, type RungName } from './core/rungs';
 import type { ClientLogger } from './core/logger';
 import { platformFrom } from './platform';
 import { longPollTransport } from './transports/long-polling';
@@ -18,36 +19,34 @@ const defaultTransports: Partial<Record<RungName, TransportFactory>> = {
 
 /** @internal The ladder, transports and platform for a URL and options (shared by connect and probe). */
 export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
-  const platform = platformFrom({
-    ...options.platform,
-    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const { WebSocket, fetch } = options;
+  const platform = platformFrom({ ...options.platform, ...(WebSocket && { WebSocket }), ...(fetch && { fetch }) });
   const factories = { ...defaultTransports, ...options.transportFactories };
-  const rungs =
+  const rungs = (
     options.rungs ??
     deriveRungs(url, {
       securePort: options.securePort,
       transports: options.transports ?? (Object.keys(factories).filter((k) => factories[k as RungName]) as RungName[]),
       pageUrl: platform.pageUrl,
-    });
+    })
+  ).filter((r) => factories[r.name]);
   // Without a WebSocket implementation (Node < 22 without `ws`) the built-in WebSocket rungs
   // cannot exist: skip them (a race, or a climb, toward them can only fail) and say so once.
-  const noSocket = (r: Rung) => !platform.WebSocket && factories[r.name] === webSocketTransport;
-  const usable = rungs.filter((r) => factories[r.name] && !noSocket(r));
-  if (usable.length < rungs.filter((r) => factories[r.name]).length) noWebSocket(options.logger);
-  if (!usable.length) throw new WirefallError('WF_INVALID', `no rung to try: check transports, rungs and transportFactories${rungs.some(noSocket) ? `; ${NO_WEBSOCKET}` : ''}`);
+  const usable = rungs.filter((r) => platform.WebSocket || factories[r.name] !== webSocketTransport);
+  if (usable.length < rungs.length) noWebSocket(options.logger);
+  if (!usable.length) throw new WirefallError('WF_INVALID', DEV ? `no rung to try: check transports, rungs and transportFactories${usable.length < rungs.length ? `; ${NO_WEBSOCKET}` : ''}` : '');
   return { rungs: usable, factories, platform, serverKey: usable[usable.length - 1]!.url };
 }
 
-const NO_WEBSOCKET =
-  "no WebSocket implementation here (Node < 22): the wss and ws rungs are skipped, SSE and long-polling remain. To use WebSocket, pass one: connect(url, { WebSocket: (await import('ws')).default })";
+// The production build says only what is missing (src/dev.ts); a browser always has WebSocket.
+const NO_WEBSOCKET = DEV
+  ? "no WebSocket implementation here (Node < 22): the wss and ws rungs are skipped, SSE and long-polling remain. To use WebSocket, pass one: connect(url, { WebSocket: (await import('ws')).default })"
+  : 'no WebSocket';
 let told = false;
 
 /** Once per process on the console (a configuration problem, like the server's origin warning); to a client's own logger every time. */
 function noWebSocket(logger: ClientLogger | undefined): void {
-  if (logger) return void logger.warn?.(`[wirefall] ${NO_WEBSOCKET}`);
-  if (told) return;
-  told = true;
-  console.warn(`[wirefall] ${NO_WEBSOCKET}`);
+  const text = `[wirefall] ${NO_WEBSOCKET}`;
+  if (logger) logger.warn?.(text);
+  else if (!told) (told = true), console.warn(text);
 }

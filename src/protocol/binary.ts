@@ -1,9 +1,10 @@
 import { fromBase64 } from './base64';
 import { batch } from './encode';
-import { decode, DecodeError } from './codec';
+import { decode, DecodeError, type FrameChecks } from './codec';
 import { RAW, resolveRaw } from './data';
 import type { Frame } from './frames';
 import { encoder } from './limits';
+import { DEV } from '../dev';
 
 /**
  * Binary WebSocket messages (docs/protocol.md §1.3): a transport message whose messages carry bytes
@@ -34,14 +35,12 @@ const B64_END = ',"e":"b64"}';
 // fatal: a header that is not UTF-8 is a protocol error, not text with replacement characters.
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-const unbase64 = (s: string) => fromBase64(s)!;
-
 /**
  * The binary form of a transport message made of encoded frames (`parts`), or undefined when none
  * of them carries bytes (it then goes as text, `batch(parts)`). `decode64` turns the tags' base64
  * (always our own, valid) back into bytes: the server passes Node's, which is faster.
  */
-export function toBinary(parts: readonly string[], decode64: (s: string) => Uint8Array = unbase64): Uint8Array | undefined {
+export function toBinary(parts: readonly string[], decode64 = fromBase64 as (s: string) => Uint8Array): Uint8Array | undefined {
   let segments: Uint8Array[] | undefined;
   let texts = parts as string[];
   for (let p = 0; p < parts.length; p++) {
@@ -55,15 +54,11 @@ export function toBinary(parts: readonly string[], decode64: (s: string) => Uint
   if (!segments) return undefined;
   // The header is the first length-prefixed chunk, the segments the others.
   const chunks = [encoder.encode(batch(texts)), ...segments];
-  let size = 1;
-  for (const c of chunks) size += 4 + c.length;
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + 4 + c.length, 1));
   const view = new DataView(out.buffer);
   out[0] = BINARY_LAYOUT;
-  for (let i = 0, at = 1; i < chunks.length; at += 4 + chunks[i++]!.length) {
-    view.setUint32(at, chunks[i]!.length);
-    out.set(chunks[i]!, at + 4);
-  }
+  let at = 1;
+  for (const c of chunks) view.setUint32(at, c.length), out.set(c, at + 4), (at += 4 + c.length);
   return out;
 }
 
@@ -71,7 +66,7 @@ export function toBinary(parts: readonly string[], decode64: (s: string) => Uint
  * Decodes a binary WebSocket message into frames whose data holds the bytes (as `Uint8Array`
  * copies); throws `DecodeError` when anything about it is malformed.
  */
-export function decodeBinary(data: Uint8Array): Frame[] {
+export function decodeBinary(data: Uint8Array, checks?: FrameChecks): Frame[] {
   // A plain view: a Node Buffer's `slice` would share memory, Uint8Array's copies.
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -90,9 +85,9 @@ export function decodeBinary(data: Uint8Array): Frame[] {
     // The first chunk is the header (absent: not JSON, below).
     text = decoder.decode(segments.shift());
   } catch {
-    throw new DecodeError(`malformed binary message (layout ${BINARY_LAYOUT}, §1.3)`);
+    throw new DecodeError(DEV ? `malformed binary message (layout ${BINARY_LAYOUT}, §1.3)` : '');
   }
-  const frames = decode(text);
+  const frames = decode(text, checks);
   for (const f of frames) {
     if (f.t === 'msg' && f.e === 'bin') {
       f.d = resolveRaw(f.d, segments);

@@ -1,5 +1,6 @@
+import { DEV } from '../dev';
 import type { Frame } from './frames';
-import { LIMITS, utf8Bytes } from './limits';
+import { CODE, ENCODING, ID, MESSAGE, REASON, TYPE, utf8Length, VERSIONS } from './limits';
 
 /**
  * Encodes and decodes transport messages: one frame, or an array of frames. Decoding validates
@@ -16,56 +17,50 @@ export class DecodeError extends Error {
   override name = 'DecodeError';
 }
 
-const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+/** Field checks per frame type; each returns true when the frame is well formed. */
+export type FrameChecks = { [T in Frame['t']]?: (f: Record<string, unknown>) => boolean };
+
+export const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 /** A string of at most `max` UTF-16 units: every string field is bounded (docs/protocol.md §1). */
-const str = (max: number) => (x: unknown): x is string => typeof x === 'string' && x.length <= max;
-const isId = str(LIMITS.id);
-const opt = (x: unknown, test: (x: unknown) => boolean) => x === undefined || test(x);
-/** The whole hello, `auth` included, once: hellos are rare, and `auth` is any JSON. */
-const helloFits = (f: Record<string, unknown>) => {
-  try {
-    return JSON.stringify(f).length <= LIMITS.hello;
-  } catch {
-    return false;
-  }
-};
+export const str = (x: unknown, max: number): x is string => typeof x == 'string' && x.length <= max;
+export const isId = (x: unknown): x is string => str(x, ID);
+const optNum = (x: unknown) => x === undefined || isNum(x);
+const n = (f: Record<string, unknown>) => optNum(f.n);
 
-// Field checks per frame type; each returns true when the frame is well formed.
-const checks: Record<Frame['t'], (f: Record<string, unknown>) => boolean> = {
-  greet: (f) => Array.isArray(f.v) && f.v.length <= LIMITS.versions && f.v.every(isNum),
-  hello: (f) =>
-    isNum(f.v) && opt(f.sid, isId) && opt(f.key, isId) && opt(f.ack, isNum) && opt(f.race, isId) && helloFits(f),
-  welcome: (f) =>
-    isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) &&
-    typeof f.resumed === 'boolean' && isNum(f.max),
-  ping: (f) => opt(f.n, isNum),
-  pong: (f) => opt(f.n, isNum),
-  msg: (f) => isNum(f.s) && f.s > 0 && str(LIMITS.type)(f.ev) && f.ev.length > 0 && opt(f.e, str(LIMITS.encoding)) && opt(f.a, isNum),
+/**
+ * The frames a client reads, and so the only ones its decoder takes (a server never sends a
+ * `hello` or a `report`). The server's decoder adds those (src/server/codec.ts).
+ */
+export const clientChecks: FrameChecks = {
+  greet: (f) => Array.isArray(f.v) && f.v.length <= VERSIONS && f.v.every(isNum),
+  welcome: (f) => isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max),
+  ping: n,
+  pong: n,
+  msg: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && !!f.ev /* not empty */ && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
   ack: (f) => isNum(f.a),
-  error: (f) => str(LIMITS.code)(f.code) && str(LIMITS.message)(f.message) && opt(f.status, isNum),
-  // The entries are read by the server (src/server/attempt-report.ts): bounded there, where a
-  // bad one costs the report, not the link. The client only ever sends this frame.
-  report: (f) => Array.isArray(f.a),
-  bye: (f) => isNum(f.code) && opt(f.reason, (r) => typeof r === 'string' && r.length <= LIMITS.reason && utf8Bytes(r) <= LIMITS.reason),
+  error: (f) => str(f.code, CODE) && str(f.message, MESSAGE) && optNum(f.status),
+  bye: (f) => isNum(f.code) && (f.reason === undefined || (str(f.reason, REASON) && utf8Length(f.reason) <= REASON)),
 };
 
-/** Decodes one transport message into frames; throws `DecodeError` when it is malformed. */
-export function decode(text: string): Frame[] {
-  let parsed: unknown;
+/**
+ * Decodes one transport message into frames of the types `checks` knows (by default those a
+ * client reads); throws `DecodeError` when it is malformed.
+ */
+export function decode(text: string, checks: FrameChecks = clientChecks): Frame[] {
+  let list;
   try {
-    parsed = JSON.parse(text);
+    list = JSON.parse(text);
   } catch {
-    throw new DecodeError('not JSON');
+    throw new DecodeError(DEV ? 'not JSON' : '');
   }
-  const list = Array.isArray(parsed) ? parsed : [parsed];
+  if (!Array.isArray(list)) list = [list];
   for (const f of list) {
-    if (typeof f !== 'object' || f === null) throw new DecodeError('frame is not an object');
-    const t = (f as { t?: unknown }).t;
-    // hasOwn: a frame typed "constructor" or "__proto__" must not reach Object.prototype.
-    if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(checks, t)) {
-      throw new DecodeError(`unknown frame type ${JSON.stringify(t)}`);
+    // Not an object (null, a number, a string): no `t`. hasOwn: a frame typed "constructor" or
+    // "__proto__" must not reach Object.prototype.
+    const t = f?.t;
+    if (typeof t != 'string' || !Object.hasOwn(checks, t) || !checks[t as Frame['t']]!(f)) {
+      throw new DecodeError(DEV ? (Object.hasOwn(checks, t) ? `malformed ${t} frame` : `unknown frame type ${JSON.stringify(t)}`) : '');
     }
-    if (!checks[t as Frame['t']](f as Record<string, unknown>)) throw new DecodeError(`malformed ${t} frame`);
   }
-  return list as Frame[];
+  return list;
 }

@@ -2,7 +2,7 @@ import { fromBase64, toBase64 } from './base64';
 import { DecodeError } from './codec';
 import { WirefallError } from './errors';
 import { DEV } from '../dev';
-import { utf8Length } from './outbox';
+import { utf8Length } from './limits';
 
 /**
  * What application data may be: JSON values, plus bytes (`Uint8Array`, `ArrayBuffer`) anywhere
@@ -64,40 +64,37 @@ const plain = (v: object) => {
   return proto === Object.prototype || proto === null;
 };
 
+/** A part JSON keeps as it is, and the most common one: a string, a boolean, a finite number. */
+const leaf = (x: unknown, t = typeof x) => t === 'string' || t === 'boolean' || (t === 'number' && (x as number) - (x as number) === 0);
+
 /**
  * Walks `v` once, building no path strings: true when bytes are inside, false for plain JSON, and
- * `null` when something cannot be sent (then `locate` walks again to name it). The leaf tests are
- * inlined: this runs for every message sent (bench/payload.mjs measures it against `JSON.stringify`).
+ * `null` when something cannot be sent (then `locate` walks again to name it). Leaves are tested
+ * before recursing: this runs for every message sent (bench/payload.mjs measures it against
+ * `JSON.stringify`).
  */
 function scan(v: unknown, inArray: boolean, depth: number): boolean | null {
-  const t = typeof v;
-  if (t === 'string' || t === 'boolean') return false;
-  if (t === 'number') return (v as number) - (v as number) === 0 ? false : null; // NaN, ±Infinity
-  if (t === 'undefined') return inArray ? null : false;
-  if (t !== 'object') return null;
-  if (v === null) return false;
+  if (leaf(v) || v === null) return false;
+  // NaN and ±Infinity, functions, symbols, bigints; undefined in an array (it would become null).
+  if (typeof v !== 'object') return v === undefined && !inArray ? false : null;
   if (depth > MAX_DEPTH) return null;
+  if (isBytes(v)) return true;
+  const arr = Array.isArray(v);
+  if (!arr && !plain(v)) return null;
   let bytes = false;
-  if (Array.isArray(v)) {
+  if (arr) {
     for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      const tx = typeof x;
-      if (tx === 'string' || tx === 'boolean' || (tx === 'number' && (x as number) - (x as number) === 0)) continue;
-      const r = scan(x, true, depth + 1);
+      const r = leaf(v[i]) ? false : scan(v[i], true, depth + 1);
       if (r === null) return null;
-      if (r) bytes = true;
+      bytes ||= r;
     }
-    return bytes;
-  }
-  if (isBytes(v as object)) return true;
-  if (!plain(v as object)) return null;
-  for (const k in v as object) {
-    const x = (v as Record<string, unknown>)[k];
-    const tx = typeof x;
-    if (tx === 'string' || tx === 'boolean' || (tx === 'number' && (x as number) - (x as number) === 0)) continue;
-    const r = scan(x, false, depth + 1);
-    if (r === null) return null;
-    if (r) bytes = true;
+  } else {
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k];
+      const r = leaf(x) ? false : scan(x, false, depth + 1);
+      if (r === null) return null;
+      bytes ||= r;
+    }
   }
   return bytes;
 }
@@ -125,16 +122,13 @@ function locate(v: unknown, path: string, inArray: boolean, depth: number): stri
   return undefined;
 }
 
-/** defineProperty: a key "__proto__" must stay data, not become the object's prototype. */
-const define = (o: object, k: string, value: unknown) => Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true });
-
+// Objects are built with Object.fromEntries: a key "__proto__" stays data (an own property), as
+// JSON.parse makes it, rather than becoming the object's prototype.
 function toTagged(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) return v.map(toTagged);
   if (isBytes(v)) return { $b: toBase64(v instanceof Uint8Array ? v : new Uint8Array(v)) };
-  const out: Record<string, unknown> = {};
-  for (const k in v) define(out, k[0] === '$' ? `$${k}` : k, toTagged((v as Record<string, unknown>)[k]));
-  return out;
+  return Object.fromEntries(Object.keys(v).map((k) => [k[0] === '$' ? `$${k}` : k, toTagged((v as Record<string, unknown>)[k])]));
 }
 
 /**
@@ -144,22 +138,22 @@ function toTagged(v: unknown): unknown {
  */
 function fromTagged(v: unknown, depth: number, raw?: readonly Uint8Array[]): unknown {
   if (typeof v !== 'object' || v === null) return v;
-  if (depth > MAX_DEPTH) throw new DecodeError('data nested too deep');
+  if (depth > MAX_DEPTH) throw new DecodeError(DEV ? 'data nested too deep' : '');
   if (Array.isArray(v)) return v.map((x) => fromTagged(x, depth + 1, raw));
   const keys = Object.keys(v);
   if (keys.length === 1 && keys[0] === (raw ? RAW : '$b')) {
     const tag: unknown = (v as Record<string, unknown>)[keys[0]];
     // A segment is copied: the message's buffer may be large, or reused by the socket.
     const bytes = raw ? (typeof tag === 'number' ? raw[tag]?.slice() : undefined) : typeof tag === 'string' ? fromBase64(tag) : undefined;
-    if (!bytes) throw new DecodeError('bad bytes in binary data');
+    if (!bytes) throw new DecodeError(DEV ? 'bad bytes in binary data' : '');
     return bytes;
   }
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    if (k[0] === '$' && k[1] !== '$') throw new DecodeError(`unescaped key ${JSON.stringify(k.slice(0, 32))} in binary data`);
-    define(out, k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], depth + 1, raw));
-  }
-  return out;
+  return Object.fromEntries(
+    keys.map((k) => {
+      if (k[0] === '$' && k[1] !== '$') throw new DecodeError(DEV ? `unescaped key ${JSON.stringify(k.slice(0, 32))} in binary data` : '');
+      return [k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], depth + 1, raw)];
+    }),
+  );
 }
 
 /** The tag of a raw segment in a binary WebSocket message (§1.3). */
@@ -198,7 +192,7 @@ export function encodeData(data: unknown, type: string): Encoded {
 /** The data of a received `msg` frame (`d`, `e`); throws `DecodeError` when the encoding is broken or unknown. */
 export function decodeData(d: unknown, e: string | undefined): unknown {
   if (e === undefined) return d;
-  if (e !== BINARY) throw new DecodeError(`unknown payload encoding ${JSON.stringify(e)}`);
+  if (e !== BINARY) throw new DecodeError(DEV ? `unknown payload encoding ${JSON.stringify(e)}` : '');
   return fromTagged(d, 0);
 }
 

@@ -1,18 +1,18 @@
-import type { ByeFrame, ErrorFrame, HelloFrame, ReportEntry, WelcomeFrame } from './frames';
-import { PROTOCOL_VERSIONS } from './frames';
-import type { WireErrorCode } from './wire-errors';
-import { cutUtf8, LIMITS } from './limits';
+import type { HelloFrame, ReportEntry } from './frames';
+
+/** A ping or a pong, with its number when it has one. */
+const beat = (t: string, n?: number) => `{"t":"${t}"${n === undefined ? '' : `,"n":${n}`}}`;
 
 /**
- * Typed encoders: the one place where frames become text, for client and server alike. The hot
- * ones (msg, ack, ping, pong) are templates rather than `JSON.stringify` of an object, because
- * they run once per message or heartbeat; their fields are numbers or pre-encoded JSON, so the
- * template cannot produce invalid JSON. Everything else goes through `JSON.stringify`.
+ * Typed encoders: the one place where frames become text. These are what a client writes (and a
+ * server too: msg, ack, ping, pong); the frames only a server writes (greet, welcome, error, a bye
+ * with a reason) are encoded in src/server/codec.ts, out of the client's bundle. The hot ones
+ * (msg, ack, ping, pong) are templates rather than `JSON.stringify` of an object, because they run
+ * once per message or heartbeat; their fields are numbers or pre-encoded JSON, so the template
+ * cannot produce invalid JSON. Everything else goes through `JSON.stringify`.
  */
 export const encodeFrame = {
-  greet: (): string => `{"t":"greet","v":${JSON.stringify(PROTOCOL_VERSIONS)}}`,
   hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
-  welcome: (f: Omit<WelcomeFrame, 't'>): string => JSON.stringify({ t: 'welcome', ...f }),
   /**
    * `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its
    * encoding (`b64`: bytes inside, §1.1); `a` an ack riding with it (`pa`, §4).
@@ -21,17 +21,10 @@ export const encodeFrame = {
     `{"t":"msg",${a === undefined ? '' : `"a":${a},`}"s":${s},"ev":${JSON.stringify(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
   report: (a: ReportEntry[]): string => JSON.stringify({ t: 'report', a }),
   ack: (a: number): string => `{"t":"ack","a":${a}}`,
-  ping: (n?: number): string => (n === undefined ? '{"t":"ping"}' : `{"t":"ping","n":${n}}`),
-  pong: (n?: number): string => (n === undefined ? '{"t":"pong"}' : `{"t":"pong","n":${n}}`),
-  /** The reason is cut to the codec's bound, as a WebSocket close reason is. */
-  bye: (code: ByeFrame['code'], reason?: string): string =>
-    JSON.stringify({ t: 'bye', code, reason: reason === undefined ? undefined : cutUtf8(reason) }),
-  /**
-   * A fatal error precedes the end of the connection; a non-fatal one is information. The message
-   * may quote the app (an `authenticate` refusal) or the peer, so it is cut to the codec's bound.
-   */
-  error: (code: WireErrorCode, message: string, status?: number, fatal = true): string =>
-    JSON.stringify({ t: 'error', code, message: cutUtf8(message, LIMITS.message), status, fatal } satisfies ErrorFrame),
+  ping: (n?: number): string => beat('ping', n),
+  pong: (n?: number): string => beat('pong', n),
+  /** A bye without a reason (a client's close of an HTTP session). */
+  bye: (code: number): string => `{"t":"bye","code":${code}}`,
 };
 
 /**

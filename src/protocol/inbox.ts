@@ -12,15 +12,10 @@ export class Inbox {
   #acked = 0;
 
   #force = false;
-  /**
-   * The highest number that may be acknowledged (a server whose store makes sessions durable
-   * acknowledges a message only once what it caused is committed there). Unbounded by default.
-   */
-  gate = Infinity;
 
-  /** What may be acknowledged now: `received`, unless the gate holds it back. */
+  /** What may be acknowledged now: `received` (a durable server session holds it back, src/server/durable.ts). */
   get acknowledgeable(): number {
-    return this.received < this.gate ? this.received : this.gate;
+    return this.received;
   }
 
   accept(s: number): Arrival {

@@ -1,3 +1,4 @@
+import { isNum } from './codec';
 import { cutUtf8, LIMITS } from './limits';
 import type { Encoded } from './data';
 
@@ -28,7 +29,7 @@ export function encodeReply(id: number, result: Encoded | { code: string; messag
   return { payload: JSON.stringify({ id, err }) };
 }
 
-const isId = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) > 0;
+const isId = (x: unknown): x is number => isNum(x) && x > 0;
 
 /** A received call, or undefined when the payload is not one. */
 export function readCall(d: unknown): { id: number; m: string; a: unknown } | undefined {

@@ -1,7 +1,7 @@
 import { LADDER, type RungName } from '../protocol/api';
 import type { ErrorCode } from '../protocol/errors';
 import type { ReportEntry } from '../protocol/frames';
-import { encodeFrame } from '../protocol/encode';
+import { encodeFrame } from './codec';
 import type { ResolvedServerOptions } from './options';
 
 /**

@@ -1,15 +1,28 @@
-import type { Inbox } from '../protocol/inbox';
+import { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import { outboxSince } from './outbox-state';
 import type { LevelLogger } from './log';
 import type { SessionRecords, SessionState } from './handover';
 import type { FanOutEntry } from './store/types';
 
+/**
+ * A server session's inbox, with a gate: the highest number that may be acknowledged. A session
+ * whose store makes it durable acknowledges a message only once what it caused is committed there;
+ * unbounded by default. Here rather than on `Inbox`: the client's bundle carries that class.
+ */
+export class GatedInbox extends Inbox {
+  gate = Infinity;
+
+  override get acknowledgeable(): number {
+    return Math.min(this.received, this.gate);
+  }
+}
+
 /** What a session's durable record needs of the session. */
 export interface DurableParts {
   id: string;
   records: SessionRecords;
-  inbox: Inbox;
+  inbox: GatedInbox;
   outbox: Outbox;
   ttlMs: number;
   logger: LevelLogger;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decode } from '../protocol/codec';
-import { encodeFrame } from '../protocol/encode';
+import { decode } from './codec';
+import { encodeFrame } from './codec';
 import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { OrderedUplink } from './http-uplink';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
-import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
+import { unbatch, wrapFrames } from '../protocol/encode';
+import { encodeFrame } from './codec';
 import type { HelloFrame } from '../protocol/frames';
 import type { HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';

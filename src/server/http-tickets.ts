@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { RungName } from '../protocol/api';
-import { decode } from '../protocol/codec';
+import { decode } from './codec';
 import type { Frame, HelloFrame } from '../protocol/frames';
 
 /** A ticket is good for this long: the client uses it at once, in the very next request. */

@@ -23,5 +23,5 @@ export function outboxSince(o: Outbox, from: number): OutboxState['entries'] {
 
 /** Takes over `state` (from `outboxState` elsewhere) in a new, empty outbox; all of it is resent. */
 export function adoptOutbox(o: Outbox, state: OutboxState): void {
-  o.load(state.next, state.acked, state.entries.map(([s, ev, payload, e]) => ({ s, ev, payload, bytes: utf8Length(payload), sent: true, sentAt: 0, ...(e !== undefined && { e }) })));
+  o.load(state.next, state.acked, state.entries.map(([s, ev, payload, e]) => ({ s, ev, payload, e, n: utf8Length(payload), at: 0 })));
 }

@@ -3,7 +3,7 @@ import type { ApiShape } from '../protocol/api';
 import type { RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import type { HelloFrame } from '../protocol/frames';
-import { encodeFrame } from '../protocol/encode';
+import { encodeFrame } from './codec';
 import { openPoll, openSse, type DownlinkHost } from './http-downlinks';
 import type { Hub } from './hub';
 import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';

@@ -2,7 +2,7 @@ import { REPORT_MAX } from './attempt-report';
 import type { RungName } from '../protocol/api';
 import type { Batcher } from '../protocol/batcher';
 import { CloseCode } from '../protocol/close-codes';
-import { encodeFrame } from '../protocol/encode';
+import { encodeFrame } from './codec';
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import { Heartbeat } from './heartbeat';

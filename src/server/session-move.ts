@@ -1,15 +1,14 @@
-import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import { adoptOutbox, outboxState } from './outbox-state';
 import { CloseCode } from '../protocol/close-codes';
-import { Durable } from './durable';
+import { Durable, type GatedInbox } from './durable';
 import { keyHash, type SessionRecords, type SessionState } from './handover';
 import type { ResolvedServerOptions } from './options';
 
 /** What moving a session between nodes needs of it. */
 export interface MoveParts {
   conn: { readonly id: string; readonly key: string; readonly user: unknown; readonly rooms: string[] };
-  inbox: Inbox;
+  inbox: GatedInbox;
   outbox: Outbox;
   opts: ResolvedServerOptions;
   /** Joins a room (a state taken over brings its rooms). */

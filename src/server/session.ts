@@ -3,7 +3,6 @@ import { Emitter } from '../util/emitter';
 import { tryEncode } from '../protocol/data';
 import { readFrames, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
-import { Inbox } from '../protocol/inbox';
 import { Outbox, rejected } from '../protocol/outbox';
 import { CloseCode } from '../protocol/close-codes';
 import { Batcher, type BatchClock } from '../protocol/batcher';
@@ -17,6 +16,7 @@ import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
 import type { SessionRecords, SessionState } from './handover';
 import { SessionMove } from './session-move';
+import { GatedInbox } from './durable';
 import { SessionReports, type AttemptReport } from './attempt-report';
 
 export interface ConnectionEvents {
@@ -44,7 +44,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   readonly key: string;
   #opts: ResolvedServerOptions;
   #outbox: Outbox;
-  #inbox = new Inbox();
+  #inbox = new GatedInbox();
   /** The live link and the ones parked beside it (session-links.ts). */
   #links: SessionLinks;
   /** The app's subscribers per message type. */

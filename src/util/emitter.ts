@@ -36,10 +36,6 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
   count<K extends keyof Events>(event: K): number {
     return this.#listeners[event]?.length ?? 0;
   }
-
-  clear(): void {
-    this.#listeners = {};
-  }
 }
 
 /** True for a promise or any thenable (an async listener's return value). */

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, DecodeError } from '../../src/protocol/codec';
-import { encodeFrame } from '../../src/protocol/encode';
+import { decode as serverDecode } from '../../src/server/codec';
+import { encodeFrame } from '../../src/server/codec';
 import type { Frame } from '../../src/protocol/frames';
 import { cutUtf8, LIMITS, utf8Bytes } from '../../src/protocol/limits';
 import { WIRE_ERROR_CODES } from '../../src/protocol/wire-errors';
@@ -55,7 +56,10 @@ function withinBounds(f: Frame): boolean {
   );
 }
 
-describe('decode', () => {
+describe.each([
+  ['client', decode],
+  ['server', serverDecode],
+])('decode (%s)', (_, decode) => {
   it('returns bounded frames or throws DecodeError, never anything else', () => {
     fc.assert(
       fc.property(message, (text) => {

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { WirefallError } from '../../src/index';
-import { encodeFrame } from '../../src/protocol/encode';
+import { encodeFrame } from '../../src/server/codec';
 import { cleanup, client, eventually, track } from '../support/harness';
 
 afterEach(cleanup);

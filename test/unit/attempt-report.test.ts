@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readReport, REPORT_MAX } from '../../src/server/attempt-report';
-import { decode } from '../../src/protocol/codec';
+import { decode } from '../../src/server/codec';
 import { encodeFrame } from '../../src/protocol/encode';
 
 describe('the attempt report (protocol.md §4.1)', () => {
@@ -40,7 +40,7 @@ describe('the attempt report (protocol.md §4.1)', () => {
     expect(readReport(Array.from({ length: REPORT_MAX }, () => ['ws', 'verified', 1]))).toMatchObject({ attempts: { length: REPORT_MAX } });
   });
 
-  it('the codec takes a report only with a list of entries', () => {
+  it('the server\'s codec takes a report only with a list of entries', () => {
     expect(() => decode('{"t":"report","a":{}}')).toThrow(/malformed report/);
     expect(() => decode('{"t":"report"}')).toThrow(/malformed report/);
   });

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { decode, DecodeError } from '../../src/protocol/codec';
+import { decode as clientDecode, DecodeError } from '../../src/protocol/codec';
+import { decode as serverDecode } from '../../src/server/codec';
 import { seeded } from '../../lab/random';
 
 /*
@@ -31,7 +32,10 @@ function mutate(text: string, rnd: () => number): string {
   return chars.join('');
 }
 
-test('20,000 mutated messages: frames or a DecodeError, nothing else', () => {
+test.each([
+  ['client', clientDecode],
+  ['server', serverDecode],
+])('20,000 mutated messages to the %s decoder: frames or a DecodeError, nothing else', (_, decode) => {
   const rnd = seeded(2026);
   let accepted = 0;
   for (let i = 0; i < 20_000; i++) {
@@ -49,7 +53,10 @@ test('20,000 mutated messages: frames or a DecodeError, nothing else', () => {
   expect(accepted).toBeLessThan(20_000);
 });
 
-test('deeply nested payloads and huge numbers are data, not crashes', () => {
+test.each([
+  ['client', clientDecode],
+  ['server', serverDecode],
+])('deeply nested payloads and huge numbers are data, not crashes (%s)', (_, decode) => {
   const deep = `{"t":"msg","s":1,"ev":"x","d":${'['.repeat(2000)}${']'.repeat(2000)}}`;
   expect(decode(deep)[0]!.t).toBe('msg');
   expect(() => decode('{"t":"ack","a":1e400}')).toThrow(DecodeError);

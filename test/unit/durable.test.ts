@@ -1,8 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
-import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
 import { outboxState } from '../../src/server/outbox-state';
-import { Durable } from '../../src/server/durable';
+import { Durable, GatedInbox } from '../../src/server/durable';
 import type { RecordDelta, SessionRecords, SessionState } from '../../src/server/handover';
 import { Follow, decodeEntry, encodeEntry, idAfter } from '../../src/server/store/redis-fanout';
 
@@ -15,7 +14,7 @@ import { Follow, decodeEntry, encodeEntry, idAfter } from '../../src/server/stor
 type Pending = { resolve: (r: 'ok' | 'fenced' | 'missing') => void; reject: (e: Error) => void; delta: RecordDelta };
 
 function setup(holdPuts = false) {
-  const inbox = new Inbox();
+  const inbox = new GatedInbox();
   const outbox = new Outbox({ maxMessages: 100, maxBytes: 100_000 });
   const commits: Pending[] = [];
   const puts: SessionState[] = [];
