@@ -191,22 +191,19 @@ export class LiveLink {
     if (this.#livenessAt > now && this.#livenessAt <= now + answerDeadline + 1) return;
     const inFlight = outbox.oldestInFlight();
     const pingAt = this.#ping?.at;
-    const v = checkLiveness({
+    const v = checkLiveness(
       now,
-      lastReceived: this.#lastReceived,
-      lastAnswered: Math.max(this.#lastAnswered, outbox.ackedAt),
-      oldestUnanswered: inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
+      this.#lastReceived,
+      Math.max(this.#lastAnswered, outbox.ackedAt),
+      inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
       // Two heartbeat intervals: one late heartbeat is tolerated, a second is not.
-      idleDeadline: hb * 2,
+      hb * 2,
       answerDeadline,
-    });
-    if (v.stalled) {
-      const uplink = v.stalled === 'WF_UPLINK_STALLED';
-      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped' : 'silent' });
-    }
+    );
+    if (typeof v === 'string') return this.fail({ code: v, message: v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent' });
     // An armed check that comes no later than this one is kept: it re-checks from the readings
     // when it fires. So a conversation re-arms about once per answer deadline, not per write.
-    const at = now + v.recheckIn + 1;
+    const at = now + v + 1;
     if (this.#livenessAt > now && this.#livenessAt <= at) return;
     this.#livenessAt = at;
     this.#timers.set('liveness', () => ((this.#livenessAt = 0), this.#armLiveness()), at - now);
