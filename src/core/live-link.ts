@@ -155,12 +155,16 @@ export class LiveLink {
         }
         this.#batcher.ackSoon();
       } else if (f.t === 'ping') {
-        this.#batcher.push(encodeFrame.pong(f.n));
         // The server's heartbeat paces ours: our ping rides with the answer (one uplink request
         // per beat instead of two on the HTTP rungs), and our own timer waits for the next beat.
-        if (this.#ping) this.#batcher.schedule();
-        else this.ping();
-        this.#armPing();
+        // On the HTTP rungs the server asks for an answer only when it did not hear from us
+        // lately (`q`, §5), and half a beat of slack keeps a late ping from costing a request.
+        if (!f.q) {
+          this.#batcher.push(encodeFrame.pong(f.n));
+          if (this.#ping) this.#batcher.schedule();
+          else this.ping();
+        }
+        this.#armPing('q' in f ? 1.5 : 1);
       } else if (f.t === 'pong') {
         if (this.#ping && f.n === this.#ping.n) {
           this.rtt = now - this.#ping.at;
@@ -178,8 +182,8 @@ export class LiveLink {
   }
 
 
-  #armPing(): void {
-    this.#timers.set('ping', () => (this.ping(), this.#armPing()), this.#p.hb);
+  #armPing(beats = 1): void {
+    this.#timers.set('ping', () => (this.ping(), this.#armPing()), this.#p.hb * beats);
   }
 
   #armLiveness(): void {
