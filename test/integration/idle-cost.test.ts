@@ -10,7 +10,7 @@ afterEach(cleanup);
 // heartbeat. Counted at the client's fetch; the server must keep both links all the while.
 
 const HB = 600;
-const BEATS = 8;
+const BEATS = 10;
 
 async function serve(opts: ServerOptions = {}) {
   const s = await startServer(opts);
@@ -56,13 +56,15 @@ describe.each(['longpoll', 'sse'] as RungName[])('an idle %s client', (rung) => 
     if (rung === 'longpoll') {
       // Each server ping answers the held poll and the client polls again: one request a beat.
       // Before, a ping was answered by a POST whose pong answered the next poll: three a beat.
-      expect(polls).toBeGreaterThanOrEqual(BEATS - 2);
-      expect(polls).toBeLessThanOrEqual(BEATS + 3);
-      expect(posts).toBeLessThanOrEqual(1); // one stray ping of ours, at most, on a very busy machine
+      // Bounds with room for a busy machine: a server ping late by half a beat (a 300 ms stall)
+      // costs a ping of ours (a POST, and a poll for its pong). Before: 10 POSTs and 20 polls.
+      expect(polls).toBeGreaterThanOrEqual(BEATS / 2);
+      expect(posts).toBeLessThanOrEqual(2);
+      expect(polls).toBeLessThanOrEqual(BEATS + 2 * posts + 2);
     } else {
       expect(polls).toBe(0);
       expect(posts).toBeGreaterThanOrEqual(BEATS / 2 - 2);
-      expect(posts).toBeLessThanOrEqual(BEATS / 2 + 1); // before: one a beat, or more
+      expect(posts).toBeLessThanOrEqual(BEATS / 2 + 2); // before: one a beat, or more
     }
   });
 });
