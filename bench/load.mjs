@@ -2,6 +2,7 @@
 // in a process of its own, so that the clients' CPU is not the servers' nor the orchestrator's.
 // IPC: `open({ url, rungs, n, batch })` opens n clients (rungs taken in turn), `status()`,
 // `probe({ url, rung, ms, every })` times echo round trips on one extra client, `closeAll()`.
+// `cpu()`: this process's CPU time so far, µs.
 import { performance } from 'node:perf_hooks';
 import WS from 'ws';
 import { payload, quantile, serveIpc, sleep, toParent } from './lib/common.mjs';
@@ -80,6 +81,11 @@ serveIpc({
     } finally {
       c.close();
     }
+  },
+  /** CPU time this process used so far, µs (user + system). */
+  cpu: () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
   },
   async closeAll() {
     for (const { c } of clients.splice(0)) c.close();

@@ -18,10 +18,11 @@ const IDLE = 1000;
  * Capacity steps (total clients), three generators; a step fails past these bounds. Finer where
  * the default heartbeat's limit lies on this machine (between 4,000 and 6,000).
  */
-const TOTALS = [2000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000];
+const TOTALS = process.env.WF_SCALE_TOTALS?.split(',').map(Number) ?? [2000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000];
 const MAX_CLIENTS = TOTALS.at(-1);
 const PROBE_MS = 6000;
-const HEARTBEATS = [5000, 20_000];
+/** WF_SCALE_TOTALS=4000,5000 and WF_SCALE_HEARTBEATS=5000 run fewer steps (an A/B with WIREFALL_DIST). */
+const HEARTBEATS = process.env.WF_SCALE_HEARTBEATS?.split(',').map(Number) ?? [5000, 20_000];
 const BOUND = { p99: 1000, openShare: 0.99 };
 /** The open-file limit the scale section's processes get, where the run may raise it (prlimit). */
 const NOFILE = 65_536;

@@ -13,6 +13,7 @@ const dist = process.env.WIREFALL_DIST ? new URL(`file://${process.env.WIREFALL_
 const cfg = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
 const lib = cfg.lib;
 let conns = 0;
+const requests = { open: 0, poll: 0, up: 0, get: 0 };
 let port;
 let close;
 
@@ -67,6 +68,11 @@ if (lib === 'raw') {
     conn.on('close', () => conns--);
     app((k, o) => void conn.send(k, o).catch(() => {}), (k, fn) => conn.subscribe(k, fn));
   });
+  // Requests by kind, for bench/idle.mjs: what an idle client costs per heartbeat.
+  server.httpServer.on('request', (req) => {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    requests[req.method !== 'POST' ? 'get' : !q.has('sid') ? 'open' : q.has('poll') ? 'poll' : 'up']++;
+  });
   port = await server.listen(0);
   close = () => server.close();
 } else if (lib === 'socketio') {
@@ -115,6 +121,8 @@ serveIpc({
     return true;
   },
   count: () => conns,
+  /** HTTP requests to the wirefall endpoint so far, by kind (open, poll, up(link POST), get). */
+  requests: () => ({ ...requests }),
   /** CPU time this process used so far, µs (user + system). */
   cpu: () => {
     const u = process.cpuUsage();

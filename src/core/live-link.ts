@@ -155,12 +155,16 @@ export class LiveLink {
         }
         this.#batcher.ackSoon();
       } else if (f.t === 'ping') {
-        this.#batcher.push(encodeFrame.pong(f.n));
         // The server's heartbeat paces ours: our ping rides with the answer (one uplink request
         // per beat instead of two on the HTTP rungs), and our own timer waits for the next beat.
-        if (this.#ping) this.#batcher.schedule();
-        else this.ping();
-        this.#armPing();
+        // On the HTTP rungs the server asks for an answer only when it did not hear from us
+        // lately (`q`, §5), and half a beat of slack keeps a late ping from costing a request.
+        if (!f.q) {
+          this.#batcher.push(encodeFrame.pong(f.n));
+          if (this.#ping) this.#batcher.schedule();
+          else this.ping();
+        }
+        this.#armPing('q' in f ? 1.5 : 1);
       } else if (f.t === 'pong') {
         if (this.#ping && f.n === this.#ping.n) {
           this.rtt = now - this.#ping.at;
@@ -178,8 +182,8 @@ export class LiveLink {
   }
 
 
-  #armPing(): void {
-    this.#timers.set('ping', () => (this.ping(), this.#armPing()), this.#p.hb);
+  #armPing(beats = 1): void {
+    this.#timers.set('ping', () => (this.ping(), this.#armPing()), this.#p.hb * beats);
   }
 
   #armLiveness(): void {
@@ -191,22 +195,19 @@ export class LiveLink {
     if (this.#livenessAt > now && this.#livenessAt <= now + answerDeadline + 1) return;
     const inFlight = outbox.oldestInFlight();
     const pingAt = this.#ping?.at;
-    const v = checkLiveness({
+    const v = checkLiveness(
       now,
-      lastReceived: this.#lastReceived,
-      lastAnswered: Math.max(this.#lastAnswered, outbox.ackedAt),
-      oldestUnanswered: inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
+      this.#lastReceived,
+      Math.max(this.#lastAnswered, outbox.ackedAt),
+      inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
       // Two heartbeat intervals: one late heartbeat is tolerated, a second is not.
-      idleDeadline: hb * 2,
+      hb * 2,
       answerDeadline,
-    });
-    if (v.stalled) {
-      const uplink = v.stalled === 'WF_UPLINK_STALLED';
-      return this.fail({ code: v.stalled, message: uplink ? 'acks stopped' : 'silent' });
-    }
+    );
+    if (typeof v === 'string') return this.fail({ code: v, message: v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent' });
     // An armed check that comes no later than this one is kept: it re-checks from the readings
     // when it fires. So a conversation re-arms about once per answer deadline, not per write.
-    const at = now + v.recheckIn + 1;
+    const at = now + v + 1;
     if (this.#livenessAt > now && this.#livenessAt <= at) return;
     this.#livenessAt = at;
     this.#timers.set('liveness', () => ((this.#livenessAt = 0), this.#armLiveness()), at - now);

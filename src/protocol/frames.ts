@@ -61,7 +61,11 @@ export interface WelcomeFrame {
   pa?: number;
 }
 
-export interface PingFrame { t: 'ping'; n?: number }
+/**
+ * `q` (server to client, HTTP rungs, §5): 1 = the server heard from the client lately and wants
+ * no answer; 0 = it wants one. Present at all: a late server ping is no reason to ping on one's own.
+ */
+export interface PingFrame { t: 'ping'; n?: number; q?: number }
 export interface PongFrame { t: 'pong'; n?: number }
 
 /** An application message. `s` numbers messages per session and direction, from 1. */

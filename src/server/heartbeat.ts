@@ -1,7 +1,18 @@
+import type { PingFrame } from '../protocol/frames';
+import { encodeFrame } from '../protocol/encode';
+
+/** The pings a server writes (§5): a plain one (WebSocket), or one that says whether it wants an answer. */
+export const PINGS = {
+  plain: encodeFrame.ping(),
+  ask: JSON.stringify({ t: 'ping', q: 0 } satisfies PingFrame),
+  quiet: JSON.stringify({ t: 'ping', q: 1 } satisfies PingFrame),
+};
+
 /**
  * The server's side of liveness for one session's live link: a ping every interval, and the
- * verdict that the client is gone after two intervals and a margin of silence (it missed two of
- * our pings' answers). The client runs its own, stricter check (src/core/liveness.ts).
+ * verdict that the client is gone after `beats` intervals and a margin of silence: two by default
+ * (it missed two of our pings' answers); three where our pings ask for an answer only every second
+ * beat (SSE, docs/protocol.md §5). The client runs its own, stricter check (src/core/liveness.ts).
  */
 export class Heartbeat {
   #ms: number;
@@ -12,16 +23,26 @@ export class Heartbeat {
     this.#ms = ms;
   }
 
-  /** Something arrived from the client. */
+  /** Something arrived from the client (or it polled). */
   seen(now = Date.now()): void {
     this.#lastReceived = now;
   }
 
-  /** (Re)starts for a new link: `ping` each interval, `silent` once the client stopped answering. */
-  start(ping: () => void, silent: () => void): void {
+  /**
+   * (Re)starts for a new link: `ping` each interval, `silent` once the client stopped answering.
+   * `ping` learns whether the client was heard from within the last beat and a half (`lately`;
+   * never so for a link's first ping, whose answer gives the client its round-trip time).
+   */
+  start(ping: (lately: boolean) => void, silent: () => void, beats = 2): void {
     this.stop();
     this.seen();
-    this.#timer = setInterval(() => (Date.now() - this.#lastReceived > this.#ms * 2 + 1000 ? silent() : ping()), this.#ms);
+    let first = true;
+    this.#timer = setInterval(() => {
+      const quiet = Date.now() - this.#lastReceived;
+      if (quiet > this.#ms * beats + 1000) return silent();
+      ping(!first && quiet < this.#ms * 1.5);
+      first = false;
+    }, this.#ms);
   }
 
   stop(): void {

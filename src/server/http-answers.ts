@@ -44,6 +44,8 @@ export interface HttpLink<C extends Receiver = Receiver> extends Link {
 /** What an uplink needs of a session (`Connection`). */
 export interface Receiver {
   readonly id: string;
+  /** The client polled `link`: alive, though it sent no frames (long-polling, docs/protocol.md §5). */
+  polled(link: Link): void;
   admit(): Violation | undefined;
   receive(link: Link, frames: Frame[], textBytes: number): Violation | undefined;
 }

@@ -125,6 +125,8 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     send(encodeFrame.bye(code, reason));
   });
   link.poll = (r) => {
+    // A poll is the client's heartbeat here: our pings then ask for no answer (§5).
+    link.conn?.polled(link);
     // One poll per session: the older one goes back empty so the client's newer one wins.
     if (held) answer();
     hold(r);

@@ -5,7 +5,7 @@ import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from './codec';
 import type { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
-import { Heartbeat } from './heartbeat';
+import { Heartbeat, PINGS } from './heartbeat';
 import type { Link } from './link';
 import { TokenBucket } from './limits';
 import type { ResolvedServerOptions } from './options';
@@ -90,6 +90,11 @@ export class SessionLinks {
     this.#heartbeat.seen(now);
   }
 
+  /** The client polled `link` (long-polling): alive, if that is the live link. */
+  polled(link: Link): void {
+    if (this.current === link) this.#heartbeat.seen(Date.now());
+  }
+
   /** The link went away. `clean`: the client said goodbye, so the session ends. */
   detach(link: Link, clean: boolean): void {
     if (this.#parked.has(link)) {
@@ -132,14 +137,20 @@ export class SessionLinks {
     outbox.rewind();
     // The new link's client may read acks inside messages, or not (an older one).
     batcher.pa = !!link.pa;
+    // On the HTTP rungs each answer to a ping is a request: our ping asks for one only when the
+    // client was not heard from lately (§5). An idle long-poll client polls every beat, so it
+    // never answers after the first; an idle SSE client answers every second beat.
+    const http = link.rung === 'sse' || link.rung === 'longpoll';
     this.#heartbeat.start(
-      () => (batcher.push(encodeFrame.ping()), batcher.schedule()),
+      (lately) => (batcher.push(!http ? PINGS.plain : lately ? PINGS.quiet : PINGS.ask), batcher.schedule()),
       () => {
         const live = this.current;
         if (!live) return;
         live.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
         this.detach(live, false);
       },
+      // An idle SSE client answers every second beat: one beat of slack after that.
+      link.rung === 'sse' ? 3 : 2,
     );
     batcher.schedule();
     this.#p.opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.#p.id });

@@ -271,6 +271,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#links.detach(link, clean);
   }
 
+  /** @internal The client polled `link` (long-polling): a sign of life without frames (§5). */
+  polled(link: Link): void {
+    this.#links.polled(link);
+  }
+
   /** @internal A transport message arrived from the client: a violation when it is over the session's rate limit. */
   admit(): Violation | undefined {
     return this.#links.admit();

@@ -52,7 +52,7 @@ export interface HttpChannel {
    * answer, which is the downlink itself: the event stream, or the first poll's answer. Undefined
    * when it failed (already reported).
    */
-  open(hello: string, headers?: Record<string, string>): Promise<Response | undefined>;
+  open(hello: string, headers?: Record<string, string>): Promise<Response | void>;
   /** A long-poll of the session with its key in the body, once the welcome was seen. */
   poll(): Promise<Response> | undefined;
 }
@@ -121,22 +121,17 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     done: () => done,
     deliver(text) {
       if (done) return;
-      if (!w) {
-        try {
-          const v: unknown = JSON.parse(text);
-          for (const f of Array.isArray(v) ? v : [v]) if ((f as WelcomeFrame | null)?.t === 'welcome') w = f as WelcomeFrame;
-        } catch {
-          /* the core reports malformed data */
-        }
+      try {
+        // One frame or a batch of them: `flat` makes either a list (`?.`: a `null` is malformed).
+        w ??= ([JSON.parse(text)].flat() as WelcomeFrame[]).find((f) => f?.t === 'welcome');
+      } catch {
+        /* the core reports malformed data */
       }
       events.message(text);
     },
     async open(hello, headers) {
       const res = await postTo(`u=${u}`, hello, headers);
-      if (done) return undefined;
-      if (res.ok) return res;
-      fail(refused(res));
-      return undefined;
+      return done ? undefined : res.ok ? res : fail(refused(res));
     },
     poll: () => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1`, w.key),
   };

@@ -15,8 +15,8 @@ export function longPollTransport(ctx: TransportContext): Transport {
       const text = await res.text();
       if (ch.done()) return;
       if (first) ctx.events.open();
-      // An empty answer only means the hold ran out; it proves nothing the heartbeats do not.
-      if (text !== '[]') ch.deliver(text);
+      // An empty answer (the hold ran out) is delivered too: it proves the server alive.
+      ch.deliver(text);
       const next = ch.poll();
       if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: 'the server answered the hello without a welcome' });
       res = await next;
