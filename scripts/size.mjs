@@ -31,7 +31,8 @@ const GOAL = 7168;
 // Measured from the production build since: dist/prod/, what the `production` export condition
 // resolves (src/dev.ts). 15,280 B with the first explanatory texts left out of it (-279 B).
 // Branch core: 14,740 B with the client's event log a function of its own, `logClient` (-540 B).
-const BUDGET = 14_740;
+// 14,500 B with the core's own texts (attempts, requests, sends, auth, URLs) written under DEV (-240 B).
+const BUDGET = 14_500;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { CloseCode } from '../protocol/close-codes';
 import { decodeBinary } from '../protocol/binary';
 import { decode } from '../protocol/codec';
@@ -20,6 +21,7 @@ export interface AttemptRecord {
   /** Why it did not verify (for `abandoned`: how far it had got). */
   reason?: ErrorCode;
   status?: number;
+  /** The reason in words; the production build (src/dev.ts) leaves them out: branch on `reason`. */
   message?: string;
 }
 
@@ -38,11 +40,11 @@ export interface LiveSink {
 
 type Stage = 'connecting' | 'opened' | 'greeted' | 'verified' | 'done';
 
-/** What an attempt that ended at each stage says about the path. */
+/** What an attempt that ended at each stage says about the path (the words only in the default build). */
 const STALLED: Record<string, [ErrorCode, string]> = {
-  connecting: ['WF_OPEN_TIMEOUT', 'no answer'],
-  opened: ['WF_NO_DATA', 'opened, no data'],
-  greeted: ['WF_NO_WELCOME', 'hello unanswered'],
+  connecting: ['WF_OPEN_TIMEOUT', DEV ? 'no answer' : ''],
+  opened: ['WF_NO_DATA', DEV ? 'opened, no data' : ''],
+  greeted: ['WF_NO_WELCOME', DEV ? 'hello unanswered' : ''],
 };
 
 /**
@@ -106,7 +108,7 @@ export class Attempt {
     } catch (cause) {
       // A throwing factory fails this attempt only: the race goes on to the next rung.
       early = undefined;
-      this.#fail({ code: 'WF_TRANSPORT', message: 'transport threw', cause });
+      this.#fail({ code: 'WF_TRANSPORT', message: DEV ? 'transport threw' : '', cause });
       return;
     }
     for (const fn of early.splice(0)) fn();
@@ -131,7 +133,7 @@ export class Attempt {
     if (this.#stage === 'done' || this.#sink) return;
     if (this.#stage === 'verified') {
       this.#stage = 'done';
-      this.record = { ...this.record!, outcome: 'abandoned', message: 'a better rung won' };
+      this.record = { ...this.record!, outcome: 'abandoned', message: DEV ? 'a better rung won' : '' };
     } else {
       const [code, message] = STALLED[this.#stage]!;
       this.#finish('abandoned', code, message);

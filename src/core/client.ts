@@ -165,7 +165,7 @@ export class Client<Api extends ApiShape = AnyApi> {
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
         if (r.fatal && this.#s.retryAuth(r.error)) return this.#run('race', e);
         this.#learn(ladder.raceFailed(this.#ladder, start));
-        this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
+        this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
       }, this.#t.early && !this.#s.exists && !recalled);
     } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
     else if (fx === 'plan-climb') {
@@ -191,7 +191,7 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#drop(this.#setup.tap?.keepSession?.() ? CloseCode.GoingAway : CloseCode.Normal);
       this.#timers.clear();
       this.#unwake();
-      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed'));
+      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
       this.#rpc.closed();
     }
   }
@@ -244,9 +244,9 @@ export class Client<Api extends ApiShape = AnyApi> {
       },
     }));
     attempt.handOver({ frames: (f) => link.frames(f), close: (f) => link.fail(f) });
-    if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
+    if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages' : '' });
     if (lost) {
-      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} unacked`));
+      this.#tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
       this.#tell('sessionlost', lost);
       this.#rpc.sessionLost();
     }

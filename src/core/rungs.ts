@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { LADDER, type RungName } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
 
@@ -28,11 +29,11 @@ export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   try {
     u = new URL(url, opts.pageUrl);
   } catch (cause) {
-    throw new WirefallError('WF_INVALID', `invalid URL: ${url}`, { cause });
+    throw new WirefallError('WF_INVALID', DEV ? `invalid URL: ${url}` : '', { cause });
   }
   const scheme = u.protocol.replace(':', '');
   if (!['http', 'https', 'ws', 'wss'].includes(scheme)) {
-    throw new WirefallError('WF_INVALID', `unsupported scheme ${u.protocol}`);
+    throw new WirefallError('WF_INVALID', DEV ? `unsupported scheme ${u.protocol}` : '');
   }
   const secure = scheme === 'https' || scheme === 'wss' || opts.pageUrl?.startsWith('https:');
   const at = (protocol: string, port?: string) => {
