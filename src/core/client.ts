@@ -2,14 +2,14 @@ import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import type { Platform } from '../platform';
 import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
-import type { AttemptRecord } from './attempt';
+import type { Attempt, AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
 import { Emitter } from '../util/emitter';
 import { Timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
-import { Race, type RaceResult, type RaceWin } from './race';
+import { race, type Race, type RaceResult } from './race';
 import { RungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
@@ -21,7 +21,7 @@ import { Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
 
-type Event = LifecycleEvent & { win?: RaceWin; records?: AttemptRecord[]; error?: WirefallError };
+type Event = LifecycleEvent & { win?: Attempt; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
  * A realtime connection that survives hostile networks. Create it with `connect()`. It runs
@@ -197,7 +197,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   #newRace(rungs: Rung[], done: (r: RaceResult) => void, early?: boolean): Race {
-    return new Race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
+    return race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
       this.#fresh = [...this.#fresh, ...r.records].slice(-50); // bounded: a server that takes no reports
@@ -207,7 +207,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   #won({ win, records }: RaceResult): void {
-    const rung = win!.attempt.rung.name;
+    const rung = win!.rung.name;
     this.#dispatch({ type: 'won', rung, above: this.#index(rung) > 0, win, records });
   }
 
@@ -223,7 +223,8 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   /** The race (or climb) winner becomes the live link; the server already detached the old one. */
-  #adopt({ attempt, welcome, rest }: RaceWin, records: AttemptRecord[]): void {
+  #adopt(attempt: Attempt, records: AttemptRecord[]): void {
+    const welcome = attempt.welcome!;
     this.#learn(ladder.won(this.#ladder, this.#index(attempt.rung.name), records, (a) => this.#index(a.rung)));
     this.#drop(CloseCode.Replaced);
     // The welcome first: a new session (the old one lost) resets the inbox, and the link's claim
@@ -250,11 +251,11 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#tell('sessionlost', lost);
       this.#rpc.sessionLost();
     }
-    link.start(rest);
+    link.start(attempt.rest);
   }
 
   #drop(code: number): void {
-    this.#race?.cancel();
+    this.#race?.();
     this.#race = undefined;
     this.#timers.set('climb');
     this.#link?.stop(code);
