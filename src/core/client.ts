@@ -10,7 +10,7 @@ import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
 import { race, type Race, type RaceResult } from './race';
-import { RungMemory } from './memory';
+import { rungMemory, type RungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
@@ -66,7 +66,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#t = resolveTimings(options);
     this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes), setup.tap, () => this.#link?.write(false));
     this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
-    if (this.#t.rememberRungMs > 0) this.#memory = new RungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
+    if (this.#t.rememberRungMs > 0) this.#memory = rungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
     this.#unwake = setup.platform.onWake((reason) => {
       // A new network: what we learned about the old one no longer holds.
       if (reason === 'online') this.#learn(ladder.newNetwork(this.#ladder));
