@@ -1,5 +1,5 @@
 import type { Clock } from '../platform';
-import { startAttempt, type Attempt, type AttemptRecord, type AttemptReport } from './attempt';
+import { startAttempt, type Attempt, type AttemptRecord } from './attempt';
 import { authDeadline } from './auth';
 import type { ClientSetup } from './client-types';
 import type { ResolvedTimings } from './options';
@@ -129,7 +129,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     held?.abandon();
     for (const a of live) a.abandon();
   };
-  function report(...[a, err, fromServer]: Parameters<AttemptReport>): void {
+  function report(a: Attempt, err?: WirefallError, fromServer?: boolean): void {
     if (over) return;
     all.add(a); // a factory that threw reports before `start` returns
     if (err) {
