@@ -25,11 +25,12 @@ export interface AttemptRecord {
   message?: string;
 }
 
+/** The client's timings an attempt keeps (options `openTimeout` and `welcomeTimeout`). */
 export interface AttemptTimeouts {
   /** No greeting within this many ms: the attempt fails. */
-  open: number;
+  openTimeout: number;
   /** After the greeting, the welcome may take this long (a slow `authenticate`). */
-  welcome: number;
+  welcomeTimeout: number;
 }
 
 /** Where a verified transport's events go once the live connection owns it. */
@@ -150,12 +151,12 @@ export function startAttempt(rung: Rung, factory: TransportFactory, hello: strin
         stage = 2;
         a.greeted = clock.now();
         a.opened ??= a.greeted;
-        arm(timeouts.welcome);
+        arm(timeouts.welcomeTimeout);
         report(a);
       }
     }
   };
-  arm(timeouts.open);
+  arm(timeouts.openTimeout);
   // Events a factory fires before it returns wait until `transport` is set, so that every
   // outcome (closing it included) sees the transport; custom factories are public API.
   let early: (() => void)[] | undefined = [];

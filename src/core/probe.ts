@@ -48,7 +48,7 @@ export async function runProbe(setup: ClientSetup, options: ClientOptions, retri
       new Promise<ProbeResult>((resolve) => {
         const factory = setup.factories[rung.name];
         if (!factory) return resolve({ rung: rung.name, url: rung.url, ok: false, reason: 'WF_INVALID', message: 'no transport', duration: 0 });
-        startAttempt(rung, factory, hello, setup.platform, { open: t.openTimeout, welcome: t.welcomeTimeout }, (a, err) => {
+        startAttempt(rung, factory, hello, setup.platform, t, (a, err) => {
           if (err) resolve({ rung: rung.name, url: rung.url, ok: false, reason: err.code, status: err.status, message: err.message, duration: a.record?.duration ?? 0 });
           else if (a.record) {
             // Verified. A clean close ends the probe's session on the server at once.

@@ -44,7 +44,6 @@ const SLACK = 5;
  */
 export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void, early = false): Race {
   const clock: Clock = setup.platform.clock;
-  const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
   /** Every attempt started (in order), those still under way, and the errors of those that failed. */
   const all = new Set<Attempt>();
   const live = new Set<Attempt>();
@@ -61,7 +60,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   let lead: Attempt | undefined;
 
   const rank = (a: Attempt) => rungs.indexOf(a.rung);
-  const records = () => [...all].map((a) => a.record!).filter(Boolean);
+  // Every attempt has its record once the race ends: verified, failed, or abandoned by it.
+  const records = () => [...all].map((a) => a.record!);
   const finish = (r: Omit<RaceResult, 'records'>) => {
     over = true;
     clock.clearTimeout(timer);
@@ -78,7 +78,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     if (next < rungs.length) at(due, startNext);
   };
   const start = (rung: Rung) => {
-    const a = startAttempt(rung, setup.factories[rung.name]!, text, setup.platform, timeouts, report);
+    const a = startAttempt(rung, setup.factories[rung.name]!, text, setup.platform, t, report);
     all.add(a);
     if (!a.record) live.add(a);
     return a;
@@ -144,6 +144,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       if (!live.size && !over) finish({ error: errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? errors.find((e) => e.status) ?? errors.at(-1) });
     } else if (a.record) {
       live.delete(a);
+      // A rung below the held one (started by the stagger before the hold) is no better than it.
+      if (held && rank(a) > rank(held)) return a.abandon();
       // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
       if (a !== first || ![...live].some((x) => rank(x) < rank(a))) return win(a);
       held = a;
