@@ -13,7 +13,6 @@ import { Client, type ApiShape } from './core/client';
 import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
 import { resolveSetup } from './setup';
-import { watchClient } from './core/logger';
 import type { SessionTap } from './core/session-tap';
 
 export { Client } from './core/client';
@@ -31,7 +30,7 @@ export { CloseCode } from './protocol/close-codes';
 export { PROTOCOL_VERSION } from './protocol/frames';
 export type { Wire, Sendable } from './protocol/data';
 export type { RequestOptions } from './core/request';
-export type { ClientLogger, ClientLogLevel } from './core/logger';
+export { logClient, type ClientLogger, type ClientLogLevel } from './core/logger';
 export { describeAttempt, describeReason, RUNG_LABEL } from './core/describe';
 export type { ApiCheck, SendableApi } from './protocol/api';
 
@@ -50,9 +49,7 @@ export function connect<Api extends ApiShape & ApiCheck<Api> = AnyApi>(
   const setup = resolveSetup(url, options);
   // Sharing (wirefall/share) decides whether this context makes the connection or relays to another's.
   const make = (tap?: SessionTap) => new Client({ ...setup, ...(tap && { tap }) }, options);
-  const client = options.share ? (options.share({ url, options, platform: setup.platform, make }) as unknown as Client<Api>) : new Client<Api>(setup, options);
-  if (options.logger) watchClient(client, options.logger, options.logLevel);
-  return client;
+  return options.share ? (options.share({ url, options, platform: setup.platform, make }) as unknown as Client<Api>) : new Client<Api>(setup, options);
 }
 
 /**

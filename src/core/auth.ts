@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { WirefallError } from '../protocol/errors';
 import type { ClientOptions } from './options';
 import type { Clock } from '../platform';
@@ -14,7 +15,7 @@ const thenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?
  */
 export function credentials<T>(auth: ClientOptions['auth'], then: (auth: unknown) => T): T | Promise<T> {
   if (typeof auth !== 'function') return then(auth);
-  const failed = (cause: unknown) => new WirefallError('WF_AUTH', `the auth callback failed: ${String((cause as Error)?.message ?? cause)}`, { cause });
+  const failed = (cause: unknown) => new WirefallError('WF_AUTH', DEV ? `the auth callback failed: ${String((cause as Error)?.message ?? cause)}` : '', { cause });
   let value: unknown;
   try {
     value = (auth as () => unknown)();
@@ -38,7 +39,7 @@ export function staleCredentials(auth: ClientOptions['auth'], error: WirefallErr
  */
 export function authDeadline<T>(p: Promise<T>, clock: Clock, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new WirefallError('WF_AUTH', `the auth callback did not answer within ${ms} ms`)), ms);
+    const timer = clock.setTimeout(() => reject(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${ms} ms` : '')), ms);
     p.then(
       (v) => (clock.clearTimeout(timer), resolve(v)),
       (e: unknown) => (clock.clearTimeout(timer), reject(e)),

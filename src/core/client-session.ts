@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { encodeFrame } from '../protocol/encode';
 import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
@@ -56,17 +57,17 @@ export class ClientSession {
    */
   push(type: string, data: unknown, closed: boolean, encoded?: Encoded): Promise<void> {
     let problem: WirefallError | undefined;
-    if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
+    if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
     try {
       encoded ??= encodeData(data, type);
     } catch (cause) {
-      problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', `"${type}": data is not JSON`, { cause });
+      problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? `"${type}": data is not JSON` : '', { cause });
     }
     const bytes = encoded ? utf8Length(encoded.payload) : 0;
     problem ??=
-      closed ? new WirefallError('WF_CLOSED', 'client closed')
-      : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', 'bad type')
-      : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', `"${type}": ${bytes} bytes > ${this.#max}`)
+      closed ? new WirefallError('WF_CLOSED', DEV ? 'client closed' : '')
+      : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', DEV ? 'bad type' : '')
+      : bytes > this.#max ? new WirefallError('WF_TOO_LARGE', DEV ? `"${type}": ${bytes} bytes > ${this.#max}` : '')
       : undefined;
     if (problem) return rejected(problem);
     const before = this.outbox.size;
@@ -114,7 +115,7 @@ export class ClientSession {
     } else {
       this.inbox.reset();
       if (this.#id) {
-        const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', 'session lost'));
+        const gone = this.outbox.restart(new WirefallError('WF_SESSION_LOST', DEV ? 'session lost' : ''));
         // Calls ($call) are the protocol's: their requests reject with WF_SESSION_LOST instead.
         lost = gone.filter((e) => e.ev[0] !== '$').map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
       }

@@ -2,15 +2,15 @@ import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import { CloseCode } from '../protocol/close-codes';
 import type { Platform } from '../platform';
 import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
-import type { AttemptRecord } from './attempt';
+import type { Attempt, AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
 import { Emitter } from '../util/emitter';
 import { Timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
 import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
-import { Race, type RaceResult, type RaceWin } from './race';
-import { RungMemory } from './memory';
+import { race, type Race, type RaceResult } from './race';
+import { rungMemory, type RungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
@@ -21,7 +21,7 @@ import { Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
 
-type Event = LifecycleEvent & { win?: RaceWin; records?: AttemptRecord[]; error?: WirefallError };
+type Event = LifecycleEvent & { win?: Attempt; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
  * A realtime connection that survives hostile networks. Create it with `connect()`. It runs
@@ -66,7 +66,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#t = resolveTimings(options);
     this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes), setup.tap, () => this.#link?.write(false));
     this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
-    if (this.#t.rememberRungMs > 0) this.#memory = new RungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
+    if (this.#t.rememberRungMs > 0) this.#memory = rungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
     this.#unwake = setup.platform.onWake((reason) => {
       // A new network: what we learned about the old one no longer holds.
       if (reason === 'online') this.#learn(ladder.newNetwork(this.#ladder));
@@ -165,7 +165,7 @@ export class Client<Api extends ApiShape = AnyApi> {
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
         if (r.fatal && this.#s.retryAuth(r.error)) return this.#run('race', e);
         this.#learn(ladder.raceFailed(this.#ladder, start));
-        this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', 'no rung connected'), fatal: !!r.fatal });
+        this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
       }, this.#t.early && !this.#s.exists && !recalled);
     } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
     else if (fx === 'plan-climb') {
@@ -191,13 +191,13 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#drop(this.#setup.tap?.keepSession?.() ? CloseCode.GoingAway : CloseCode.Normal);
       this.#timers.clear();
       this.#unwake();
-      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', 'client closed'));
+      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
       this.#rpc.closed();
     }
   }
 
   #newRace(rungs: Rung[], done: (r: RaceResult) => void, early?: boolean): Race {
-    return new Race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
+    return race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
       this.#race = undefined;
       this.#attempts = [...this.#attempts, ...r.records].slice(-50);
       this.#fresh = [...this.#fresh, ...r.records].slice(-50); // bounded: a server that takes no reports
@@ -207,7 +207,7 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   #won({ win, records }: RaceResult): void {
-    const rung = win!.attempt.rung.name;
+    const rung = win!.rung.name;
     this.#dispatch({ type: 'won', rung, above: this.#index(rung) > 0, win, records });
   }
 
@@ -223,7 +223,8 @@ export class Client<Api extends ApiShape = AnyApi> {
   }
 
   /** The race (or climb) winner becomes the live link; the server already detached the old one. */
-  #adopt({ attempt, welcome, rest }: RaceWin, records: AttemptRecord[]): void {
+  #adopt(attempt: Attempt, records: AttemptRecord[]): void {
+    const welcome = attempt.welcome!;
     this.#learn(ladder.won(this.#ladder, this.#index(attempt.rung.name), records, (a) => this.#index(a.rung)));
     this.#drop(CloseCode.Replaced);
     // The welcome first: a new session (the old one lost) resets the inbox, and the link's claim
@@ -244,17 +245,17 @@ export class Client<Api extends ApiShape = AnyApi> {
       },
     }));
     attempt.handOver({ frames: (f) => link.frames(f), close: (f) => link.fail(f) });
-    if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: 'welcome acks unsent messages' });
+    if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages' : '' });
     if (lost) {
-      this.#tell('error', new WirefallError('WF_SESSION_LOST', `session lost; ${lost.length} unacked`));
+      this.#tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
       this.#tell('sessionlost', lost);
       this.#rpc.sessionLost();
     }
-    link.start(rest);
+    link.start(attempt.rest);
   }
 
   #drop(code: number): void {
-    this.#race?.cancel();
+    this.#race?.();
     this.#race = undefined;
     this.#timers.set('climb');
     this.#link?.stop(code);

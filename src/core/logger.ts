@@ -23,10 +23,14 @@ interface Watched {
 
 /**
  * Tells `logger` what a client does, from its public events: each attempt with its reason,
- * transitions, stalls, climbs and falls, resumes and lost sessions. Nothing is logged without a
- * logger (the default), so a client stays silent; a logger that throws is ignored.
+ * transitions, stalls, climbs and falls, resumes and lost sessions; returns the function that
+ * stops it. A client stays silent without it; a logger that throws is ignored. It is a function
+ * of its own, not a `connect` option, so that apps that log nothing do not download the text.
+ * @example
+ * const client = connect(url);
+ * logClient(client, console, 'info');
  */
-export function watchClient(client: Watched, logger: ClientLogger, level: ClientLogLevel = 'info'): () => void {
+export function logClient(client: Watched, logger: ClientLogger, level: ClientLogLevel = 'info'): () => void {
   const say = (l: ClientLogLevel, message: string, context?: Record<string, unknown>) => {
     if (RANK[l] < RANK[level]) return;
     try {

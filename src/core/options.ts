@@ -1,7 +1,7 @@
 import type { Platform, WebSocketConstructor } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung, RungName } from './rungs';
-import type { ClientLogger, ClientLogLevel } from './logger';
+import type { ClientLogger } from './logger';
 import type { ShareFactory } from './session-tap';
 
 /** Options of `connect`. Every timing has a default justified in docs/transports.md. */
@@ -45,10 +45,11 @@ export interface ClientOptions {
   upgradeProbe?: { first?: number; max?: number } | false;
   /** Transport implementations per rung (to add, replace or leave out rungs). */
   transportFactories?: Partial<Record<RungName, TransportFactory>>;
-  /** Where to report attempts (with reasons), transitions, stalls, climbs and resumes (`console` fits). Default: silent. */
+  /**
+   * Where configuration warnings go (a missing WebSocket implementation). Default: `console`, once.
+   * To log what the client does (attempts, transitions, stalls, climbs), call `logClient(client, console)`.
+   */
   logger?: ClientLogger;
-  /** The lowest level reported to `logger`. Default `info`. */
-  logLevel?: ClientLogLevel;
   /**
    * One connection for every tab of the origin: pass `share()` from `wirefall/share` (a separate
    * entry, so apps that do not share do not download it). Default: not shared. docs/sharing.md.

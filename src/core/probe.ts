@@ -1,7 +1,7 @@
 import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { PROTOCOL_VERSION } from '../protocol/frames';
-import { Attempt } from './attempt';
+import { startAttempt } from './attempt';
 import type { ClientSetup } from './client';
 import { WirefallError, type ErrorCode } from '../protocol/errors';
 import { authDeadline, credentials, staleCredentials } from './auth';
@@ -48,20 +48,14 @@ export async function runProbe(setup: ClientSetup, options: ClientOptions, retri
       new Promise<ProbeResult>((resolve) => {
         const factory = setup.factories[rung.name];
         if (!factory) return resolve({ rung: rung.name, url: rung.url, ok: false, reason: 'WF_INVALID', message: 'no transport', duration: 0 });
-        new Attempt(
-          rung,
-          factory,
-          hello,
-          setup.platform,
-          { open: t.openTimeout, welcome: t.welcomeTimeout },
-          (a) => {
-            // A clean close ends the probe's session on the server at once.
+        startAttempt(rung, factory, hello, setup.platform, t, (a, err) => {
+          if (err) resolve({ rung: rung.name, url: rung.url, ok: false, reason: err.code, status: err.status, message: err.message, duration: a.record?.duration ?? 0 });
+          else if (a.record) {
+            // Verified. A clean close ends the probe's session on the server at once.
             a.transport.close(CloseCode.Normal, 'probe done');
-            resolve({ rung: rung.name, url: rung.url, ok: true, duration: a.record?.duration ?? 0 });
-          },
-          (a, err) =>
-            resolve({ rung: rung.name, url: rung.url, ok: false, reason: err.code, status: err.status, message: err.message, duration: a.record?.duration ?? 0 }),
-        );
+            resolve({ rung: rung.name, url: rung.url, ok: true, duration: a.record.duration });
+          }
+        });
       }),
   );
   const rungs = await Promise.all(tries);

@@ -1,35 +1,24 @@
-import type { Frame, WelcomeFrame } from '../protocol/frames';
 import type { Clock } from '../platform';
-import { Attempt, type AttemptRecord } from './attempt';
+import { startAttempt, type Attempt, type AttemptRecord } from './attempt';
 import { authDeadline } from './auth';
 import type { ClientSetup } from './client-types';
 import type { ResolvedTimings } from './options';
 import type { WirefallError } from '../protocol/errors';
 import type { Rung } from './rungs';
 
-export interface RaceWin {
-  attempt: Attempt;
-  welcome: WelcomeFrame;
-  rest: Frame[];
-}
-
 export interface RaceResult {
-  win?: RaceWin;
+  /** The verified attempt (its `welcome` and `rest` with it). */
+  win?: Attempt;
   /** Why no rung verified: the server's own refusal, or the most telling rung failure. */
   error?: WirefallError;
   /** Set when the server itself refused: falling down the ladder would not help. */
   fatal?: boolean;
+  /** Every attempt the race started, in start order. */
   records: AttemptRecord[];
 }
 
-export type StartAttempt = (
-  rung: Rung,
-  onVerified: (a: Attempt, welcome: WelcomeFrame, rest: Frame[]) => void,
-  onFailed: (a: Attempt, err: WirefallError, fromServer: boolean) => void,
-  onProgress: (a: Attempt) => void,
-) => Attempt;
-
-const isHttp = (r: Rung) => r.name === 'sse' || r.name === 'longpoll';
+/** A race under way; calling it ends the race without a winner (the client closed). */
+export type Race = () => void;
 
 /**
  * Slack on top of the evidence before a silent rung counts as broken (ms): one loopback
@@ -46,106 +35,69 @@ const SLACK = 5;
  * Two shortcuts use the evidence the attempts give (docs/transports.md, "Staggered racing"):
  * - `early`: on a cold start (nothing remembered) the first HTTP rung starts at once beside the
  *   WebSocket ones. If it verifies first, it is held while a better rung can still be on time
- *   (`#due`): a clean network still ends on WebSocket, a broken one falls back in about one HTTP
+ *   (`due`): a clean network still ends on WebSocket, a broken one falls back in about one HTTP
  *   round trip.
  * - an adaptive stagger: a rung whose transport opened after t ms and that heard nothing within
  *   about t more ms (frames dropped after the upgrade) lets the next rung start at once.
+ *
+ * A race of `rungs` with the client's transports and timings, every attempt saying `hello`.
  */
-export class Race {
-  #rungs: Rung[];
-  #next = 0;
-  #live = new Set<Attempt>();
-  #held: RaceWin | undefined;
+export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void, early = false): Race {
+  const clock: Clock = setup.platform.clock;
+  /** Every attempt started (in order), those still under way, and the errors of those that failed. */
+  const all = new Set<Attempt>();
+  const live = new Set<Attempt>();
+  const errors: WirefallError[] = [];
+  let text = typeof hello === 'string' ? hello : '';
+  let next = 0;
+  let over = false;
+  let timer: unknown;
+  /** The verified HTTP attempt held while a better rung can still be on time. */
+  let held: Attempt | undefined;
   /** The HTTP attempt a cold start began at once. */
-  #early: Attempt | undefined;
+  let first: Attempt | undefined;
   /** The attempt the stagger timer is waiting on. */
-  #lead: Attempt | undefined;
-  #records: AttemptRecord[] = [];
-  #errors: WirefallError[] = [];
-  #timer: unknown;
-  #over = false;
-  #clock: Clock;
-  #stagger: number;
-  #start: StartAttempt;
-  #done: (r: RaceResult) => void;
+  let lead: Attempt | undefined;
 
-  /** A race of `rungs` with the client's transports and timings, every attempt saying `hello`. */
-  constructor(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void, early = false) {
-    const timeouts = { open: t.openTimeout, welcome: t.welcomeTimeout };
-    let text = typeof hello === 'string' ? hello : '';
-    this.#rungs = rungs;
-    this.#stagger = t.stagger;
-    this.#clock = setup.platform.clock;
-    this.#start = (rung, onVerified, onFailed, onProgress) =>
-      new Attempt(rung, setup.factories[rung.name]!, text, setup.platform, timeouts, onVerified, onFailed, onProgress);
-    this.#done = done;
-    const begin = () => {
-      const http = rungs.findIndex(isHttp);
-      this.#startNext();
-      if (early && http >= this.#next && !this.#over) this.#early = this.#startRung(rungs[http]!);
-    };
-    if (typeof hello === 'string') {
-      begin();
-      return;
-    }
-    // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
-    // the race starts once they are there, and fails with their error if they never come.
-    authDeadline(hello, this.#clock, t.welcomeTimeout).then(
-      (h) => void ((text = h), this.#over || begin()),
-      (error: WirefallError) => void (this.#over || ((this.#over = true), done({ error, records: [] }))),
-    );
-  }
-
-  /** Ends the race without a winner (the client closed). */
-  cancel(): void {
-    if (this.#over) return;
-    this.#over = true;
-    this.#clock.clearTimeout(this.#timer);
-    this.#held?.attempt.abandon();
-    for (const a of this.#live) a.abandon();
-    this.#live.clear();
-  }
-
-  #startNext(): void {
-    this.#clock.clearTimeout(this.#timer);
-    const early = this.#early;
-    if (early && this.#rungs[this.#next] === early.rung) {
-      this.#next++;
-      // The early rung is already under way: it is the next rung, and the stagger runs from its start.
-      if (this.#live.has(early) && !this.#held) return this.#stagger0(early, early.startedAt + this.#stagger);
-    }
-    const rung = this.#rungs[this.#next];
-    // While an early HTTP rung is held, only rungs above it may still start.
-    if (!rung || (this.#held && this.#rank(this.#held.attempt) < this.#next)) return;
-    this.#next++;
-    const attempt = this.#startRung(rung);
-    // An attempt that ended while starting (a throwing factory) has already moved the race on.
-    if (this.#over || attempt.record) return;
-    this.#stagger0(attempt, attempt.startedAt + this.#stagger);
-  }
-
-  /** `a` leads: the next rung starts at `due` unless something happens first. */
-  #stagger0(a: Attempt, due: number): void {
-    this.#lead = a;
-    if (this.#next < this.#rungs.length) this.#at(due, () => this.#startNext());
-  }
-
+  const rank = (a: Attempt) => rungs.indexOf(a.rung);
+  // Every attempt has its record once the race ends: verified, failed, or abandoned by it.
+  const records = () => [...all].map((a) => a.record!);
+  const finish = (r: Omit<RaceResult, 'records'>) => {
+    over = true;
+    clock.clearTimeout(timer);
+    done({ ...r, records: records() });
+  };
   /** The race's one timer: `fn` at clock reading `due`. */
-  #at(due: number, fn: () => void): void {
-    this.#clock.clearTimeout(this.#timer);
-    this.#timer = this.#clock.setTimeout(fn, Math.max(0, due - this.#clock.now()));
-  }
-
-  #startRung(rung: Rung): Attempt {
-    const a = this.#start(rung, (a, w, rest) => this.#verified(a, w, rest), (a, e, s) => this.#failed(a, e, s), (a) => this.#progress(a));
-    if (!a.record) this.#live.add(a);
+  const at = (due: number, fn: () => void) => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(fn, Math.max(0, due - clock.now()));
+  };
+  /** `a` leads: the next rung starts at `due` unless something happens first. */
+  const stagger = (a: Attempt, due: number) => {
+    lead = a;
+    if (next < rungs.length) at(due, startNext);
+  };
+  const start = (rung: Rung) => {
+    const a = startAttempt(rung, setup.factories[rung.name]!, text, setup.platform, t, report);
+    all.add(a);
+    if (!a.record) live.add(a);
     return a;
+  };
+  function startNext(): void {
+    clock.clearTimeout(timer);
+    if (first && rungs[next] === first.rung) {
+      next++;
+      // The early rung is already under way: it is the next rung, and the stagger runs from its start.
+      if (live.has(first) && !held) return stagger(first, first.startedAt + t.stagger);
+    }
+    const rung = rungs[next];
+    // While an early HTTP rung is held, only rungs above it may still start.
+    if (!rung || (held && rank(held) < next)) return;
+    next++;
+    const a = start(rung);
+    // An attempt that ended while starting (a throwing factory) has already moved the race on.
+    if (!over && !a.record) stagger(a, a.startedAt + t.stagger);
   }
-
-  #rank(a: Attempt): number {
-    return this.#rungs.indexOf(a.rung);
-  }
-
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
    * within 1.25× the time the held HTTP rung took for its whole round trip (both connect and ask
@@ -155,85 +107,70 @@ export class Race {
    * and a WebSocket judged broken on that would be left, and remembered, wrongly); welcomed within
    * another such round trip (the hello's, and the server's work). Each with SLACK.
    */
-  #due(a: Attempt): number {
-    const took = this.#held!.attempt.record!.duration;
-    return SLACK + (a.opened === undefined ? a.startedAt + 1.25 * took : a.greeted === undefined ? 2 * a.opened - a.startedAt : a.greeted + took);
-  }
-
-  #progress(a: Attempt): void {
-    if (this.#over) return;
-    if (this.#held) return this.#decide();
-    if (a !== this.#lead) return;
-    // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
-    // silence for as long again as the opening took is evidence that frames are being dropped.
-    const opened = a.opened!;
-    const due = a.startedAt + this.#stagger;
-    this.#stagger0(a, a.greeted !== undefined ? due : Math.min(due, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
-  }
-
+  const due = (a: Attempt, took: number) =>
+    SLACK + (a.opened === undefined ? a.startedAt + 1.25 * took : a.greeted === undefined ? 2 * a.opened - a.startedAt : a.greeted + took);
   /** While holding a verified rung: win with it once no better attempt can still be on time. */
-  #decide(): void {
-    const held = this.#held!;
-    let due = 0;
-    for (const a of this.#live) if (this.#rank(a) < this.#rank(held.attempt)) due = Math.max(due, this.#due(a));
-    if (due <= this.#clock.now()) return this.#win(held);
-    this.#at(due, () => this.#decide());
+  function decide(): void {
+    if (over) return;
+    let when = 0;
+    for (const a of live) if (rank(a) < rank(held!)) when = Math.max(when, due(a, held!.record!.duration));
+    if (when > clock.now()) return at(when, decide);
+    win(held!);
   }
-
-  #verified(a: Attempt, welcome: WelcomeFrame, rest: Frame[]): void {
-    if (this.#over) return;
-    this.#live.delete(a);
-    const win = { attempt: a, welcome, rest };
-    // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
-    const better = a === this.#early && [...this.#live].some((x) => this.#rank(x) < this.#rank(a));
-    if (!better) return this.#win(win);
-    this.#held = win;
-    this.#decide();
-  }
-
-  #win(win: RaceWin): void {
-    this.#over = true;
-    this.#clock.clearTimeout(this.#timer);
-    if (this.#held && this.#held !== win) {
-      this.#held.attempt.abandon();
-      this.#records.push(this.#held.attempt.record!);
-    }
-    for (const a of this.#live) {
-      a.abandon();
-      if (a.record) this.#records.push(a.record);
-    }
-    this.#live.clear();
-    if (win.attempt.record) this.#records.push(win.attempt.record);
-    this.#done({ win, records: this.#sorted() });
-  }
-
-  #failed(a: Attempt, err: WirefallError, fromServer: boolean): void {
-    if (this.#over) return;
-    this.#live.delete(a);
-    if (a.record) this.#records.push(a.record);
-    this.#errors.push(err);
-    if (this.#held?.attempt === a) this.#held = undefined;
-    if (fromServer) {
+  const win = (w: Attempt) => {
+    if (held !== w) held?.abandon();
+    for (const a of live) a.abandon();
+    finish({ win: w });
+  };
+  const cancel = () => {
+    if (over) return;
+    over = true;
+    clock.clearTimeout(timer);
+    held?.abandon();
+    for (const a of live) a.abandon();
+  };
+  function report(a: Attempt, err?: WirefallError, fromServer?: boolean): void {
+    if (over) return;
+    all.add(a); // a factory that threw reports before `start` returns
+    if (err) {
+      live.delete(a);
+      errors.push(err);
+      if (held === a) held = undefined;
       // The server answered and said no: every rung would hear the same.
-      this.cancel();
-      this.#done({ error: err, fatal: true, records: this.#sorted() });
-      return;
+      if (fromServer) return cancel(), finish({ error: err, fatal: true });
+      if (next < rungs.length) startNext();
+      if (held) return decide();
+      // A status beats a guess: prefer an error that saw an HTTP status, then the last one.
+      if (!live.size && !over) finish({ error: errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? errors.find((e) => e.status) ?? errors.at(-1) });
+    } else if (a.record) {
+      live.delete(a);
+      // A rung below the held one (started by the stagger before the hold) is no better than it.
+      if (held && rank(a) > rank(held)) return a.abandon();
+      // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
+      if (a !== first || ![...live].some((x) => rank(x) < rank(a))) return win(a);
+      held = a;
+      decide();
+    } else if (held) decide();
+    else if (a === lead) {
+      // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
+      // silence for as long again as the opening took is evidence that frames are being dropped.
+      const opened = a.opened!;
+      const by = a.startedAt + t.stagger;
+      stagger(a, a.greeted !== undefined ? by : Math.min(by, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
     }
-    if (this.#next < this.#rungs.length) this.#startNext();
-    if (this.#held) return this.#decide();
-    if (this.#live.size === 0 && !this.#over) {
-      this.#over = true;
-      this.#clock.clearTimeout(this.#timer);
-      this.#done({ error: this.#mostTelling(), records: this.#sorted() });
-    }
   }
-
-  #sorted(): AttemptRecord[] {
-    return this.#records.sort((x, y) => x.startedAt - y.startedAt);
-  }
-
-  /** A status beats a guess: prefer an error that saw an HTTP status, then the last one. */
-  #mostTelling(): WirefallError | undefined {
-    return this.#errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? this.#errors.find((e) => e.status) ?? this.#errors.at(-1);
-  }
+  const begin = () => {
+    const http = rungs.findIndex((r) => r.name === 'sse' || r.name === 'longpoll');
+    startNext();
+    if (early && http >= next && !over) first = start(rungs[http]!);
+  };
+  if (typeof hello === 'string') begin();
+  // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
+  // the race starts once they are there, and fails with their error if they never come.
+  else
+    authDeadline(hello, clock, t.welcomeTimeout).then(
+      (h) => void ((text = h), over || begin()),
+      (error: WirefallError) => void (over || ((over = true), done({ error, records: [] }))),
+    );
+  return cancel;
 }

@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { encodeData } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { CALL, encodeCall, readReply, REPLY } from '../protocol/rpc';
@@ -44,7 +45,7 @@ export class Requests {
   request(name: string, args: unknown, options: RequestOptions = {}): Promise<unknown> {
     let encoded: Encoded;
     try {
-      if (typeof name !== 'string' || !name) throw new WirefallError('WF_INVALID', 'a request needs a name');
+      if (typeof name !== 'string' || !name) throw new WirefallError('WF_INVALID', DEV ? 'a request needs a name' : '');
       encoded = encodeCall(this.#next, name, encodeData(args, name));
     } catch (err) {
       return Promise.reject(err);
@@ -52,7 +53,7 @@ export class Requests {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       const timeout = options.timeout ?? 30_000;
-      const timer = this.#clock.setTimeout(() => this.#settle(id, new WirefallError('WF_TIMEOUT', `"${name}": no reply within ${timeout} ms`)), timeout);
+      const timer = this.#clock.setTimeout(() => this.#settle(id, new WirefallError('WF_TIMEOUT', DEV ? `"${name}": no reply within ${timeout} ms` : '')), timeout);
       const p: Pending = { resolve, reject, timer, acked: false };
       this.#pending.set(id, p);
       this.#send(CALL, encoded).then(
@@ -64,12 +65,12 @@ export class Requests {
 
   /** The session was lost: replies to calls it had acknowledged will never come. */
   sessionLost(): void {
-    for (const [id, p] of this.#pending) if (p.acked) this.#settle(id, new WirefallError('WF_SESSION_LOST', 'session lost before the reply; the handler may have run'));
+    for (const [id, p] of this.#pending) if (p.acked) this.#settle(id, new WirefallError('WF_SESSION_LOST', DEV ? 'session lost before the reply; the handler may have run' : ''));
   }
 
   /** The client closed: no reply will come. */
   closed(): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, new WirefallError('WF_CLOSED', 'client closed before the reply'));
+    for (const id of [...this.#pending.keys()]) this.#settle(id, new WirefallError('WF_CLOSED', DEV ? 'client closed before the reply' : ''));
   }
 
   #reply(d: unknown): void {

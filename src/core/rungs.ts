@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { LADDER, type RungName } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
 
@@ -28,29 +29,24 @@ export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   try {
     u = new URL(url, opts.pageUrl);
   } catch (cause) {
-    throw new WirefallError('WF_INVALID', `invalid URL: ${url}`, { cause });
+    throw new WirefallError('WF_INVALID', DEV ? `invalid URL: ${url}` : '', { cause });
   }
-  const scheme = u.protocol.replace(':', '');
-  if (!['http', 'https', 'ws', 'wss'].includes(scheme)) {
-    throw new WirefallError('WF_INVALID', `unsupported scheme ${u.protocol}`);
-  }
-  const secure = scheme === 'https' || scheme === 'wss' || opts.pageUrl?.startsWith('https:');
-  const at = (protocol: string, port?: string) => {
+  const tls = u.protocol === 'https:' || u.protocol === 'wss:';
+  if (!tls && u.protocol !== 'http:' && u.protocol !== 'ws:') throw new WirefallError('WF_INVALID', DEV ? `unsupported scheme ${u.protocol}` : '');
+  const secure = tls || opts.pageUrl?.startsWith('https:');
+  const at = (protocol: string, port = u.port) => {
     const v = new URL(u.href);
     v.protocol = protocol;
-    if (port !== undefined) v.port = port;
+    v.port = port;
     return v.href;
   };
-  const explicitPort = u.port;
-  const wssPort = scheme === 'https' || scheme === 'wss' ? explicitPort : String(opts.securePort ?? 443);
-  const httpProtocol = secure ? 'https:' : 'http:';
+  const http = secure ? 'https:' : 'http:';
   // An http URL on an https page is upgraded in place; its port then belongs to the TLS listener.
   const all: Rung[] = [
-    { name: 'wss', url: at('wss:', wssPort) },
+    { name: 'wss', url: at('wss:', tls ? u.port : String(opts.securePort ?? 443)) },
     ...(secure ? [] : [{ name: 'ws' as const, url: at('ws:') }]),
-    { name: 'sse', url: at(httpProtocol) },
-    { name: 'longpoll', url: at(httpProtocol) },
+    { name: 'sse', url: at(http) },
+    { name: 'longpoll', url: at(http) },
   ];
-  const allowed = opts.transports ?? LADDER;
-  return all.filter((r) => allowed.includes(r.name));
+  return all.filter((r) => (opts.transports ?? LADDER).includes(r.name));
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startLab } from '../../lab';
-import { connect } from '../../src/index';
+import { connect, logClient } from '../../src/index';
 import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
 import { mapStorage } from '../support/map-storage';
 
@@ -17,15 +17,16 @@ function recorder() {
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
-describe('client logger', () => {
+describe('client logger (logClient)', () => {
   test('says each attempt with its reason, the transitions, the climb back up, and the resume', async () => {
     const { server, port } = await startServer();
     track(server);
     const lab = track(await startLab({ upstream: { host: '127.0.0.1', port }, scenario: { kind: 'drop-frames' } }));
     const { lines, logger } = recorder();
     const c = client(`${lab.url}/wirefall`, {
-      transports: ['ws', 'sse'], logger, openTimeout: 300, upgradeProbe: { first: 200, max: 400 }, platform: { storage: mapStorage() }, reconnect: { base: 10, max: 20 },
+      transports: ['ws', 'sse'], openTimeout: 300, upgradeProbe: { first: 200, max: 400 }, platform: { storage: mapStorage() }, reconnect: { base: 10, max: 20 },
     });
+    logClient(c, logger); // at once after connect: the first race's attempts end later
     await until(c, 'open');
     lab.setScenario({ kind: 'pass' });
     await eventually(() => c.rung === 'ws', 5000, 'the climb to ws');
@@ -43,7 +44,8 @@ describe('client logger', () => {
     track(server);
     const lab = track(await startLab({ upstream: { host: '127.0.0.1', port } }));
     const { lines, logger } = recorder();
-    const c = client(`${lab.url}/wirefall`, { logger, logLevel: 'warn', answerDeadline: 300, reconnect: { base: 10, max: 20 } });
+    const c = client(`${lab.url}/wirefall`, { answerDeadline: 300, reconnect: { base: 10, max: 20 } });
+    logClient(c, logger, 'warn');
     await until(c, 'open');
     lab.freezeAll(); // the live link goes silent both ways
     await eventually(() => lines.some((l) => l.startsWith('warn stalled on ws: WF_STALLED')), 5000, 'the stall warning');
@@ -80,7 +82,7 @@ describe('Node without a WebSocket implementation', () => {
     expect(() => connect(url, { transports: ['ws'], platform: { WebSocket: undefined } })).toThrow(/no WebSocket implementation here/);
     // With an implementation nothing is said, and WebSocket is used.
     const { lines: quiet, logger: l2 } = recorder();
-    const d = track(connect(url, { WebSocket: WebSocket as never, transports: ['ws', 'sse'], logger: l2, logLevel: 'warn' }));
+    const d = track(connect(url, { WebSocket: WebSocket as never, transports: ['ws', 'sse'], logger: l2 }));
     await until(d, 'open');
     expect(d.rung).toBe('ws');
     expect(quiet).toEqual([]);

@@ -150,7 +150,10 @@ describe('hostile-network matrix (Node)', () => {
     const sessions = () => [...server.connections];
     expect(sessions()).toHaveLength(1);
     expect(reconnects).toBe(0);
-    expect(sessions()[0]!.rung).toBe(c.rung);
+    // The session is on the client's rung, or follows it there: on a loaded machine the race may
+    // open low and the climb move it up just now (the server moves when the client speaks on the
+    // new link, 150 ms away), which is a move, not a second session.
+    await eventually(() => sessions()[0]?.rung === c.rung, 3000, "the session on the client's rung");
     lab.cutAll();
     await until(c, 'reconnecting');
     await until(c, 'open', 5000);
@@ -159,7 +162,7 @@ describe('hostile-network matrix (Node)', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(reconnects).toBe(1);
     expect(sessions()).toHaveLength(1);
-    expect(sessions()[0]!.rung).toBe(c.rung);
+    await eventually(() => sessions()[0]?.rung === c.rung, 3000, "the session on the client's rung");
     await exchange(c, 50, 200);
-  }, 20_000);
+  }, 30_000);
 });

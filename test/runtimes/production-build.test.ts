@@ -5,7 +5,7 @@
  * here (`node --conditions=production`), through a project that has wirefall in node_modules.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,6 +50,12 @@ describe('the production export condition', () => {
     const plainPaths = plain.out.trim().split(/\s+/);
     expect(plainPaths).toHaveLength(8);
     for (const p of plainPaths) expect(p).toMatch(/\/dist\/[a-z-]+\.(mjs|cjs)$/);
+  });
+
+  it("keeps the React entry's 'use client' directive in both builds (dist/prod/ is minified)", async () => {
+    for (const f of ['dist/react.mjs', 'dist/react.cjs', 'dist/prod/react.mjs', 'dist/prod/react.cjs']) {
+      expect((await readFile(join(root, f), 'utf8')).slice(0, 13), f).toMatch(/^['"]use client['"];/);
+    }
   });
 });
 

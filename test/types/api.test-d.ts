@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, test } from 'vitest';
-import { connect, type Client, type WirefallError, type ErrorCode } from '../../src/index';
+import { connect, logClient, type Client, type WirefallError, type ErrorCode } from '../../src/index';
 import { createServer, type Connection } from '../../src/server/index';
 
 type Chat = {
@@ -21,6 +21,16 @@ describe('client types', () => {
     void client.send('say', { txt: 'hi' });
     // @ts-expect-error wrong field type
     void client.send('say', { text: 42 });
+  });
+
+  test('the event log is logClient, not a connect option; logger takes configuration warnings', () => {
+    expectTypeOf(logClient(client, console, 'debug')).toEqualTypeOf<() => void>();
+    logClient(client, { warn: () => {} });
+    // @ts-expect-error not a level
+    logClient(client, console, 'silent');
+    // @ts-expect-error logLevel went with the log (use logClient)
+    connect('http://h/wf', { logLevel: 'info' });
+    connect('http://h/wf', { logger: console });
   });
 
   test('subscribe accepts server-side names and types the handler', () => {

@@ -99,6 +99,21 @@ describe('cold start: the first HTTP rung starts beside WebSocket', () => {
     c.close();
   });
 
+  test('a lower rung verifying while HTTP is held does not win over it', async () => {
+    const { c, t } = setup();
+    await vi.advanceTimersByTimeAsync(251); // ws silent past the stagger: long-polling starts too
+    expect(rungs(t)).toEqual(['ws', 'sse', 'longpoll']);
+    t.made[1]!.greet().welcome(); // sse verified in 251 ms: held while ws may still open
+    await vi.advanceTimersByTimeAsync(10);
+    t.made[2]!.greet().welcome(); // long-polling verified too: sse is better, and stays held
+    expect(c.state).toBe('connecting');
+    expect(t.made[2]!.closed).toBeDefined();
+    await vi.advanceTimersByTimeAsync(70); // ws later than 1.25 x 251 + 5 ms
+    expect(c.rung).toBe('sse');
+    expect(c.attempts.map((a) => [a.rung, a.outcome])).toEqual([['ws', 'abandoned'], ['sse', 'verified'], ['longpoll', 'abandoned']]);
+    c.close();
+  });
+
   test('WebSocket refused while HTTP is held: HTTP wins at once', async () => {
     const { c, t } = setup();
     t.made[1]!.greet().welcome();
