@@ -29,7 +29,7 @@ if (executablePath) {
   afterEach(cleanup);
 }
 
-type View = { role: string; state: string; rung: string | null; said: string[]; acked: number[]; failed: string[]; errors: string[]; handovers?: { heard: number; ack?: number; moved?: number }[]; holds?: number[]; lat?: [string, number][] };
+type View = { role: string; state: string; rung: string | null; said: string[]; acked: number[]; failed: string[]; errors: string[]; attempts?: unknown[]; handovers?: { heard: number; ack?: number; moved?: number }[]; holds?: number[]; lat?: [string, number][] };
 type Win = { __start(W: unknown, s: unknown, u: string, o: unknown): void; __lib: unknown; __share: unknown; __ready?: boolean; __say(t: number, c: number, g: number): Promise<void>; __view(): View };
 const view = (p: Page) => p.evaluate(() => (window as unknown as Win).__view());
 
@@ -85,7 +85,12 @@ async function waitAll(list: Page[], check: (v: View) => boolean, ms: number): P
   for (;;) {
     const views = await Promise.all(list.map(view));
     if (views.every(check)) return;
-    if (Date.now() > end) throw new Error(`timed out; views: ${JSON.stringify(views.map((v) => [v.role, v.state, v.said.length, v.acked.length]))}`);
+    if (Date.now() > end) {
+      // What the leader saw, to tell a stuck reconnect (its last attempts) from a lost message.
+      const leader = views.find((v) => v.role === 'leader');
+      const detail = leader ? `; leader's last errors ${JSON.stringify(leader.errors.slice(-5))}, attempts ${JSON.stringify(leader.attempts)}` : '';
+      throw new Error(`timed out; views: ${JSON.stringify(views.map((v) => [v.role, v.state, v.said.length, v.acked.length]))}${detail}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
