@@ -35,11 +35,6 @@ export const LIMITS = {
 /** One encoder for the protocol layer (limits here, binary WebSocket headers in binary.ts). */
 export const encoder = new TextEncoder();
 
-/** UTF-8 byte length of `s` (the simple way; `utf8Length` counts without a copy). */
-export function utf8Bytes(s: string): number {
-  return encoder.encode(s).length;
-}
-
 /** Where `utf8Length` encodes, to count. */
 const scratch = new Uint8Array(4096);
 
@@ -64,7 +59,7 @@ export function utf8Length(s: string): number {
  * reason over 123 bytes, and 120 *characters* of CJK text are 360 bytes (issue 16, item 1).
  */
 export function cutUtf8(s: string, max: number = LIMITS.reason): string {
-  if (s.length * 3 <= max || utf8Bytes(s) <= max) return s;
+  if (s.length * 3 <= max || utf8Length(s) <= max) return s;
   let bytes = 0;
   let end = 0;
   for (const ch of s) {

@@ -3,9 +3,6 @@ import { encodeFrame } from './encode';
 import { utf8Length } from './limits';
 import { WirefallError } from './errors';
 
-// Where it was first written: the core and the server import it from here.
-export { utf8Length };
-
 /**
  * Messages one side has sent and the other has not acknowledged yet, in send order. The same
  * class is the client's outbox and the server's per-session replay buffer: what is in it is
@@ -257,7 +254,8 @@ export class Outbox {
       const to = this.#next++;
       if (e.s !== to) moved.push({ from: e.s, to }), (e.s = to);
     }
-    done.forEach(this.#settled);
+    // Settled without #settled: #reset counted the bytes of what is left, so these are not in it.
+    for (const e of done) e.ok?.();
     return moved;
   }
 

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decode } from './codec';
-import { encodeFrame } from './codec';
+import { decode, encodeFrame } from './codec';
 import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { OrderedUplink } from './http-uplink';

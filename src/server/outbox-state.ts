@@ -1,4 +1,5 @@
-import { utf8Length, type Outbox, type OutboxEntry, type OutboxState } from '../protocol/outbox';
+import type { Outbox, OutboxEntry, OutboxState } from '../protocol/outbox';
+import { utf8Length } from '../protocol/limits';
 
 // A server session's replay buffer as data, for another node to carry on (session-move.ts) or a
 // durable store to keep (durable.ts). Here rather than on `Outbox`: the client bundle carries

@@ -8,7 +8,7 @@ import { decode, DecodeError } from '../../src/protocol/codec';
 import { decode as serverDecode } from '../../src/server/codec';
 import { encodeFrame } from '../../src/server/codec';
 import type { Frame } from '../../src/protocol/frames';
-import { cutUtf8, LIMITS, utf8Bytes } from '../../src/protocol/limits';
+import { cutUtf8, LIMITS, utf8Length } from '../../src/protocol/limits';
 import { WIRE_ERROR_CODES } from '../../src/protocol/wire-errors';
 
 const TYPES = ['greet', 'hello', 'welcome', 'ping', 'pong', 'msg', 'ack', 'error', 'bye', 'constructor', '__proto__', ''];
@@ -50,7 +50,7 @@ function withinBounds(f: Frame): boolean {
   const ok = (BOUNDED[f.t] ?? []).every(([k, max]) => r[k] === undefined || (typeof r[k] === 'string' && (r[k] as string).length <= max));
   return (
     ok &&
-    (f.t !== 'bye' || r.reason === undefined || utf8Bytes(r.reason as string) <= LIMITS.reason) &&
+    (f.t !== 'bye' || r.reason === undefined || utf8Length(r.reason as string) <= LIMITS.reason) &&
     (f.t !== 'hello' || JSON.stringify(f).length <= LIMITS.hello) &&
     (f.t !== 'greet' || f.v.length <= LIMITS.versions)
   );
@@ -107,7 +107,7 @@ describe('cutUtf8', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 400, unit: 'grapheme' }), fc.string({ maxLength: 400, unit: 'binary' })), fc.nat({ max: 200 }), (s, max) => {
         const cut = cutUtf8(s, max);
-        expect(utf8Bytes(cut)).toBeLessThanOrEqual(max);
+        expect(utf8Length(cut)).toBeLessThanOrEqual(max);
         expect(s.startsWith(cut)).toBe(true);
         if (cut.length < s.length) {
           const last = cut.charCodeAt(cut.length - 1);
@@ -115,7 +115,7 @@ describe('cutUtf8', () => {
           // A high surrogate kept without its low half would be a split character.
           expect(last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff).toBe(false);
           // And it kept as much as fits: one more code point would exceed the bound.
-          expect(utf8Bytes(s.slice(0, cut.length + (next >= 0xd800 && next <= 0xdbff ? 2 : 1)))).toBeGreaterThan(max);
+          expect(utf8Length(s.slice(0, cut.length + (next >= 0xd800 && next <= 0xdbff ? 2 : 1)))).toBeGreaterThan(max);
         }
       }),
       { numRuns: 3000 },

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { utf8Bytes } from '../../src/protocol/limits';
+import { utf8Length } from '../../src/protocol/limits';
 import { bystander, serve } from '../support/bystander';
 import { guardProcess } from '../support/guard';
 import { cleanup, client, eventually, track, until } from '../support/harness';
@@ -25,7 +25,7 @@ describe('close reasons are cut by UTF-8 bytes', () => {
     r.ws.send(JSON.stringify({ t: '漢'.repeat(50) }));
     const { code, reason } = await end;
     expect(code).toBe(4000);
-    expect(utf8Bytes(reason)).toBeLessThanOrEqual(123);
+    expect(utf8Length(reason)).toBeLessThanOrEqual(123);
     expect(r.frames.some((f) => f.t === 'error' && f.code === 'protocol_error')).toBe(true);
     await by.check();
   });
@@ -41,7 +41,7 @@ describe('close reasons are cut by UTF-8 bytes', () => {
     r.ws.send('{"t":"hello","v":1,"auth":"bad"}');
     const { code, reason } = await end;
     expect(code).toBe(4401);
-    expect(utf8Bytes(reason)).toBeLessThanOrEqual(123);
+    expect(utf8Length(reason)).toBeLessThanOrEqual(123);
     expect(message.startsWith(reason)).toBe(true);
     expect(r.frames.find((f) => f.t === 'error')).toMatchObject({ code: 'unauthorized', status: 401, message });
     await by.check();

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { WirefallError } from '../../src/protocol/errors';
-import { Outbox, utf8Length } from '../../src/protocol/outbox';
+import { Outbox } from '../../src/protocol/outbox';
+import { utf8Length } from '../../src/protocol/limits';
 
 const limits = { maxMessages: 4, maxBytes: 100 };
 
@@ -145,6 +146,8 @@ describe('Outbox restored from another context (tab hand-over): the resumed welc
     expect(o.continueAfter(5, 1)).toEqual([]); // 6 and 7 already follow 5
     expect([await state(five!), await state(six!), await state(w)]).toEqual(['acked', 'pending', 'pending']);
     expect(msgs(o).map((m) => m.s)).toEqual([6, 7]);
+    // What is left is counted once: 6 and 7, one byte each (the acknowledged 5 is gone).
+    expect([o.size, o.bytes]).toEqual([2, 2]);
   });
 
   test('nothing unknown: the restored numbers stand, and what the server had is acknowledged', async () => {
