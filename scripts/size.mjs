@@ -49,7 +49,8 @@ const GOAL = 7168;
 // 14,189 B with a held HTTP rung kept over a lower one that verifies meanwhile (+~10 B), and attempts reading
 // the client's timings object instead of a copy (-~20 B).
 // 13,402 B with the three branches (core, proto, cap) merged.
-const BUDGET = 13_402;
+// Raised to 13,406 B (+4 B): the review's fix of continueAfter's double-counted bytes.
+const BUDGET = 13_406;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
