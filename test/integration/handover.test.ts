@@ -4,7 +4,7 @@ import { startLab } from '../../lab';
 import { startNode, type NodeProcess } from '../support/cluster';
 import { cleanup, eventually, track, until } from '../support/harness';
 import { redisForFile } from '../support/redis-server';
-import { cluster, expectExact, pump, range, settledAll, stats, streamer } from '../support/streamers';
+import { claimed, cluster, expectExact, pump, range, settledAll, stats, streamer } from '../support/streamers';
 
 /*
  * Sessions that move between node processes (Redis store), behind a round-robin TCP balancer
@@ -24,6 +24,7 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     const N = 500;
     const clients = range(6).map((i) => streamer(lb.url, `c${i}-${RUNGS[i % 3]}`, RUNGS[i % 3]));
     await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    await claimed(clients);
     // The even ones are in room r; membership must move with the sessions.
     const members = clients.filter((_, i) => i % 2 === 0);
     await Promise.all(members.map((s) => s.c.send('join', { room: 'r' })));
@@ -86,6 +87,7 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     const N = 400;
     const clients = range(6).map((i) => streamer(`${lab.url}/wirefall`, `c${i}-${RUNGS[i % 3]}`, RUNGS[i % 3]));
     await Promise.all(clients.map((s) => until(s.c, 'open', 10_000)));
+    await claimed(clients);
     const members = clients.filter((_, i) => i % 2 === 0);
     await Promise.all(members.map((s) => s.c.send('join', { room: 'r' })));
     let cuts = 0;

@@ -84,6 +84,16 @@ export function stats(s: Streamer): Promise<ClusterApi['server']['stats']> {
   });
 }
 
+/**
+ * Waits until the server has heard each client speak: a new session is announced to the app, and
+ * reached by broadcasts, only once its client claimed it by speaking (docs/protocol.md §4), half a
+ * round trip after the client's `open`; on an HTTP rung that is a POST, which can take a while.
+ * Broadcasts sent before then are, by design, not the new session's.
+ */
+export async function claimed(clients: Streamer[]): Promise<void> {
+  await Promise.all(clients.map(stats));
+}
+
 /** Waits for every send to settle; lists each rejection (its code and message). */
 export async function settledAll(clients: Streamer[]): Promise<string[]> {
   const settled = await Promise.allSettled(clients.flatMap((s) => s.sends));
