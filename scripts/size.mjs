@@ -50,7 +50,9 @@ const GOAL = 7168;
 // the client's timings object instead of a copy (-~20 B).
 // 13,402 B with the three branches (core, proto, cap) merged.
 // Raised to 13,406 B (+4 B): the review's fix of continueAfter's double-counted bytes.
-const BUDGET = 13_406;
+// Raised to 13,417 B (+11 B): a seeded client's hello says `fence` (a crashed leader tab's late
+// frames were taken under the numbers the new leader then used: lost sends, a WF_PROTOCOL loop).
+const BUDGET = 13_417;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

@@ -86,7 +86,7 @@ export class ClientSession {
   hello(race: string): string | Promise<string> {
     return credentials(this.#auth, (auth) => {
       const s = this.#id;
-      return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received }), auth, race, bin: 1, pa: 1 });
+      return encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s && { sid: s.sid, key: s.key, ack: this.inbox.received, fence: this.outbox.seeded ? 1 : undefined }), auth, race, bin: 1, pa: 1 });
     });
   }
 

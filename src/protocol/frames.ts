@@ -34,6 +34,11 @@ export interface HelloFrame {
   bin?: number;
   /** 1: this client reads an ack inside a `msg` frame (`a`, §4); without it a server sends `ack` frames only. */
   pa?: number;
+  /**
+   * 1, on a resume: a new writer (a tab that took a shared session over) numbers its messages on
+   * from the welcome's ack, so the server first closes the old writer's connections (§4).
+   */
+  fence?: number;
 }
 
 /** Server → client: the hello was accepted; the connection is verified in both directions. */

@@ -86,7 +86,7 @@ export class Hub<Api extends ApiShape, User> {
     const existing = hello.sid ? this.sessions.get(hello.sid) : undefined;
     if (
       existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) &&
-      this.#sameUser(existing.user, user) && existing.offer(link, hello.ack, true, hello.v)
+      this.#sameUser(existing.user, user) && existing.offer(link, hello.ack, true, hello.v, hello)
     ) {
       return { ok: true, conn: existing, resumed: true };
     }
@@ -108,7 +108,7 @@ export class Hub<Api extends ApiShape, User> {
     const entry = hello.race ? this.#races.get(hello.race) : undefined;
     const sibling = entry && Date.now() < entry.until && entry.remote === request.socket.remoteAddress ? entry.conn : undefined;
     if (sibling && !sibling.closed && !hello.sid && this.#sameUser(sibling.user, user)) {
-      sibling.offer(link, undefined, false, hello.v);
+      sibling.offer(link, undefined, false, hello.v, hello);
       return { ok: true, conn: sibling, resumed: false };
     }
     const race = hello.race;
@@ -120,7 +120,7 @@ export class Hub<Api extends ApiShape, User> {
     const records = this.#mover?.records, identity = records && this.identity(user);
     if (identity !== undefined) await conn.keep(records!, identity);
     if (conn.closed) return { ok: false, status: 503, code: 'server_error', message: 'the session ended before it started' };
-    conn.offer(link, undefined, false, hello.v);
+    conn.offer(link, undefined, false, hello.v, hello);
     return { ok: true, conn, resumed: false };
   }
 
@@ -138,7 +138,7 @@ export class Hub<Api extends ApiShape, User> {
     }
     // Two hellos for one session may both have waited for it: the first one's session serves both.
     const here = this.sessions.get(id);
-    if (here) return !here.closed && sameSecret(here.key, key) && here.offer(link, hello.ack, true, hello.v) ? here : undefined;
+    if (here) return !here.closed && sameSecret(here.key, key) && here.offer(link, hello.ack, true, hello.v, hello) ? here : undefined;
     if (!state) return undefined;
     let stored: User;
     try {
@@ -150,7 +150,7 @@ export class Hub<Api extends ApiShape, User> {
     conn.adopt(state);
     if (this.#mover!.records && state.epoch !== undefined) conn.keep(this.#mover!.records, identity, state);
     // The client's ack may be beyond what the state holds (it cannot be, unless the state is stale).
-    if (!conn.offer(link, hello.ack, true, hello.v)) {
+    if (!conn.offer(link, hello.ack, true, hello.v, hello)) {
       conn.close(CloseCode.GoingAway, 'stale session state');
       return undefined;
     }

@@ -39,6 +39,10 @@ export class SessionLinks {
   current: Link | undefined;
   /** Links that were welcomed while the session had one; each waits for the client to speak. */
   #parked = new Map<Link, ReturnType<typeof setTimeout>>();
+  /** The race token each link's hello carried: a new writer's hello fences the links of other races. */
+  #races = new WeakMap<Link, string | undefined>();
+  /** Welcomes of fencing hellos that wait for a commit (`welcome`), by link. */
+  #fenced = new Map<Link, () => void>();
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: Heartbeat;
   /** Transport messages the client may still send now (`rateLimit.session`). */
@@ -61,8 +65,32 @@ export class SessionLinks {
     return { code: 'rate_limited', closeCode: CloseCode.RateLimited, message: `more than ${r.perSecond} messages per second (burst ${r.burst})` };
   }
 
-  /** Welcomes `link` (`resumed`, protocol `v`): it becomes the live link, or is parked beside it. */
-  welcome(link: Link, resumed: boolean, v: number): void {
+  /**
+   * Welcomes `link` (`resumed`, protocol `v`): it becomes the live link, or is parked beside it.
+   * `fence`: the hello came from a new writer of the session (a tab that took a shared session
+   * over, §4), which numbers its messages on from this welcome's ack. The old writer's links (those
+   * of other races) are closed first, so nothing of theirs is received after that ack; and the
+   * welcome waits until everything received is acknowledgeable (a durable store's commit), so the
+   * ack is all the server has.
+   */
+  welcome(link: Link, resumed: boolean, v: number, race?: string, fence = false): void {
+    this.#races.set(link, race);
+    if (fence) {
+      for (const old of [...(this.current ? [this.current] : []), ...this.#parked.keys()]) {
+        if (race !== undefined && this.#races.get(old) === race) continue;
+        if (old === this.current) (this.current = undefined), this.#stop();
+        clearTimeout(this.#parked.get(old));
+        this.#parked.delete(old);
+        old.close(CloseCode.Replaced, 'another writer took the session over');
+      }
+      const { inbox } = this.#p;
+      if (inbox.acknowledgeable < inbox.received) {
+        // Parked meanwhile (the hello timeout bounds the wait); released() sends the welcome.
+        this.#parked.set(link, setTimeout(() => this.detach(link, false), this.#p.opts.helloTimeoutMs));
+        this.#fenced.set(link, () => (this.#parked.delete(link), this.welcome(link, resumed, v, race)));
+        return;
+      }
+    }
     const { opts, inbox } = this.#p;
     // Only what is committed is acknowledged (durable.ts); the client resends the rest, a duplicate.
     link.send(encodeFrame.welcome({
@@ -77,10 +105,21 @@ export class SessionLinks {
     else this.#switch(link);
   }
 
+  /** A durable store committed: a welcome waiting for it (`fence`) may go now. */
+  released(): void {
+    const { inbox } = this.#p;
+    if (!this.#fenced.size || inbox.acknowledgeable < inbox.received) return;
+    for (const [link, go] of [...this.#fenced]) {
+      this.#fenced.delete(link);
+      clearTimeout(this.#parked.get(link));
+      go();
+    }
+  }
+
   /** The client speaks on `link`: true when it is (now) the live link; false for a replaced link's stragglers. */
   choose(link: Link): boolean {
     if (this.current === link) return true;
-    if (!this.#parked.has(link)) return false;
+    if (!this.#parked.has(link) || this.#fenced.has(link)) return false; // not welcomed yet: nothing to choose
     this.#switch(link); // the client speaks here: this is the link it chose
     return true;
   }
@@ -100,6 +139,7 @@ export class SessionLinks {
     if (this.#parked.has(link)) {
       clearTimeout(this.#parked.get(link));
       this.#parked.delete(link);
+      this.#fenced.delete(link);
       link.close(CloseCode.Abandoned, 'not chosen');
     } else if (this.current === link) {
       this.current = undefined;
@@ -120,6 +160,7 @@ export class SessionLinks {
     const links = [...(this.current ? [this.current] : []), ...this.#parked.keys()];
     for (const t of this.#parked.values()) clearTimeout(t);
     this.#parked.clear();
+    this.#fenced.clear();
     this.current = undefined;
     return links;
   }

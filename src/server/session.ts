@@ -109,7 +109,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#move = new SessionMove({
       conn: this, inbox: this.#inbox, outbox: this.#outbox, opts,
       join: (room) => this.#rooms?.join(this, room),
-      released: () => this.#batcher.schedule(),
+      released: () => (this.#links.released(), this.#batcher.schedule()),
       fenced: (code) => this.#end('moved to another node', code, true, true),
     });
     // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
@@ -257,12 +257,13 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * @internal A hello for this session arrived on `link` (`ack`: the last message the client
    * received in order; `v`: its protocol version, echoed in the welcome). The welcome goes at once
    * (nothing the app sends can overtake it); the link is parked until the client speaks on it,
-   * unless the session has none. False when `ack` acknowledges what was never sent.
+   * unless the session has none. False when `ack` acknowledges what was never sent. `hello`: its
+   * race token, and `fence` from a new writer (session-links.ts).
    */
-  offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION): boolean {
+  offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION, hello: { race?: string; fence?: number } = {}): boolean {
     if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
     this.#move.durable?.touch();
-    this.#links.welcome(link, resumed, v);
+    this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
     return true;
   }
 

@@ -12,7 +12,7 @@ window.__start = (W, share, url, opts) => {
   const wf = (window.__wf = { said: [], states: [], errors: [], acked: [], failed: [], firstOpen: 0, lat: [] });
   const c = (window.__client = W.connect(url, share ? { ...opts, share: share() } : opts));
   c.on('state', (s) => { wf.states.push(s); if (s === 'open' && !wf.firstOpen) wf.firstOpen = performance.now(); });
-  c.on('error', (e) => wf.errors.push(e.code));
+  c.on('error', (e) => wf.errors.push(e.code + ' ' + e.message));
   c.subscribe('said', (d) => wf.said.push(d.tab + ':' + d.n));
   // A spy on the tabs' channel: the highest send number this tab had heard of when a new leader
   // asked for the mirrors (sync), and what that leader's resumed welcome acknowledged (renumbered).

@@ -15,6 +15,8 @@ const TABS = 10;
 let browser: Browser;
 let pages: Awaited<ReturnType<typeof startSharePages>>;
 const report: string[] = [];
+/** The current test's server log (world()). */
+let serverLog: string[] = [];
 
 if (executablePath) {
   beforeAll(async () => {
@@ -38,7 +40,11 @@ const view = (p: Page) => p.evaluate(() => (window as unknown as Win).__view());
  * concurrent HTTP requests.
  */
 async function world(opts: { echo?: boolean; heartbeatMs?: number } = {}) {
-  const { server, port } = await startServer({ allowedOrigins: [pages.origin], ...(opts.heartbeatMs && { heartbeatMs: opts.heartbeatMs }) });
+  // What the server logged (protocol violations among it), printed when a tab gets stuck.
+  const log: string[] = [];
+  const logger = { warn: (m: string, f?: unknown) => void log.push(`${m}${f ? ` ${JSON.stringify(f)}` : ''}`) };
+  const { server, port } = await startServer({ allowedOrigins: [pages.origin], logger, ...(opts.heartbeatMs && { heartbeatMs: opts.heartbeatMs }) });
+  serverLog = log;
   track(server);
   const got: { tab: number; n: number }[] = [];
   const said: string[] = [];
@@ -88,7 +94,7 @@ async function waitAll(list: Page[], check: (v: View) => boolean, ms: number): P
     if (Date.now() > end) {
       // What the leader saw, to tell a stuck reconnect (its last attempts) from a lost message.
       const leader = views.find((v) => v.role === 'leader');
-      const detail = leader ? `; leader's last errors ${JSON.stringify(leader.errors.slice(-5))}, attempts ${JSON.stringify(leader.attempts)}` : '';
+      const detail = `${leader ? `; leader's last errors ${JSON.stringify(leader.errors.slice(-5))}, attempts ${JSON.stringify(leader.attempts)}` : ''}; server's last log ${JSON.stringify(serverLog.slice(-8))}`;
       throw new Error(`timed out; views: ${JSON.stringify(views.map((v) => [v.role, v.state, v.said.length, v.acked.length]))}${detail}`);
     }
     await new Promise((r) => setTimeout(r, 100));
