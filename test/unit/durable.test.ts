@@ -3,7 +3,8 @@ import { Outbox } from '../../src/protocol/outbox';
 import { outboxState } from '../../src/server/outbox-state';
 import { Durable, GatedInbox } from '../../src/server/durable';
 import type { RecordDelta, SessionRecords, SessionState } from '../../src/server/handover';
-import { Follow, decodeEntry, encodeEntry, idAfter } from '../../src/server/store/redis-fanout';
+import { decodeEntry, encodeEntry, idAfter } from '../../src/server/store/redis-fanout';
+import { Follow } from '../../src/server/store/redis-follows';
 
 /*
  * The gating of a durable session (durable.ts) against a records object that answers when the

@@ -1,4 +1,3 @@
-import type { FanoutPosition } from '../handover';
 import type { FanOutEntry } from './types';
 
 /**
@@ -40,54 +39,4 @@ export function idAfter(a: string, b: string): boolean {
   const [am, an] = a.split('-'), [bm, bn] = b.split('-');
   const x = Number(am), y = Number(bm);
   return x !== y ? x > y : Number(an) > Number(bn);
-}
-
-/**
- * How one session that arrived here from another node follows the fan-out (docs/scaling.md §5).
- * While it catches up from the log (`catching`), every entry for it is held in `held`, in order;
- * afterwards entries it had already got are skipped: those up to log id `floor` (the catch-up
- * delivered them), and those its old node published up to `from.seq` (delivered there before the
- * log had them).
- */
-export class Follow {
-  catching = true;
-  held: FanOutEntry[] = [];
-  /** Entries that did not fit in `held` (bounded like a replay): reported, not silently dropped. */
-  overflow = 0;
-  floor: string;
-  readonly from: FanoutPosition;
-  /**
-   * This node's own entries that reached the session here (held): they reach the log only after
-   * this node delivered them, so the catch-up must not deliver them again.
-   */
-  readonly ownHeld = new Set<number>();
-  readonly self: string;
-
-  constructor(from: FanoutPosition, self: string) {
-    this.from = from;
-    this.floor = from.id;
-    this.self = self;
-  }
-
-  /** Holds `e` while catching up (bounded like a replay); false when there is no room left. */
-  hold(e: FanOutEntry): boolean {
-    if (this.held.length >= 10_000) return false;
-    this.held.push(e);
-    if (e.origin?.node === this.self) this.ownHeld.add(e.origin.seq);
-    return true;
-  }
-
-  /** Whether this session got `e` already (or, from the log, gets it otherwise). */
-  had(e: FanOutEntry, fromLog: boolean): boolean {
-    const o = e.origin;
-    if (o && o.node === this.from.node && o.seq <= this.from.seq) return true;
-    // From the log, this node's own entries that the session got here (held) already.
-    if (fromLog && o && o.node === this.self && this.ownHeld.has(o.seq)) return true;
-    return e.id !== undefined && !idAfter(e.id, this.floor);
-  }
-
-  /** Done following: every entry this session could have had twice is behind this node's live position. */
-  done(live: string, seen: Map<string, number>): boolean {
-    return !this.catching && !idAfter(this.floor, live) && (seen.get(this.from.node) ?? 0) >= this.from.seq;
-  }
 }

@@ -1,10 +1,10 @@
-import { within } from './redis-deadline';
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
 import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
-import { decodeEntry, encodeEntry, FANOUT, Follow, idAfter } from './redis-fanout';
-import type { FanoutPosition, SessionState, StagedFanout } from '../handover';
+import { decodeEntry, encodeEntry, FANOUT, idAfter } from './redis-fanout';
+import { Follows } from './redis-follows';
+import type { StagedFanout } from '../handover';
 import { Durable } from '../durable';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
@@ -77,11 +77,10 @@ export class RedisStore implements SessionStore {
   #seen = new Map<string, number>();
   /** The log id of the last entry this node heard live (every earlier one for its sessions was delivered). */
   #live = '';
-  /** Sessions that moved here, while they catch up from the log and skip what they had. */
-  #follows = new Map<string, Follow>();
   /** Per room, this node's subscription to it (a moved session catches up once it is in place). */
   #subscribed = new Map<string, Promise<unknown>>();
-  #caughtUp = 0;
+  /** Sessions that moved here, while they catch up from the log and skip what they had. */
+  #follows: Follows;
   #options: RedisStoreOptions;
   #prefix: string;
   #pub: Client | undefined;
@@ -97,13 +96,17 @@ export class RedisStore implements SessionStore {
   constructor(options: RedisStoreOptions = {}) {
     this.#options = options;
     this.#prefix = options.prefix ?? 'wf';
+    const follows = (this.#follows = new Follows({
+      nodeId: this.nodeId, logKey: this.#logKey, node: () => this.#node, pub: () => this.#pub, subscribed: (room) => this.#subscribed.get(room),
+      live: () => this.#live, seen: this.#seen, seq: () => this.#seq,
+    }));
     this.sessions = new RedisSessions({
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
-      position: (id) => this.#position(id),
-      arrived: (state) => this.#arrived(state),
-      forget: (id) => this.#follows.delete(id),
+      position: (id) => follows.position(id),
+      arrived: (state) => follows.arrived(state),
+      forget: (id) => follows.forget(id),
       fanout: {
-        logKey: `${this.#prefix}:log`, logLength: options.fanoutLog ?? 100_000,
+        logKey: this.#logKey, logLength: options.fanoutLog ?? 100_000,
         stage: (entries) => this.#stage(entries), publish: (entry) => this.#publish(entry),
         dropped: (n) => ((this.#stats.published -= n), (this.#stats.dropped += n)),
       },
@@ -112,7 +115,7 @@ export class RedisStore implements SessionStore {
   }
 
   get stats(): Readonly<RedisStoreStats> {
-    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#caughtUp };
+    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp };
   }
 
   async open(node: StoreNode): Promise<void> {
@@ -193,55 +196,7 @@ export class RedisStore implements SessionStore {
   }
 
   skips(id: string, entry: FanOutEntry): boolean {
-    const f = this.#follows.get(id);
-    if (!f) return false;
-    if (f.catching) {
-      // Held, in order, until what came before it is delivered from the log (bounded like a replay).
-      if (!f.hold(entry) && f.overflow++ === 0) this.#node?.logger.warn('redis store: a session catching up from the fan-out log missed entries (too many at once)', { session: id });
-      return true;
-    }
-    if (f.done(this.#live, this.#seen)) this.#follows.delete(id);
-    return f.had(entry, false);
-  }
-
-  /** Session `id`'s place in the fan-out log, for its record and for the node it moves to. */
-  #position(id: string): FanoutPosition | undefined {
-    const f = this.#follows.get(id);
-    if (f?.catching) return { id: f.floor, node: f.from.node, seq: f.from.seq };
-    if (!this.#live) return undefined; // the log was never read (Redis away since this node started)
-    return { id: f && idAfter(f.floor, this.#live) ? f.floor : this.#live, node: this.nodeId, seq: this.#seq };
-  }
-
-  /** A session was taken over here: it catches up from where its old node left it in the log. */
-  #arrived(state: SessionState): void {
-    const from = state.fanout;
-    if (!from?.id) return;
-    const f = new Follow(from, this.nodeId);
-    this.#follows.set(state.id, f);
-    // After the hub has built the session from the state (that continues within this tick).
-    setImmediate(() => void this.#catchUp(state.id, state.rooms, f));
-  }
-
-  async #catchUp(id: string, rooms: string[], f: Follow): Promise<void> {
-    const node = this.#node;
-    try {
-      // Entries published from here on reach this node live: the subscriptions are in place.
-      await Promise.all(rooms.map((r) => this.#subscribed.get(r)));
-      for (let more = true; more && this.#pub?.isReady; ) {
-        const batch = (await within(this.#pub.xRange(this.#logKey, `(${f.floor}`, '+', { COUNT: 1000 }), 'the fan-out log')) ?? [];
-        more = batch.length === 1000;
-        for (const { id: logId, message } of batch) {
-          const e = typeof message.m === 'string' ? decodeEntry(message.m, logId) : undefined;
-          if (e && !f.had(e, true)) (node?.deliverTo(id, e), this.#caughtUp++);
-          f.floor = logId;
-        }
-      }
-    } catch (err) {
-      node?.logger.warn(`redis store: catching a moved session up from the fan-out log failed; it may miss entries: ${String(err)}`, { session: id });
-    } finally {
-      f.catching = false;
-      for (const e of f.held.splice(0)) if (!f.had(e, false)) node?.deliverTo(id, e);
-    }
+    return this.#follows.skips(id, entry);
   }
 
   /** Where the log ends now: this node hears what comes after it live. */
