@@ -1,0 +1,318 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { DelayLine } from './delay-line';
+import { EMPTY, getHeader, HEAD_END, MAX_HEAD, parseHead, serialize, setHeader, type Head } from './http-head';
+import type { ExchangeKind, LabOptions, LabStats } from './proxy';
+import type { Scenario } from './scenarios';
+
+/** What an exchange needs from its lab; the lab's own fields stay private. */
+export interface Hub {
+  stats: LabStats;
+  upstream: LabOptions['upstream'];
+  forget(x: Exchange): void;
+}
+
+/** One client connection and its upstream connection, under one scenario fixed at accept. */
+export class Exchange {
+  readonly #hub: Hub;
+  readonly #s: Scenario;
+  readonly #client: net.Socket;
+  #upstream: net.Socket | undefined;
+  #state: 'request' | 'response' | 'body' | 'done' = 'request';
+  #reqBuf = EMPTY;
+  #resBuf = EMPTY;
+  #upgrade = false;
+  #kind: ExchangeKind | undefined;
+  #answered = false; // any upstream byte sent to the client yet (else a failure becomes a 502)
+  #dropUp = false;
+  #dropDown = false;
+  #held: Buffer[] | undefined; // buffer-sse: head and body bytes waiting for a flush
+  #heldBody = 0;
+  #clientEnded = false;
+  #upstreamEnded = false;
+  #upstreamClosed = false;
+  #finished = false;
+  readonly #up: DelayLine;
+  readonly #down: DelayLine;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #idle: NodeJS.Timeout | undefined;
+
+  constructor(hub: Hub, scenario: Scenario, client: net.Socket, cutAfter: number | undefined) {
+    this.#hub = hub;
+    this.#s = scenario;
+    this.#client = client;
+    const ms = scenario.kind === 'latency' ? scenario.ms : 0;
+    this.#up = new DelayLine(ms);
+    this.#down = new DelayLine(ms);
+    client.setNoDelay(true); // latency tests measure our delay, not Nagle's
+    client.on('data', (c: Buffer) => this.#onClientData(c));
+    client.on('end', () => this.#onClientEnd());
+    client.on('error', () => {}); // resets are part of the game; 'close' follows
+    client.on('close', () => this.#onClientClose());
+    if (scenario.kind === 'idle-cut') {
+      this.#idle = setTimeout(() => this.cut(), scenario.ms);
+      this.#timers.push(this.#idle);
+    }
+    if (cutAfter !== undefined) this.#timers.push(setTimeout(() => this.cut(), cutAfter));
+  }
+
+  /** The path dies silently: nothing more passes either way, and nobody is told. */
+  freeze(): void {
+    this.#dropUp = this.#dropDown = true;
+  }
+
+  cut(): void {
+    if (this.#finished) return;
+    this.#hub.stats.cuts++;
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.#client.destroy();
+    this.#upstream?.destroy();
+    this.#finish();
+  }
+
+  #touch(): void {
+    this.#idle?.refresh();
+  }
+
+  #count(kind: ExchangeKind): void {
+    if (this.#kind) return;
+    this.#kind = kind;
+    this.#hub.stats.connections[kind]++;
+  }
+
+  // ---- client → upstream -------------------------------------------------------------------
+
+  #onClientData(chunk: Buffer): void {
+    this.#hub.stats.bytesUp += chunk.length;
+    this.#touch();
+    if (this.#state === 'done') return;
+    if (this.#state !== 'request') {
+      if (!this.#dropUp) this.#sendUp(chunk);
+      return;
+    }
+    this.#reqBuf = Buffer.concat([this.#reqBuf, chunk]);
+    const end = this.#reqBuf.indexOf(HEAD_END);
+    if (end < 0) {
+      if (this.#reqBuf.length > MAX_HEAD) this.#reply(431, 'Request Header Fields Too Large');
+      return;
+    }
+    const head = parseHead(this.#reqBuf.subarray(0, end));
+    const rest = this.#reqBuf.subarray(end + HEAD_END.length);
+    this.#reqBuf = EMPTY;
+    if (head) this.#onRequest(head, rest);
+    else this.#reply(400, 'Bad Request');
+  }
+
+  #onRequest(head: Head, rest: Buffer): void {
+    const s = this.#s;
+    this.#state = 'response';
+    this.#upgrade = /\bwebsocket\b/i.test(getHeader(head, 'upgrade') ?? '');
+    if (this.#upgrade) this.#count('ws');
+    if (s.kind === 'proxy-auth') {
+      return this.#reply(407, 'Proxy Authentication Required', ['Proxy-Authenticate: Basic realm="lab"']);
+    }
+    if (s.kind === 'refuse-upgrade' && this.#upgrade) {
+      if (s.how === '403') return this.#reply(403, 'Forbidden');
+      this.#state = 'done';
+      if (s.how === 'reset') this.#reset();
+      return; // 'hang': keep the socket, read and ignore, never answer
+    }
+    if (s.kind === 'strip-upgrade' && this.#upgrade) {
+      // A proxy that does not know WebSocket: `Upgrade` and the `upgrade` token of `Connection`
+      // are hop-by-hop (RFC 9110 §7.6.1), so they go, and the handshake (Sec-WebSocket-Key and
+      // all) continues as a plain HTTP/1.1 request. `Connection: close` below replaces the rest.
+      setHeader(head, 'upgrade');
+      this.#upgrade = false;
+      this.#hub.stats.upgradesStripped++;
+    }
+    if (!this.#upgrade) {
+      setHeader(head, 'connection', 'close');
+      setHeader(head, 'keep-alive');
+      setHeader(head, 'proxy-connection');
+    }
+    this.#connectUpstream();
+    this.#sendUp(serialize(head));
+    if (rest.length) this.#sendUp(rest);
+  }
+
+  #connectUpstream(): void {
+    const { host, port, tls: secure } = this.#hub.upstream;
+    // allowHalfOpen reaches TLSSocket at runtime although @types/node does not list it.
+    const opts = { host, port, allowHalfOpen: true };
+    const up = secure
+      ? tls.connect({ ...opts, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false } as tls.ConnectionOptions)
+      : net.connect(opts);
+    this.#upstream = up;
+    up.setNoDelay(true);
+    up.on('data', (c: Buffer) => this.#onUpstreamData(c));
+    up.on('end', () => this.#onUpstreamEnd());
+    up.on('error', () => {});
+    up.on('close', () => this.#onUpstreamClose());
+  }
+
+  #onClientEnd(): void {
+    this.#clientEnded = true;
+    const up = this.#upstream;
+    if (up) this.#up.push(() => up.end());
+    else this.#endDown(); // nothing upstream to wait for (reply sent, hang, or no request)
+  }
+
+  #onClientClose(): void {
+    // A close without FIN is a reset: pass it on at once, as TCP would.
+    if (!this.#clientEnded) this.#upstream?.destroy();
+    if (!this.#upstream || this.#upstreamClosed) this.#finish();
+  }
+
+  // ---- upstream → client -------------------------------------------------------------------
+
+  #onUpstreamData(chunk: Buffer): void {
+    this.#hub.stats.bytesDown += chunk.length;
+    this.#touch();
+    if (this.#state !== 'response') return this.#onBody(chunk);
+    this.#resBuf = Buffer.concat([this.#resBuf, chunk]);
+    for (;;) {
+      const end = this.#resBuf.indexOf(HEAD_END);
+      if (end < 0) {
+        if (this.#resBuf.length > MAX_HEAD) this.#passRaw();
+        return;
+      }
+      const head = parseHead(this.#resBuf.subarray(0, end));
+      if (!head) return this.#passRaw();
+      const rest = this.#resBuf.subarray(end + HEAD_END.length);
+      this.#resBuf = EMPTY;
+      const status = Number(head.line.split(' ')[1]);
+      if (status === 101 || status < 100 || status >= 200) return this.#onResponse(head, status, rest);
+      this.#sendDown(serialize(head)); // interim (100 Continue …): the real answer follows
+      this.#resBuf = rest;
+    }
+  }
+
+  /** Not HTTP we understand: stop interpreting and just relay. */
+  #passRaw(): void {
+    this.#state = 'body';
+    this.#count('http');
+    const buf = this.#resBuf;
+    this.#resBuf = EMPTY;
+    this.#onBody(buf);
+  }
+
+  #onResponse(head: Head, status: number, rest: Buffer): void {
+    const s = this.#s;
+    this.#state = 'body';
+    if (status === 101 && this.#upgrade) {
+      if (s.kind === 'rewrite-connection') setHeader(head, 'connection', 'keep-alive');
+      this.#hub.stats.upgradesPassed++;
+      this.#sendDown(serialize(head));
+      this.#dropUp = s.kind === 'drop-frames' || s.kind === 'swallow-uplink';
+      this.#dropDown = s.kind === 'drop-frames';
+      if (rest.length) this.#onBody(rest);
+      return;
+    }
+    const sse = /^\s*text\/event-stream/i.test(getHeader(head, 'content-type') ?? '');
+    this.#count(sse ? 'sse' : 'http');
+    setHeader(head, 'connection', 'close');
+    setHeader(head, 'keep-alive');
+    if (sse && s.kind === 'buffer-sse') this.#held = [serialize(head)];
+    else this.#sendDown(serialize(head));
+    if (rest.length) this.#onBody(rest);
+  }
+
+  #onBody(chunk: Buffer): void {
+    if (this.#dropDown || chunk.length === 0) return;
+    if (this.#held && this.#s.kind === 'buffer-sse') {
+      // Batches, not a one-off: a buffering proxy keeps buffering, so every event waits.
+      this.#held.push(chunk);
+      this.#heldBody += chunk.length;
+      if (this.#heldBody >= (this.#s.bytes ?? 65536)) this.#flushHeld();
+      return;
+    }
+    this.#sendDown(chunk);
+  }
+
+  #flushHeld(): void {
+    if (!this.#held?.length) return;
+    this.#sendDown(Buffer.concat(this.#held));
+    this.#held = [];
+    this.#heldBody = 0;
+  }
+
+  #onUpstreamEnd(): void {
+    this.#upstreamEnded = true;
+    if (this.#state === 'response') {
+      if (this.#resBuf.length) this.#passRaw();
+      else if (!this.#answered) return this.#reply(502, 'Bad Gateway');
+    }
+    this.#flushHeld();
+    this.#endDown();
+  }
+
+  #onUpstreamClose(): void {
+    this.#upstreamClosed = true;
+    if (!this.#upstreamEnded) {
+      // Refused or reset upstream: a 502 if the client has had nothing yet, else a cut.
+      if (this.#state === 'response' && !this.#answered) this.#reply(502, 'Bad Gateway');
+      else if (this.#state !== 'done') this.#client.destroy(); // 'done': our own reply is on its way
+    }
+    if (this.#client.destroyed) this.#finish();
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  #sendUp(buf: Buffer): void {
+    const up = this.#upstream;
+    if (up) this.#up.push(() => this.#write(up, this.#client, buf));
+  }
+
+  #sendDown(buf: Buffer): void {
+    this.#answered = true;
+    this.#down.push(() => this.#write(this.#client, this.#upstream, buf));
+  }
+
+  #endDown(): void {
+    this.#down.push(() => this.#client.end());
+  }
+
+  /** Write with backpressure: a slow reader pauses the sender instead of growing our memory. */
+  #write(dest: net.Socket, src: net.Socket | undefined, buf: Buffer): void {
+    if (dest.destroyed || dest.writableEnded) return;
+    if (!dest.write(buf) && src && !src.isPaused()) {
+      src.pause();
+      dest.once('drain', () => src.resume());
+    }
+  }
+
+  /** The lab's own answer (refusals, 407, 502): short, and the connection ends after it. */
+  #reply(status: number, reason: string, extra: string[] = []): void {
+    this.#state = 'done';
+    this.#count('http');
+    this.#upstream?.destroy();
+    const body = `${status} ${reason}\n`;
+    const head = [`HTTP/1.1 ${status} ${reason}`, ...extra, 'Content-Type: text/plain',
+      `Content-Length: ${body.length}`, 'Connection: close'];
+    this.#sendDown(Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`, 'latin1'));
+    this.#endDown();
+  }
+
+  /** TCP RST. A TLS socket has no reset of its own, so reset the TCP socket under it. */
+  #reset(): void {
+    const raw = (this.#client as net.Socket & { _parent?: net.Socket })._parent ?? this.#client;
+    try {
+      raw.resetAndDestroy();
+    } catch {
+      raw.destroy();
+    }
+    this.#client.destroy();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#up.clear();
+    this.#down.clear();
+    this.#hub.forget(this);
+  }
+}
