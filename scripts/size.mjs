@@ -50,7 +50,8 @@ const GOAL = 7168;
 // the client's timings object instead of a copy (-~20 B).
 // 13,402 B with the three branches (core, proto, cap) merged.
 // Raised to 13,406 B (+4 B): the review's fix of continueAfter's double-counted bytes.
-const BUDGET = 13_406;
+// Branch size: 13,349 B with the client's calls in flight as a closure, one settle per call (-57 B).
+const BUDGET = 13_349;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

@@ -16,7 +16,7 @@ import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { LiveLink, type Subscribers } from './live-link';
 import { ClientSession } from './client-session';
-import { Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
+import { requests, type Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
@@ -62,7 +62,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     this.#setup = setup;
     this.#clock = setup.platform.clock;
     this.#timers = new Timers(this.#clock);
-    this.#rpc = new Requests(this.#clock, this.#handlers, (type, encoded) => this.#push(type, null, encoded));
+    this.#rpc = requests(this.#clock, this.#handlers, (type, encoded) => this.#push(type, null, encoded));
     this.#t = resolveTimings(options);
     this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes), setup.tap, () => this.#link?.write(false));
     this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
@@ -192,7 +192,7 @@ export class Client<Api extends ApiShape = AnyApi> {
       this.#timers.clear();
       this.#unwake();
       this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
-      this.#rpc.closed();
+      this.#rpc.end(true);
     }
   }
 
@@ -249,7 +249,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     if (lost) {
       this.#tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
       this.#tell('sessionlost', lost);
-      this.#rpc.sessionLost();
+      this.#rpc.end(false);
     }
     link.start(attempt.rest);
   }
