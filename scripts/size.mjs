@@ -50,8 +50,10 @@ const GOAL = 7168;
 // the client's timings object instead of a copy (-~20 B).
 // 13,402 B with the three branches (core, proto, cap) merged.
 // Raised to 13,406 B (+4 B): the review's fix of continueAfter's double-counted bytes.
-// Branch size: 13,349 B with the client's calls in flight as a closure, one settle per call (-57 B).
-const BUDGET = 13_349;
+// Branch size: 13,349 B with the client's calls in flight as a closure, one settle per call (-57 B);
+// 13,310 B with the client, its session and its live link as closures (the Client class only names
+// and types the object), one timers helper for both (-39 B).
+const BUDGET = 13_310;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
