@@ -53,7 +53,9 @@ const GOAL = 7168;
 // Branch size: 13,349 B with the client's calls in flight as a closure, one settle per call (-57 B);
 // 13,310 B with the client, its session and its live link as closures (the Client class only names
 // and types the object), one timers helper for both (-39 B).
-const BUDGET = 13_310;
+// 13,134 B with the core's close codes as literals checked against CloseCode's types: any use of the
+// CloseCode object put all of its table in the bundle (-176 B).
+const BUDGET = 13_134;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
