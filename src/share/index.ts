@@ -9,6 +9,7 @@
  */
 import type { ShareFactory } from '../core/session-tap';
 import { SharedClient } from './shared-client';
+import { sharePlatform } from '../platform';
 
 export { SharedClient, SYNC_MS } from './shared-client';
 export type { ShareFactory, ShareContext } from '../core/session-tap';
@@ -25,8 +26,8 @@ export interface ShareOptions {
  */
 export function share(options: ShareOptions = {}): ShareFactory {
   return (ctx) => {
-    const { locks, channel } = ctx.platform;
-    if (!locks || !channel) return ctx.make();
-    return new SharedClient(ctx, options.name ?? `wirefall:${new URL(ctx.url, ctx.platform.pageUrl ?? 'http://localhost/').href}`) as never;
+    const platform = sharePlatform(ctx.platform);
+    if (!platform.locks || !platform.channel) return ctx.make();
+    return new SharedClient({ ...ctx, platform }, options.name ?? `wirefall:${new URL(ctx.url, platform.pageUrl ?? 'http://localhost/').href}`) as never;
   };
 }
