@@ -9,12 +9,13 @@ import { utf8Length } from '../protocol/limits';
 import type { UndeliveredMessage } from './client-types';
 import { credentials, staleCredentials } from './auth';
 import type { ClientOptions, ResolvedTimings } from './options';
-import type { SessionTap } from './session-tap';
 
 /** The client's side of a session (see `clientSession`). */
 export interface ClientSession {
   readonly outbox: Outbox;
   readonly inbox: Inbox;
+  /** The session's id, once a welcome gave it (or a hand-over's seed did, src/share). */
+  id?: { sid: string; key: string } | undefined;
   /** A welcome was received once: hellos resume this session. */
   readonly exists: boolean;
   /**
@@ -45,30 +46,20 @@ export interface ClientSession {
  * The client's side of a session, which outlives every link: what is queued or unacknowledged
  * (outbox), what arrived (inbox), the session's id and limits, and backpressure. A closure, not
  * a class: the client bundle pays for every `this.#field` (scripts/size.mjs).
- * `wake`: a held send was released (write what can be written).
  */
-export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void, tap?: SessionTap, wake: () => void = () => {}): ClientSession {
+export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], water: (high: boolean, bytes: number) => void): ClientSession {
   const outbox = new Outbox(t);
   const inbox = new Inbox();
-  let id: { sid: string; key: string } | undefined;
   let max = 1024 * 1024;
   let high = false;
   let authRetried = false;
   const waiters: (() => void)[] = [];
   const release = () => waiters.splice(0).forEach((r) => r());
-  const seed = tap?.seed;
-  if (seed) {
-    // A hand-over: resume the session another context began, with its numbers (src/share).
-    id = seed;
-    inbox.received = seed.received;
-    inbox.resumed();
-    tap.seeded?.(outbox.restore(seed.acked, seed.entries, 0));
-  }
   const s: ClientSession = {
     outbox,
     inbox,
     get exists() {
-      return !!id;
+      return !!s.id;
     },
     push(type, data, closed, encoded) {
       let problem: WirefallError | undefined;
@@ -85,15 +76,12 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
         : bytes > max ? new WirefallError('WF_TOO_LARGE', DEV ? `"${type}": ${bytes} bytes > ${max}` : '')
         : undefined;
       if (problem) return rejected(problem);
-      const before = outbox.size;
       const p = outbox.push(type, encoded!.payload, true, bytes, encoded!.e);
-      // The new entry is the last one pushed (a full outbox adds none).
-      if (tap?.assigned && outbox.size > before) tap.assigned(outbox.next - 1, type, encoded!.payload, encoded!.e, () => outbox.hold(wake));
       s.checkWater();
       return p;
     },
     hello: (race) =>
-      credentials(auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(id && { sid: id.sid, key: id.key, ack: inbox.received }), auth, race, bin: 1, pa: 1 })),
+      credentials(auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s.id && { sid: s.id.sid, key: s.id.key, ack: inbox.received }), auth, race, bin: 1, pa: 1 })),
     retryAuth: (error) => !authRetried && staleCredentials(auth, error) && (authRetried = true),
     welcome(w, now) {
       let lost: UndeliveredMessage[] | undefined;
@@ -103,21 +91,17 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
         // A seeded session's numbers are settled by this welcome's ack (Outbox.continueAfter): the
         // context that wrote before us may have written a number no one recorded. Unseeded, an ack
         // beyond what we wrote stays a protocol error.
-        const seeded = outbox.seeded;
-        const moved = outbox.continueAfter(w.ack, now);
-        if (!moved) return false;
-        if (seeded) tap?.renumbered?.(moved, w.ack);
+        if (!outbox.continueAfter(w.ack, now)) return false;
         inbox.resumed();
       } else {
         inbox.reset();
-        if (id) {
+        if (s.id) {
           const gone = outbox.restart(new WirefallError('WF_SESSION_LOST', DEV ? 'session lost' : ''));
           // Calls ($call) are the protocol's: their requests reject with WF_SESSION_LOST instead.
           lost = gone.filter((e) => e.ev[0] !== '$').map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
         }
       }
-      id = w;
-      tap?.welcomed?.(w.sid, w.key, w.resumed);
+      s.id = w;
       outbox.rewind();
       return lost;
     },

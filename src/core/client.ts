@@ -16,6 +16,7 @@ import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
 import { clientSession } from './client-session';
+import type { ClientInternals } from './session-tap';
 import { requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
@@ -77,7 +78,7 @@ export interface Client<Api extends ApiShape = AnyApi> {
 }
 
 function makeClient(setup: ClientSetup, options: ClientOptions): Client {
-  const { rungs, platform, tap } = setup;
+  const { rungs, platform } = setup;
   const { clock } = platform;
   const t = resolveTimings(options);
   let life: Lifecycle = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: t.backoff !== false, failures: 0 };
@@ -106,7 +107,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   });
   // A throwing subscriber must not break delivery to the others, nor the connection.
   const handlers: Subscribers = new Emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
-  const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes), tap, () => link?.write(false));
+  const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
   const push = (type: string, data: unknown, encoded?: Encoded): Promise<void> => {
     const p = s.push(type, data, life.phase === 'closed', encoded);
     link?.write(s.outbox.unsent >= 256);
@@ -125,8 +126,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     clock,
     s,
     answerDeadline: t.answerDeadline,
-    handlers,
-    delivered: tap?.delivered,
+    deliver: (_, ev, data) => handlers.emit(ev, data),
     lost: (error, rung) => {
       if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
       dispatch({ type: 'lost', error });
@@ -186,8 +186,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     else if (fx === 'ping') link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
-      // A tab handing its connection over leaves the session for the next leader (src/share).
-      drop(tap?.keepSession?.() ? (1001 satisfies typeof CloseCode.GoingAway) : (1000 satisfies typeof CloseCode.Normal));
+      drop(internals.bye);
       timer();
       unwake();
       s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
@@ -262,6 +261,9 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     whenWritable: s.whenWritable,
     close: () => dispatch({ type: 'close' }),
   };
+  // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
+  const internals: ClientInternals = { s, host, wake: () => link?.write(false), bye: 1000 satisfies typeof CloseCode.Normal };
+  setup.hook?.(internals);
   const unwake = platform.onWake((reason) => {
     // A new network: what we learned about the old one no longer holds.
     if (reason === 'online') learn(ladder.newNetwork(lad));

@@ -22,9 +22,8 @@ export interface LinkHost {
   /** The session the link carries (its inbox is acked, its outbox written). */
   s: ClientSession;
   answerDeadline: number;
-  handlers: Subscribers;
-  /** Hears each new server message with its number before the subscribers (src/share). */
-  delivered?: ((s: number, ev: string, data: unknown) => void) | undefined;
+  /** A new server message, with its number: to the subscribers (and, sharing, to the other tabs first). */
+  deliver(s: number, ev: string, data: unknown): void;
   /** The link failed or stalled; it has stopped itself. */
   lost(error: WirefallError, rung: RungName): void;
   /** A non-fatal error the server reported. */
@@ -161,10 +160,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           }
           const arrival = inbox.accept(f.s);
           if (arrival === 'gap') return link.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
-          if (arrival === 'new') {
-            host.delivered?.(f.s, f.ev, data);
-            host.handlers.emit(f.ev, data);
-          }
+          if (arrival === 'new') host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
           // The server's heartbeat paces ours: our ping rides with the answer (one uplink request

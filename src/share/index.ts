@@ -13,6 +13,7 @@ import { sharePlatform } from '../platform';
 
 export { SharedClient, SYNC_MS } from './shared-client';
 export type { ShareFactory, ShareContext } from '../core/session-tap';
+export type { SessionTap, SessionSeed } from './tap';
 
 export interface ShareOptions {
   /** Tabs with the same name share; default: one name per server URL. */
