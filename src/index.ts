@@ -48,7 +48,7 @@ export function connect<Api extends ApiShape & ApiCheck<Api> = AnyApi>(
 ): Client<Api> {
   const setup = resolveSetup(url, options);
   // Sharing (wirefall/share) decides whether this context makes the connection or relays to another's.
-  const make = (hook?: ClientHook) => new Client({ ...setup, hook }, options);
+  const make = (hook?: (internals: never) => void) => new Client({ ...setup, hook: hook as ClientHook | undefined }, options);
   return options.share ? (options.share({ url, options, platform: setup.platform, make }) as unknown as Client<Api>) : new Client<Api>(setup, options);
 }
 

@@ -106,7 +106,7 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     WebSocket: g.WebSocket,
     fetch: g.fetch?.bind(globalThis),
     clock: {
-      now: () => Date.now(),
+      now: Date.now, // a static method: any `this` will do
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     },

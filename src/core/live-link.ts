@@ -1,5 +1,6 @@
 // Close codes as checked literals: importing the CloseCode table would put all of it in the client bundle (-155 B gzip).
 import type { CloseCode } from '../protocol/close-codes';
+import { DEV } from '../dev';
 import { Batcher } from '../protocol/batcher';
 import { encodeFrame } from '../protocol/encode';
 import { decodeData } from '../protocol/data';
@@ -100,7 +101,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       w.hb * 2,
       answerDeadline,
     );
-    if (typeof v === 'string') return link.fail({ code: v, message: v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent' });
+    if (typeof v === 'string') return link.fail({ code: v, message: DEV ? (v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent') : '' });
     // An armed check that comes no later than this one is kept: it re-checks from the readings
     // when it fires. So a conversation re-arms about once per answer deadline, not per write.
     const at = now + v + 1;
@@ -145,7 +146,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
         if (!live) return;
         // An ack may ride in a msg frame (`pa`, §4): it counts as an ack frame just before it.
         if (f.t === 'ack' || (f.t === 'msg' && f.a !== undefined)) {
-          if (!outbox.ack(f.a!, now)) return link.fail({ code: 'WF_PROTOCOL', message: `ack ${f.a} of unsent messages` });
+          if (!outbox.ack(f.a!, now)) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `ack ${f.a} of unsent messages` : '' });
           lastAnswered = now;
           // Acks moved the outbox on: backpressure may ease.
           s.checkWater();
@@ -156,10 +157,10 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           try {
             data = decodeData(f.d, f.e);
           } catch (e) {
-            return link.fail({ code: 'WF_PROTOCOL', message: `message ${f.s}: ${(e as Error).message}` });
+            return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
           }
           const arrival = inbox.accept(f.s);
-          if (arrival === 'gap') return link.fail({ code: 'WF_PROTOCOL', message: `message ${f.s} after ${inbox.received}` });
+          if (arrival === 'gap') return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
           if (arrival === 'new') host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
@@ -183,7 +184,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung, status: f.status }));
         } else if (f.t !== 'ack') {
           const bye = f.t === 'bye';
-          return link.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`, closeCode: bye ? f.code : undefined });
+          return link.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? `bye ${f.code} ${f.reason ?? ''}` : DEV ? `unexpected ${f.t}` : '', closeCode: bye ? f.code : undefined });
         }
       }
       // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.

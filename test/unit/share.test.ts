@@ -504,7 +504,7 @@ describe('relay: any client method a tab calls runs on the leader\'s client, its
         url: 'http://h.test/wf',
         options: {},
         platform,
-        make: (hook) => (leaderClient = fakeClient(hook, ran)).client,
+        make: (hook) => (leaderClient = fakeClient(hook as ClientHook | undefined, ran)).client,
       }) as unknown as Client & { call(method: string, args: unknown[]): Promise<unknown> };
     });
     await flush(200);
