@@ -14,10 +14,8 @@ import type { ClientOptions, ResolvedTimings } from './options';
 export interface ClientSession {
   readonly outbox: Outbox;
   readonly inbox: Inbox;
-  /** The session's id, once a welcome gave it (or a hand-over's seed did, src/share). */
+  /** The session's id, once a welcome gave it (or a hand-over's seed did, src/share): hellos resume it. */
   id?: { sid: string; key: string } | undefined;
-  /** A welcome was received once: hellos resume this session. */
-  readonly exists: boolean;
   /**
    * Queues a message (resolves on the server's ack), or rejects at once saying why it cannot.
    * `encoded`: the payload is encoded already, and `type` may be one of the protocol's own (`$…`).
@@ -58,9 +56,6 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
   const s: ClientSession = {
     outbox,
     inbox,
-    get exists() {
-      return !!s.id;
-    },
     push(type, data, closed, encoded) {
       let problem: WirefallError | undefined;
       if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');

@@ -156,7 +156,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   function run(fx: Effect, e: Event): void {
     if (fx === 'race') {
       timer('retry');
-      const recalled = s.exists ? undefined : memory?.recall(clock.now());
+      const recalled = s.id ? undefined : memory?.recall(clock.now());
       const start = ladder.startIndex(lad, recalled && index(recalled), rungs.length, clock.now());
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       newRace(rungs.slice(start), (r) => {
@@ -165,7 +165,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
         if (r.fatal && s.retryAuth(r.error)) return run('race', e);
         learn(ladder.raceFailed(lad, start));
         dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
-      }, t.early && !s.exists && !recalled);
+      }, t.early && !s.id && !recalled);
     } else if (fx === 'adopt') adopt(e);
     else if (fx === 'plan-climb') {
       if (!t.climb) return;
