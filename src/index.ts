@@ -13,11 +13,11 @@ import { Client, type ApiShape } from './core/client';
 import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
 import { resolveSetup } from './setup';
-import type { SessionTap } from './core/session-tap';
+import type { ClientHook } from './core/session-tap';
 
 export { Client } from './core/client';
 export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage, ClientRole } from './core/client';
-export type { ShareFactory, ShareContext, SessionTap, SessionSeed } from './core/session-tap';
+export type { ShareFactory, ShareContext } from './core/session-tap';
 export type { ClientOptions } from './core/options';
 export type { ProbeReport, ProbeResult } from './core/probe';
 export { WirefallError } from './protocol/errors';
@@ -48,7 +48,7 @@ export function connect<Api extends ApiShape & ApiCheck<Api> = AnyApi>(
 ): Client<Api> {
   const setup = resolveSetup(url, options);
   // Sharing (wirefall/share) decides whether this context makes the connection or relays to another's.
-  const make = (tap?: SessionTap) => new Client({ ...setup, ...(tap && { tap }) }, options);
+  const make = (hook?: (internals: never) => void) => new Client({ ...setup, hook: hook as ClientHook | undefined }, options);
   return options.share ? (options.share({ url, options, platform: setup.platform, make }) as unknown as Client<Api>) : new Client<Api>(setup, options);
 }
 

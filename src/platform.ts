@@ -91,12 +91,12 @@ const listen = (target: Target | undefined, event: string, fn: () => void) => (
 /** Both of two listeners (`listen`'s), removed together. */
 const both = (a: () => void, b: () => void) => () => (a(), b());
 const random36 = () => Math.random().toString(36).slice(2);
+const globals = () => globalThis as unknown as Globals;
 
 /** The platform of the running environment, with any part replaced by `overrides`. */
 export function platformFrom(overrides: Partial<Platform> = {}): Platform {
-  const g = globalThis as unknown as Globals;
+  const g = globals();
   const doc = g.document;
-  const Channel = g.BroadcastChannel;
   let storage: KeyValueStorage | undefined;
   // Reading localStorage throws in sandboxed iframes and some private modes.
   try {
@@ -104,12 +104,9 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
   } catch {}
   return {
     WebSocket: g.WebSocket,
-    locks: g.navigator?.locks,
-    channel: Channel && ((name: string) => new Channel(name)),
-    onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(doc, 'freeze', () => listener('freeze'))),
     fetch: g.fetch?.bind(globalThis),
     clock: {
-      now: () => Date.now(),
+      now: Date.now, // a static method: any `this` will do
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     },
@@ -120,5 +117,20 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
       both(listen(g, 'online', () => listener('online')), listen(doc, 'visibilitychange', () => doc!.visibilityState === 'visible' && listener('visible'))),
     pageUrl: g.location?.href,
     ...overrides,
+  };
+}
+
+/**
+ * What only tab sharing uses (`locks`, `channel`, `onLeave`), from the environment where `p` does
+ * not say: called by wirefall/share, so that a client that does not share does not carry it.
+ */
+export function sharePlatform(p: Platform): Platform {
+  const g = globals();
+  const Channel = g.BroadcastChannel;
+  return {
+    locks: g.navigator?.locks,
+    channel: Channel && ((name: string) => new Channel(name)),
+    onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
+    ...p,
   };
 }

@@ -22,14 +22,10 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
   const { WebSocket, fetch } = options;
   const platform = platformFrom({ ...options.platform, ...(WebSocket && { WebSocket }), ...(fetch && { fetch }) });
   const factories = { ...defaultTransports, ...options.transportFactories };
-  const rungs = (
-    options.rungs ??
-    deriveRungs(url, {
-      securePort: options.securePort,
-      transports: options.transports ?? (Object.keys(factories).filter((k) => factories[k as RungName]) as RungName[]),
-      pageUrl: platform.pageUrl,
-    })
-  ).filter((r) => factories[r.name]);
+  // Every rung by default; a rung without a factory (one set to undefined) is left out either way.
+  const rungs = (options.rungs ?? deriveRungs(url, { securePort: options.securePort, transports: options.transports, pageUrl: platform.pageUrl })).filter(
+    (r) => factories[r.name],
+  );
   // Without a WebSocket implementation (Node < 22 without `ws`) the built-in WebSocket rungs
   // cannot exist: skip them (a race, or a climb, toward them can only fail) and say so once.
   const usable = rungs.filter((r) => platform.WebSocket || factories[r.name] !== webSocketTransport);

@@ -4,7 +4,7 @@ import type { Platform } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung } from './rungs';
 import type { AttemptRecord } from './attempt';
-import type { SessionTap } from './session-tap';
+import type { ClientHook } from './session-tap';
 
 /** `connecting`: first connection; `open`: verified and usable; `reconnecting`: lost it, trying again; `closed`: for good. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -40,5 +40,5 @@ export interface ClientSetup {
   factories: Partial<Record<RungName, TransportFactory>>;
   platform: Platform;
   /** A sharing layer's view into the session (src/share). */
-  tap?: SessionTap;
+  hook?: ClientHook;
 }

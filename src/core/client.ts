@@ -1,263 +1,274 @@
+// Close codes as checked literals: importing the CloseCode table would put all of it in the client bundle (-155 B gzip).
+import type { CloseCode } from '../protocol/close-codes';
 import type { ApiShape, AnyApi, RungName } from '../protocol/api';
-import { CloseCode } from '../protocol/close-codes';
-import type { Platform } from '../platform';
 import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
-import type { Attempt, AttemptRecord } from './attempt';
+import type { AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
 import { Emitter } from '../util/emitter';
-import { Timers } from '../util/timers';
+import { timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
-import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
+import { resolveTimings, type ClientOptions } from './options';
 import { race, type Race, type RaceResult } from './race';
-import { rungMemory, type RungMemory } from './memory';
+import { rungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
-import { LiveLink, type Subscribers } from './live-link';
-import { ClientSession } from './client-session';
-import { Requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
+import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
+import { clientSession } from './client-session';
+import type { ClientInternals } from './session-tap';
+import { requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
 
-type Event = LifecycleEvent & { win?: Attempt; records?: AttemptRecord[]; error?: WirefallError };
+type Event = LifecycleEvent & { win?: RaceResult['win']; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
  * A realtime connection that survives hostile networks. Create it with `connect()`. It runs
  * three parts: the lifecycle (a pure reducer, ./lifecycle), the ladder policy (./ladder) and the
  * live link (./live-link); it commits each transition, runs its effects, then tells listeners.
+ *
+ * The object `connect` returns is the one `makeClient` builds below (closures over its state,
+ * not `#fields`, which the bundle pays for at every use: scripts/size.mjs); the class gives it
+ * its name, type and docs. So `client instanceof Client` is false, and its methods need no `this`.
  * @typeParam Api - what each side may send; see {@link ApiShape}.
  */
 export class Client<Api extends ApiShape = AnyApi> {
-  #life: Lifecycle;
-  #queue: Event[] = [];
-  #busy = false;
-  /** Emissions held back until the transition that caused them is committed. */
-  #told: (() => void)[] = [];
-  #attempts: AttemptRecord[] = [];
-  /** Attempts not yet reported to the server (the `report` frame, once per connection). */
-  #fresh: AttemptRecord[] = [];
-  // A throwing listener must not break the transition that told it: report it instead. What an
-  // `error` listener throws is dropped, since reporting it there again could recurse.
-  #events: Emitter<ClientEvents> = new Emitter((cause, event) => {
-    if (event !== 'error') this.#tell('error', new WirefallError('WF_INVALID', DEV ? `a "${event}" listener threw` : '', { cause }));
-  });
-  // A throwing subscriber must not break delivery to the others, nor the connection.
-  #handlers: Subscribers = new Emitter((cause, type) => this.#tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
-  #setup: ClientSetup;
-  #clock: Platform['clock'];
-  #t: ResolvedTimings;
-  #s: ClientSession;
-  #race: Race | undefined;
-  #link: LiveLink | undefined;
-  #timers: Timers<'retry' | 'climb'>;
-  #unwake: () => void;
-  #memory: RungMemory | undefined;
-  #ladder = ladder.freshLadder();
-  #rpc: Requests;
-
   /** @internal Use `connect()`. */
   constructor(setup: ClientSetup, options: ClientOptions) {
-    this.#setup = setup;
-    this.#clock = setup.platform.clock;
-    this.#timers = new Timers(this.#clock);
-    this.#rpc = new Requests(this.#clock, this.#handlers, (type, encoded) => this.#push(type, null, encoded));
-    this.#t = resolveTimings(options);
-    this.#s = new ClientSession(this.#t, options.auth, (high, bytes) => this.#tell('backpressure', high, bytes), setup.tap, () => this.#link?.write(false));
-    this.#life = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: this.#t.backoff !== false, failures: 0 };
-    if (this.#t.rememberRungMs > 0) this.#memory = rungMemory(setup.serverKey, setup.platform.storage, this.#t.rememberRungMs);
-    this.#unwake = setup.platform.onWake((reason) => {
-      // A new network: what we learned about the old one no longer holds.
-      if (reason === 'online') this.#learn(ladder.newNetwork(this.#ladder));
-      this.#dispatch({ type: reason });
-    });
-    this.#run('race', { type: 'retry' });
+    return makeClient(setup, options) as Client<Api>;
   }
+}
 
+// The members, merged into the class's type: methods (not function-typed properties), so that a
+// `Client<Chat>` is still usable where a `Client` is expected.
+export interface Client<Api extends ApiShape = AnyApi> {
   /** `solo`: this context's own connection. A shared client (wirefall/share) says `leader` or `follower`. */
-  get role(): ClientRole {
-    return 'solo';
-  }
+  readonly role: ClientRole;
   /** The connection state. */
-  get state(): ConnectionState { return publicState(this.#life); }
+  readonly state: ConnectionState;
   /** The rung in use while open, else null. */
-  get rung(): RungName | null { return this.#life.rung; }
+  readonly rung: RungName | null;
   /** Every connection attempt so far, oldest first (the last 50). */
-  get attempts(): readonly AttemptRecord[] { return this.#attempts; }
+  readonly attempts: readonly AttemptRecord[];
   /** The last measured round-trip time in ms (from heartbeats), if any. */
-  get rtt(): number | undefined { return this.#link?.rtt; }
+  readonly rtt: number | undefined;
   /** Messages queued or awaiting acknowledgement, and their payload bytes. */
-  get buffered(): { messages: number; bytes: number } { return { messages: this.#s.outbox.size, bytes: this.#s.outbox.bytes }; }
-
+  readonly buffered: { messages: number; bytes: number };
   /**
    * Sends a message. Call order is kept on every rung. The promise resolves when the server has
    * acknowledged it and rejects with a `WirefallError` when it cannot be delivered
    * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`).
    */
-  send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void> {
-    return this.#push(type, data);
-  }
-
+  send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void>;
   /**
    * Calls `name` (the API's `rpc`) on the server, whose `conn.handle(name, …)` runs once and replies once, across
    * cuts and rung changes. Rejects with `WF_REQUEST_FAILED` (`remoteCode`), `WF_TIMEOUT`, `WF_SESSION_LOST`, `WF_CLOSED`.
    */
-  request<K extends keyof RpcOf<Api> & string>(name: K, args: ArgOf<Api, K>, options?: RequestOptions): Promise<ReplyOf<Api, K>> {
-    return this.#rpc.request(name, args, options) as Promise<ReplyOf<Api, K>>;
-  }
-
-  #push(type: string, data: unknown, encoded?: Encoded): Promise<void> {
-    const p = this.#s.push(type, data, this.#life.phase === 'closed', encoded);
-    this.#link?.write(this.#s.outbox.unsent >= 256);
-    return p;
-  }
-
+  request<K extends keyof RpcOf<Api> & string>(name: K, args: ArgOf<Api, K>, options?: RequestOptions): Promise<ReplyOf<Api, K>>;
   /** Calls `handler` for every `type` message the server pushes; returns the unsubscribe function. */
-  subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
-    return this.#handlers.on(type, handler as (data: unknown) => void);
-  }
-
+  subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void;
   /** Listens to a client event; returns the unsubscribe function. */
-  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
-    return this.#events.on(event, listener);
-  }
-
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void;
   /** Resolves when the outbox is below half its high-water mark (at once if it is). */
-  whenWritable(): Promise<void> { return this.#s.whenWritable(); }
-
+  whenWritable(): Promise<void>;
   /** Closes the connection for good: unacknowledged sends reject with `WF_CLOSED`, every timer stops. */
-  close(): void { this.#dispatch({ type: 'close' }); }
+  close(): void;
+}
+
+function makeClient(setup: ClientSetup, options: ClientOptions): Client {
+  const { rungs, platform } = setup;
+  const { clock } = platform;
+  const t = resolveTimings(options);
+  let life: Lifecycle = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: t.backoff !== false, failures: 0 };
+  const queue: Event[] = [];
+  let busy = false;
+  /** Emissions held back until the transition that caused them is committed. */
+  const told: (() => void)[] = [];
+  let attempts: AttemptRecord[] = [];
+  /** Attempts not yet reported to the server (the `report` frame, once per connection). */
+  let fresh: AttemptRecord[] = [];
+  let current: Race | undefined;
+  let link: LiveLink | undefined;
+  let lad = ladder.freshLadder();
+  const timer = timers<'retry' | 'climb'>(clock);
+  const memory = t.rememberRungMs > 0 ? rungMemory(setup.serverKey, platform.storage, t.rememberRungMs) : undefined;
+
+  /** Tells listeners, once the transition under way (if any) is committed. */
+  const tell = <E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void => {
+    if (busy) told.push(() => events.emit(event, ...args));
+    else events.emit(event, ...args);
+  };
+  // A throwing listener must not break the transition that told it: report it instead. What an
+  // `error` listener throws is dropped, since reporting it there again could recurse.
+  const events = new Emitter<ClientEvents>((cause, event) => {
+    if (event !== 'error') tell('error', new WirefallError('WF_INVALID', DEV ? `a "${event}" listener threw` : '', { cause }));
+  });
+  // A throwing subscriber must not break delivery to the others, nor the connection.
+  const handlers: Subscribers = new Emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
+  const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
+  const push = (type: string, data: unknown, encoded?: Encoded): Promise<void> => {
+    const p = s.push(type, data, life.phase === 'closed', encoded);
+    link?.write(s.outbox.unsent >= 256);
+    return p;
+  };
+  const rpc = requests(clock, handlers, (type, encoded) => push(type, null, encoded));
+  const index = (rung: RungName): number => rungs.findIndex((r) => r.name === rung);
+  /** Applies what the ladder policy concluded, and what it tells the rung memory. */
+  const learn = ([next, action]: [ladder.Ladder, ladder.MemoryAction]): void => {
+    lad = next;
+    if (action === 'forget') memory?.forget();
+    else if (action) memory?.remember(rungs[action.remember]!.name, clock.now());
+  };
+  /** What every live link shares. */
+  const host: LinkHost = {
+    clock,
+    s,
+    answerDeadline: t.answerDeadline,
+    deliver: (_, ev, data) => handlers.emit(ev, data),
+    lost: (error, rung) => {
+      if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
+      dispatch({ type: 'lost', error });
+    },
+    error: (error) => tell('error', error),
+  };
 
   /** Commits each transition, runs its effects, and only then tells listeners (TanStack Query's `#dispatch`). */
-  #dispatch(e: Event): void {
-    this.#queue.push(e);
-    if (this.#busy) return; // raised by an effect or a listener: it follows the current transition
-    this.#busy = true;
+  function dispatch(e: Event): void {
+    queue.push(e);
+    if (busy) return; // raised by an effect or a listener: it follows the current transition
+    busy = true;
     try {
-      for (let ev; (ev = this.#queue.shift()); ) {
-        const was = [this.state, this.rung];
-        const { state, effects } = reduce(this.#life, ev);
-        this.#life = state;
-        for (const fx of effects) this.#run(fx, ev);
-        if (this.state !== was[0] || this.rung !== was[1]) this.#tell('state', this.state, this.rung);
-        for (let tell; (tell = this.#told.shift()); ) tell();
+      for (let ev; (ev = queue.shift()); ) {
+        const was = [client.state, life.rung];
+        const { state, effects } = reduce(life, ev);
+        life = state;
+        for (const fx of effects) run(fx, ev);
+        if (client.state !== was[0] || life.rung !== was[1]) tell('state', client.state, life.rung);
+        for (let f; (f = told.shift()); ) f();
       }
     } finally {
-      this.#busy = false;
+      busy = false;
     }
   }
 
-  #tell<E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void {
-    if (this.#busy) this.#told.push(() => this.#events.emit(event, ...args));
-    else this.#events.emit(event, ...args);
-  }
-
-  #run(fx: Effect, e: Event): void {
-    const { rungs } = this.#setup;
+  function run(fx: Effect, e: Event): void {
     if (fx === 'race') {
-      this.#timers.set('retry');
-      const recalled = this.#s.exists ? undefined : this.#memory?.recall(this.#clock.now());
-      const start = ladder.startIndex(this.#ladder, recalled && this.#index(recalled), rungs.length, this.#clock.now());
+      timer('retry');
+      const recalled = s.id ? undefined : memory?.recall(clock.now());
+      const start = ladder.startIndex(lad, recalled && index(recalled), rungs.length, clock.now());
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
-      this.#race = this.#newRace(rungs.slice(start), (r) => {
-        if (r.win) return this.#won(r);
+      newRace(rungs.slice(start), (r) => {
+        if (r.win) return won(r);
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
-        if (r.fatal && this.#s.retryAuth(r.error)) return this.#run('race', e);
-        this.#learn(ladder.raceFailed(this.#ladder, start));
-        this.#dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
-      }, this.#t.early && !this.#s.exists && !recalled);
-    } else if (fx === 'adopt') this.#adopt(e.win!, e.records!);
+        if (r.fatal && s.retryAuth(r.error)) return run('race', e);
+        learn(ladder.raceFailed(lad, start));
+        dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
+      }, t.early && !s.id && !recalled);
+    } else if (fx === 'adopt') adopt(e);
     else if (fx === 'plan-climb') {
-      if (!this.#t.climb) return;
-      const now = this.#clock.now();
-      this.#ladder = ladder.climbAt(this.#ladder, now, this.#t.climb);
-      this.#timers.set('climb', () => this.#dispatch({ type: 'climb' }), this.#ladder.climbDue - now);
+      if (!t.climb) return;
+      const now = clock.now();
+      lad = ladder.climbAt(lad, now, t.climb);
+      timer('climb', () => dispatch({ type: 'climb' }), lad.climbDue - now);
     } else if (fx === 'climb') {
-      this.#ladder = ladder.climbed(this.#ladder);
+      lad = ladder.climbed(lad);
       // The climb resumes the session on the better rung: if it verifies, the move is already done.
-      this.#race = this.#newRace(rungs.slice(0, this.#index(this.#life.rung!)), (r) => {
-        this.#ladder = ladder.climbed(this.#ladder, !!r.win);
-        if (r.win) this.#won(r);
-        else this.#dispatch({ type: 'stay' });
+      newRace(rungs.slice(0, index(life.rung!)), (r) => {
+        lad = ladder.climbed(lad, !!r.win);
+        if (r.win) won(r);
+        else dispatch({ type: 'stay' });
       });
-    } else if (fx === 'drop') this.#drop(CloseCode.HeartbeatTimeout);
-    else if (fx === 'error') this.#tell('error', e.error!);
-    else if (fx === 'wait') this.#timers.set('retry', () => this.#dispatch({ type: 'retry' }), backoffDelay(this.#life.failures - 1, this.#t.backoff || { base: 0, max: 0 }, this.#setup.platform.random));
-    else if (fx === 'ping') this.#link?.ping();
+    } else if (fx === 'drop') drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
+    else if (fx === 'error') tell('error', e.error!);
+    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
+    else if (fx === 'ping') link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
-      // A tab handing its connection over leaves the session for the next leader (src/share).
-      this.#drop(this.#setup.tap?.keepSession?.() ? CloseCode.GoingAway : CloseCode.Normal);
-      this.#timers.clear();
-      this.#unwake();
-      this.#s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
-      this.#rpc.closed();
+      drop(internals.bye);
+      timer();
+      unwake();
+      s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
+      rpc.end(true);
     }
   }
 
-  #newRace(rungs: Rung[], done: (r: RaceResult) => void, early?: boolean): Race {
-    return race(this.#setup, this.#t, this.#s.hello(this.#setup.platform.nonce()), rungs, (r) => {
-      this.#race = undefined;
-      this.#attempts = [...this.#attempts, ...r.records].slice(-50);
-      this.#fresh = [...this.#fresh, ...r.records].slice(-50); // bounded: a server that takes no reports
-      for (const record of r.records) this.#tell('attempt', record);
+  function newRace(among: Rung[], done: (r: RaceResult) => void, early?: boolean): void {
+    current = race(setup, t, s.hello(platform.nonce()), among, (r) => {
+      current = undefined;
+      attempts = [...attempts, ...r.records].slice(-50);
+      fresh = [...fresh, ...r.records].slice(-50); // bounded: a server that takes no reports
+      for (const record of r.records) tell('attempt', record);
       done(r);
     }, early);
   }
 
-  #won({ win, records }: RaceResult): void {
+  function won({ win, records }: RaceResult): void {
     const rung = win!.rung.name;
-    this.#dispatch({ type: 'won', rung, above: this.#index(rung) > 0, win, records });
-  }
-
-  #index(rung: RungName): number {
-    return this.#setup.rungs.findIndex((r) => r.name === rung);
-  }
-
-  /** Applies what the ladder policy concluded, and what it tells the rung memory. */
-  #learn([next, memory]: [ladder.Ladder, ladder.MemoryAction]): void {
-    this.#ladder = next;
-    if (memory === 'forget') this.#memory?.forget();
-    else if (memory) this.#memory?.remember(this.#setup.rungs[memory.remember]!.name, this.#clock.now());
+    dispatch({ type: 'won', rung, above: index(rung) > 0, win, records });
   }
 
   /** The race (or climb) winner becomes the live link; the server already detached the old one. */
-  #adopt(attempt: Attempt, records: AttemptRecord[]): void {
-    const welcome = attempt.welcome!;
-    this.#learn(ladder.won(this.#ladder, this.#index(attempt.rung.name), records, (a) => this.#index(a.rung)));
-    this.#drop(CloseCode.Replaced);
+  function adopt({ win, records }: Event): void {
+    const welcome = win!.welcome!;
+    learn(ladder.won(lad, index(win!.rung.name), records!, (a) => index(a.rung)));
+    drop(4409 satisfies typeof CloseCode.Replaced);
     // The welcome first: a new session (the old one lost) resets the inbox, and the link's claim
     // acknowledges what the inbox holds then, not what the lost session had delivered.
-    const lost = this.#s.welcome(welcome, this.#clock.now());
-    const { inbox, outbox } = this.#s;
-    const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
-      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, bin: welcome.bin === 1, pa: welcome.pa, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers, delivered: this.#setup.tap?.delivered,
+    const lost = s.welcome(welcome, clock.now());
+    const l = (link = liveLink(win!.transport, win!.rung.name, welcome, host,
       // The attempts that led here, for the server's metrics (protocol.md §4.1), if it takes them.
-      report: welcome.rep ? this.#fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined,
-      host: {
-        lost: (error) => {
-          if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') this.#learn(ladder.stalled(this.#ladder, this.#index(link.rung), this.#clock.now(), this.#setup.rungs.length));
-          this.#dispatch({ type: 'lost', error });
-        },
-        error: (error) => this.#tell('error', error),
-        acked: () => this.#s.checkWater(),
-      },
-    }));
-    attempt.handOver({ frames: (f) => link.frames(f), close: (f) => link.fail(f) });
-    if (lost === false) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages' : '' });
+      welcome.rep ? fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined));
+    win!.handOver({ frames: l.frames, close: l.fail });
+    if (lost === false) return l.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages' : '' });
     if (lost) {
-      this.#tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
-      this.#tell('sessionlost', lost);
-      this.#rpc.sessionLost();
+      tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
+      tell('sessionlost', lost);
+      rpc.end(false);
     }
-    link.start(attempt.rest);
+    l.start(win!.rest);
   }
 
-  #drop(code: number): void {
-    this.#race?.();
-    this.#race = undefined;
-    this.#timers.set('climb');
-    this.#link?.stop(code);
+  function drop(code: number): void {
+    current?.();
+    current = undefined;
+    timer('climb');
+    link?.stop(code);
   }
+
+  const client = {
+    role: 'solo',
+    get state() {
+      return publicState(life);
+    },
+    get rung() {
+      return life.rung;
+    },
+    get attempts() {
+      return attempts;
+    },
+    get rtt() {
+      return link?.rtt;
+    },
+    get buffered() {
+      return { messages: s.outbox.size, bytes: s.outbox.bytes };
+    },
+    send: (type: string, data: unknown) => push(type, data),
+    request: rpc.request,
+    subscribe: (type: string, handler: (data: unknown) => void) => handlers.on(type, handler),
+    on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => events.on(event, listener),
+    whenWritable: s.whenWritable,
+    close: () => dispatch({ type: 'close' }),
+  };
+  // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
+  const internals: ClientInternals = { s, host, wake: () => link?.write(false), bye: 1000 satisfies typeof CloseCode.Normal };
+  setup.hook?.(internals);
+  const unwake = platform.onWake((reason) => {
+    // A new network: what we learned about the old one no longer holds.
+    if (reason === 'online') learn(ladder.newNetwork(lad));
+    dispatch({ type: reason });
+  });
+  run('race', { type: 'retry' });
+  return client as unknown as Client;
 }

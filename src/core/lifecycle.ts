@@ -1,6 +1,7 @@
+// Close codes as checked literals: importing the CloseCode table would put all of it in the client bundle (-155 B gzip).
+import type { CloseCode } from '../protocol/close-codes';
 import type { RungName } from '../protocol/api';
 import type { WirefallError } from '../protocol/errors';
-import { CloseCode } from '../protocol/close-codes';
 
 /**
  * The connection's lifecycle as a pure reducer: `(state, event) → { state, effects }`. The
@@ -80,7 +81,7 @@ export interface Transition {
 
 const live = (p: Phase): boolean => p === 'open' || p === 'climbing';
 /** Close codes of the server's own refusal of a live session (`authenticate` or origin). */
-const refusal = (e: WirefallError): boolean => e.closeCode === CloseCode.Unauthorized || e.closeCode === CloseCode.Forbidden;
+const refusal = (e: WirefallError): boolean => e.closeCode === (4401 satisfies typeof CloseCode.Unauthorized) || e.closeCode === (4403 satisfies typeof CloseCode.Forbidden);
 
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   if (s.phase === 'closed') return { state: s, effects: [] };

@@ -15,12 +15,14 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-interface Pending {
-  resolve: (reply: unknown) => void;
-  reject: (err: WirefallError) => void;
-  timer: unknown;
-  /** The server acknowledged the call: its handler runs (or ran) on the session. */
-  acked: boolean;
+/** The client's calls in flight: `request`, and `end` (the session was lost, or the client closed). */
+export interface Requests {
+  request(name: string, args: unknown, options?: RequestOptions): Promise<unknown>;
+  /**
+   * No reply will come: with `WF_SESSION_LOST` to the calls the lost session had acknowledged
+   * (their handler may have run; the others are resent on the new session), with `WF_CLOSED` to all.
+   */
+  end(closed: boolean): void;
 }
 
 /**
@@ -29,64 +31,44 @@ interface Pending {
  * back (`$reply`), delivered once. What can still go wrong is said with a code: the app's own
  * error (`WF_REQUEST_FAILED` with `remoteCode`), no reply in time (`WF_TIMEOUT`), the session
  * lost before the reply (`WF_SESSION_LOST`: the handler may have run), the client closed.
+ * A closure, not a class: the client bundle pays for every `this.#field` (scripts/size.mjs).
  */
-export class Requests {
-  #next = 1;
-  #pending = new Map<number, Pending>();
-  #clock: Clock;
-  #send: (type: string, data: Encoded) => Promise<void>;
-
-  constructor(clock: Clock, handlers: Subscribers, send: (type: string, data: Encoded) => Promise<void>) {
-    this.#clock = clock;
-    this.#send = send;
-    handlers.on(REPLY, (d) => this.#reply(d));
-  }
-
-  request(name: string, args: unknown, options: RequestOptions = {}): Promise<unknown> {
-    let encoded: Encoded;
-    try {
-      if (typeof name !== 'string' || !name) throw new WirefallError('WF_INVALID', DEV ? 'a request needs a name' : '');
-      encoded = encodeCall(this.#next, name, encodeData(args, name));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      const timeout = options.timeout ?? 30_000;
-      const timer = this.#clock.setTimeout(() => this.#settle(id, new WirefallError('WF_TIMEOUT', DEV ? `"${name}": no reply within ${timeout} ms` : '')), timeout);
-      const p: Pending = { resolve, reject, timer, acked: false };
-      this.#pending.set(id, p);
-      this.#send(CALL, encoded).then(
-        () => void (p.acked = true),
-        (err: WirefallError) => this.#settle(id, err),
-      );
-    });
-  }
-
-  /** The session was lost: replies to calls it had acknowledged will never come. */
-  sessionLost(): void {
-    for (const [id, p] of this.#pending) if (p.acked) this.#settle(id, new WirefallError('WF_SESSION_LOST', DEV ? 'session lost before the reply; the handler may have run' : ''));
-  }
-
-  /** The client closed: no reply will come. */
-  closed(): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, new WirefallError('WF_CLOSED', DEV ? 'client closed before the reply' : ''));
-  }
-
-  #reply(d: unknown): void {
+export function requests(clock: Clock, handlers: Subscribers, send: (type: string, data: Encoded) => Promise<void>): Requests {
+  let next = 1;
+  /** Per call id: how to settle it, and whether the server acknowledged the call (its handler runs or ran). */
+  const pending = new Map<number, { settle: (err: WirefallError | undefined, reply?: unknown) => void; acked?: boolean }>();
+  handlers.on(REPLY, (d) => {
     const r = readReply(d);
-    if (!r) return;
-    if (!r.err) return this.#settle(r.id, undefined, r.r);
-    this.#settle(r.id, new WirefallError('WF_REQUEST_FAILED', r.err.message || r.err.code, { remoteCode: r.err.code }));
-  }
-
-  #settle(id: number, err: WirefallError | undefined, reply?: unknown): void {
-    const p = this.#pending.get(id);
-    if (!p) return; // timed out before, or a reply to a call of a previous page life
-    this.#pending.delete(id);
-    this.#clock.clearTimeout(p.timer);
-    if (err) p.reject(err);
-    else p.resolve(reply);
-  }
+    // A reply to a call that timed out, or to one of a previous page life, finds nothing.
+    pending.get(r?.id!)?.settle(r!.err && new WirefallError('WF_REQUEST_FAILED', r!.err.message || r!.err.code, { remoteCode: r!.err.code }), r!.r);
+  });
+  return {
+    request(name, args, options = {}) {
+      const id = next;
+      return new Promise((resolve, reject) => {
+        if (typeof name !== 'string' || !name) throw new WirefallError('WF_INVALID', DEV ? 'a request needs a name' : '');
+        const encoded = encodeCall(id, name, encodeData(args, name));
+        next++;
+        const timeout = options.timeout ?? 30_000;
+        const timer = clock.setTimeout(() => p.settle(new WirefallError('WF_TIMEOUT', DEV ? `"${name}": no reply within ${timeout} ms` : '')), timeout);
+        const p = {
+          settle: (err: WirefallError | undefined, reply?: unknown) => {
+            pending.delete(id);
+            clock.clearTimeout(timer);
+            if (err) reject(err);
+            else resolve(reply);
+          },
+          acked: false,
+        };
+        pending.set(id, p);
+        send(CALL, encoded).then(() => void (p.acked = true), p.settle);
+      });
+    },
+    end(closed) {
+      for (const p of [...pending.values()]) {
+        if (closed) p.settle(new WirefallError('WF_CLOSED', DEV ? 'client closed before the reply' : ''));
+        else if (p.acked) p.settle(new WirefallError('WF_SESSION_LOST', DEV ? 'session lost before the reply; the handler may have run' : ''));
+      }
+    },
+  };
 }
-

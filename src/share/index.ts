@@ -9,9 +9,11 @@
  */
 import type { ShareFactory } from '../core/session-tap';
 import { SharedClient } from './shared-client';
+import { sharePlatform } from '../platform';
 
 export { SharedClient, SYNC_MS } from './shared-client';
 export type { ShareFactory, ShareContext } from '../core/session-tap';
+export type { SessionTap, SessionSeed } from './tap';
 
 export interface ShareOptions {
   /** Tabs with the same name share; default: one name per server URL. */
@@ -25,8 +27,8 @@ export interface ShareOptions {
  */
 export function share(options: ShareOptions = {}): ShareFactory {
   return (ctx) => {
-    const { locks, channel } = ctx.platform;
-    if (!locks || !channel) return ctx.make();
-    return new SharedClient(ctx, options.name ?? `wirefall:${new URL(ctx.url, ctx.platform.pageUrl ?? 'http://localhost/').href}`) as never;
+    const platform = sharePlatform(ctx.platform);
+    if (!platform.locks || !platform.channel) return ctx.make();
+    return new SharedClient({ ...ctx, platform }, options.name ?? `wirefall:${new URL(ctx.url, platform.pageUrl ?? 'http://localhost/').href}`) as never;
   };
 }

@@ -3,7 +3,7 @@
  * gave them. The leader mirrors a send to every tab before writing it, so whichever tab takes over
  * resumes with the same numbers and the server's de-duplication keeps each send exactly once.
  */
-import type { SessionSeed } from '../core/session-tap';
+import type { SessionSeed } from './tap';
 import type { MirrorEntry, MirrorState } from './tab-protocol';
 
 export class Mirror {

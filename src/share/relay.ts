@@ -7,7 +7,7 @@
  */
 import type { Client } from '../core/client';
 import type { Clock } from '../platform';
-import type { SessionTap } from '../core/session-tap';
+import type { SessionTap } from './tap';
 import type { Mirror } from './mirror';
 import { errorShape, type MirrorEntry, type Snapshot, type TabMessage } from './tab-protocol';
 

@@ -13,6 +13,7 @@ import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
 import type { ChannelLike } from '../platform';
 import { Emitter } from '../util/emitter';
+import { tapHook } from './tap';
 import { Election } from './election';
 import { Mirror } from './mirror';
 import { Relay } from './relay';
@@ -277,7 +278,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#ctx.platform.clock.setTimeout(() => {
       if (this.#closed || !this.#election.leading) return;
       this.#placed = true;
-      const relay = new Relay({ tab: this.tab, clock: this.#ctx.platform.clock, post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tap), mirror: this.#mirror, received: this.#received });
+      const relay = new Relay({ tab: this.tab, clock: this.#ctx.platform.clock, post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tapHook(tap)), mirror: this.#mirror, received: this.#received });
       this.#relay = relay;
       this.#leader = this.tab;
       // Sends this tab made while following may already be in the seed: they keep their numbers.

@@ -1,21 +1,21 @@
 import type { Clock } from '../platform';
 
-/** One timer per role, named by role (`retry`, `climb`, `ping`, `liveness`), on an injected clock. */
-export class Timers<Role extends string> {
-  #clock: Clock;
-  #handles: Partial<Record<Role, unknown>> = {};
+/** Arms, re-arms or clears the timer of a role (see `timers`). */
+export type SetTimer<Role extends string> = (role?: Role, fn?: () => void, ms?: number) => void;
 
-  constructor(clock: Clock) {
-    this.#clock = clock;
-  }
-
-  /** (Re)sets the timer of a role; without `fn`, just clears it. */
-  set(role: Role, fn?: () => void, ms = 0): void {
-    this.#clock.clearTimeout(this.#handles[role]);
-    this.#handles[role] = fn && this.#clock.setTimeout(() => ((this.#handles[role] = undefined), fn()), ms);
-  }
-
-  clear(): void {
-    for (const role in this.#handles) this.set(role);
-  }
+/**
+ * One timer per role (`retry`, `climb`, `ping`, `liveness`), on an injected clock: `set(role, fn,
+ * ms)` (re)arms it, `set(role)` clears it, `set()` clears every one. A function, not a class:
+ * the client bundle pays for every `this.#field` (scripts/size.mjs).
+ */
+export function timers<Role extends string>(clock: Clock): SetTimer<Role> {
+  const handles: Partial<Record<Role, unknown>> = {};
+  const set: SetTimer<Role> = (role, fn, ms = 0) => {
+    if (!role) for (const r in handles) set(r);
+    else {
+      clock.clearTimeout(handles[role]);
+      handles[role] = fn && clock.setTimeout(fn, ms);
+    }
+  };
+  return set;
 }

@@ -36,7 +36,7 @@ window.__say = async (tab, count, gapMs) => {
     await new Promise((r) => setTimeout(r, gapMs));
   }
 };
-window.__view = () => ({ role: window.__client.role, state: window.__client.state, rung: window.__client.rung, said: window.__wf.said, acked: window.__wf.acked, failed: window.__wf.failed, errors: window.__wf.errors, handovers: window.__wf.handovers, holds: window.__wf.holds, lat: window.__wf.lat, attempts: (window.__client.attempts || []).slice(-6).map((a) => [a.rung, a.outcome, a.reason, Math.round(a.duration)]) });
+window.__view = () => ({ role: window.__client.role, state: window.__client.state, rung: window.__client.rung, said: window.__wf.said, acked: window.__wf.acked, failed: window.__wf.failed, errors: window.__wf.errors, handovers: window.__wf.handovers, holds: window.__wf.holds, lat: window.__wf.lat, attempts: (window.__client.attempts || []).slice(-6).map((a) => [a.rung, a.outcome, a.reason, Math.round(a.duration)]), buffered: window.__client.buffered });
 `;
 
 const pages: Record<string, string> = {

@@ -12,6 +12,8 @@ import { startSharePages } from './share-pages';
  */
 const executablePath = findChromium();
 const TABS = 10;
+/** Sends per tab in a hand-over test. */
+const COUNT = 20;
 let browser: Browser;
 let pages: Awaited<ReturnType<typeof startSharePages>>;
 const report: string[] = [];
@@ -31,7 +33,7 @@ if (executablePath) {
   afterEach(cleanup);
 }
 
-type View = { role: string; state: string; rung: string | null; said: string[]; acked: number[]; failed: string[]; errors: string[]; attempts?: unknown[]; handovers?: { heard: number; ack?: number; moved?: number }[]; holds?: number[]; lat?: [string, number][] };
+type View = { role: string; state: string; rung: string | null; said: string[]; acked: number[]; failed: string[]; errors: string[]; attempts?: unknown[]; buffered?: { messages: number; bytes: number }; handovers?: { heard: number; ack?: number; moved?: number }[]; holds?: number[]; lat?: [string, number][] };
 type Win = { __start(W: unknown, s: unknown, u: string, o: unknown): void; __lib: unknown; __share: unknown; __ready?: boolean; __say(t: number, c: number, g: number): Promise<void>; __view(): View };
 const view = (p: Page) => p.evaluate(() => (window as unknown as Win).__view());
 
@@ -86,6 +88,12 @@ async function tabs(kind: 'umd' | 'esm', url: string, shared: boolean, opts: Rec
   return { context, tabs: list };
 }
 
+/** The numbers of a tab's sends (of COUNT) that neither resolved nor failed yet. */
+const unresolved = (v: View) => {
+  const done = new Set([...v.acked, ...v.failed.map((f) => Number(f.split(':')[0]))]);
+  return Array.from({ length: COUNT }, (_, n) => n).filter((n) => !done.has(n));
+};
+
 async function waitAll(list: Page[], check: (v: View) => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
@@ -95,7 +103,7 @@ async function waitAll(list: Page[], check: (v: View) => boolean, ms: number): P
       // What the leader saw, to tell a stuck reconnect (its last attempts) from a lost message.
       const leader = views.find((v) => v.role === 'leader');
       const detail = `${leader ? `; leader's last errors ${JSON.stringify(leader.errors.slice(-5))}, attempts ${JSON.stringify(leader.attempts)}` : ''}; server's last log ${JSON.stringify(serverLog.slice(-8))}`;
-      throw new Error(`timed out; views: ${JSON.stringify(views.map((v) => [v.role, v.state, v.said.length, v.acked.length]))}${detail}`);
+      throw new Error(`timed out; views [role, state, heard, acked, unresolved sends, buffered]: ${JSON.stringify(views.map((v) => [v.role, v.state, v.said.length, v.acked.length, unresolved(v), v.buffered]))}${detail}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -110,7 +118,6 @@ async function handOver(kind: 'umd' | 'esm', transports: string[], how: 'close' 
   expect(views.filter((v) => v.role === 'leader')).toHaveLength(1);
   expect(w.sessions()).toBe(1);
   w.resetMax();
-  const COUNT = 20;
   const leaderIndex = views.findIndex((v) => v.role === 'leader');
   const leader = list[leaderIndex]!;
   // Traffic from every tab, about 20 messages over 2 s each.

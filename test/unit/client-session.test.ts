@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { ClientSession } from '../../src/core/client-session';
+import { clientSession } from '../../src/core/client-session';
+import { tapHook } from '../../src/share/tap';
 import { resolveTimings } from '../../src/core/options';
 
 /*
@@ -10,7 +11,9 @@ import { resolveTimings } from '../../src/core/options';
 test('a seeded session\'s hellos carry fence until its first resumed welcome; a plain one\'s never do', async () => {
   const seed = { sid: 'sid-1', key: 'key-1', received: 4, acked: 2, entries: [{ s: 3, ev: 'say', payload: '{"n":3}' }] };
   const settled: Promise<void>[] = [];
-  const s = new ClientSession(resolveTimings({}), undefined, () => {}, { seed, seeded: (p) => void settled.push(...p) });
+  const s = clientSession(resolveTimings({}), undefined, () => {});
+  // Seeded the way wirefall/share seeds a new leader's client.
+  tapHook({ seed, seeded: (p) => void settled.push(...p) })({ s, host: { deliver: () => {} } as never, wake: () => {}, bye: 1000 });
   const hello = () => JSON.parse(s.hello('race-1') as string) as Record<string, unknown>;
   expect(hello()).toMatchObject({ t: 'hello', sid: 'sid-1', key: 'key-1', ack: 4, fence: 1 });
   expect(hello()).toMatchObject({ fence: 1 }); // a race that failed: the next one still fences
@@ -19,7 +22,7 @@ test('a seeded session\'s hellos carry fence until its first resumed welcome; a 
   expect(hello()).not.toHaveProperty('fence');
   expect(hello()).toMatchObject({ sid: 'sid-1', ack: 4 });
 
-  const plain = new ClientSession(resolveTimings({}), undefined, () => {});
+  const plain = clientSession(resolveTimings({}), undefined, () => {});
   expect(JSON.parse(plain.hello('r') as string)).not.toHaveProperty('fence');
   plain.welcome({ t: 'welcome', v: 3, sid: 'sid-2', key: 'key-2', hb: 5000, ack: 0, resumed: false, max: 1 << 20 }, 0);
   expect(JSON.parse(plain.hello('r') as string)).toMatchObject({ sid: 'sid-2', key: 'key-2' });

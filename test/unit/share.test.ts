@@ -4,7 +4,11 @@ import { Mirror } from '../../src/share/mirror';
 import { share } from '../../src/share/index';
 import { connect } from '../../src/index';
 import { platformFrom, type ChannelLike, type LocksLike } from '../../src/platform';
-import type { SessionTap } from '../../src/core/session-tap';
+import type { ClientHook } from '../../src/core/session-tap';
+import type { ClientSession } from '../../src/core/client-session';
+import type { LinkHost } from '../../src/core/live-link';
+import { Outbox } from '../../src/protocol/outbox';
+import { Inbox } from '../../src/protocol/inbox';
 import type { Client } from '../../src/core/client';
 import { WirefallError } from '../../src/protocol/errors';
 import type { TabMessage } from '../../src/share/tab-protocol';
@@ -463,12 +467,13 @@ describe('relay: any client method a tab calls runs on the leader\'s client, its
 
   /**
    * A client that is only its surface: `echo` answers later with what it got and who ran it,
-   * `boom` rejects with a WirefallError, `throws` throws synchronously, `send` takes a number
-   * through the tap (as the real client does) and resolves when the test says.
+   * `boom` rejects with a WirefallError, `throws` throws synchronously, `send` pushes to a real
+   * outbox that the share hook sees into (as the real client's is) and resolves on `ack`.
    */
-  function fakeClient(tap: SessionTap, ran: string[]) {
-    let n = 0;
-    const acks = new Map<number, () => void>();
+  function fakeClient(hook: ClientHook | undefined, ran: string[]) {
+    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1 << 20 });
+    const s = { outbox, inbox: new Inbox(), welcome: () => undefined } as unknown as ClientSession;
+    hook?.({ s, host: { deliver: () => {} } as unknown as LinkHost, wake: () => {}, bye: 1000 });
     const c = {
       state: 'open',
       rung: 'ws',
@@ -482,13 +487,9 @@ describe('relay: any client method a tab calls runs on the leader\'s client, its
       throws: () => {
         throw new WirefallError('WF_INVALID', 'bad arguments');
       },
-      send: (type: string, data: unknown) => {
-        const s = ++n;
-        tap.assigned?.(s, type, JSON.stringify(data), undefined, () => () => {});
-        return new Promise<void>((resolve) => acks.set(s, resolve));
-      },
+      send: (type: string, data: unknown) => s.outbox.push(type, JSON.stringify(data)),
     };
-    return { client: c as unknown as Client, ack: (s: number) => acks.get(s)?.() };
+    return { client: c as unknown as Client, ack: (n: number) => void s.outbox.ack(n, 0) };
   }
 
   async function start() {
@@ -503,7 +504,7 @@ describe('relay: any client method a tab calls runs on the leader\'s client, its
         url: 'http://h.test/wf',
         options: {},
         platform,
-        make: (tap) => (leaderClient = fakeClient(tap ?? {}, ran)).client,
+        make: (hook) => (leaderClient = fakeClient(hook as ClientHook | undefined, ran)).client,
       }) as unknown as Client & { call(method: string, args: unknown[]): Promise<unknown> };
     });
     await flush(200);
