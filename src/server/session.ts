@@ -257,11 +257,15 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * @internal A hello for this session arrived on `link` (`ack`: the last message the client
    * received in order; `v`: its protocol version, echoed in the welcome). The welcome goes at once
    * (nothing the app sends can overtake it); the link is parked until the client speaks on it,
-   * unless the session has none. False when `ack` acknowledges what was never sent. `hello`: its
+   * unless the session has none. False when `ack` acknowledges what was never sent, or less than
+   * was acknowledged already. `hello`: its
    * race token, and `fence` from a new writer (session-links.ts).
    */
   offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION, hello: { race?: string; fence?: number } = {}): boolean {
-    if (ack !== undefined && !this.#outbox.ack(ack, Date.now())) return false;
+    // Behind what was acknowledged already: another context of the client's (a leader tab that
+    // crashed after its ack was written, before its tabs heard the message) had those messages,
+    // which are gone from the outbox. Resuming would leave a gap; a new session reports the loss.
+    if (ack !== undefined && (ack < this.#outbox.acked || !this.#outbox.ack(ack, Date.now()))) return false;
     this.#move.durable?.touch();
     this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
     return true;

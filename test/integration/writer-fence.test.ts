@@ -49,3 +49,32 @@ test('without fence (a race, or a climb of one client) the old connection stays 
   // connection is the same message (a duplicate).
   expect(got).toEqual(['old 1', 'old 2']);
 });
+
+test('a resume whose ack is behind what the session already had acknowledged gets a new session (reported as lost), not a gap', async () => {
+  // A leader tab wrote its ack of server message 2 and crashed before its tabs heard of 2: the
+  // next leader resumes with ack 1, and 2 is gone from the server's outbox. Resuming would send 3
+  // after 1 (WF_PROTOCOL on every resume, a hang); a new session makes the client report the loss.
+  const { server, url } = await startServer();
+  track(server);
+  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })));
+  const old = await raw(url);
+  old.ws.send('{"t":"hello","v":3,"race":"ra"}');
+  await eventually(() => old.frames.length >= 2, 5000, 'welcome');
+  const { sid, key } = old.frames[1] as { sid: string; key: string };
+  old.ws.send('{"t":"ack","a":0}');
+  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 1, 5000, 'message 1');
+  old.ws.send('{"t":"ack","a":1}');
+  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 2, 5000, 'message 2');
+  old.ws.send('{"t":"ack","a":2}');
+  await new Promise((r) => setTimeout(r, 100));
+  const next = await raw(url);
+  next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1 }));
+  await eventually(() => next.frames.length >= 2, 5000, 'the new writer\'s welcome');
+  expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: false });
+  expect(next.frames[1]!.sid).not.toBe(sid);
+  // A resume at what was acknowledged still resumes.
+  const again = await raw(url);
+  again.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 2, race: 'rc' }));
+  await eventually(() => again.frames.length >= 2, 5000, 'welcome');
+  expect(again.frames[1]).toMatchObject({ t: 'welcome', resumed: true, sid });
+});
