@@ -232,7 +232,7 @@ export class Client<Api extends ApiShape = AnyApi> {
     const lost = this.#s.welcome(welcome, this.#clock.now());
     const { inbox, outbox } = this.#s;
     const link = (this.#link = new LiveLink(attempt.transport, attempt.rung.name, {
-      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, bin: welcome.bin === 1, pa: welcome.pa, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers, delivered: this.#setup.tap?.delivered,
+      clock: this.#clock, inbox, outbox, hb: welcome.hb, max: welcome.max, bin: welcome.bin === 1, pa: welcome.pa, run: welcome.run, answerDeadline: this.#t.answerDeadline, handlers: this.#handlers, delivered: this.#setup.tap?.delivered,
       // The attempts that led here, for the server's metrics (protocol.md §4.1), if it takes them.
       report: welcome.rep ? this.#fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined,
       host: {

@@ -37,6 +37,8 @@ export interface LinkParts {
   bin?: boolean;
   /** 1: the server reads an ack inside a `msg` frame (its welcome said `pa`, §4). */
   pa?: number | undefined;
+  /** 1: the server reads `run` frames (its welcome said `run`, §1.4). */
+  run?: number | undefined;
   answerDeadline: number;
   handlers: Subscribers;
   host: LinkHost;
@@ -83,6 +85,7 @@ export class LiveLink {
       sent: (idle) => idle && this.#armLiveness(),
     });
     this.#batcher.pa = parts.pa === 1;
+    this.#batcher.run = parts.run === 1;
     // Speaking first claims the session for this connection (the server parks the others).
     this.#batcher.push(encodeFrame.ack(parts.inbox.received));
     if (parts.report) this.#batcher.push(encodeFrame.report(parts.report));

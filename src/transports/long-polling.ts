@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { httpTransport, refused } from './http';
 import type { Transport, TransportContext } from './transport';
 
@@ -22,7 +23,7 @@ export function longPollTransport(ctx: TransportContext): Transport {
       let next = first ? undefined : ch.poll();
       ch.deliver(text);
       next ??= ch.poll();
-      if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: 'the server answered the hello without a welcome' });
+      if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'the server answered the hello without a welcome' : '' });
       res = await next;
     }
   });
