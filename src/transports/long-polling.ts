@@ -16,13 +16,11 @@ export function longPollTransport(ctx: TransportContext): Transport {
       const text = await res.text();
       if (ch.done()) return;
       if (first) ctx.events.open();
-      // The next poll leaves before this answer is handled (the first answer's welcome names the
-      // session it polls): a burst's next answer is then on its way while this one is parsed and
-      // delivered, rather than asked for afterwards. An empty answer (the hold ran out) is
-      // delivered too: it proves the server alive.
-      let next = first ? undefined : ch.poll();
+      // An empty answer (the hold ran out) is delivered too: it proves the server alive. The next
+      // poll leaves after the delivery: asked for before it (so a burst's next answer travels
+      // while this one is parsed), it measured no faster and cost the client ~8 % more CPU.
       ch.deliver(text);
-      next ??= ch.poll();
+      const next = ch.poll();
       if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'the server answered the hello without a welcome' : '' });
       res = await next;
     }
