@@ -51,7 +51,7 @@ export interface LiveLink {
 /**
  * One verified, open connection: batching (shared with the server), acks, pings and liveness.
  * It lives until it is lost or replaced; the session (outbox, inbox) outlives it. `w`: its
- * welcome (heartbeat, largest message, `bin`, `pa`); `report`: the `report` frame to send after
+ * welcome (heartbeat, largest message, `bin`, `pa`, `run`); `report`: the `report` frame to send after
  * the claim, if any (protocol.md §4.1). A closure, not a class: the client bundle pays for every
  * `this.#field` (scripts/size.mjs).
  */
@@ -78,6 +78,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
     sent: (idle) => idle && armLiveness(),
   });
   batcher.pa = w.pa === 1;
+  batcher.run = w.run === 1;
   // Speaking first claims the session for this connection (the server parks the others).
   batcher.push(encodeFrame.ack(inbox.received));
   if (report) batcher.push(encodeFrame.report(report));

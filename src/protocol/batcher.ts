@@ -39,6 +39,8 @@ const done = Promise.resolve();
 export class Batcher {
   /** The peer reads an ack inside a `msg` frame (`pa`, §4): the ack rides in the first message. */
   pa?: boolean;
+  /** The peer reads `run` frames (§1.4): a burst's messages of one type go as runs. */
+  run?: boolean;
   #p: BatcherParts;
   #control: string[] = [];
   #queued = false;
@@ -91,7 +93,7 @@ export class Batcher {
     // A long burst leaves in slices, so the receiver works while the sender is still sending.
     // The ack rides in the first message to a peer that reads it there (`pa`, §4): in a
     // conversation the peer parses one frame per turn instead of two. Else it goes first, alone.
-    outbox.takeUnsent(this.#p.slice(), clock.now(), parts, this.pa ? ack : undefined);
+    outbox.takeUnsent(this.#p.slice(), clock.now(), parts, this.pa ? ack : undefined, this.run);
     if (ack !== undefined && !(this.pa && parts.length > n)) parts.splice(n, 0, encodeFrame.ack(ack));
     if (!parts.length) return;
     if (to.sendFrames) to.sendFrames(parts);

@@ -64,6 +64,8 @@ export interface WelcomeFrame {
   rep?: number;
   /** 1: this server reads an ack inside a `msg` frame (`a`, §4); without it a client sends `ack` frames only. */
   pa?: number;
+  /** 1: this server reads `run` frames (§1.4); without it a client sends `msg` frames only. */
+  run?: number;
 }
 
 /**
@@ -91,6 +93,12 @@ export interface MsgFrame {
   a?: number;
 }
 
+/**
+ * Client → server, only to a server whose welcome said `run` (§1.4): consecutive messages of one
+ * type with plain JSON data, as one frame. `d[i]` is the data of message `s + i`; `a` as in `msg`.
+ */
+export interface RunFrame { t: 'run'; s: number; ev: string; d: unknown[]; a?: number }
+
 /** Cumulative acknowledgement: every message with `s <= a` arrived. */
 export interface AckFrame { t: 'ack'; a: number }
 
@@ -116,6 +124,7 @@ export type Frame =
   | PingFrame
   | PongFrame
   | MsgFrame
+  | RunFrame
   | AckFrame
   | ErrorFrame
   | ByeFrame

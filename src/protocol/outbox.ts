@@ -1,5 +1,5 @@
 import { DEV } from '../dev';
-import { encodeFrame } from './encode';
+import { encodeFrame, wrapFrames } from './encode';
 import { utf8Length } from './limits';
 import { WirefallError } from './errors';
 
@@ -134,16 +134,33 @@ export class Outbox {
   }
 
   /**
-   * Appends to `out` the encoded msg frames of unsent entries, up to `maxBytes` (at least one),
-   * marked as sent; a held entry stops it. `ack` rides in the first one (`pa`, §4).
+   * Appends to `out` the encoded frames of unsent entries, up to `maxBytes` (at least one), marked
+   * as sent; a held entry stops it. `ack` rides in the first one (`pa`, §4). With `run` (the peer
+   * reads them, §1.4), consecutive plain-JSON messages of one type go as one `run` frame: the
+   * peer parses one frame and no per-message envelope (bench: 0.28 against 0.50 µs a message).
    */
-  takeUnsent(maxBytes: number, now: number, out: string[] = [], ack?: number): string[] {
+  takeUnsent(maxBytes: number, now: number, out: string[] = [], ack?: number, run?: boolean): string[] {
+    // The open group: its first entry, the ack riding in it, and its payloads. A group of one is
+    // a msg frame; only a run of plain JSON, one type, grows past one.
+    let first: OutboxEntry | undefined;
+    let a: number | undefined;
+    let ds: string[] = [];
+    const close = () =>
+      first &&
+      out.push(
+        ds[1]
+          ? // The msg frame's template up to its data, as a run: `{"t":"run",("a":…,)"s":…,"ev":…,"d":[`.
+            wrapFrames(`{"t":"run"${encodeFrame.msg(first.s, first.ev, '[', undefined, a).slice(10, -1)}`, ds, ']}')
+          : encodeFrame.msg(first.s, first.ev, first.payload, first.e, a),
+      );
     // `total` is 0 only before the first (a payload is at least one byte of JSON).
     for (let total = 0, e; this.#ready((e = this.#q[this.#cursor])) && !(total && total + e.n > maxBytes); this.#cursor++) {
-      out.push(encodeFrame.msg(e.s, e.ev, e.payload, e.e, total ? undefined : ack));
+      if (!(run && first && !first.e && !e.e && first.ev === e.ev)) close(), (first = e), (a = total ? undefined : ack), (ds = []);
+      ds.push(e.payload);
       total += e.n;
       e.at = now;
     }
+    close();
     return out;
   }
 

@@ -1,9 +1,9 @@
 import { decodeBinary as decodeBinaryWith } from '../protocol/binary';
-import { clientChecks, decode as decodeWith, isId, isNum, type FrameChecks } from '../protocol/codec';
+import { clientChecks, decode as decodeWith, isId, isNum, str, type FrameChecks } from '../protocol/codec';
 import { encodeFrame as clientFrames } from '../protocol/encode';
 import type { ByeFrame, ErrorFrame, Frame, WelcomeFrame } from '../protocol/frames';
 import { PROTOCOL_VERSIONS } from '../protocol/frames';
-import { cutUtf8, LIMITS } from '../protocol/limits';
+import { cutUtf8, LIMITS, TYPE } from '../protocol/limits';
 import type { WireErrorCode } from '../protocol/wire-errors';
 
 /**
@@ -44,6 +44,8 @@ export const serverChecks: FrameChecks = {
   // The entries are read by src/server/attempt-report.ts: bounded there, where a bad one costs
   // the report, not the link.
   report: (f) => Array.isArray(f.a),
+  // A run is messages s, s+1, …: each needs a number, so an empty one is malformed (§1.4).
+  run: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && !!f.ev && Array.isArray(f.d) && f.d.length > 0 && opt(f.a, isNum),
 };
 
 /** Decodes a text message from a client; throws `DecodeError` when it is malformed. */

@@ -12,7 +12,7 @@ import { violation, type Violation } from './violation';
  * violation it commits. Decoded before the message counts as received: one we cannot read must
  * not be acknowledged.
  */
-export function readMessage(f: MsgFrame, textBytes: number, maxBytes: number): { data: unknown } | Violation {
+export function readMessage(f: Pick<MsgFrame, 's' | 'd' | 'e'>, textBytes: number, maxBytes: number): { data: unknown } | Violation {
   // Only a message as large as the whole transport message needs measuring on its own.
   if (textBytes > maxBytes) {
     // Bytes from a binary WebSocket message count raw (§1.3), as they travelled.
@@ -24,6 +24,17 @@ export function readMessage(f: MsgFrame, textBytes: number, maxBytes: number): {
   } catch (err) {
     return violation('protocol_error', `message ${f.s}: ${(err as Error).message}`);
   }
+}
+
+/** One message of a `msg` frame or of a `run` (§1.4): in order, exactly once, then to the app. */
+function readOne(s: number, ev: string, d: unknown, e: string | undefined, textBytes: number, sink: FrameSink): Violation | undefined {
+  const read = readMessage({ s, d, e }, textBytes, sink.maxBytes);
+  if (!('data' in read)) return read;
+  const arrival = sink.inbox.accept(s);
+  if (arrival === 'gap') return violation('protocol_error', `message ${s} arrived after ${sink.inbox.received}`);
+  if (arrival === 'new') sink.deliver(ev, read.data);
+  sink.batcher.ackSoon();
+  return undefined;
 }
 
 /** What reading a client's frames needs of its session. */
@@ -52,12 +63,19 @@ export function readFrames(frames: Frame[], textBytes: number, now: number, sink
       case 'msg': {
         // An ack riding in the message (`pa`, §4) counts as an ack frame just before it.
         if (f.a !== undefined && !sink.outbox.ack(f.a, now)) return violation('protocol_error', `ack ${f.a} for messages never sent`);
-        const read = readMessage(f, textBytes, sink.maxBytes);
-        if (!('data' in read)) return read;
-        const arrival = sink.inbox.accept(f.s);
-        if (arrival === 'gap') return violation('protocol_error', `message ${f.s} arrived after ${sink.inbox.received}`);
-        if (arrival === 'new') sink.deliver(f.ev, read.data);
-        sink.batcher.ackSoon();
+        const problem = readOne(f.s, f.ev, f.d, f.e, textBytes, sink);
+        if (problem) return problem;
+        break;
+      }
+      case 'run': {
+        // Messages s, s+1, … of one type, plain JSON (§1.4): each read as its own msg frame would
+        // be (a resent run whose first part arrived before is a duplicate there, then new).
+        if (f.a !== undefined && !sink.outbox.ack(f.a, now)) return violation('protocol_error', `ack ${f.a} for messages never sent`);
+        for (let i = 0; i < f.d.length; i++) {
+          const problem = readOne(f.s + i, f.ev, f.d[i], undefined, textBytes, sink);
+          if (problem) return problem;
+          if (!sink.live(link)) return undefined;
+        }
         break;
       }
       case 'ack':

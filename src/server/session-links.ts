@@ -97,6 +97,8 @@ export class SessionLinks {
       v, sid: this.#p.id, key: this.#p.key, hb: opts.heartbeatMs, ack: inbox.acknowledgeable, resumed, max: opts.maxMessageBytes, rep: REPORT_MAX,
       // Every rung reads an ack inside a msg frame (incoming.ts), so the client may send them so (§4).
       pa: 1,
+      // Every rung reads `run` frames (incoming.ts): a burst may go up as runs (§1.4).
+      run: 1,
       // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
       ...((link.rung === 'ws' || link.rung === 'wss') && { bin: 1 }),
     }));

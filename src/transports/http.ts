@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
@@ -80,7 +81,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     ac.abort();
     events.close(f);
   };
-  const netError = (cause: unknown): TransportFailure => ({ code: 'WF_NETWORK', message: 'network error (possibly a proxy)', cause });
+  const netError = (cause: unknown): TransportFailure => ({ code: 'WF_NETWORK', message: DEV ? 'network error (possibly a proxy)' : '', cause });
   const net = (cause: unknown) => fail(netError(cause));
   const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
   // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
@@ -136,7 +137,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     poll: () => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1`, w.key),
   };
   if (platform.fetch) downlink(ch).catch(net);
-  else queueMicrotask(() => fail({ code: 'WF_INVALID', message: 'no fetch implementation: pass one in options.fetch' }));
+  else queueMicrotask(() => fail({ code: 'WF_INVALID', message: DEV ? 'no fetch implementation: pass one in options.fetch' : '' }));
 
   return {
     send(text) {

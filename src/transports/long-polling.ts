@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import { httpTransport, refused } from './http';
 import type { Transport, TransportContext } from './transport';
 
@@ -15,10 +16,12 @@ export function longPollTransport(ctx: TransportContext): Transport {
       const text = await res.text();
       if (ch.done()) return;
       if (first) ctx.events.open();
-      // An empty answer (the hold ran out) is delivered too: it proves the server alive.
+      // An empty answer (the hold ran out) is delivered too: it proves the server alive. The next
+      // poll leaves after the delivery: asked for before it (so a burst's next answer travels
+      // while this one is parsed), it measured no faster and cost the client ~8 % more CPU.
       ch.deliver(text);
       const next = ch.poll();
-      if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: 'the server answered the hello without a welcome' });
+      if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'the server answered the hello without a welcome' : '' });
       res = await next;
     }
   });

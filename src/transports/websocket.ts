@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import type { WebSocketLike } from '../platform';
 import { toBinary } from '../protocol/binary';
 import { batch } from '../protocol/encode';
@@ -40,7 +41,7 @@ export function webSocketTransport(ctx: TransportContext): Transport {
   try {
     ws = new platform.WebSocket!(rung.url) as NodeWebSocket;
   } catch (cause) {
-    queueMicrotask(() => finish({ code: platform.WebSocket ? 'WF_NETWORK' : 'WF_INVALID', message: `cannot open ${rung.url}`, cause }));
+    queueMicrotask(() => finish({ code: platform.WebSocket ? 'WF_NETWORK' : 'WF_INVALID', message: DEV ? `cannot open ${rung.url}` : '', cause }));
     return { send() {}, close: end };
   }
 
@@ -53,8 +54,8 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     const ours = res.headers['x-wirefall-error'];
     finish(
       status === 101
-        ? { code: 'WF_HANDSHAKE', message: '101 without Connection: Upgrade', status }
-        : refusal(status, typeof ours === 'string' ? ours : undefined, ' to the upgrade'),
+        ? { code: 'WF_HANDSHAKE', message: DEV ? '101 without Connection: Upgrade' : '', status }
+        : refusal(status, typeof ours === 'string' ? ours : undefined, DEV ? ' to the upgrade' : ''),
     );
     close();
   });
@@ -79,7 +80,7 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     finish({
       code: opened ? 'WF_DISCONNECTED' : handshake ? 'WF_HANDSHAKE' : 'WF_NETWORK',
       // Browsers say nothing more about a failed upgrade: refused, reset, rejected or a proxy.
-      message: `closed ${ev.code}${opened ? '' : ' before opening'} ${lastError || ev.reason}`.trim(),
+      message: `closed ${ev.code}${opened || !DEV ? '' : ' before opening'} ${lastError || ev.reason}`.trim(),
       closeCode: ev.code,
     });
   };
