@@ -106,16 +106,17 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
    * within the time the held HTTP rung took for its whole round trip (connect and ask, as the
-   * upgrade does, and the server's work on a hello besides: a clean loopback upgrade took 0.65×
-   * of it, at most 1.1× in 30 trials at load 9); greeted within as long again as the opening took
-   * (the server greets in the same turn as its `101`: the same millisecond in 23 of 24 clean
-   * loopback trials, but a loaded machine, or a browser dispatching `open` and the first message
-   * in separate tasks, spreads them apart, and a WebSocket judged broken on that would be left,
-   * and remembered, wrongly); welcomed within another such round trip (the hello's, and the
-   * server's work). Each with SLACK.
+   * upgrade does, and the server's work on a hello besides: a clean loopback upgrade took 0.65-0.97×
+   * of it, median; docs/transports.md); greeted within as long again as the opening took,
+   * or the HTTP rung's round trip if that was shorter (the server greets in the same turn as its
+   * `101`: the same millisecond in 23 of 24 clean loopback trials, but a loaded machine, or a
+   * browser dispatching `open` and the first message in separate tasks, spreads them apart, and a
+   * WebSocket judged broken on that would be left, and remembered, wrongly; both times measure
+   * how loaded the machine is, and a 101 slowed by load doubled its wait before); welcomed within
+   * another such round trip (the hello's, and the server's work). Each with SLACK.
    */
   const due = (a: Attempt, took: number) =>
-    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? 2 * a.opened - a.startedAt : a.greeted + took);
+    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? a.opened + Math.min(a.opened - a.startedAt, took) : a.greeted + took);
   /**
    * While holding a verified rung: win with it once no better attempt can still be on time. A due
    * time that has passed gets one more turn of the event loop before the verdict: what the better

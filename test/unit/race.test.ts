@@ -84,14 +84,27 @@ describe('cold start: the first HTTP rung starts beside WebSocket', () => {
     c.close();
   });
 
+  test('a 101 slowed by load waits for its greeting no longer than the HTTP rung took for its round trip', async () => {
+    const { c, t } = setup();
+    await vi.advanceTimersByTimeAsync(5);
+    t.made[1]!.greet().welcome(); // sse verified in 5 ms: WebSocket due open by 5 + 2
+    setTimeout(() => t.made[0]!.open(), 2); // the 101 handled in the due timer's turn, after 7 ms
+    await vi.advanceTimersByTimeAsync(8);
+    expect(c.state).toBe('connecting'); // greeted by 7 + min(7, 5) + 2, not 7 + 7 + 2
+    await vi.advanceTimersByTimeAsync(2);
+    expect(c.rung).toBe('sse');
+    expect(c.attempts.find((a) => a.rung === 'ws')).toMatchObject({ outcome: 'abandoned', reason: 'WF_NO_DATA' });
+    c.close();
+  });
+
   test('a greeting a few ms behind the 101 (a busy machine) still keeps WebSocket', async () => {
     const { c, t } = setup();
     await vi.advanceTimersByTimeAsync(3);
     t.made[1]!.greet().welcome(); // sse verified in 3 ms
     await vi.advanceTimersByTimeAsync(1);
     t.made[0]!.open(); // the 101 after 4 ms: within 3 + 2
-    await vi.advanceTimersByTimeAsync(5);
-    t.made[0]!.greet(); // 5 ms later: within as long again as the opening took + 2
+    await vi.advanceTimersByTimeAsync(4);
+    t.made[0]!.greet(); // 4 ms later: within the HTTP round trip (3 ms, shorter than the opening) + 2
     await vi.advanceTimersByTimeAsync(4);
     expect(c.state).toBe('connecting'); // the welcome may take the HTTP rung's time + 2 ms
     t.made[0]!.welcome();
