@@ -113,10 +113,12 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
    * browser dispatching `open` and the first message in separate tasks, spreads them apart, and a
    * WebSocket judged broken on that would be left, and remembered, wrongly; both times measure
    * how loaded the machine is, and a 101 slowed by load doubled its wait before); welcomed within
-   * another such round trip (the hello's, and the server's work). Each with SLACK.
+   * another such round trip (the hello's, and the server's work) and 3 ms more (this stage is
+   * never the broken cases' wait, and a busy server's welcome missed a 2 ms slack on loopback).
+   * Each with SLACK.
    */
   const due = (a: Attempt, took: number) =>
-    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? a.opened + Math.min(a.opened - a.startedAt, took) : a.greeted + took);
+    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? a.opened + Math.min(a.opened - a.startedAt, took) : a.greeted + took + 3);
   /**
    * While holding a verified rung: win with it once no better attempt can still be on time. A due
    * time that has passed gets one more turn of the event loop before the verdict: what the better
