@@ -36,6 +36,8 @@ const TP_REPS = 5;
 const TTC_TRIALS = 7;
 const TTC_CAP = 25_000;
 const TTC_SLOW = 3_000;
+/** Untimed trials under the scenario before the timed ones (the client's JIT on the path it takes). */
+const TTC_WARM = 3;
 const IDLE = 1000;
 const MEM_RUNS = 3;
 
@@ -230,13 +232,15 @@ async function ttcGroup(v, sc, securePort) {
     await trial();
     await trial();
     await server.call('scenario', { scenario: sc.scenario });
-    // A returning client has connected through this network before: one untimed visit first.
-    // A cold one gets one too, for the JIT only (each trial is a fresh client with empty storage):
-    // the clean warm-up runs socket.io's polling-first path but not wirefall's fallback, and the
-    // first fallback trials of a run were the slow ones (23-39 ms against 15-19 ms after them).
-    // A trial still waiting after TTC_SLOW is left to finish on its own.
-    if (v.returning) await trial();
-    else await Promise.race([trial(), sleep(TTC_SLOW)]);
+    // Untimed trials under the scenario, TTC_WARM of them for every variant, until the client's JIT
+    // is in its steady state on the path this scenario takes. A returning client's first one also
+    // teaches it the rung. Each trial is a fresh client (empty storage), so only the JIT is warm:
+    // the clean warm-up above runs socket.io's timed path (polling first) but not wirefall's
+    // fallback, and a client that had not run it was slow on its first fallback trials (client
+    // CPU per trial 15-27 ms, then 9-12, steady ~8 from the fourth; 8.5 at once after six
+    // fallback trials against another server; the server's CPU flat): docs/benchmarks.md.
+    // A trial still waiting after TTC_SLOW is timeout-bound: it is left to finish on its own.
+    for (let i = 0; i < TTC_WARM; i++) if ((await Promise.race([trial().then(() => true), sleep(TTC_SLOW)])) !== true) break;
     const first = trial();
     const quick = await Promise.race([first, sleep(TTC_SLOW).then(() => undefined)]);
     let rest;
@@ -277,7 +281,7 @@ async function runTtc() {
     }
   }
   await Promise.all(pending);
-  return { results, securePort: securePort ?? 443, cap: TTC_CAP, trials: TTC_TRIALS };
+  return { results, securePort: securePort ?? 443, cap: TTC_CAP, trials: TTC_TRIALS, warm: TTC_WARM };
 }
 
 function summarizeTtc(g) {
@@ -352,7 +356,7 @@ async function main() {
   loadTimer.unref();
   log(`${env.nproc} cores, ${env.cpu}, node ${env.node}, load ${env.loadStart}; payload ${PAYLOAD_BYTES} B, burst ${N}`);
   env.pinned = pinning();
-  const res = { env, settings: { runs: RUNS, n: N, lat: LAT, tpReps: TP_REPS, ttcTrials: TTC_TRIALS, ttcCap: TTC_CAP, idle: IDLE, memRuns: MEM_RUNS, payloadBytes: PAYLOAD_BYTES } };
+  const res = { env, settings: { runs: RUNS, n: N, lat: LAT, tpReps: TP_REPS, ttcTrials: TTC_TRIALS, ttcWarm: TTC_WARM, ttcCap: TTC_CAP, idle: IDLE, memRuns: MEM_RUNS, payloadBytes: PAYLOAD_BYTES } };
   if (ONLY.has('bundle')) {
     log('bundle sizes…');
     res.bundle = await bundleSizes();

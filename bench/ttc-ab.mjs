@@ -4,7 +4,8 @@
 //   cp -r dist /tmp/before && <change src> && npm run build
 //   node bench/ttc-ab.mjs [rounds] [scenario,...] [distDir...]   # default: 15 rounds, all, dist
 // Prints per scenario each variant's median, quartiles and its ratio to socket.io (median of the
-// per-round ratios). VERBOSE=1 prints every wirefall trial's attempts.
+// per-round ratios). VERBOSE=1 prints every wirefall trial's attempts; WARM=n untimed trials under
+// each scenario first (default 3).
 import { resolve } from 'node:path';
 import { median, quantile } from './lib/common.mjs';
 import { closedPort, killAll, startClient, startServer } from './lib/procs.mjs';
@@ -21,6 +22,7 @@ const args = process.argv.slice(2);
 const rounds = Number(args[0] ?? 15);
 const scenarios = (args[1] ?? Object.keys(SCENARIOS).join(',')).split(',');
 const dists = args.length > 2 ? args.slice(2) : ['dist'];
+const WARM = Number(process.env.WARM ?? 3);
 
 /** One server (behind its lab) and one client process per variant, kept for the whole run. */
 async function variant(name, lib, dist) {
@@ -41,11 +43,15 @@ try {
     const ms = new Map(vs.map((v) => [v, []]));
     const ratios = new Map(vs.map((v) => [v, []]));
     const ends = new Map(vs.map((v) => [v, {}]));
+    // Untimed: two trials on a clean network, then WARM under the scenario, as in run.mjs: a
+    // client's first trials on a path it has not run yet are slow (its JIT), and socket.io's clean
+    // path is its fallback path, wirefall's is not.
     for (const v of vs) {
       await v.server.call('scenario', { scenario: { kind: 'pass' } });
       await trial(v);
       await trial(v);
       await v.server.call('scenario', { scenario: SCENARIOS[sc] });
+      for (let i = 0; i < WARM; i++) await trial(v);
     }
     for (let r = 0; r < rounds; r++) {
       const got = new Map();

@@ -120,7 +120,7 @@ export function render(res, { scenarios, variants }) {
     L.push('### Time to connected: `connect()` → first echo back (through the lab proxy)');
     L.push('');
     L.push(
-      `${t.trials} trials per cell after 2 untimed ones on a clean network and one under the scenario (JIT warm-up; a cold trial is a fresh client with empty storage); median (min–max), and the transport in use at the first echo. "never" = not within ${t.cap / 1000} s. wirefall's ladder starts with \`wss\` on port ${t.securePort} (nothing listens there on loopback: refused at once).`,
+      `${t.trials} trials per cell after 2 untimed ones on a clean network and ${t.warm ?? 1} under the scenario (the client's JIT on the path the scenario takes; each trial is a fresh client with empty storage, a cold start); median (min–max), and the transport in use at the first echo. "never" = not within ${t.cap / 1000} s. wirefall's ladder starts with \`wss\` on port ${t.securePort} (nothing listens there on loopback: refused at once).`,
     );
     L.push('');
     L.push(`| network | ${variants.map((v) => v.label).join(' | ')} |`);

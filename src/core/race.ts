@@ -21,10 +21,11 @@ export interface RaceResult {
 export type Race = () => void;
 
 /**
- * Slack on top of the evidence before a silent rung counts as broken (ms): one loopback
- * scheduling hiccup, small against any real network's round trip.
+ * Slack on top of the evidence before a silent rung counts as broken (ms): the other end's and the
+ * network's jitter, small against any real network's round trip. Our own event loop's delays are
+ * not in it: a verdict waits one more turn of the loop first (`decide`).
  */
-const SLACK = 5;
+const SLACK = 2;
 
 /**
  * Staggered racing down the ladder, as Happy Eyeballs (RFC 8305) does for addresses: rung i+1
@@ -60,12 +61,16 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   let lead: Attempt | undefined;
 
   const rank = (a: Attempt) => rungs.indexOf(a.rung);
-  // Every attempt has its record once the race ends: verified, failed, or abandoned by it.
-  const records = () => [...all].map((a) => a.record!);
-  const finish = (r: Omit<RaceResult, 'records'>) => {
+  /** Ends the race: every attempt but the winner is abandoned (a no-op for those already done). */
+  const cancel = (w?: Attempt) => {
     over = true;
     clock.clearTimeout(timer);
-    done({ ...r, records: records() });
+    for (const a of all) if (a !== w) a.abandon();
+  };
+  // Every attempt has its record once the race ends: verified, failed, or abandoned by it.
+  const finish = (r: Omit<RaceResult, 'records'>) => {
+    cancel(r.win);
+    done({ ...r, records: [...all].map((a) => a.record!) });
   };
   /** The race's one timer: `fn` at clock reading `due`. */
   const at = (due: number, fn: () => void) => {
@@ -100,35 +105,33 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   }
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
-   * within 1.25× the time the held HTTP rung took for its whole round trip (both connect and ask
-   * once); greeted within as long again as the opening took (the server greets in the same turn
-   * as its `101`: the same millisecond in 23 of 24 clean loopback trials, but a loaded machine,
-   * or a browser dispatching `open` and the first message in separate tasks, spreads them apart,
-   * and a WebSocket judged broken on that would be left, and remembered, wrongly); welcomed within
-   * another such round trip (the hello's, and the server's work). Each with SLACK.
+   * within the time the held HTTP rung took for its whole round trip (connect and ask, as the
+   * upgrade does, and the server's work on a hello besides: a clean loopback upgrade took 0.65-0.97×
+   * of it, median; docs/transports.md); greeted within as long again as the opening took,
+   * or the HTTP rung's round trip if that was shorter (the server greets in the same turn as its
+   * `101`: the same millisecond in 23 of 24 clean loopback trials, but a loaded machine, or a
+   * browser dispatching `open` and the first message in separate tasks, spreads them apart, and a
+   * WebSocket judged broken on that would be left, and remembered, wrongly; both times measure
+   * how loaded the machine is, and a 101 slowed by load doubled its wait before); welcomed within
+   * another such round trip (the hello's, and the server's work) and 3 ms more (this stage is
+   * never the broken cases' wait, and a busy server's welcome missed a 2 ms slack on loopback).
+   * Each with SLACK.
    */
   const due = (a: Attempt, took: number) =>
-    SLACK + (a.opened === undefined ? a.startedAt + 1.25 * took : a.greeted === undefined ? 2 * a.opened - a.startedAt : a.greeted + took);
-  /** While holding a verified rung: win with it once no better attempt can still be on time. */
+    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? a.opened + Math.min(a.opened - a.startedAt, took) : a.greeted + took + 3);
+  /**
+   * While holding a verified rung: win with it once no better attempt can still be on time. A due
+   * time that has passed gets one more turn of the event loop before the verdict: what the better
+   * attempt was waiting for may have arrived and be queued behind our timer (a busy loop runs its
+   * timers first), and it moves the race on first.
+   */
   function decide(): void {
     if (over) return;
     let when = 0;
     for (const a of live) if (rank(a) < rank(held!)) when = Math.max(when, due(a, held!.record!.duration));
-    if (when > clock.now()) return at(when, decide);
-    win(held!);
+    if (when > clock.now()) return at(when, () => at(0, decide));
+    finish({ win: held });
   }
-  const win = (w: Attempt) => {
-    if (held !== w) held?.abandon();
-    for (const a of live) a.abandon();
-    finish({ win: w });
-  };
-  const cancel = () => {
-    if (over) return;
-    over = true;
-    clock.clearTimeout(timer);
-    held?.abandon();
-    for (const a of live) a.abandon();
-  };
   function report(a: Attempt, err?: WirefallError, fromServer?: boolean): void {
     if (over) return;
     all.add(a); // a factory that threw reports before `start` returns
@@ -137,7 +140,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       errors.push(err);
       if (held === a) held = undefined;
       // The server answered and said no: every rung would hear the same.
-      if (fromServer) return cancel(), finish({ error: err, fatal: true });
+      if (fromServer) return finish({ error: err, fatal: true });
       if (next < rungs.length) startNext();
       if (held) return decide();
       // A status beats a guess: prefer an error that saw an HTTP status, then the last one.
@@ -147,7 +150,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       // A rung below the held one (started by the stagger before the hold) is no better than it.
       if (held && rank(a) > rank(held)) return a.abandon();
       // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
-      if (a !== first || ![...live].some((x) => rank(x) < rank(a))) return win(a);
+      if (a !== first || ![...live].some((x) => rank(x) < rank(a))) return finish({ win: a });
       held = a;
       decide();
     } else if (held) decide();

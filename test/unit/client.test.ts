@@ -88,7 +88,7 @@ describe('staggered race down the ladder', () => {
     const { c, t } = setup();
     await vi.advanceTimersByTimeAsync(40);
     t.made[0]!.open(); // the 101 after 40 ms; the greeting should follow it at once
-    await vi.advanceTimersByTimeAsync(40 + 4); // 40 ms more, and 5 ms of slack
+    await vi.advanceTimersByTimeAsync(40 + 1); // 40 ms more, and 2 ms of slack
     expect(t.made).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.made.map((x) => x.rung)).toEqual(['ws', 'sse']);
