@@ -39,7 +39,7 @@ test('TLS lab, clean: wss verifies, and no plain ws is ever tried', async () => 
   expect(c.attempts.some((a) => a.rung === 'ws')).toBe(false); // never plain ws
 });
 
-test('TLS lab, frames dropped after the upgrade: wss is abandoned (WF_NO_DATA) for SSE over https', async () => {
+test('TLS lab, frames dropped after the upgrade: wss is abandoned for SSE over https', async () => {
   const { c, lab } = await tlsClient({ kind: 'drop-frames' });
   const t0 = performance.now();
   await until(c, 'open');
@@ -48,7 +48,10 @@ test('TLS lab, frames dropped after the upgrade: wss is abandoned (WF_NO_DATA) f
   // SSE, or long-polling first on a loaded machine (SSE missed the stagger) and then SSE.
   expect(['sse', 'longpoll']).toContain(c.rung);
   await eventually(() => c.rung === 'sse', 15_000, 'the client on SSE');
-  expect(c.attempts.find((a) => a.rung === 'wss')).toMatchObject({ reason: 'WF_NO_DATA' });
+  // Given up on as silent after its 101 (WF_NO_DATA), or, when the TLS upgrade took longer than
+  // the https rung's whole round trip (a loaded machine), while still opening (WF_OPEN_TIMEOUT):
+  // the race holds the verified rung only as long as the evidence says wss can be on time.
+  expect(['WF_NO_DATA', 'WF_OPEN_TIMEOUT']).toContain(c.attempts.find((a) => a.rung === 'wss')?.reason);
   expect(c.attempts.some((a) => a.rung === 'ws')).toBe(false);
   expect(lab.stats.connections.ws).toBeGreaterThan(0);
   const got: string[] = [];
