@@ -39,6 +39,11 @@ export interface HelloFrame {
    * from the welcome's ack, so the server first closes the old writer's connections (§4).
    */
   fence?: number;
+  /**
+   * 1: the session is shared by browser tabs (wirefall/share): the server keeps its last
+   * acknowledged messages a while, for a next leader tab that resumes behind the last ack (§4).
+   */
+  tabs?: number;
 }
 
 /** Server → client: the hello was accepted; the connection is verified in both directions. */

@@ -3,7 +3,8 @@ import { Emitter } from '../util/emitter';
 import { tryEncode } from '../protocol/data';
 import { readFrames, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
-import { Outbox, rejected } from '../protocol/outbox';
+import { rejected } from '../protocol/outbox';
+import { RetainingOutbox } from './retaining-outbox';
 import { CloseCode } from '../protocol/close-codes';
 import { Batcher, type BatchClock } from '../protocol/batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
@@ -43,7 +44,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /** @internal */
   readonly key: string;
   #opts: ResolvedServerOptions;
-  #outbox: Outbox;
+  #outbox: RetainingOutbox;
   #inbox = new GatedInbox();
   /** The live link and the ones parked beside it (session-links.ts). */
   #links: SessionLinks;
@@ -85,7 +86,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.user = user;
     this.#opts = opts;
     this.#onEnd = onEnd;
-    this.#outbox = new Outbox(opts.replay);
+    this.#outbox = new RetainingOutbox(opts.replay);
     // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
     // session (an unhandled rejection would end the whole process under Node's default).
     this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
@@ -261,11 +262,14 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * was acknowledged already. `hello`: its
    * race token, and `fence` from a new writer (session-links.ts).
    */
-  offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION, hello: { race?: string; fence?: number } = {}): boolean {
+  offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION, hello: { race?: string; fence?: number; tabs?: number } = {}): boolean {
+    const outbox = this.#outbox, now = Date.now();
+    if (hello.tabs === 1) outbox.retain = true;
     // Behind what was acknowledged already: another context of the client's (a leader tab that
-    // crashed after its ack was written, before its tabs heard the message) had those messages,
-    // which are gone from the outbox. Resuming would leave a gap; a new session reports the loss.
-    if (ack !== undefined && (ack < this.#outbox.acked || !this.#outbox.ack(ack, Date.now()))) return false;
+    // crashed after its ack was written, before its tabs heard the message) had those messages.
+    // A shared session kept them a while and sends them again; otherwise resuming would leave a
+    // gap, and a new session reports the loss.
+    if (ack !== undefined && (!outbox.reopen(ack, now) || !outbox.ack(ack, now))) return false;
     this.#move.durable?.touch();
     this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
     return true;

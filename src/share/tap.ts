@@ -86,6 +86,15 @@ export const tapHook =
       if (lost !== false) tap.welcomed?.(w.sid, w.key, w.resumed);
       return lost;
     };
+    // A shared session: the server keeps its last acknowledged messages a while, for a next
+    // leader that resumes behind an ack this one wrote before it crashed (`tabs`, protocol.md §4).
+    // The hello is one JSON object: the field goes in before its closing brace.
+    const hello = s.hello;
+    const tabs = (h: string) => `${h.slice(0, -1)},"tabs":1}`;
+    s.hello = (race) => {
+      const h = hello(race);
+      return typeof h === 'string' ? tabs(h) : h.then(tabs);
+    };
     const deliver = host.deliver;
     host.deliver = (n, ev, data) => (tap.delivered?.(n, ev, data), deliver(n, ev, data));
     Object.defineProperty(c, 'bye', { get: () => (tap.keepSession?.() ? 1001 : 1000) });

@@ -50,13 +50,34 @@ test('without fence (a race, or a climb of one client) the old connection stays 
   expect(got).toEqual(['old 1', 'old 2']);
 });
 
+test('a session shared by tabs (hello `tabs`) keeps its last acknowledged messages: the next leader resuming behind the ack gets them again', async () => {
+  const { server, url } = await startServer();
+  track(server);
+  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+  const old = await raw(url);
+  old.ws.send('{"t":"hello","v":3,"race":"ra","tabs":1}');
+  await eventually(() => old.frames.length >= 2, 5000, 'welcome');
+  const { sid, key } = old.frames[1] as { sid: string; key: string };
+  old.ws.send('{"t":"ack","a":0}');
+  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 1, 5000, 'message 1');
+  old.ws.send('{"t":"ack","a":1}');
+  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 2, 5000, 'message 2');
+  old.ws.send('{"t":"ack","a":2}'); // written by the leader; its tabs heard only of 1
+  await new Promise((r) => setTimeout(r, 100));
+  const next = await raw(url);
+  next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1, tabs: 1 }));
+  await eventually(() => next.frames.some((f) => f.t === 'msg'), 5000, 'message 2 again');
+  expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: true, sid, ack: 0 });
+  expect(next.frames.filter((f) => f.t === 'msg').map((f) => [f.s, (f.d as { text: string }).text])).toEqual([[2, 'two']]);
+});
+
 test('a resume whose ack is behind what the session already had acknowledged gets a new session (reported as lost), not a gap', async () => {
   // A leader tab wrote its ack of server message 2 and crashed before its tabs heard of 2: the
   // next leader resumes with ack 1, and 2 is gone from the server's outbox. Resuming would send 3
   // after 1 (WF_PROTOCOL on every resume, a hang); a new session makes the client report the loss.
   const { server, url } = await startServer();
   track(server);
-  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })));
+  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
   const old = await raw(url);
   old.ws.send('{"t":"hello","v":3,"race":"ra"}');
   await eventually(() => old.frames.length >= 2, 5000, 'welcome');

@@ -15,15 +15,17 @@ test('a seeded session\'s hellos carry fence until its first resumed welcome; a 
   // Seeded the way wirefall/share seeds a new leader's client.
   tapHook({ seed, seeded: (p) => void settled.push(...p) })({ s, host: { deliver: () => {} } as never, wake: () => {}, bye: 1000 });
   const hello = () => JSON.parse(s.hello('race-1') as string) as Record<string, unknown>;
-  expect(hello()).toMatchObject({ t: 'hello', sid: 'sid-1', key: 'key-1', ack: 4, fence: 1 });
+  // `tabs`: wirefall/share's hook marks every hello of a shared session (the server keeps its last acked messages).
+  expect(hello()).toMatchObject({ t: 'hello', sid: 'sid-1', key: 'key-1', ack: 4, fence: 1, tabs: 1 });
   expect(hello()).toMatchObject({ fence: 1 }); // a race that failed: the next one still fences
   s.welcome({ t: 'welcome', v: 3, sid: 'sid-1', key: 'key-1', hb: 5000, ack: 3, resumed: true, max: 1 << 20 }, 0);
   await expect(settled[0]).resolves.toBeUndefined(); // 3 was received: the ack settled it
   expect(hello()).not.toHaveProperty('fence');
-  expect(hello()).toMatchObject({ sid: 'sid-1', ack: 4 });
+  expect(hello()).toMatchObject({ sid: 'sid-1', ack: 4, tabs: 1 });
 
   const plain = clientSession(resolveTimings({}), undefined, () => {});
   expect(JSON.parse(plain.hello('r') as string)).not.toHaveProperty('fence');
+  expect(JSON.parse(plain.hello('r') as string)).not.toHaveProperty('tabs');
   plain.welcome({ t: 'welcome', v: 3, sid: 'sid-2', key: 'key-2', hb: 5000, ack: 0, resumed: false, max: 1 << 20 }, 0);
   expect(JSON.parse(plain.hello('r') as string)).toMatchObject({ sid: 'sid-2', key: 'key-2' });
   expect(JSON.parse(plain.hello('r') as string)).not.toHaveProperty('fence');

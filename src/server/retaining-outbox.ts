@@ -1,0 +1,43 @@
+import { Outbox, type OutboxEntry } from '../protocol/outbox';
+
+/** How many acknowledged messages a shared session keeps, at most, and for how long (ms). */
+export const KEPT = { messages: 64, ms: 10_000 };
+
+/**
+ * A session's outbox that, for a session shared by browser tabs (its hello said `tabs`, §4),
+ * keeps its last acknowledged messages a while: a leader tab that crashed after writing its ack
+ * of a message, before its post of that message reached the other tabs, leaves the next leader
+ * resuming behind that ack (docs/sharing.md). Those messages are then sent again (`reopen`)
+ * instead of the session being lost. Bounded by count and by age; other sessions keep nothing.
+ */
+export class RetainingOutbox extends Outbox {
+  /** Keep acknowledged messages (the session is shared by tabs). */
+  retain = false;
+  #kept: OutboxEntry[] = [];
+  #keptAt = 0;
+
+  override ack(a: number, now: number): boolean {
+    if (this.retain && a > this.acked && a < this.next) {
+      for (const e of this.entries) {
+        if (e.s > a) break;
+        this.#kept.push(e);
+      }
+      if (this.#kept.length > KEPT.messages) this.#kept.splice(0, this.#kept.length - KEPT.messages);
+      this.#keptAt = now;
+    }
+    return super.ack(a, now);
+  }
+
+  /**
+   * A resume at `a`, behind what was acknowledged: puts the kept messages after `a` back in
+   * front, to be sent again. False when they are not all kept (too many, too old, or none).
+   */
+  reopen(a: number, now: number): boolean {
+    if (a >= this.acked) return true;
+    const kept = this.#kept;
+    const i = kept.findIndex((e) => e.s === a + 1);
+    if (i < 0 || now - this.#keptAt > KEPT.ms || kept.at(-1)!.s !== this.acked) return false;
+    this.load(this.next, a, [...kept.splice(i), ...this.entries]);
+    return true;
+  }
+}
