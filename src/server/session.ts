@@ -264,7 +264,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    */
   offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION, hello: { race?: string; fence?: number; tabs?: number } = {}): boolean {
     const outbox = this.#outbox, now = Date.now();
-    if (hello.tabs === 1) outbox.retain = true;
+    // Not with a durable store: its record drops what was acknowledged, and a session put back
+    // behind that would not survive its node (a gap on the next one); a new session is reported.
+    if (hello.tabs === 1 && !this.#move.durable) outbox.retain = true;
     // Behind what was acknowledged already: another context of the client's (a leader tab that
     // crashed after its ack was written, before its tabs heard the message) had those messages.
     // A shared session kept them a while and sends them again; otherwise resuming would leave a

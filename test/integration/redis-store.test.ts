@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { createClient } from 'redis';
 import type { Client, RungName } from '../../src/index';
-import { cleanup, client, eventually, track, until } from '../support/harness';
+import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
+import { raw } from '../support/raw';
 import { startNode, type NodeProcess } from '../support/cluster';
 import type { ClusterApi } from '../support/cluster-node';
 import { redisForFile } from '../support/redis-server';
@@ -197,5 +198,28 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
     // Entries from now on are live: not skipped.
     expect(b.skips('s', { type: 't', payload: '5', origin: { node: a.nodeId, seq: 5 }, id: '9999999999999-0' })).toBe(false);
     expect(b.stats.caughtUp).toBe(2);
+  });
+});
+
+describe('a tab-shared session on the Redis store', () => {
+  test('keeps no acknowledged messages: a resume behind its ack gets a new session (reported), since the record no longer has them', async () => {
+    const { server, url } = await startServer({ store: redisStore({ url: redis.url, prefix: 'tabs' }), authenticate: () => ({ id: 'u' }) });
+    track(server);
+    server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+    const old = await raw(url);
+    old.ws.send('{"t":"hello","v":3,"race":"ra","tabs":1}');
+    await eventually(() => old.frames.length >= 2, 5000, 'welcome');
+    const { sid, key } = old.frames[1] as { sid: string; key: string };
+    old.ws.send('{"t":"ack","a":0}');
+    await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 1, 5000, 'message 1');
+    old.ws.send('{"t":"ack","a":1}');
+    await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 2, 5000, 'message 2');
+    old.ws.send('{"t":"ack","a":2}');
+    await new Promise((r) => setTimeout(r, 200));
+    const next = await raw(url);
+    next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1, tabs: 1 }));
+    await eventually(() => next.frames.length >= 2, 5000, 'the next leader\'s welcome');
+    expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: false });
+    expect(next.frames[1]!.sid).not.toBe(sid);
   });
 });
