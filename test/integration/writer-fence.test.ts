@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { cleanup, eventually, startServer, track } from '../support/harness';
-import { raw } from '../support/raw';
+import { ackedTwo, raw } from '../support/raw';
 
 /*
  * A tab that takes a shared session over after the leader tab crashed (src/share) numbers its
@@ -54,16 +54,7 @@ test('a session shared by tabs (hello `tabs`) keeps its last acknowledged messag
   const { server, url } = await startServer();
   track(server);
   server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
-  const old = await raw(url);
-  old.ws.send('{"t":"hello","v":3,"race":"ra","tabs":1}');
-  await eventually(() => old.frames.length >= 2, 5000, 'welcome');
-  const { sid, key } = old.frames[1] as { sid: string; key: string };
-  old.ws.send('{"t":"ack","a":0}');
-  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 1, 5000, 'message 1');
-  old.ws.send('{"t":"ack","a":1}');
-  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 2, 5000, 'message 2');
-  old.ws.send('{"t":"ack","a":2}'); // written by the leader; its tabs heard only of 1
-  await new Promise((r) => setTimeout(r, 100));
+  const { sid, key } = await ackedTwo(url, { tabs: 1 }); // its tabs heard only of message 1
   const next = await raw(url);
   next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1, tabs: 1 }));
   await eventually(() => next.frames.some((f) => f.t === 'msg'), 5000, 'message 2 again');
@@ -78,16 +69,7 @@ test('a resume whose ack is behind what the session already had acknowledged get
   const { server, url } = await startServer();
   track(server);
   server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
-  const old = await raw(url);
-  old.ws.send('{"t":"hello","v":3,"race":"ra"}');
-  await eventually(() => old.frames.length >= 2, 5000, 'welcome');
-  const { sid, key } = old.frames[1] as { sid: string; key: string };
-  old.ws.send('{"t":"ack","a":0}');
-  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 1, 5000, 'message 1');
-  old.ws.send('{"t":"ack","a":1}');
-  await eventually(() => old.frames.filter((f) => f.t === 'msg').length === 2, 5000, 'message 2');
-  old.ws.send('{"t":"ack","a":2}');
-  await new Promise((r) => setTimeout(r, 100));
+  const { sid, key } = await ackedTwo(url);
   const next = await raw(url);
   next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1 }));
   await eventually(() => next.frames.length >= 2, 5000, 'the new writer\'s welcome');
