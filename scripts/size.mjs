@@ -68,7 +68,8 @@ const GOAL = 7168;
 // failure texts under DEV (-130 B).
 // 12,820 B with branches size and lp merged (and the hello's fence).
 // 12,801 B with branch ttc merged (the race's shorter dues, -19 B).
-const BUDGET = 12_801;
+// 12,788 B with the hello's `fence` added by wirefall/share's hook beside `tabs`, not by the core (-13 B).
+const BUDGET = 12_788;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

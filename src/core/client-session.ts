@@ -76,7 +76,7 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       return p;
     },
     hello: (race) =>
-      credentials(auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s.id && { sid: s.id.sid, key: s.id.key, ack: inbox.received, fence: outbox.seeded ? 1 : undefined }), auth, race, bin: 1, pa: 1 })),
+      credentials(auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s.id && { sid: s.id.sid, key: s.id.key, ack: inbox.received }), auth, race, bin: 1, pa: 1 })),
     retryAuth: (error) => !authRetried && staleCredentials(auth, error) && (authRetried = true),
     welcome(w, now) {
       let lost: UndeliveredMessage[] | undefined;

@@ -86,11 +86,13 @@ export const tapHook =
       if (lost !== false) tap.welcomed?.(w.sid, w.key, w.resumed);
       return lost;
     };
-    // A shared session: the server keeps its last acknowledged messages a while, for a next
-    // leader that resumes behind an ack this one wrote before it crashed (`tabs`, protocol.md §4).
-    // The hello is one JSON object: the field goes in before its closing brace.
+    // The hello fields only a shared session sends (protocol.md §4): `tabs`, so that the server
+    // keeps its last acknowledged messages a while, for a next leader that resumes behind an ack
+    // this one wrote before it crashed; and, until a seeded client's first resumed welcome settled
+    // its numbers, `fence`, so that the crashed leader's late frames are not taken. The hello is
+    // one JSON object: the fields go in before its closing brace.
     const hello = s.hello;
-    const tabs = (h: string) => `${h.slice(0, -1)},"tabs":1}`;
+    const tabs = (h: string) => `${h.slice(0, -1)},"tabs":1${outbox.seeded ? ',"fence":1' : ''}}`;
     s.hello = (race) => {
       const h = hello(race);
       return typeof h === 'string' ? tabs(h) : h.then(tabs);
