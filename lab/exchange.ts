@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { DelayLine } from './delay-line';
 import { EMPTY, getHeader, HEAD_END, MAX_HEAD, parseHead, serialize, setHeader, type Head } from './http-head';
 import type { ExchangeKind, LabOptions, LabStats } from './proxy';
-import type { Scenario } from './scenarios';
+import { afterUpgrade, requestVerdict, type Scenario } from './scenarios';
 
 /** What an exchange needs from its lab; the lab's own fields stay private. */
 export interface Hub {
@@ -107,20 +107,17 @@ export class Exchange {
   }
 
   #onRequest(head: Head, rest: Buffer): void {
-    const s = this.#s;
     this.#state = 'response';
     this.#upgrade = /\bwebsocket\b/i.test(getHeader(head, 'upgrade') ?? '');
     if (this.#upgrade) this.#count('ws');
-    if (s.kind === 'proxy-auth') {
-      return this.#reply(407, 'Proxy Authentication Required', ['Proxy-Authenticate: Basic realm="lab"']);
-    }
-    if (s.kind === 'refuse-upgrade' && this.#upgrade) {
-      if (s.how === '403') return this.#reply(403, 'Forbidden');
+    const verdict = requestVerdict(this.#s, this.#upgrade);
+    if (verdict.reply) return this.#reply(...verdict.reply);
+    if (verdict.drop) {
       this.#state = 'done';
-      if (s.how === 'reset') this.#reset();
+      if (verdict.drop === 'reset') this.#reset();
       return; // 'hang': keep the socket, read and ignore, never answer
     }
-    if (s.kind === 'strip-upgrade' && this.#upgrade) {
+    if (verdict.strip) {
       // A proxy that does not know WebSocket: `Upgrade` and the `upgrade` token of `Connection`
       // are hop-by-hop (RFC 9110 §7.6.1), so they go, and the handshake (Sec-WebSocket-Key and
       // all) continues as a plain HTTP/1.1 request. `Connection: close` below replaces the rest.
@@ -203,11 +200,12 @@ export class Exchange {
     const s = this.#s;
     this.#state = 'body';
     if (status === 101 && this.#upgrade) {
-      if (s.kind === 'rewrite-connection') setHeader(head, 'connection', 'keep-alive');
+      const after = afterUpgrade(s);
+      if (after.rewrite) setHeader(head, 'connection', 'keep-alive');
       this.#hub.stats.upgradesPassed++;
       this.#sendDown(serialize(head));
-      this.#dropUp = s.kind === 'drop-frames' || s.kind === 'swallow-uplink';
-      this.#dropDown = s.kind === 'drop-frames';
+      this.#dropUp = after.dropUp;
+      this.#dropDown = after.dropDown;
       if (rest.length) this.#onBody(rest);
       return;
     }

@@ -15,6 +15,23 @@ export type Scenario =
   | { kind: 'proxy-auth' }; // 407 to every request, upgrades included
 
 /**
+ * What the proxy does with a request, by scenario: answer it itself (`reply`: status, reason,
+ * extra header lines), let it die (`drop`: a TCP reset, or a hang that never answers), or pass
+ * it on (`strip`: without its `Upgrade`). A pure decision; lab/exchange.ts applies it.
+ */
+export function requestVerdict(s: Scenario, upgrade: boolean): { reply?: [number, string, string[]?]; drop?: 'reset' | 'hang'; strip?: boolean } {
+  if (s.kind === 'proxy-auth') return { reply: [407, 'Proxy Authentication Required', ['Proxy-Authenticate: Basic realm="lab"']] };
+  if (!upgrade) return {};
+  if (s.kind === 'refuse-upgrade') return s.how === '403' ? { reply: [403, 'Forbidden'] } : { drop: s.how };
+  return { strip: s.kind === 'strip-upgrade' };
+}
+
+/** After an upstream `101`, by scenario: `Connection` rewritten, and which directions vanish. */
+export function afterUpgrade(s: Scenario): { rewrite: boolean; dropUp: boolean; dropDown: boolean } {
+  return { rewrite: s.kind === 'rewrite-connection', dropUp: s.kind === 'drop-frames' || s.kind === 'swallow-uplink', dropDown: s.kind === 'drop-frames' };
+}
+
+/**
  * Lifetimes for `random-cuts`: exponential around `meanMs` (how independent failures arrive),
  * clamped to [1, 5 × meanMs] so a test run stays bounded. Same seed → same sequence.
  */
