@@ -28,6 +28,8 @@ export interface FollowsParts {
 export class Follows {
   /** Fan-out entries delivered to moved sessions from the log (published while they moved). */
   caughtUp = 0;
+  /** Moved sessions ended because they missed entries they could no longer get (`#lose`). */
+  lost = 0;
   #p: FollowsParts;
   #follows = new Map<string, Follow>();
 
@@ -39,9 +41,10 @@ export class Follows {
   skips(id: string, entry: FanOutEntry): boolean {
     const f = this.#follows.get(id);
     if (!f) return false;
+    if (f.lost) return true;
     if (f.catching) {
       // Held, in order, until what came before it is delivered from the log (bounded like a replay).
-      if (!f.hold(entry) && f.overflow++ === 0) this.#p.node()?.logger.warn('redis store: a session catching up from the fan-out log missed entries (too many at once)', { session: id });
+      if (!f.hold(entry)) this.#lose(id, f, 'more fan-out entries arrived while it caught up than a session holds');
       return true;
     }
     if (f.done(this.#p.live(), this.#p.seen)) this.#follows.delete(id);
@@ -77,8 +80,13 @@ export class Follows {
     try {
       // Entries published from here on reach this node live: the subscriptions are in place.
       await Promise.all(rooms.map((r) => this.#p.subscribed(r)));
-      for (let more = true, pub = this.#p.pub(); more && pub?.isReady; pub = this.#p.pub()) {
-        const batch = (await within(pub.xRange(this.#p.logKey, `(${f.floor}`, '+', { COUNT: 1000 }), 'the fan-out log')) ?? [];
+      for (let more = true, pub = this.#p.pub(); more && pub?.isReady && !f.lost; pub = this.#p.pub()) {
+        // One transaction: is our place still in the log, and what comes after it.
+        const [here, after] = await within(pub.multi().xRange(this.#p.logKey, f.floor, f.floor).xRange(this.#p.logKey, `(${f.floor}`, '+', { COUNT: 1000 }).exec(), 'the fan-out log');
+        if (!(here as unknown as unknown[] | null)?.length && (await this.#trimmedPast(pub, f.floor))) {
+          return this.#lose(id, f, 'the fan-out log no longer has what was published while it moved (more than fanoutLog entries)');
+        }
+        const batch = (after as unknown as { id: string; message: Record<string, string> }[] | null) ?? [];
         more = batch.length === 1000;
         for (const { id: logId, message } of batch) {
           const e = typeof message.m === 'string' ? decodeEntry(message.m, logId) : undefined;
@@ -90,8 +98,46 @@ export class Follows {
       node?.logger.warn(`redis store: catching a moved session up from the fan-out log failed; it may miss entries: ${String(err)}`, { session: id });
     } finally {
       f.catching = false;
-      for (const e of f.held.splice(0)) if (!f.had(e, false)) node?.deliverTo(id, e);
+      for (const e of f.lost ? [] : f.held.splice(0)) if (!f.had(e, false)) node?.deliverTo(id, e);
     }
+  }
+
+  /**
+   * Whether the log may have lost entries after `floor`, a place that is no longer in it. The log
+   * is trimmed from its oldest end, so that is when it trimmed anything and now begins after
+   * `floor`. (Redis does not say what it trimmed: `max-deleted-entry-id` counts XDEL only.) A
+   * floor that never was in this log (`0-0`: it was empty; or Redis restarted empty since) with
+   * nothing trimmed lost nothing: those entries are caught up as before. Redis before 7 does not
+   * count what was added, so there any trimming counts. Conservative: a floor trimmed exactly at
+   * the last entry before the log's new start counts as lost too.
+   */
+  async #trimmedPast(pub: NonNullable<ReturnType<FollowsParts['pub']>>, floor: string): Promise<boolean> {
+    const info = (await within(pub.xInfoStream(this.#p.logKey), 'the fan-out log').catch((err: unknown) => {
+      // No log at all: nothing was ever trimmed. Anything else (a timeout) is the caller's failure.
+      if (/no such key/i.test(String(err))) return undefined;
+      throw err;
+    })) as unknown as Record<string, unknown> | undefined;
+    if (!info) return false;
+    const added = info['entries-added'], length = info['length'];
+    const trimmed = typeof added === 'number' && typeof length === 'number' ? added > length : true;
+    const first = (info['first-entry'] as { id?: string } | null)?.id;
+    return trimmed && (!first || idAfter(first, floor));
+  }
+
+  /**
+   * Session `id` missed fan-out entries it can no longer get. Rather than a silent gap, its node
+   * ends it: its client's resume then gets a new session and says so (`sessionlost`), the one
+   * signal that tells an app to fetch its state again (docs/scaling.md §5).
+   */
+  #lose(id: string, f: Follow, why: string): void {
+    if (f.lost) return;
+    f.lost = true;
+    f.held = [];
+    this.lost++;
+    const node = this.#p.node();
+    node?.logger.warn(`redis store: a session that moved here missed fan-out entries: ${why}; it ends, and its client is told (sessionlost)`, { session: id });
+    // Not from within the node's delivery loop that asked `skips`.
+    setImmediate(() => node?.lose(id, why));
   }
 }
 
@@ -105,8 +151,8 @@ export class Follows {
 export class Follow {
   catching = true;
   held: FanOutEntry[] = [];
-  /** Entries that did not fit in `held` (bounded like a replay): reported, not silently dropped. */
-  overflow = 0;
+  /** It missed entries (the log trimmed them, or `held` overflowed): it ends, and gets nothing more. */
+  lost = false;
   floor: string;
   readonly from: FanoutPosition;
   /**

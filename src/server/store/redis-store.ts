@@ -48,6 +48,8 @@ export interface RedisStoreStats {
   takeovers: number;
   /** Fan-out entries delivered to sessions that moved here from the log (published while they moved). */
   caughtUp: number;
+  /** Sessions that moved here and were ended because they missed fan-out entries the log no longer had (their clients hear `sessionlost`). */
+  lost: number;
 }
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
@@ -115,7 +117,7 @@ export class RedisStore implements SessionStore {
   }
 
   get stats(): Readonly<RedisStoreStats> {
-    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp };
+    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp, lost: this.#follows.lost };
   }
 
   async open(node: StoreNode): Promise<void> {

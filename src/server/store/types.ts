@@ -39,6 +39,12 @@ export interface StoreNode {
    * state, if this node has it for that key hash and identity; otherwise undefined.
    */
   surrender(id: string, keyHash: string, identity: string): SessionState | undefined;
+  /**
+   * Session `id` missed fan-out entries the store can no longer give it (its log was trimmed past
+   * them while the session moved): the node ends it, and its client's resume gets a new session
+   * (`sessionlost`) instead of a silent gap.
+   */
+  lose(id: string, why: string): void;
 }
 
 /**
