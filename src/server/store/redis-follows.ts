@@ -80,7 +80,8 @@ export class Follows {
     try {
       // Entries published from here on reach this node live: the subscriptions are in place.
       await Promise.all(rooms.map((r) => this.#p.subscribed(r)));
-      for (let more = true, pub = this.#p.pub(); more && pub?.isReady && !f.lost; pub = this.#p.pub()) {
+      let more = true;
+      for (let pub = this.#p.pub(); more && pub?.isReady && !f.lost; pub = this.#p.pub()) {
         // One transaction: is our place still in the log, and what comes after it.
         const [here, after] = await within(pub.multi().xRange(this.#p.logKey, f.floor, f.floor).xRange(this.#p.logKey, `(${f.floor}`, '+', { COUNT: 1000 }).exec(), 'the fan-out log');
         if (!(here as unknown as unknown[] | null)?.length && (await this.#trimmedPast(pub, f.floor))) {
@@ -94,6 +95,8 @@ export class Follows {
           f.floor = logId;
         }
       }
+      // Redis went away between the take and the read: fan-out is at most once then (§3), but said.
+      if (more && !f.lost) node?.logger.warn('redis store: Redis went away before a moved session caught up from the fan-out log; it may miss entries', { session: id });
     } catch (err) {
       node?.logger.warn(`redis store: catching a moved session up from the fan-out log failed; it may miss entries: ${String(err)}`, { session: id });
     } finally {
