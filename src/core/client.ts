@@ -256,8 +256,8 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     },
     send: (type: string, data: unknown) => push(type, data),
     request: rpc.request,
-    subscribe: (type: string, handler: (data: unknown) => void) => handlers.on(type, handler),
-    on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => events.on(event, listener),
+    subscribe: handlers.on,
+    on: events.on,
     whenWritable: s.whenWritable,
     close: () => dispatch({ type: 'close' }),
   };
