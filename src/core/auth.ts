@@ -2,9 +2,8 @@ import { DEV } from '../dev';
 import { WirefallError } from '../protocol/errors';
 import type { ClientOptions } from './options';
 import type { Clock } from '../platform';
+import { isThenable } from '../util/emitter';
 
-/** True for a promise or any thenable an `auth` callback may return. */
-const thenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?: unknown } | null)?.then === 'function';
 
 /**
  * Credentials for one hello. A value is used as is; a function is called for every race, and
@@ -22,7 +21,7 @@ export function credentials<T>(auth: ClientOptions['auth'], then: (auth: unknown
   } catch (cause) {
     return Promise.reject(failed(cause));
   }
-  return thenable(value) ? Promise.resolve(value).then(then, (cause) => Promise.reject(failed(cause))) : then(value);
+  return isThenable(value) ? Promise.resolve(value).then(then, (cause) => Promise.reject(failed(cause))) : then(value);
 }
 
 /**

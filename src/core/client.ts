@@ -4,7 +4,7 @@ import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
 import type { AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
-import { Emitter } from '../util/emitter';
+import { emitter, type Emitter } from '../util/emitter';
 import { timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
@@ -102,11 +102,11 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   };
   // A throwing listener must not break the transition that told it: report it instead. What an
   // `error` listener throws is dropped, since reporting it there again could recurse.
-  const events = new Emitter<ClientEvents>((cause, event) => {
+  const events = emitter<ClientEvents>((cause, event) => {
     if (event !== 'error') tell('error', new WirefallError('WF_INVALID', DEV ? `a "${event}" listener threw` : '', { cause }));
   });
   // A throwing subscriber must not break delivery to the others, nor the connection.
-  const handlers: Subscribers = new Emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
+  const handlers: Subscribers = emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
   const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
   const push = (type: string, data: unknown, encoded?: Encoded): Promise<void> => {
     const p = s.push(type, data, life.phase === 'closed', encoded);
@@ -256,8 +256,8 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     },
     send: (type: string, data: unknown) => push(type, data),
     request: rpc.request,
-    subscribe: (type: string, handler: (data: unknown) => void) => handlers.on(type, handler),
-    on: <E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]) => events.on(event, listener),
+    subscribe: handlers.on,
+    on: events.on,
     whenWritable: s.whenWritable,
     close: () => dispatch({ type: 'close' }),
   };

@@ -85,40 +85,32 @@ const refusal = (e: WirefallError): boolean => e.closeCode === (4401 satisfies t
 
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   if (s.phase === 'closed') return { state: s, effects: [] };
-  // A verified link or a new network starts the backoff over.
+  // A verified link or a new network starts the backoff over (even where nothing else changes).
   if (e.type === 'won' || e.type === 'online') s = { ...s, failures: 0 };
+  const same: Transition = { state: s, effects: [] };
   const to = (phase: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
     state: { ...s, phase, rung: live(phase) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
     effects,
   });
-  const same: Transition = { state: s, effects: [] };
-  if (e.type === 'close') return to('closed', ['end']);
-  switch (s.phase) {
-    case 'racing':
-      if (e.type === 'won') return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
-      if (e.type === 'failed') return e.fatal ? to('closed', ['error', 'refuse']) : s.reconnect ? to('backoff', ['error', 'wait']) : to('closed', ['error', 'end']);
-      return same;
-    case 'backoff':
-      return e.type === 'retry' || e.type === 'online' ? to('racing', ['race']) : same;
-    default: {
-      // open or climbing
-      const climbing = s.phase === 'climbing';
-      if (e.type === 'lost') {
-        return refusal(e.error) ? to('closed', ['drop', 'error', 'refuse'])
-          : s.reconnect ? to('backoff', ['drop', 'error', 'wait'])
-          : to('closed', ['drop', 'error', 'end']);
-      }
-      if (e.type === 'visible') return to(s.phase, ['ping']);
-      if (climbing) {
-        if (e.type === 'won') return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above });
-        if (e.type === 'stay') return to('open', ['plan-climb']);
-        return e.type === 'online' ? to('climbing', ['ping']) : same;
-      }
-      if (e.type === 'climb' && s.above) return to('climbing', ['climb']);
-      if (e.type === 'online') return s.above ? to('climbing', ['climb', 'ping']) : to('open', ['ping']);
-      return same;
-    }
+  const open = live(s.phase);
+  // One shape for a race that failed and a link that was lost (the link is dropped first): the
+  // server's own refusal ends the client, as does a failure with `reconnect: false`; else back off.
+  if ((e.type === 'failed' && s.phase === 'racing') || (e.type === 'lost' && open)) {
+    const fx: Effect[] = open ? ['drop', 'error'] : ['error'];
+    return (e.type === 'failed' ? e.fatal : refusal(e.error)) ? to('closed', [...fx, 'refuse'])
+      : s.reconnect ? to('backoff', [...fx, 'wait'])
+      : to('closed', [...fx, 'end']);
   }
+  if (e.type === 'close') return to('closed', ['end']);
+  // A race or a climb verified a rung.
+  if (e.type === 'won' && (s.phase === 'racing' || s.phase === 'climbing')) return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
+  if (s.phase === 'backoff') return e.type === 'retry' || e.type === 'online' ? to('racing', ['race']) : same;
+  if (!open) return same;
+  // open or climbing
+  if (e.type === 'visible') return to(s.phase, ['ping']);
+  if (s.phase === 'climbing') return e.type === 'stay' ? to('open', ['plan-climb']) : e.type === 'online' ? to(s.phase, ['ping']) : same;
+  if (e.type === 'climb' && s.above) return to('climbing', ['climb']);
+  return e.type !== 'online' ? same : s.above ? to('climbing', ['climb', 'ping']) : to('open', ['ping']);
 }
 
 /** The public `client.state` of a lifecycle state. */

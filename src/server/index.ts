@@ -17,7 +17,7 @@ import type { AnyApi, ApiCheck, ApiShape } from '../protocol/api';
 import { useBase64Encoder } from '../protocol/base64';
 import { tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
-import { Emitter } from '../util/emitter';
+import { emitter, type Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
@@ -84,7 +84,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       this.#opts.logger.warn('allowedOrigins is not set: any page may open a WebSocket here, and cross-origin pages cannot use the HTTP rungs (no CORS); see docs/security.md');
     }
     // An app's listener that throws (or whose promise rejects) is reported; every session goes on.
-    this.#events = new Emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
+    this.#events = emitter((err, event) => this.#opts.logger.warn(`a ${String(event)} listener failed: ${String(err)}`));
     const store = (this.#store = options.store ?? memoryStore());
     this.#rooms = new Rooms((room, present) => store.watch(room, present));
     this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)), this.#rooms, store.sessions);

@@ -1,5 +1,5 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
-import { Emitter } from '../util/emitter';
+import { emitter, type Emitter } from '../util/emitter';
 import { tryEncode } from '../protocol/data';
 import { readFrames, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
@@ -89,9 +89,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#outbox = new RetainingOutbox(opts.replay);
     // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
     // session (an unhandled rejection would end the whole process under Node's default).
-    this.#handlers = new Emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
+    this.#handlers = emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
     this.#calls = new Calls(opts.logger);
-    this.#events = new Emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
+    this.#events = emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
     this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => opts.maxMessageBytes });
     this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => this.#events.emit('attempts', a) });
     this.#links = new SessionLinks({

@@ -12,7 +12,7 @@ import type { ShareContext } from '../core/session-tap';
 import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
 import type { ChannelLike } from '../platform';
-import { Emitter } from '../util/emitter';
+import { emitter, type Emitter } from '../util/emitter';
 import { tapHook } from './tap';
 import { Election } from './election';
 import { Mirror } from './mirror';
@@ -57,10 +57,10 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#ctx = ctx;
     const { platform } = ctx;
     this.tab = platform.nonce();
-    this.#events = new Emitter((cause, event) => {
+    this.#events = emitter((cause, event) => {
       if (event !== 'error') this.#events.emit('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
     });
-    this.#handlers = new Emitter((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
+    this.#handlers = emitter((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
     this.#chan = platform.channel!(name);
     this.#chan.onmessage = (ev) => this.#on(ev.data as TabMessage);
     this.#election = new Election(platform.locks!, name);

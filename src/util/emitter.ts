@@ -1,41 +1,43 @@
-/** A typed event emitter in the nanoevents style: `on()` returns the unsubscribe function. */
-export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
-  #listeners: { [K in keyof Events]?: Events[K][] } = {};
-  #caught: ((error: unknown, event: keyof Events) => void) | undefined;
+/** What `emitter` returns: a typed event emitter in the nanoevents style. */
+export interface Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
+  /** Adds `listener`; returns the function that removes it. */
+  on<K extends keyof Events>(event: K, listener: Events[K]): () => void;
+  emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void;
+  count<K extends keyof Events>(event: K): number;
+}
 
-  /**
-   * With `caught`, a listener that throws, or returns a promise that rejects, is reported there
-   * and the others are still called: an app's listener must not break the emitter's owner (a
-   * client's state machine, a server process).
-   */
-  constructor(caught?: (error: unknown, event: keyof Events) => void) {
-    this.#caught = caught;
-  }
-
-  on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
-    (this.#listeners[event] ??= []).push(listener);
-    return () => {
-      this.#listeners[event] = this.#listeners[event]?.filter((l) => l !== listener);
-    };
-  }
-
-  emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const caught = this.#caught;
-    // Iterate a snapshot so listeners may unsubscribe while being called.
-    for (const l of this.#listeners[event] ?? []) {
-      try {
-        const r = (l as (...a: Parameters<Events[K]>) => unknown)(...args);
-        if (caught && isThenable(r)) r.then(undefined, (e: unknown) => caught(e, event));
-      } catch (e) {
-        if (!caught) throw e;
-        caught(e, event);
+/**
+ * A typed event emitter in the nanoevents style: `on()` returns the unsubscribe function.
+ * With `caught`, a listener that throws, or returns a promise that rejects, is reported there
+ * and the others are still called: an app's listener must not break the emitter's owner (a
+ * client's state machine, a server process). A closure, not a class: the client bundle pays for
+ * every `this.#field` (scripts/size.mjs).
+ */
+export function emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }>(
+  caught?: (error: unknown, event: keyof Events) => void,
+): Emitter<Events> {
+  const listeners: { [K in keyof Events]?: Events[K][] } = {};
+  return {
+    on(event, listener) {
+      (listeners[event] ??= []).push(listener);
+      return () => {
+        listeners[event] = listeners[event]?.filter((l) => l !== listener);
+      };
+    },
+    emit(event, ...args) {
+      // Iterate a snapshot so listeners may unsubscribe while being called.
+      for (const l of listeners[event] ?? []) {
+        try {
+          const r = (l as (...a: typeof args) => unknown)(...args);
+          if (caught && isThenable(r)) r.then(undefined, (e: unknown) => caught(e, event));
+        } catch (e) {
+          if (!caught) throw e;
+          caught(e, event);
+        }
       }
-    }
-  }
-
-  count<K extends keyof Events>(event: K): number {
-    return this.#listeners[event]?.length ?? 0;
-  }
+    },
+    count: (event) => listeners[event]?.length ?? 0,
+  };
 }
 
 /** True for a promise or any thenable (an async listener's return value). */

@@ -109,6 +109,8 @@ describe('docs/transports.md "Connection states" is the reducer', () => {
     expect(waited.failures).toBe(3);
     expect(reduce(base('racing', { failures: 3 }), cases['won (top rung)']!.event).state.failures).toBe(0);
     expect(reduce(base('backoff', { failures: 3 }), { type: 'online' }).state.failures).toBe(0);
+    // Also where the event changes nothing else: a new network met during a race.
+    expect(reduce(base('racing', { failures: 3 }), { type: 'online' })).toEqual({ state: base('racing'), effects: [] });
   });
 });
 
