@@ -1,5 +1,4 @@
-import type { OutboxEntry } from '../protocol/outbox';
-import { GroupedOutbox } from './grouped-outbox';
+import { Outbox, type OutboxEntry } from '../protocol/outbox';
 
 /** How many acknowledged messages a shared session keeps, at most, and for how long (ms). */
 export const KEPT = { messages: 64, ms: 10_000 };
@@ -11,7 +10,7 @@ export const KEPT = { messages: 64, ms: 10_000 };
  * resuming behind that ack (docs/sharing.md). Those messages are then sent again (`reopen`)
  * instead of the session being lost. Bounded by count and by age; other sessions keep nothing.
  */
-export class RetainingOutbox extends GroupedOutbox {
+export class RetainingOutbox extends Outbox {
   /** Keep acknowledged messages (the session is shared by tabs). */
   retain = false;
   #kept: OutboxEntry[] = [];
