@@ -117,10 +117,10 @@ export class Outbox {
     // The sends since the last write share one promise (a group), settled with its last message:
     // only that entry holds `ok`/`no`, the others hold `p` alone, which marks them as members.
     // A promise and two settlers per message, alive until the ack, were most of what the GC copied
-    // in a burst (bench/cpu.mjs: -19 % client CPU client→server, -30 % server CPU server→client).
-    // A group closes once written or at `group` bytes; `takeUnsent` writes it
-    // whole, and the peer acks whole transport messages, so it settles when each message would.
-    if (settle && last?.ok && last.at === undefined && (this.#gb += bytes) <= this.group) {
+    // in a burst (bench/cpu.mjs, docs/benchmarks.md). A group closes once written (even in part:
+    // one over a write's budget) or at `group` bytes; `takeUnsent` writes it whole, and the peer
+    // acks whole transport messages, so it settles when each of its messages would have.
+    if (settle && last?.ok && last.at === undefined && q[this.#cursor - 1]?.p !== last.p && (this.#gb += bytes) <= this.group) {
       (p = last.p), (ok = last.ok), (no = last.no), (last.ok = last.no = undefined);
     } else if (settle) {
       p = new Promise<void>((res, rej) => ((ok = res), (no = rej)));
@@ -240,8 +240,13 @@ export class Outbox {
    * them); entries never written are renumbered for the new session and kept.
    */
   restart(err: WirefallError): OutboxEntry[] {
-    const kept = this.#q.filter((e) => e.at === undefined);
-    const lost = this.#reset(kept, 1, 0).filter((e) => e.at !== undefined);
+    // Written entries are a prefix. A group written in part (one over a write's budget) is lost
+    // whole: its one promise cannot both reject for the head and resolve for the tail.
+    const q = this.#q;
+    let k = 0;
+    while (k < q.length && (q[k]!.at !== undefined || (k && q[k]!.p && q[k]!.p === q[k - 1]!.p))) k++;
+    const kept = q.slice(k);
+    const lost = this.#reset(kept, 1, 0).slice(0, k);
     for (const e of kept) e.s = this.#next++;
     for (const e of lost) reject(e, err);
     return lost;

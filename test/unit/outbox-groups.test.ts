@@ -120,3 +120,20 @@ test('a full outbox rejects the message and leaves the open group as it was', as
   o.ack(2, 1);
   expect(await state(p)).toBe('resolved');
 });
+
+test('a lost session loses a group written in part whole: its promise rejects, and its unwritten tail is not resent', async () => {
+  const o = new Outbox(big);
+  const p = o.push('m', '1');
+  void o.push('m', '2');
+  void o.push('m', '3');
+  // A budget below the group's bytes: it goes in parts.
+  expect(seqs(o.takeUnsent(2, 0))).toEqual([1, 2]);
+  const later = o.push('m', '4'); // a group written in part takes no new members
+  expect(later).not.toBe(p);
+  const lost = o.restart(new WirefallError('WF_SESSION_LOST', 'lost'));
+  expect(lost.map((e) => e.s)).toEqual([1, 2, 3]);
+  await expect(p).rejects.toMatchObject({ code: 'WF_SESSION_LOST' });
+  expect(seqs(o.takeUnsent(1000, 0))).toEqual([1]);
+  o.ack(1, 1);
+  expect(await state(later)).toBe('resolved');
+});
