@@ -59,7 +59,8 @@ export interface Client<Api extends ApiShape = AnyApi> {
   /**
    * Sends a message. Call order is kept on every rung. The promise resolves when the server has
    * acknowledged it and rejects with a `WirefallError` when it cannot be delivered
-   * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`).
+   * (`WF_TOO_LARGE`, `WF_OUTBOX_FULL`, `WF_CLOSED`, `WF_SESSION_LOST`, `WF_INVALID`). Sends of one
+   * tick may share a promise, settled with the last of them (docs/protocol.md §4).
    */
   send<K extends keyof Api['client'] & string>(type: K, data: Api['client'][K]): Promise<void>;
   /**

@@ -65,8 +65,13 @@ export class Outbox {
   acked = 0;
   /** When the ack last moved forward, ms. */
   ackedAt = 0;
-  /** While restored and unsettled (see `continueAfter`): how many entries at the front were restored. */
-  #seeded: number | undefined;
+  /** The open group's bytes (`push`). */
+  #gb = 0;
+  /**
+   * Most payload bytes of one group of sends sharing a promise (`push`), well within a write; 0
+   * for a promise per message (a server session gated by a durable store, src/share's outboxes).
+   */
+  group = 1 << 14;
   /**
    * The highest number that may be written (a server whose store makes sessions durable writes a
    * message only once it is committed there, docs/scaling.md §5). Unbounded by default.
@@ -105,9 +110,22 @@ export class Outbox {
     if (q.length >= this.#limits.maxMessages || this.#bytes + bytes > this.#limits.maxBytes) {
       return rejected(new WirefallError('WF_OUTBOX_FULL', DEV ? `outbox full (${q.length} messages, ${this.#bytes} bytes)` : ''));
     }
+    const last = q[q.length - 1];
     let ok: (() => void) | undefined;
     let no: ((err: WirefallError) => void) | undefined;
-    const p = settle ? new Promise<void>((res, rej) => ((ok = res), (no = rej))) : undefined;
+    let p: Promise<void> | undefined;
+    // The sends since the last write share one promise (a group), settled with its last message:
+    // only that entry holds `ok`/`no`, the others hold `p` alone, which marks them as members.
+    // A promise and two settlers per message, alive until the ack, were most of what the GC copied
+    // in a burst (bench/cpu.mjs, docs/benchmarks.md). A group closes once written (even in part:
+    // one over a write's budget) or at `group` bytes; `takeUnsent` writes it whole, and the peer
+    // acks whole transport messages, so it settles when each of its messages would have.
+    if (settle && last?.ok && last.at === undefined && q[this.#cursor - 1]?.p !== last.p && (this.#gb += bytes) <= this.group) {
+      (p = last.p), (ok = last.ok), (no = last.no), (last.ok = last.no = undefined);
+    } else if (settle) {
+      p = new Promise<void>((res, rej) => ((ok = res), (no = rej)));
+      this.#gb = bytes;
+    }
     // Every field in the literal, in one order: one hidden class for all entries, none added later
     // (adding the promise afterwards moved each entry of a burst to another shape).
     q.push({ s: this.#next++, ev, payload, e, n: bytes, at: undefined, p, ok, no });
@@ -122,7 +140,8 @@ export class Outbox {
    */
   hold(wake: () => void): () => void {
     const e = this.#q[this.#q.length - 1]!;
-    e.held = true;
+    // No groups from now on: a held message must not hold back others' (`takeUnsent`).
+    e.held = !(this.group = 0);
     return () => {
       if (e.held) (e.held = false), wake();
     };
@@ -153,11 +172,19 @@ export class Outbox {
             wrapFrames(`{"t":"run"${encodeFrame.msg(first.s, first.ev, '[', undefined, a).slice(10, -1)}`, ds, ']}')
           : encodeFrame.msg(first.s, first.ev, first.payload, first.e, a),
       );
-    // `total` is 0 only before the first (a payload is at least one byte of JSON).
-    for (let total = 0, e; this.#ready((e = this.#q[this.#cursor])) && !(total && total + e.n > maxBytes); this.#cursor++) {
-      if (!(run && first && !first.e && !e.e && first.ev === e.ev)) close(), (first = e), (a = total ? undefined : ack), (ds = []);
-      ds.push(e.payload);
+    // Up to `end`: the last whole group within `maxBytes` (`total` is 0 only before the first, a
+    // payload being at least one byte), before a held entry or the gate. A first group over the
+    // budget goes in parts; one that a held entry ends waits with it.
+    const q = this.#q;
+    let end = this.#cursor, i = end;
+    for (let total = 0, e; this.#ready((e = q[i])) && !(total && total + e.n > maxBytes); ) {
       total += e.n;
+      if (e.p !== q[++i]?.p || !e.p) end = i;
+    }
+    if (end === this.#cursor && this.#ready(q[i])) end = i;
+    for (let e; this.#cursor < end && (e = q[this.#cursor]); this.#cursor++) {
+      if (!(run && first && !first.e && !e.e && first.ev === e.ev)) close(), (a = first ? undefined : ack), (first = e), (ds = []);
+      ds.push(e.payload);
       e.at = now;
     }
     close();
@@ -205,8 +232,6 @@ export class Outbox {
     this.#cursor = 0;
     this.#next = next;
     this.acked = acked;
-    // A new numbering: nothing restored from an old one remains to be settled.
-    this.#seeded = undefined;
     return old;
   }
 
@@ -215,70 +240,25 @@ export class Outbox {
    * them); entries never written are renumbered for the new session and kept.
    */
   restart(err: WirefallError): OutboxEntry[] {
-    const kept = this.#q.filter((e) => e.at === undefined);
-    const lost = this.#reset(kept, 1, 0).filter((e) => e.at !== undefined);
+    // Written entries are a prefix. A group written in part (one over a write's budget) is lost
+    // whole: its one promise cannot both reject for the head and resolve for the tail.
+    const q = this.#q;
+    let k = 0;
+    while (k < q.length && (q[k]!.at !== undefined || (k && q[k]!.p && q[k]!.p === q[k - 1]!.p))) k++;
+    const kept = q.slice(k);
+    const lost = this.#reset(kept, 1, 0).slice(0, k);
     for (const e of kept) e.s = this.#next++;
     for (const e of lost) reject(e, err);
     return lost;
   }
 
   /**
-   * Starts from another context's unacknowledged messages (a tab hand-over, src/share), with the
-   * numbers that context gave them (ascending, all above `acked`; a number the old writer used
-   * but nobody recorded leaves a hole). They count as written, since the peer may have seen them
-   * (a lost session must report them, not send them again under new numbers). Until the first
-   * resumed welcome settles the numbering (`continueAfter`), the outbox is `seeded`. Returns their
-   * promises, in order.
-   */
-  restore(acked: number, entries: { s: number; ev: string; payload: string; enc?: string }[], now: number): Promise<void>[] {
-    this.acked = acked;
-    const q = this.#q;
-    const promises = entries.map((x) => {
-      this.#next = x.s;
-      const p = this.push(x.ev, x.payload, true, undefined, x.enc);
-      const e = q[q.length - 1];
-      if (e && e.s === x.s) e.at = now;
-      return p;
-    });
-    this.#next = entries.reduce((m, x) => Math.max(m, x.s), acked) + 1;
-    this.#seeded = q.length;
-    return promises;
-  }
-
-  /**
-   * The first resumed welcome of a restored outbox. The old writer may have written numbers no
-   * one recorded, so the peer's ack, not the restored numbers, says where numbering continues:
-   * restored entries numbered up to `ack` were received (the peer de-duplicates by number and
-   * receives a prefix), and every other entry (restored ones above `ack`, including those after
-   * a hole, and all pushed since the restore) is numbered `ack + 1` onwards in its order. That
-   * is safe because this outbox wrote nothing before this welcome, so the peer has none of these
-   * numbers from us. Returns the entries whose number changed, or false when the ack goes back
-   * behind what was already acknowledged (a broken peer). On an outbox that was not restored it
-   * is `ack`: there an ack beyond what was written stays a protocol error.
+   * The first resumed welcome's ack: an ack beyond what was written is a protocol error (false).
+   * wirefall/share replaces it on an outbox it started from another tab's messages
+   * (src/share/seeding.ts), whose numbering that ack settles. Returns the numbers it moved.
    */
   continueAfter(ack: number, now: number): { from: number; to: number }[] | false {
-    const restored = this.#seeded;
-    if (restored === undefined) return this.ack(ack, now) && [];
-    if (ack < this.acked) return false;
-    const q = this.#q;
-    let n = 0;
-    while (n < restored && q[n]!.s <= ack) n++;
-    const done = q.splice(0, n);
-    const moved: { from: number; to: number }[] = [];
-    if (ack > this.acked) this.ackedAt = now;
-    this.#reset(q, ack + 1, ack);
-    for (const e of q) {
-      const to = this.#next++;
-      if (e.s !== to) moved.push({ from: e.s, to }), (e.s = to);
-    }
-    // Settled without #settled: #reset counted the bytes of what is left, so these are not in it.
-    for (const e of done) e.ok?.();
-    return moved;
-  }
-
-  /** Restored from another context, and no resumed welcome has said where numbering continues yet. */
-  get seeded(): boolean {
-    return this.#seeded !== undefined;
+    return this.ack(ack, now) && [];
   }
 
   /** The number the next pushed message gets (the last pushed one has `next - 1`). */

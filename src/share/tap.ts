@@ -7,6 +7,7 @@
  */
 import type { ClientHook } from '../core/session-tap';
 import type { Outbox } from '../protocol/outbox';
+import { seedOutbox } from './seeding';
 
 export interface SessionSeed {
   sid: string;
@@ -56,12 +57,17 @@ export const tapHook =
     const { s, host } = c;
     const { outbox, inbox } = s;
     const seed = tap.seed;
+    // A promise per send (no groups, src/protocol/outbox.ts): the tabs' sends are held one by one.
+    outbox.group = 0;
+    let seeded = () => false;
     if (seed) {
       // A hand-over: resume the session another context began, with its numbers.
       s.id = seed;
       inbox.received = seed.received;
       inbox.resumed();
-      tap.seeded?.(outbox.restore(seed.acked, seed.entries, 0));
+      const seeding = seedOutbox(outbox, seed.acked, seed.entries, 0);
+      seeded = seeding.seeded;
+      tap.seeded?.(seeding.promises);
     }
     // Wrapped after the seeding, which pushes the seeded sends: a new send is the last entry
     // pushed (a full outbox adds none), and is told before the push returns, so before any write.
@@ -75,9 +81,9 @@ export const tapHook =
     // The welcome's ack settles a seeded session's numbers; the mirrors follow before any is written.
     const continueAfter = outbox.continueAfter.bind(outbox);
     outbox.continueAfter = (ack, now) => {
-      const seeded = outbox.seeded;
+      const was = seeded();
       const moved = continueAfter(ack, now);
-      if (moved && seeded) tap.renumbered?.(moved, ack);
+      if (moved && was) tap.renumbered?.(moved, ack);
       return moved;
     };
     const welcome = s.welcome;
@@ -92,7 +98,7 @@ export const tapHook =
     // its numbers, `fence`, so that the crashed leader's late frames are not taken. The hello is
     // one JSON object: the fields go in before its closing brace.
     const hello = s.hello;
-    const tabs = (h: string) => `${h.slice(0, -1)},"tabs":1${outbox.seeded ? ',"fence":1' : ''}}`;
+    const tabs = (h: string) => `${h.slice(0, -1)},"tabs":1${seeded() ? ',"fence":1' : ''}}`;
     s.hello = (race) => {
       const h = hello(race);
       return typeof h === 'string' ? tabs(h) : h.then(tabs);

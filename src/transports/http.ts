@@ -142,8 +142,10 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   return {
     send(text) {
       if (done) return;
-      queue.push(text);
-      pump();
+      // Pumped at the end of the tick: `fetch` writes nothing before it anyway, and a burst's
+      // slices (the core hands them over every 256 messages) then leave as a few large POSTs
+      // instead of four small ones first.
+      if (queue.push(text) === 1) void Promise.resolve().then(pump);
     },
     close(code) {
       if (done) return;

@@ -340,7 +340,9 @@ describe('resume', () => {
   test('after a stall it reconnects, presents the session, and resends only what was not acknowledged', async () => {
     const { c, t } = await openClient({ reconnect: { base: 10, max: 10 } });
     t.last().receive({ t: 'msg', s: 1, ev: 'said', d: { from: 'a', text: 'x' } });
+    // Written apart: sends of one tick share a promise, settled when all of them are acknowledged.
     const p1 = c.send('say', { text: '1' });
+    await flush();
     const p2 = c.send('say', { text: '2' });
     await flush();
     t.last().fail({ code: 'WF_DISCONNECTED', message: 'cut' });

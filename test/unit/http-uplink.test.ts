@@ -138,3 +138,19 @@ test('small sends wait for the POST in flight and leave together: a conversation
   expect(posts[1]).toBe('k1\n[{"t":"msg","s":2,"ev":"a","d":2},{"t":"ack","a":3}]');
   t.close(4010);
 });
+
+test('the slices of a burst handed over in one tick leave together, as large POSTs (fetch writes nothing before the tick ends anyway)', async () => {
+  const gates: ((s: number) => void)[] = [];
+  const held = () => new Promise<number>((r) => gates.push(r));
+  const { t, posts, numbers } = rung([held(), held()]);
+  await vi.advanceTimersByTimeAsync(0);
+  // 14 slices of ~20 Ki units; a POST takes up to a quarter of the server's 1 MiB bound (13 of them).
+  for (let i = 1; i <= 14; i++) t.send(big(i));
+  expect(posts).toHaveLength(0);
+  await vi.advanceTimersByTimeAsync(0);
+  expect(numbers()).toEqual([1, 2]);
+  expect(posts.map((b) => (b.match(/"t":"msg"/g) ?? []).length)).toEqual([13, 1]);
+  for (const g of gates) g(204);
+  await vi.advanceTimersByTimeAsync(0);
+  t.close(4010);
+});
