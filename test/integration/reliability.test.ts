@@ -33,12 +33,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Sends `N` messages in chunks of 20, `pace` ms apart, waiting while the sender's buffer is near
  * its bound and while `gate(n)` says message n may not leave yet.
  */
-async function pump(send: (n: number) => Promise<void>, buffered: () => number, stop: () => boolean, gate: (n: number) => boolean, pace = 8) {
+async function pump(send: (n: number) => Promise<void>, buffered: () => number, stop: () => boolean, gate: (n: number) => boolean, pace = 8, detail = () => '') {
   let waitingSince: number | undefined;
   for (let n = 0; n < N && !stop(); ) {
     if (buffered() > 1_500 || !gate(n)) {
       waitingSince ??= Date.now();
-      if (Date.now() - waitingSince > GATE_DEADLINE_MS) throw new Error(`traffic held at message ${n} for ${GATE_DEADLINE_MS} ms`);
+      if (Date.now() - waitingSince > GATE_DEADLINE_MS) throw new Error(`traffic held at message ${n} for ${GATE_DEADLINE_MS} ms${detail()}`);
       await sleep(5);
       continue;
     }
@@ -101,6 +101,8 @@ async function run(c: Client<Stream>, down: number[], s: Awaited<ReturnType<type
     () => c.state === 'closed',
     gate,
     s.pace,
+    // Where things stood: which side waits for which (a stuck delivery, or a rung not reached).
+    () => `; delivered down ${down.length}, up ${s.up.length}; client ${c.state} on ${c.rung}, buffered ${c.buffered.messages}; server buffered ${s.session()?.buffered.messages}; last attempts ${JSON.stringify(c.attempts.slice(-3).map((a) => [a.rung, a.outcome, a.reason]))}`,
   );
   await Promise.all([during?.(), sending]);
   await eventually(() => s.serverPump() !== undefined, 10_000, 'the session');
