@@ -271,11 +271,13 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // Not with a durable store: its record drops what was acknowledged, and a session put back
     // behind that would not survive its node (a gap on the next one); a new session is reported.
     if (hello.tabs === 1 && !this.#move.durable) outbox.retain = true;
-    // Behind what was acknowledged already: another context of the client's (a leader tab that
-    // crashed after its ack was written, before its tabs heard the message) had those messages.
-    // A shared session kept them a while and sends them again; otherwise resuming would leave a
-    // gap, and a new session reports the loss.
-    if (ack !== undefined && (!outbox.reopen(ack, now) || !outbox.ack(ack, now))) return false;
+    // A new writer (`fence`: a tab taking a shared session over) behind what was acknowledged:
+    // the leader tab before it crashed after its ack was written, before its tabs heard those
+    // messages. A shared session kept them a while and sends them again; otherwise resuming would
+    // leave a gap, and a new session reports the loss. Any other hello behind the ack is one
+    // client's, built before it acked more on another of its connections (a race, a climb): it
+    // has those messages, and resumes as ever.
+    if (ack !== undefined && ((hello.fence === 1 && !outbox.reopen(ack, now)) || !outbox.ack(ack, now))) return false;
     this.#move.durable?.touch();
     this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
     return true;

@@ -58,8 +58,10 @@ async function stress(pace = 8) {
   let gate: (n: number) => boolean = () => true;
   let serverPump: Promise<void> | undefined;
   track({ close: () => void (stopped = true) });
+  let sessions = 0;
   server.on('connection', (conn) => {
-    if (session) throw new Error('a second session: the first was lost');
+    // Counted before the throw, which the server's listener guard only logs (quietly here).
+    if (++sessions > 1 || session) throw new Error('a second session: the first was lost');
     session = conn;
     conn.subscribe('up', (d) => up.push(d.n));
     serverPump = pump(
@@ -76,6 +78,7 @@ async function stress(pace = 8) {
     pace,
     port,
     maxReplay: () => maxReplay,
+    sessions: () => sessions,
     session: () => session,
     setGate: (g: (n: number) => boolean) => void (gate = g),
     serverPump: () => serverPump,
@@ -94,6 +97,10 @@ const cutsOf = (labs: Lab[]) => () => labs.reduce((n, l) => n + l.stats.cuts, 0)
 
 async function run(c: Client<Stream>, down: number[], s: Awaited<ReturnType<typeof stress>>, gate: (n: number) => boolean, during?: () => Promise<void>) {
   s.setGate(gate);
+  const errors: string[] = [];
+  let lost = 0;
+  c.on('error', (e) => errors.push(`${e.code} ${e.message}`.slice(0, 160)));
+  c.on('sessionlost', (u) => (lost += u.length + 1));
   let maxOutbox = 0;
   const sending = pump(
     (n) => c.send('up', { n }),
@@ -102,7 +109,7 @@ async function run(c: Client<Stream>, down: number[], s: Awaited<ReturnType<type
     gate,
     s.pace,
     // Where things stood: which side waits for which (a stuck delivery, or a rung not reached).
-    () => `; delivered down ${down.length}, up ${s.up.length}; client ${c.state} on ${c.rung}, buffered ${c.buffered.messages}; server buffered ${s.session()?.buffered.messages}; last attempts ${JSON.stringify(c.attempts.slice(-3).map((a) => [a.rung, a.outcome, a.reason]))}`,
+    () => `; delivered down ${down.length}, up ${s.up.length}; client ${c.state} on ${c.rung}, buffered ${c.buffered.messages}; server buffered ${s.session()?.buffered.messages}; last attempts ${JSON.stringify(c.attempts.slice(-3).map((a) => [a.rung, a.outcome, a.reason]))}; sessions ${s.sessions()}, sessionlost ${lost}; last errors ${JSON.stringify(errors.slice(-4))}`,
   );
   await Promise.all([during?.(), sending]);
   await eventually(() => s.serverPump() !== undefined, 10_000, 'the session');

@@ -81,3 +81,16 @@ test('a resume whose ack is behind what the session already had acknowledged get
   await eventually(() => again.frames.length >= 2, 5000, 'welcome');
   expect(again.frames[1]).toMatchObject({ t: 'welcome', resumed: true, sid });
 });
+
+test('one client\'s hello built before it acked more on its other connection (a race, a climb: no fence) resumes, behind the ack or not', async () => {
+  // The loaded reliability run's lost session: an attempt's hello said ack 1 while the live link
+  // had acked 2 already; taking that for a crashed leader tab's gap gave the client a new session.
+  const { server, url } = await startServer();
+  track(server);
+  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+  const { sid, key } = await ackedTwo(url);
+  const next = await raw(url);
+  next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb' }));
+  await eventually(() => next.frames.length >= 2, 5000, 'the welcome');
+  expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: true, sid });
+});
