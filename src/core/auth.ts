@@ -4,7 +4,6 @@ import type { ClientOptions } from './options';
 import type { Clock } from '../platform';
 import { isThenable } from '../util/emitter';
 
-
 /**
  * Credentials for one hello. A value is used as is; a function is called for every race, and
  * may return a promise (tokens that expire are fetched fresh: centrifuge's `getToken`, Ably's

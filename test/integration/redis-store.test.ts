@@ -168,18 +168,12 @@ describe('Redis store: fan-out between node processes', () => {
 
 describe('Redis store: a session that moves gets every fan-out entry once, from the log', () => {
   test('the new node delivers what was published after the old node\'s position, and nothing before it', async () => {
-    const { heard, caught, lost, node } = fakeNodes();
-    const a = redisStore({ url: redis.url, prefix: 'floor' });
-    const b = redisStore({ url: redis.url, prefix: 'floor' });
-    track({ close: () => Promise.all([a.close(), b.close()]).then(() => {}) });
-    await a.open(node('a'));
-    await b.open(node('b'));
+    const { a, b, heard, caught, lost } = await twoNodes('floor');
     a.publish({ type: 't', payload: '1' });
     a.publish({ type: 't', payload: '2' });
     await eventually(() => heard.b.length === 2, 5000, 'entries at b');
     // Session s leaves a (which delivered entries 1 and 2 of its own) …
-    const state: SessionState = { v: 1, id: 's', keyHash: 'kh', identity: '"u"', user: '"u"', received: 0, outbox: { next: 1, acked: 0, entries: [] }, rooms: [] };
-    await a.sessions.park([state], 10_000);
+    await park(a);
     // … entries 3 and 4 are published while it is between nodes …
     a.publish({ type: 't', payload: '3' });
     a.publish({ type: 't', payload: '4' });
@@ -197,17 +191,11 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
   });
 
   test('a session whose place the fan-out log trimmed away while it moved is ended (its client hears sessionlost), not left with a gap', async () => {
-    const { heard, caught, lost, node } = fakeNodes();
     // A log of about 10 entries: Redis trims whole nodes of 100 (`MAXLEN ~`), so 300 entries are enough.
-    const a = redisStore({ url: redis.url, prefix: 'trim', fanoutLog: 10 });
-    const b = redisStore({ url: redis.url, prefix: 'trim', fanoutLog: 10 });
-    track({ close: () => Promise.all([a.close(), b.close()]).then(() => {}) });
-    await a.open(node('a'));
-    await b.open(node('b'));
+    const { a, b, heard, caught, lost } = await twoNodes('trim', { fanoutLog: 10 });
     a.publish({ type: 't', payload: '1' });
     await eventually(() => heard.b.length === 1, 5000, 'entry 1 at b');
-    const state: SessionState = { v: 1, id: 's', keyHash: 'kh', identity: '"u"', user: '"u"', received: 0, outbox: { next: 1, acked: 0, entries: [] }, rooms: [] };
-    await a.sessions.park([state], 10_000);
+    await park(a);
     for (let i = 2; i <= 301; i++) a.publish({ type: 't', payload: String(i) });
     await eventually(() => heard.b.length === 301, 10_000, 'the 300 entries at b');
     const taken = await b.sessions.take('s', 'kh', '"u"');
@@ -219,61 +207,58 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
     expect(b.stats.lost).toBe(1);
     expect(b.skips('s', { type: 't', payload: 'later', origin: { node: a.nodeId, seq: 400 }, id: '9999999999999-0' })).toBe(true);
   });
+
+  test('a session that left an empty log catches up on what was published meanwhile (nothing trimmed: nothing lost)', async () => {
+    const { a, b, heard, caught, lost } = await twoNodes('empty');
+    // Parked before anything was ever published: its place is the log's start, which is no entry.
+    await park(a);
+    for (let i = 1; i <= 3; i++) a.publish({ type: 't', payload: String(i) });
+    await eventually(() => heard.b.length === 3, 5000, 'the entries at b');
+    await b.sessions.take('s', 'kh', '"u"');
+    await eventually(() => caught.length >= 3, 5000, 'the catch-up');
+    expect(caught).toEqual(['s:1', 's:2', 's:3']);
+    expect(lost).toEqual([]);
+  });
+
+  test('end to end: the client of a session that missed trimmed fan-out hears sessionlost and goes on in a new session', { timeout: 30_000 }, async () => {
+    const bStore = redisStore({ url: redis.url, prefix: 'trim-e2e', fanoutLog: 10 });
+    const a = await startServer({ store: redisStore({ url: redis.url, prefix: 'trim-e2e', fanoutLog: 10 }) });
+    const b = await startServer({ store: bStore });
+    track(b.server);
+    const ids: string[] = [];
+    a.server.on('connection', (conn) => ids.push(conn.id));
+    let target = [a.port];
+    const lb = track(await startBalancer(() => target));
+    const c = client(lb.url, { reconnect: { base: 50, max: 200 } });
+    const lost: unknown[] = [];
+    c.on('sessionlost', (u) => lost.push(u));
+    await until(c, 'open', 10_000);
+    await eventually(() => ids.length === 1, 5000, 'the session claimed on node a');
+    // Nowhere to go while node a parks the session and 300 broadcasts wrap the log.
+    target = [];
+    await a.server.close();
+    for (let i = 0; i < 300; i++) b.server.broadcast('said', { from: 'b', text: String(i) });
+    const r = createClient({ url: redis.url });
+    await r.connect();
+    for (const end = Date.now() + 5000; (await r.xLen('trim-e2e:log')) >= 300; ) {
+      if (Date.now() > end) throw new Error('the log was not trimmed');
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    await r.quit();
+    target = [b.port];
+    await eventually(() => lost.length === 1, 15_000, 'sessionlost');
+    await until(c, 'open', 10_000);
+    expect(c.state).toBe('open');
+    expect([...b.server.connections].map((conn) => conn.id)).not.toContain(ids[0]);
+    expect(bStore.stats.lost).toBe(1);
+  });
 });
 
-test('a session that left an empty log catches up on what was published meanwhile (nothing trimmed: nothing lost)', async () => {
-  const { heard, caught, lost, node } = fakeNodes();
-  const a = redisStore({ url: redis.url, prefix: 'empty' });
-  const b = redisStore({ url: redis.url, prefix: 'empty' });
-  track({ close: () => Promise.all([a.close(), b.close()]).then(() => {}) });
-  await a.open(node('a'));
-  await b.open(node('b'));
-  // Parked before anything was ever published: its place is the log's start, which is no entry.
-  const state: SessionState = { v: 1, id: 's', keyHash: 'kh', identity: '"u"', user: '"u"', received: 0, outbox: { next: 1, acked: 0, entries: [] }, rooms: [] };
-  await a.sessions.park([state], 10_000);
-  for (let i = 1; i <= 3; i++) a.publish({ type: 't', payload: String(i) });
-  await eventually(() => heard.b.length === 3, 5000, 'the entries at b');
-  await b.sessions.take('s', 'kh', '"u"');
-  await eventually(() => caught.length >= 3, 5000, 'the catch-up');
-  expect(caught).toEqual(['s:1', 's:2', 's:3']);
-  expect(lost).toEqual([]);
-});
-
-test('end to end: the client of a session that missed trimmed fan-out hears sessionlost and goes on in a new session', { timeout: 30_000 }, async () => {
-  const bStore = redisStore({ url: redis.url, prefix: 'trim-e2e', fanoutLog: 10 });
-  const a = await startServer({ store: redisStore({ url: redis.url, prefix: 'trim-e2e', fanoutLog: 10 }) });
-  const b = await startServer({ store: bStore });
-  track(b.server);
-  const ids: string[] = [];
-  a.server.on('connection', (conn) => ids.push(conn.id));
-  let target = [a.port];
-  const lb = track(await startBalancer(() => target));
-  const c = client(lb.url, { reconnect: { base: 50, max: 200 } });
-  const lost: unknown[] = [];
-  c.on('sessionlost', (u) => lost.push(u));
-  await until(c, 'open', 10_000);
-  await eventually(() => ids.length === 1, 5000, 'the session claimed on node a');
-  // Nowhere to go while node a parks the session and 300 broadcasts wrap the log.
-  target = [];
-  await a.server.close();
-  for (let i = 0; i < 300; i++) b.server.broadcast('said', { from: 'b', text: String(i) });
-  const r = createClient({ url: redis.url });
-  await r.connect();
-  for (const end = Date.now() + 5000; (await r.xLen('trim-e2e:log')) >= 300; ) {
-    if (Date.now() > end) throw new Error('the log was not trimmed');
-    await new Promise((done) => setTimeout(done, 20));
-  }
-  await r.quit();
-  target = [b.port];
-  await eventually(() => lost.length === 1, 15_000, 'sessionlost');
-  await until(c, 'open', 10_000);
-  expect(c.state).toBe('open');
-  expect([...b.server.connections].map((conn) => conn.id)).not.toContain(ids[0]);
-  expect(bStore.stats.lost).toBe(1);
-});
-
-/** Two stand-in nodes for store-level tests: what each was given, caught up, and told to end. */
-function fakeNodes() {
+/**
+ * Two stores on one Redis under `prefix`, each opened with a stand-in node: what each node was
+ * given, what the catch-up handed to a session, and which sessions it was told to end.
+ */
+async function twoNodes(prefix: string, options: { fanoutLog?: number } = {}) {
   const heard: Record<'a' | 'b', FanOutEntry[]> = { a: [], b: [] };
   const caught: string[] = [];
   const lost: string[] = [];
@@ -283,19 +268,16 @@ function fakeNodes() {
     lose: (id: string, why: string) => void lost.push(`${id}: ${why}`),
     logger: { warn: () => {} }, surrender: () => undefined,
   });
-  return { heard, caught, lost, node };
+  const a = redisStore({ url: redis.url, prefix, ...options });
+  const b = redisStore({ url: redis.url, prefix, ...options });
+  track({ close: () => Promise.all([a.close(), b.close()]).then(() => {}) });
+  await a.open(node('a'));
+  await b.open(node('b'));
+  return { a, b, heard, caught, lost };
 }
 
-describe('a tab-shared session on the Redis store', () => {
-  test('keeps no acknowledged messages: a resume behind its ack gets a new session (reported), since the record no longer has them', async () => {
-    const { server, url } = await startServer({ store: redisStore({ url: redis.url, prefix: 'tabs' }), authenticate: () => ({ id: 'u' }) });
-    track(server);
-    server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
-    const { sid, key } = await ackedTwo(url, { tabs: 1 });
-    const next = await raw(url);
-    next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1, tabs: 1 }));
-    await eventually(() => next.frames.length >= 2, 5000, 'the next leader\'s welcome');
-    expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: false });
-    expect(next.frames[1]!.sid).not.toBe(sid);
-  });
-});
+/** Session `s` (key hash `kh`, user "u") leaves node `from` for the store, as at a node's shutdown. */
+async function park(from: ReturnType<typeof redisStore>): Promise<void> {
+  const state: SessionState = { v: 1, id: 's', keyHash: 'kh', identity: '"u"', user: '"u"', received: 0, outbox: { next: 1, acked: 0, entries: [] }, rooms: [] };
+  await from.sessions.park([state], 10_000);
+}

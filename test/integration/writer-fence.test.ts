@@ -51,9 +51,7 @@ test('without fence (a race, or a climb of one client) the old connection stays 
 });
 
 test('a session shared by tabs (hello `tabs`) keeps its last acknowledged messages: the next leader resuming behind the ack gets them again', async () => {
-  const { server, url } = await startServer();
-  track(server);
-  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+  const url = await sendingTwo();
   const { sid, key } = await ackedTwo(url, { tabs: 1 }); // its tabs heard only of message 1
   const next = await raw(url);
   next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1, tabs: 1 }));
@@ -66,9 +64,7 @@ test('a resume whose ack is behind what the session already had acknowledged get
   // A leader tab wrote its ack of server message 2 and crashed before its tabs heard of 2: the
   // next leader resumes with ack 1, and 2 is gone from the server's outbox. Resuming would send 3
   // after 1 (WF_PROTOCOL on every resume, a hang); a new session makes the client report the loss.
-  const { server, url } = await startServer();
-  track(server);
-  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+  const url = await sendingTwo();
   const { sid, key } = await ackedTwo(url);
   const next = await raw(url);
   next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1 }));
@@ -85,12 +81,18 @@ test('a resume whose ack is behind what the session already had acknowledged get
 test('one client\'s hello built before it acked more on its other connection (a race, a climb: no fence) resumes, behind the ack or not', async () => {
   // The loaded reliability run's lost session: an attempt's hello said ack 1 while the live link
   // had acked 2 already; taking that for a crashed leader tab's gap gave the client a new session.
-  const { server, url } = await startServer();
-  track(server);
-  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+  const url = await sendingTwo();
   const { sid, key } = await ackedTwo(url);
   const next = await raw(url);
   next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb' }));
   await eventually(() => next.frames.length >= 2, 5000, 'the welcome');
   expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: true, sid });
 });
+
+/** A server that sends each new session two messages, `one` then `two` (ackedTwo's counterpart). */
+async function sendingTwo(): Promise<string> {
+  const { server, url } = await startServer();
+  track(server);
+  server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+  return url;
+}
