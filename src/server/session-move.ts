@@ -71,6 +71,8 @@ export class SessionMove {
   keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {
     const { conn, inbox, outbox, opts } = this.#p;
     this.#records = records;
+    // A promise per message (no groups, protocol.md §4): the record's gate may cut a write inside a group.
+    outbox.group = 0;
     const d = (this.durable = new Durable({
       id: conn.id, records, inbox, outbox, ttlMs: opts.sessionTtlMs, logger: opts.logger,
       state: () => this.state(identity), rooms: () => conn.rooms,
