@@ -254,6 +254,20 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
   });
 });
 
+describe('a tab-shared session on the Redis store', () => {
+  test('keeps no acknowledged messages: a resume behind its ack gets a new session (reported), since the record no longer has them', async () => {
+    const { server, url } = await startServer({ store: redisStore({ url: redis.url, prefix: 'tabs' }), authenticate: () => ({ id: 'u' }) });
+    track(server);
+    server.on('connection', (c) => void c.send('said', { from: 'server', text: 'one' }).then(() => c.send('said', { from: 'server', text: 'two' })).catch(() => {}));
+    const { sid, key } = await ackedTwo(url, { tabs: 1 });
+    const next = await raw(url);
+    next.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 1, race: 'rb', fence: 1, tabs: 1 }));
+    await eventually(() => next.frames.length >= 2, 5000, 'the next leader\'s welcome');
+    expect(next.frames[1]).toMatchObject({ t: 'welcome', resumed: false });
+    expect(next.frames[1]!.sid).not.toBe(sid);
+  });
+});
+
 /**
  * Two stores on one Redis under `prefix`, each opened with a stand-in node: what each node was
  * given, what the catch-up handed to a session, and which sessions it was told to end.
