@@ -15,8 +15,6 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AnyApi, ApiCheck, ApiShape } from '../protocol/api';
 import { useBase64Encoder } from '../protocol/base64';
-import { tryEncode } from '../protocol/data';
-import { WirefallError } from '../protocol/errors';
 import { emitter, type Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
@@ -28,7 +26,8 @@ import { WebSocketRung } from './rung-websocket';
 import type { Connection } from './session';
 import { checkRoom, Rooms } from './rooms';
 import { memoryStore } from './store/memory-store';
-import type { FanOutEntry, SessionStore } from './store/types';
+import type { SessionStore } from './store/types';
+import { fanOutDelivery, fanOutEntry } from './fan-out';
 import type { ServerObserver } from './observer';
 import { WIRE_ERROR_CODES, type WireErrorCode } from '../protocol/wire-errors';
 
@@ -91,8 +90,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     // Gauges (sessions by rung, replay sizes) are read from the sessions when scraped, not kept.
     this.#opts.metrics?.watch(() => this.#hub.claimed());
     this.#storeOpen = store.open({
-      deliver: (e) => this.#deliver(e),
-      deliverTo: (id, e) => this.#deliverTo(id, e),
+      ...fanOutDelivery(this.#hub, this.#rooms, store, this.#opts.logger),
       logger: this.#opts.logger,
       surrender: (id, hash, identity) => this.#hub.surrender(id, hash, identity),
       lose: (id, why) => this.#hub.sessions.get(id)?.close(CloseCode.GoingAway, `missed fan-out: ${why}`),
@@ -174,7 +172,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
    * the part) when the data holds something that cannot make the trip: a `Date`, a `Map`, …
    */
   broadcast<K extends keyof Api['server'] & string>(type: K, data: Api['server'][K], options: { except?: Connection<Api, User> } = {}): void {
-    this.#store.publish({ type, ...encodeOrThrow(data, type), except: options.except?.id });
+    this.#store.publish(fanOutEntry(type, data, undefined, options.except?.id));
   }
 
   /**
@@ -186,29 +184,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   to(room: string): RoomTarget<Api, User> {
     checkRoom(room);
     return {
-      broadcast: (type, data, options = {}) =>
-        this.#store.publish({ room, type, ...encodeOrThrow(data, type), except: options.except?.id }),
+      broadcast: (type, data, options = {}) => this.#store.publish(fanOutEntry(type, data, room, options.except?.id)),
     };
-  }
-
-  /** A fan-out entry from the store (published here or on another node) for this node's sessions. */
-  #deliver(entry: FanOutEntry): void {
-    const targets = entry.room === undefined ? this.#hub.targets() : this.#rooms.members(entry.room);
-    const skips = this.#store.skips?.bind(this.#store);
-    for (const c of targets) if (c.id !== entry.except && !skips?.(c.id, entry)) this.#send(c, entry);
-  }
-
-  /** A fan-out entry for one session (it catches up from the store's log after a move). */
-  #deliverTo(id: string, entry: FanOutEntry): void {
-    const c = this.#hub.sessions.get(id);
-    if (!c || c.closed || c.id === entry.except || (entry.room !== undefined && !c.rooms.includes(entry.room))) return;
-    this.#send(c, entry);
-  }
-
-  #send(c: Connection<Api, User>, entry: FanOutEntry): void {
-    c.sendEncoded(entry.type, entry.payload, false, entry.e)?.catch((err: Error) => {
-      if (!c.closed) this.#opts.logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
-    });
   }
 
   /** Starts listening (only for a server this endpoint created). Resolves with the port. */
@@ -302,9 +279,3 @@ function countRefusal(res: ServerResponse, metrics: ServerObserver): void {
   });
 }
 
-/** The payload once for every recipient, or `WF_INVALID` naming what cannot make the trip. */
-function encodeOrThrow(data: unknown, type: string): { payload: string; e?: string } {
-  const encoded = tryEncode(data, type);
-  if (encoded instanceof WirefallError) throw encoded;
-  return encoded.e === undefined ? { payload: encoded.payload } : { payload: encoded.payload, e: encoded.e };
-}
