@@ -83,10 +83,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       max = w.max;
       authRetried = false;
       if (w.resumed) {
-        // A seeded session's numbers are settled by this welcome's ack (Outbox.continueAfter): the
-        // context that wrote before us may have written a number no one recorded. Unseeded, an ack
-        // beyond what we wrote stays a protocol error.
-        if (!outbox.continueAfter(w.ack, now)) return false;
+        // An ack beyond what we wrote is a protocol error. (A seeded session's numbers are settled
+        // by this ack instead: wirefall/share's seedOutbox wraps `ack`, src/share/seeding.ts.)
+        if (!outbox.ack(w.ack, now)) return false;
         inbox.resumed();
       } else {
         inbox.reset();

@@ -75,17 +75,6 @@ test('a write is cut between groups, never inside one, when the budget ends in t
   expect(seqs(o.takeUnsent(2, 0))).toEqual([11, 12]);
 });
 
-test('a held message holds back the group it joined, and the outbox makes no groups after a hold', () => {
-  const o = new Outbox(big);
-  const p = o.push('m', '1');
-  expect(o.push('m', '2')).toBe(p);
-  const release = o.hold(() => {});
-  expect(o.takeUnsent(1000, 0)).toEqual([]);
-  expect(o.push('m', '3')).not.toBe(p);
-  release();
-  expect(seqs(o.takeUnsent(1000, 0))).toEqual([1, 2, 3]);
-});
-
 test('a group acknowledged in part when the session ends rejects: delivery is then unknown', async () => {
   const o = new Outbox(big);
   const p = o.push('m', '1');
