@@ -100,9 +100,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       return lost;
     },
     checkWater() {
-      const { bytes, size } = outbox;
+      const { bytes, q } = outbox;
       // High at the byte mark or at half the message bound (small messages fill the count first).
-      const load = Math.max(bytes / t.highWaterBytes, (2 * size) / t.maxMessages);
+      const load = Math.max(bytes / t.highWaterBytes, (2 * q.length) / t.maxMessages);
       const now = load >= 1 || (high && load >= 0.5);
       if (now === high) return;
       high = now;

@@ -90,9 +90,6 @@ export class Outbox {
     this.#limits = limits;
   }
 
-  get size(): number {
-    return this.q.length;
-  }
   get hasUnsent(): boolean {
     return this.#ready(this.q[this.#cursor]);
   }

@@ -75,9 +75,9 @@ export const tapHook =
     // pushed (a full outbox adds none), and is told before the push returns, so before any write.
     const push = outbox.push.bind(outbox);
     outbox.push = ((ev: string, payload: string, settle?: true, bytes?: number, enc?: string) => {
-      const before = outbox.size;
+      const before = outbox.q.length;
       const p = push(ev, payload, settle, bytes, enc);
-      if (outbox.size > before) tap.assigned?.(outbox.next - 1, ev, payload, enc, () => holdLast(outbox, c.wake));
+      if (outbox.q.length > before) tap.assigned?.(outbox.next - 1, ev, payload, enc, () => holdLast(outbox, c.wake));
       return p;
     }) as Outbox['push'];
     const welcome = s.welcome;

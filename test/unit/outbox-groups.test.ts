@@ -35,7 +35,7 @@ test('messages queued between two writes share a promise that resolves with the 
   o.takeUnsent(1000, 3);
   o.ack(4, 4);
   expect(await state(b)).toBe('resolved');
-  expect(o.size).toBe(0);
+  expect(o.q.length).toBe(0);
   expect(o.bytes).toBe(0);
 });
 

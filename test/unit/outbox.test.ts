@@ -16,10 +16,10 @@ describe('Outbox', () => {
     expect(o.oldestInFlight()).toBe(10);
     expect(o.ack(1, 20)).toBe(true);
     await p1;
-    expect(o.size).toBe(1);
+    expect(o.q.length).toBe(1);
     expect(o.ack(2, 21)).toBe(true);
     await p2;
-    expect(o.size).toBe(0);
+    expect(o.q.length).toBe(0);
     expect(o.bytes).toBe(0);
   });
 
@@ -76,7 +76,7 @@ describe('Outbox', () => {
     o.takeUnsent(1000, 0);
     expect(o.ack(1, 1)).toBe(true);
     o.rejectAll(new WirefallError('WF_CLOSED', 'x')); // nothing to reject, nothing thrown
-    expect(o.size).toBe(0);
+    expect(o.q.length).toBe(0);
   });
 
   test('utf8Length counts bytes, not UTF-16 units', () => {

@@ -69,7 +69,7 @@ describe('an outbox seeded from another context (tab hand-over): the resumed wel
     expect([await state(five!), await state(six!), await state(w)]).toEqual(['acked', 'pending', 'pending']);
     expect(msgs(o).map((m) => m.s)).toEqual([6, 7]);
     // What is left is counted once: 6 and 7, one byte each (the acknowledged 5 is gone).
-    expect([o.size, o.bytes]).toEqual([2, 2]);
+    expect([o.q.length, o.bytes]).toEqual([2, 2]);
   });
 
   test('nothing unknown: the restored numbers stand, and what the server had is acknowledged', async () => {
