@@ -76,7 +76,7 @@ export default [
   },
   {
     input: 'src/umd.ts',
-    output: { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
+    output: { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, ...internalNames() })] },
     plugins: [ts({ outDir: undefined }), production()],
   },
   // The UMD global's typings: `Wirefall` is what src/umd.ts exports. A script-tag project lists

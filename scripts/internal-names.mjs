@@ -1,8 +1,9 @@
 // Property names that only wirefall's own code reads and writes: never public API (no declaration
 // in dist/*.d.ts: test/runtimes/internal-names.test.ts checks), never an option, a wire field, a key
 // stored or posted to another tab, nor a property of anything outside the package. The production
-// build (dist/prod/, rollup.config.mjs) renames them to one letter each, the same in every chunk:
-// an app's minifier keeps property names, and these cost the client ~150 B gzip (scripts/size.mjs).
+// build (dist/prod/ and dist/wirefall.umd.min.js, rollup.config.mjs) renames them to one letter
+// each, the same in every chunk: an app's minifier keeps property names, and these cost the client
+// ~150 B gzip (scripts/size.mjs), the UMD bundle ~130 B.
 // Adding one: it must pass all of the above; it gets the next name of SHORT. terser never renames
 // a DOM property name (`opened`, `stop`, `frames`, `transport`...), so such a name stays in
 // dist/prod/ and the test fails: leave it off.

@@ -1,6 +1,6 @@
 /**
- * The production build renames the package's internal property names to one letter each
- * (scripts/internal-names.mjs, rollup.config.mjs). That is safe only while none of them is public,
+ * The production build (dist/prod/ and the minified UMD bundle) renames the package's internal
+ * property names to one letter each (scripts/internal-names.mjs, rollup.config.mjs). That is safe only while none of them is public,
  * no other property takes one of the short names, and every chunk renamed them alike.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -35,9 +35,11 @@ describe('the internal property names the production build renames', () => {
     }
   });
 
-  it('are renamed in every file of dist/prod/, none left as it was', () => {
-    if (!existsSync(join(root, 'dist/prod/index.mjs'))) throw new Error('dist/prod/ is missing: run `npm run build` first');
-    for (const f of files(join(root, 'dist/prod'), /\.(mjs|cjs)$/)) {
+  it('are renamed in every file of dist/prod/ and in the minified UMD bundle, none left as it was', () => {
+    for (const f of ['dist/prod/index.mjs', 'dist/prod/index.cjs', 'dist/wirefall.umd.min.js']) {
+      if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
+    }
+    for (const f of [...files(join(root, 'dist/prod'), /\.(mjs|cjs)$/), join(root, 'dist/wirefall.umd.min.js')]) {
       const text = code(readFileSync(f, 'utf8'));
       for (const n of names) expect(text, `${n} in ${f}`).not.toMatch(new RegExp(`\\b${n}\\b`));
     }
