@@ -3,6 +3,7 @@ import path from 'node:path';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
+import { internalNames } from './scripts/internal-names.mjs';
 
 // React Server Components bundlers (Next.js app router) need the hooks entry marked client-only.
 const useClient = (chunk) => (chunk.isEntry && chunk.name === 'react' ? "'use client';" : '');
@@ -45,7 +46,8 @@ export default [
       ...(format === 'cjs' && { exports: 'named' }),
       banner: useClient,
       sourcemap: dir === 'dist',
-      plugins: dir === 'dist' ? [] : [terser({ compress: { passes: 2, directives: false, reduce_funcs: false }, mangle: { properties: false } })], // keeps 'use client'
+      // The package's internal property names (scripts/internal-names.mjs) to one letter each: -150 B gzip.
+      plugins: dir === 'dist' ? [] : [terser({ compress: { passes: 2, directives: false, reduce_funcs: false }, ...internalNames() })], // keeps 'use client'
     })),
     plugins: dir === 'dist' ? [ts()] : [ts({ outDir: 'dist/prod' }), production()],
   })),
@@ -74,7 +76,7 @@ export default [
   },
   {
     input: 'src/umd.ts',
-    output: { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })] },
+    output: { file: 'dist/wirefall.umd.min.js', format: 'umd', name: 'Wirefall', sourcemap: true, plugins: [terser({ compress: { passes: 2 }, ...internalNames() })] },
     plugins: [ts({ outDir: undefined }), production()],
   },
   // The UMD global's typings: `Wirefall` is what src/umd.ts exports. A script-tag project lists

@@ -83,10 +83,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       max = w.max;
       authRetried = false;
       if (w.resumed) {
-        // A seeded session's numbers are settled by this welcome's ack (Outbox.continueAfter): the
-        // context that wrote before us may have written a number no one recorded. Unseeded, an ack
-        // beyond what we wrote stays a protocol error.
-        if (!outbox.continueAfter(w.ack, now)) return false;
+        // An ack beyond what we wrote is a protocol error. (A seeded session's numbers are settled
+        // by this ack instead: wirefall/share's seedOutbox wraps `ack`, src/share/seeding.ts.)
+        if (!outbox.ack(w.ack, now)) return false;
         inbox.resumed();
       } else {
         inbox.reset();
@@ -101,9 +100,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       return lost;
     },
     checkWater() {
-      const { bytes, size } = outbox;
+      const { bytes, q } = outbox;
       // High at the byte mark or at half the message bound (small messages fill the count first).
-      const load = Math.max(bytes / t.highWaterBytes, (2 * size) / t.maxMessages);
+      const load = Math.max(bytes / t.highWaterBytes, (2 * q.length) / t.maxMessages);
       const now = load >= 1 || (high && load >= 0.5);
       if (now === high) return;
       high = now;

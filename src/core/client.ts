@@ -253,7 +253,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       return link?.rtt;
     },
     get buffered() {
-      return { messages: s.outbox.size, bytes: s.outbox.bytes };
+      return { messages: s.outbox.q.length, bytes: s.outbox.bytes };
     },
     send: (type: string, data: unknown) => push(type, data),
     request: rpc.request,

@@ -19,8 +19,6 @@ export interface OutboxEntry {
   n: number;
   /** When it was last written, ms; undefined while unsent (once written, the peer may have seen it). */
   at?: number;
-  /** Not to be written yet (`Outbox.hold`); every later entry waits behind it, to keep the order. */
-  held?: boolean;
   /** The sender's promise and what settles it; absent for fire-and-forget sends (broadcast). */
   p?: Promise<void>;
   ok?: () => void;
@@ -55,12 +53,20 @@ export interface OutboxLimits {
   maxBytes: number;
 }
 
+/**
+ * The client's core carries this class, so it has only what the client calls; what only the
+ * server (src/server/outbox-state.ts, retaining-outbox.ts) and wirefall/share (src/share/hold.ts,
+ * seeding.ts) need is theirs, working on the public `q`, `next`, `gate` and `load`.
+ */
 export class Outbox {
-  #q: OutboxEntry[] = [];
+  /** @internal The entries, oldest first (src/server reads them as data; src/share seeds them). */
+  q: OutboxEntry[] = [];
   /** Index of the first entry not yet written on the current transport. */
   #cursor = 0;
-  #next = 1;
-  #bytes = 0;
+  /** The number the next pushed message gets (the last pushed one has `next - 1`). */
+  next = 1;
+  /** The payload bytes held. */
+  bytes = 0;
   /** Highest sequence number the peer acknowledged. */
   acked = 0;
   /** When the ack last moved forward, ms. */
@@ -74,7 +80,8 @@ export class Outbox {
   group = 1 << 14;
   /**
    * The highest number that may be written (a server whose store makes sessions durable writes a
-   * message only once it is committed there, docs/scaling.md §5). Unbounded by default.
+   * message only once it is committed there, docs/scaling.md §5; wirefall/share holds a tab's send
+   * until that tab confirmed its number, src/share/hold.ts). Unbounded by default.
    */
   gate = Infinity;
   #limits: OutboxLimits;
@@ -83,19 +90,13 @@ export class Outbox {
     this.#limits = limits;
   }
 
-  get size(): number {
-    return this.#q.length;
-  }
-  get bytes(): number {
-    return this.#bytes;
-  }
   get hasUnsent(): boolean {
-    return this.#ready(this.#q[this.#cursor]);
+    return this.#ready(this.q[this.#cursor]);
   }
 
-  /** `e` may be written now: not held, and within the gate. */
+  /** `e` may be written now: within the gate. */
   #ready(e: OutboxEntry | undefined): e is OutboxEntry {
-    return !!e && !e.held && e.s <= this.gate;
+    return !!e && e.s <= this.gate;
   }
 
   /**
@@ -106,9 +107,9 @@ export class Outbox {
   push(ev: string, payload: string, settle: false, bytes?: number, e?: string): Promise<void> | undefined;
   /** `bytes`: the payload's UTF-8 length when the caller has measured it already; `e`: its encoding. */
   push(ev: string, payload: string, settle = true, bytes = utf8Length(payload), e?: string): Promise<void> | undefined {
-    const q = this.#q;
-    if (q.length >= this.#limits.maxMessages || this.#bytes + bytes > this.#limits.maxBytes) {
-      return rejected(new WirefallError('WF_OUTBOX_FULL', DEV ? `outbox full (${q.length} messages, ${this.#bytes} bytes)` : ''));
+    const q = this.q;
+    if (q.length >= this.#limits.maxMessages || this.bytes + bytes > this.#limits.maxBytes) {
+      return rejected(new WirefallError('WF_OUTBOX_FULL', DEV ? `outbox full (${q.length} messages, ${this.bytes} bytes)` : ''));
     }
     const last = q[q.length - 1];
     let ok: (() => void) | undefined;
@@ -128,28 +129,14 @@ export class Outbox {
     }
     // Every field in the literal, in one order: one hidden class for all entries, none added later
     // (adding the promise afterwards moved each entry of a burst to another shape).
-    q.push({ s: this.#next++, ev, payload, e, n: bytes, at: undefined, p, ok, no });
-    this.#bytes += bytes;
+    q.push({ s: this.next++, ev, payload, e, n: bytes, at: undefined, p, ok, no });
+    this.bytes += bytes;
     return p;
-  }
-
-  /**
-   * Holds the entry pushed last: it is not written, nor is any later one, until the returned
-   * function releases it (then `wake` is called, to write). For src/share: a leader writes another
-   * tab's send only once that tab confirmed its number (docs/sharing.md).
-   */
-  hold(wake: () => void): () => void {
-    const e = this.#q[this.#q.length - 1]!;
-    // No groups from now on: a held message must not hold back others' (`takeUnsent`).
-    e.held = !(this.group = 0);
-    return () => {
-      if (e.held) (e.held = false), wake();
-    };
   }
 
   /** Unsent messages, for deciding to flush before the end of the tick. */
   get unsent(): number {
-    return this.#q.length - this.#cursor;
+    return this.q.length - this.#cursor;
   }
 
   /**
@@ -175,7 +162,7 @@ export class Outbox {
     // Up to `end`: the last whole group within `maxBytes` (`total` is 0 only before the first, a
     // payload being at least one byte), before a held entry or the gate. A first group over the
     // budget goes in parts; one that a held entry ends waits with it.
-    const q = this.#q;
+    const q = this.q;
     let end = this.#cursor, i = end;
     for (let total = 0, e; this.#ready((e = q[i])) && !(total && total + e.n > maxBytes); ) {
       total += e.n;
@@ -194,8 +181,8 @@ export class Outbox {
   /** Applies a cumulative ack; returns false when it acknowledges something never sent. */
   ack(a: number, now: number): boolean {
     if (a <= this.acked) return true;
-    if (a >= this.#next) return false;
-    const q = this.#q;
+    if (a >= this.next) return false;
+    const q = this.q;
     let n = 0;
     while (n < q.length && q[n]!.s <= a) n++;
     this.#cursor = Math.max(0, this.#cursor - n);
@@ -209,7 +196,7 @@ export class Outbox {
   }
 
   #settled = (e: OutboxEntry): void => {
-    this.#bytes -= e.n;
+    this.bytes -= e.n;
     e.ok?.();
   };
 
@@ -220,17 +207,21 @@ export class Outbox {
 
   /** When the oldest message written but not acknowledged was written, or undefined. */
   oldestInFlight(): number | undefined {
-    return this.#q[0]?.at;
+    return this.q[0]?.at;
   }
 
-  /** Replaces the content: `q` from the front, numbering continuing at `next`; all of it to be written. */
-  #reset(q: OutboxEntry[], next: number, acked: number): OutboxEntry[] {
-    const old = this.#q;
-    this.#q = q;
-    this.#bytes = 0;
-    for (const e of q) this.#bytes += e.n;
+  /**
+   * Replaces the content: `q` from the front, numbering continuing at `next`, all of it to be
+   * written; returns the old content. The core's own resets, and the server's and wirefall/share's
+   * (a session taken over from another node, src/server/outbox-state.ts; a tab hand-over).
+   */
+  load(next: number, acked: number, q: OutboxEntry[]): OutboxEntry[] {
+    const old = this.q;
+    this.q = q;
+    this.bytes = 0;
+    for (const e of q) this.bytes += e.n;
     this.#cursor = 0;
-    this.#next = next;
+    this.next = next;
     this.acked = acked;
     return old;
   }
@@ -242,45 +233,18 @@ export class Outbox {
   restart(err: WirefallError): OutboxEntry[] {
     // Written entries are a prefix. A group written in part (one over a write's budget) is lost
     // whole: its one promise cannot both reject for the head and resolve for the tail.
-    const q = this.#q;
+    const q = this.q;
     let k = 0;
     while (k < q.length && (q[k]!.at !== undefined || (k && q[k]!.p && q[k]!.p === q[k - 1]!.p))) k++;
     const kept = q.slice(k);
-    const lost = this.#reset(kept, 1, 0).slice(0, k);
-    for (const e of kept) e.s = this.#next++;
+    const lost = this.load(1, 0, kept).slice(0, k);
+    for (const e of kept) e.s = this.next++;
     for (const e of lost) reject(e, err);
     return lost;
   }
 
-  /**
-   * The first resumed welcome's ack: an ack beyond what was written is a protocol error (false).
-   * wirefall/share replaces it on an outbox it started from another tab's messages
-   * (src/share/seeding.ts), whose numbering that ack settles. Returns the numbers it moved.
-   */
-  continueAfter(ack: number, now: number): { from: number; to: number }[] | false {
-    return this.ack(ack, now) && [];
-  }
-
-  /** The number the next pushed message gets (the last pushed one has `next - 1`). */
-  get next(): number {
-    return this.#next;
-  }
-
-  /** @internal The entries, oldest first: the server reads them as data (src/server/outbox-state.ts). */
-  get entries(): readonly OutboxEntry[] {
-    return this.#q;
-  }
-
-  /**
-   * @internal Replaces the content of an empty outbox (a session taken over from another node,
-   * src/server/outbox-state.ts): numbering continues at `next`, and all of it is resent.
-   */
-  load(next: number, acked: number, entries: OutboxEntry[]): void {
-    this.#reset(entries, next, acked);
-  }
-
   /** Rejects everything (the client or session closed for good). */
   rejectAll(err: WirefallError): void {
-    for (const e of this.#reset([], this.#next, this.acked)) reject(e, err);
+    for (const e of this.load(this.next, this.acked, [])) reject(e, err);
   }
 }

@@ -12,12 +12,12 @@ const row = (e: OutboxEntry): OutboxState['entries'][number] => (e.e === undefin
  * node): the unacknowledged messages with their numbers, the next number, the last ack.
  */
 export function outboxState(o: Outbox): OutboxState {
-  return { next: o.next, acked: o.acked, entries: o.entries.map(row) };
+  return { next: o.next, acked: o.acked, entries: o.q.map(row) };
 }
 
 /** The messages numbered `from` and above, as in `outboxState` (what a durable store has not got yet). */
 export function outboxSince(o: Outbox, from: number): OutboxState['entries'] {
-  const all = o.entries;
+  const all = o.q;
   const first = all[0];
   return first ? all.slice(Math.max(0, from - first.s)).map(row) : [];
 }

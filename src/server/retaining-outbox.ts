@@ -18,7 +18,7 @@ export class RetainingOutbox extends Outbox {
 
   override ack(a: number, now: number): boolean {
     if (this.retain && a > this.acked && a < this.next) {
-      for (const e of this.entries) {
+      for (const e of this.q) {
         if (e.s > a) break;
         this.#kept.push(e);
       }
@@ -37,7 +37,7 @@ export class RetainingOutbox extends Outbox {
     const kept = this.#kept;
     const i = kept.findIndex((e) => e.s === a + 1);
     if (i < 0 || now - this.#keptAt > KEPT.ms || kept.at(-1)!.s !== this.acked) return false;
-    this.load(this.next, a, [...kept.splice(i), ...this.entries]);
+    this.load(this.next, a, [...kept.splice(i), ...this.q]);
     return true;
   }
 }

@@ -145,7 +145,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
   /** Messages waiting for the client's acknowledgement, and their bytes (the replay buffer). */
   get buffered(): { messages: number; bytes: number } {
-    return { messages: this.#outbox.size, bytes: this.#outbox.bytes };
+    return { messages: this.#outbox.q.length, bytes: this.#outbox.bytes };
   }
 
   /**
@@ -314,8 +314,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #deliver(type: string, data: unknown): void {
     this.#opts.metrics?.messageIn();
     if (type === CALL) this.#calls.run(data, this);
-    else if (this.#handlers.count(type)) this.#handlers.emit(type, data, this);
-    else this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
+    else if (!this.#handlers.emit(type, data, this)) this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
   }
 
   /**

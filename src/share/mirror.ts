@@ -72,7 +72,7 @@ export class Mirror {
   }
 
   /**
-   * A new leader's resumed welcome settled the numbers (Outbox.continueAfter): everything up to
+   * A new leader's resumed welcome settled the numbers (seedOutbox, ./seeding.ts): everything up to
    * `ack` was received, and the sends in `moved` now carry new numbers. All moves apply at once,
    * since one entry's new number may be another's old one.
    */

@@ -7,6 +7,7 @@
  */
 import type { ClientHook } from '../core/session-tap';
 import type { Outbox } from '../protocol/outbox';
+import { holdLast } from './hold';
 import { seedOutbox } from './seeding';
 
 export interface SessionSeed {
@@ -65,7 +66,8 @@ export const tapHook =
       s.id = seed;
       inbox.received = seed.received;
       inbox.resumed();
-      const seeding = seedOutbox(outbox, seed.acked, seed.entries, 0);
+      // The welcome's ack settles a seeded session's numbers; the mirrors follow before any is written.
+      const seeding = seedOutbox(outbox, seed.acked, seed.entries, 0, (moved, ack) => tap.renumbered?.(moved, ack));
       seeded = seeding.seeded;
       tap.seeded?.(seeding.promises);
     }
@@ -73,19 +75,11 @@ export const tapHook =
     // pushed (a full outbox adds none), and is told before the push returns, so before any write.
     const push = outbox.push.bind(outbox);
     outbox.push = ((ev: string, payload: string, settle?: true, bytes?: number, enc?: string) => {
-      const before = outbox.size;
+      const before = outbox.q.length;
       const p = push(ev, payload, settle, bytes, enc);
-      if (outbox.size > before) tap.assigned?.(outbox.next - 1, ev, payload, enc, () => outbox.hold(c.wake));
+      if (outbox.q.length > before) tap.assigned?.(outbox.next - 1, ev, payload, enc, () => holdLast(outbox, c.wake));
       return p;
     }) as Outbox['push'];
-    // The welcome's ack settles a seeded session's numbers; the mirrors follow before any is written.
-    const continueAfter = outbox.continueAfter.bind(outbox);
-    outbox.continueAfter = (ack, now) => {
-      const was = seeded();
-      const moved = continueAfter(ack, now);
-      if (moved && was) tap.renumbered?.(moved, ack);
-      return moved;
-    };
     const welcome = s.welcome;
     s.welcome = (w, now) => {
       const lost = welcome(w, now);

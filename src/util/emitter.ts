@@ -2,8 +2,8 @@
 export interface Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
   /** Adds `listener`; returns the function that removes it. */
   on<K extends keyof Events>(event: K, listener: Events[K]): () => void;
-  emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void;
-  count<K extends keyof Events>(event: K): number;
+  /** Calls the listeners of `event`; returns how many there were (the server warns of none). */
+  emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): number;
 }
 
 /**
@@ -26,7 +26,8 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
     },
     emit(event, ...args) {
       // Iterate a snapshot so listeners may unsubscribe while being called.
-      for (const l of listeners[event] ?? []) {
+      const ls = listeners[event] ?? [];
+      for (const l of ls) {
         try {
           const r = (l as (...a: typeof args) => unknown)(...args);
           if (caught && isThenable(r)) r.then(undefined, (e: unknown) => caught(e, event));
@@ -35,8 +36,8 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
           caught(e, event);
         }
       }
+      return ls.length;
     },
-    count: (event) => listeners[event]?.length ?? 0,
   };
 }
 

@@ -168,7 +168,7 @@ async function handOver(kind: 'umd' | 'esm', transports: string[], how: 'close' 
   const gone = w.got.filter((m) => m.tab === leaderIndex).map((m) => m.n);
   expect(gone).toEqual(Array.from({ length: gone.length }, (_, j) => j));
   // A crash can deliver the leader's socket write and lose its `assigned` post (two channels of
-  // one renderer): the new leader's resumed welcome then settles the numbers (Outbox.continueAfter).
+  // one renderer): the new leader's resumed welcome then settles the numbers (src/share/seeding.ts).
   expect({ lost, doubled, reordered }).toEqual({ lost: 0, doubled: 0, reordered: 0 });
   expect(w.sessions()).toBe(1);
   // How many numbers the server had that no surviving tab had heard of when the new leader took over.

@@ -16,14 +16,14 @@ describe('a session as data (handover.ts)', () => {
 
     const b = new Outbox({ maxMessages: 10, maxBytes: 1000 });
     adoptOutbox(b, JSON.parse(JSON.stringify(state)));
-    expect(b.size).toBe(2);
+    expect(b.q.length).toBe(2);
     expect(b.bytes).toBe(8);
     expect(b.takeUnsent(1000, 3)).toEqual(['{"t":"msg","s":2,"ev":"x","d":2}', '{"t":"msg","s":3,"ev":"y","d":"three"}']);
     void b.push('z', 'null');
     expect(b.takeUnsent(1000, 4)).toEqual(['{"t":"msg","s":4,"ev":"z","d":null}']);
     expect(b.ack(0, 5)).toBe(true); // an old ack is no error
     expect(b.ack(4, 5)).toBe(true);
-    expect(b.size).toBe(0);
+    expect(b.q.length).toBe(0);
   });
 
   test('what a durable store has not got yet: the messages from a number on', () => {

@@ -35,7 +35,7 @@ test('messages queued between two writes share a promise that resolves with the 
   o.takeUnsent(1000, 3);
   o.ack(4, 4);
   expect(await state(b)).toBe('resolved');
-  expect(o.size).toBe(0);
+  expect(o.q.length).toBe(0);
   expect(o.bytes).toBe(0);
 });
 
@@ -73,17 +73,6 @@ test('a write is cut between groups, never inside one, when the budget ends in t
   // Without promises, a write is cut anywhere.
   for (const d of ['1', '2', '3']) void o.push('m', d, false);
   expect(seqs(o.takeUnsent(2, 0))).toEqual([11, 12]);
-});
-
-test('a held message holds back the group it joined, and the outbox makes no groups after a hold', () => {
-  const o = new Outbox(big);
-  const p = o.push('m', '1');
-  expect(o.push('m', '2')).toBe(p);
-  const release = o.hold(() => {});
-  expect(o.takeUnsent(1000, 0)).toEqual([]);
-  expect(o.push('m', '3')).not.toBe(p);
-  release();
-  expect(seqs(o.takeUnsent(1000, 0))).toEqual([1, 2, 3]);
 });
 
 test('a group acknowledged in part when the session ends rejects: delivery is then unknown', async () => {

@@ -6,24 +6,6 @@ import { utf8Length } from '../../src/protocol/limits';
 const limits = { maxMessages: 4, maxBytes: 100 };
 
 describe('Outbox', () => {
-  test('a held entry is not written, nor anything after it, until released (then wake is called once)', () => {
-    const o = new Outbox({ maxMessages: 100, maxBytes: 10_000 });
-    o.group = 0; // as src/share's tap sets it (a held message's group: outbox-groups.test.ts)
-    void o.push('a', '1');
-    void o.push('b', '2');
-    let woken = 0;
-    const release = o.hold(() => woken++);
-    void o.push('c', '3');
-    expect(o.takeUnsent(1000, 0).map((t) => JSON.parse(t).s)).toEqual([1]);
-    expect(o.hasUnsent).toBe(false);
-    expect(o.takeUnsent(1000, 0)).toEqual([]);
-    release();
-    release();
-    expect(woken).toBe(1);
-    expect(o.hasUnsent).toBe(true);
-    expect(o.takeUnsent(1000, 0).map((t) => JSON.parse(t).s)).toEqual([2, 3]);
-  });
-
   test('numbers messages from 1, writes them once, and settles them on a cumulative ack', async () => {
     const o = new Outbox(limits);
     o.group = 0; // a promise per message (groups: outbox-groups.test.ts)
@@ -34,10 +16,10 @@ describe('Outbox', () => {
     expect(o.oldestInFlight()).toBe(10);
     expect(o.ack(1, 20)).toBe(true);
     await p1;
-    expect(o.size).toBe(1);
+    expect(o.q.length).toBe(1);
     expect(o.ack(2, 21)).toBe(true);
     await p2;
-    expect(o.size).toBe(0);
+    expect(o.q.length).toBe(0);
     expect(o.bytes).toBe(0);
   });
 
@@ -94,7 +76,7 @@ describe('Outbox', () => {
     o.takeUnsent(1000, 0);
     expect(o.ack(1, 1)).toBe(true);
     o.rejectAll(new WirefallError('WF_CLOSED', 'x')); // nothing to reject, nothing thrown
-    expect(o.size).toBe(0);
+    expect(o.q.length).toBe(0);
   });
 
   test('utf8Length counts bytes, not UTF-16 units', () => {

@@ -13,7 +13,7 @@ const filled = (n: number, retain: boolean) => {
   o.takeUnsent(1 << 20, 0); // written
   return o;
 };
-const numbers = (o: RetainingOutbox) => o.entries.map((e) => e.s);
+const numbers = (o: RetainingOutbox) => o.q.map((e) => e.s);
 
 test('a shared session resumed behind its ack gets the kept messages again, in order, before the rest', () => {
   const o = filled(6, true);
