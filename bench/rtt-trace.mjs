@@ -1,0 +1,134 @@
+// Where the one-process round trip's time goes (npm run bench's `--worker` layout: the server in a
+// worker thread, the process pinned to one core). Not part of `npm run bench`.
+//   node bench/rtt-trace.mjs <raw|wirefall|distDir> count [round trips]   # per round trip, both threads
+//   node bench/rtt-trace.mjs <raw|wirefall|distDir> alloc [round trips]   # bytes and GCs alone (no counting hooks)
+//   node bench/rtt-trace.mjs <raw|wirefall|distDir> stalls [round trips]  # what each slow round trip met
+// `count` tallies what does not depend on the machine's load: async resources by type, timer,
+// JSON, Buffer and socket calls, bytes allocated (sampled), GCs. `stalls` times each round trip
+// with its wall-clock start and the process's getrusage delta (CPU, context switches), and lines
+// the slow ones up with both threads' GC entries: a GC of either thread, a preemption (an
+// involuntary context switch: another process took the core), or neither.
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { payload, quantile } from './lib/common.mjs';
+import * as hooks from './lib/rtt-hooks.mjs';
+
+const [variant = 'wirefall', mode = 'stalls', nArg] = process.argv.slice(2);
+const samples = Number(nArg ?? (mode === 'stalls' ? 20_000 : 10_000));
+const lib = variant === 'raw' ? 'raw' : 'wirefall';
+if (lib === 'wirefall') process.env.WIREFALL_DIST = resolve(variant === 'wirefall' ? 'dist' : variant);
+try {
+  // As bench/lib/procs.mjs pins the client: this thread (and the threads it starts later) on core 1.
+  execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+} catch {
+  console.log('(not pinned: no taskset)');
+}
+hooks.install(mode);
+const { default: WS } = await import('ws');
+
+const here = (f) => new URL(f, import.meta.url).href;
+const worker = new Worker(`import(${JSON.stringify(here('./lib/rtt-hooks.mjs'))}).then((h) => h.install(${JSON.stringify(mode)})).then(() => import(${JSON.stringify(here('./server.mjs'))}))`, {
+  eval: true,
+  workerData: { lib },
+});
+const port = await new Promise((r, j) => (worker.on('message', (m) => m?.ready && r(m.port)), worker.once('error', j)));
+const ask = (trace) =>
+  new Promise((r) => {
+    const f = (m) => m?.traceReply === trace && (worker.off('message', f), r(m.result));
+    worker.on('message', f);
+    worker.postMessage({ trace });
+  });
+
+let answer;
+let send;
+let close;
+if (lib === 'raw') {
+  const ws = new WS(`ws://127.0.0.1:${port}/`);
+  ws.on('message', (d) => JSON.parse(d.toString()).k === 'echoed' && answer());
+  await new Promise((r) => ws.once('open', r));
+  send = (o) => ws.send(JSON.stringify(o));
+  close = () => ws.close();
+} else {
+  const { connect } = await import(`${process.env.WIREFALL_DIST}/index.mjs`);
+  const c = connect(`http://127.0.0.1:${port}/wirefall`, { WebSocket: WS, transports: ['ws'] });
+  await new Promise((r) => (c.state === 'open' ? r() : c.on('state', (s) => s === 'open' && r())));
+  c.subscribe('echoed', () => answer());
+  send = (o) => void c.send('echo', o).catch(() => {});
+  close = () => c.close();
+}
+
+/** `n` sequential round trips; `trace`: each one's wall-clock start and getrusage before it. */
+async function run(n, trace) {
+  const rtts = new Float64Array(n);
+  const at = new Float64Array(n);
+  const ru = trace ? [] : undefined;
+  for (let i = 0; i < n; i++) {
+    if (trace) ru.push(process.resourceUsage());
+    const got = new Promise((r) => (answer = r));
+    const t0 = performance.now();
+    send(payload('echo', i));
+    await got;
+    rtts[i] = performance.now() - t0;
+    at[i] = performance.timeOrigin + t0;
+  }
+  if (trace) ru.push(process.resourceUsage());
+  return { rtts, at, ru };
+}
+
+const stat = (rtts) => {
+  const s = [...rtts].sort((a, b) => a - b);
+  return `p50 ${(quantile(s, 0.5) * 1000).toFixed(1)} µs, p99 ${(quantile(s, 0.99) * 1000).toFixed(0)} µs, max ${(s[s.length - 1] * 1000).toFixed(0)} µs`;
+};
+
+await run(5000); // warm-up, as the bench's
+if (mode !== 'stalls') {
+  await Promise.all([hooks.start(), ask('start')]);
+  const { rtts } = await run(samples);
+  const [client, server] = await Promise.all([hooks.stop(), ask('stop')]);
+  console.log(`${variant}: ${samples} round trips (${mode === 'count' ? 'hooks on, times inflated' : 'heap sampling on'}): ${stat(rtts)}`);
+  const keys = [...new Set([...Object.keys(client.counts), ...Object.keys(server.counts)])].sort();
+  console.log(`${'per round trip'.padEnd(28)} ${'client'.padStart(8)} ${'server'.padStart(8)}`);
+  const per = (x) => ((x ?? 0) / samples).toFixed(2);
+  for (const k of keys) console.log(`${k.padEnd(28)} ${per(client.counts[k]).padStart(8)} ${per(server.counts[k]).padStart(8)}`);
+  console.log(`${'bytes allocated (sampled)'.padEnd(28)} ${per(client.bytes).padStart(8)} ${per(server.bytes).padStart(8)}`);
+  const g = (t, kind) => t.gcs.filter((e) => e.kind === kind);
+  for (const [name, t] of [['client', client], ['server', server]]) {
+    const minor = g(t, 1);
+    console.log(`${name}: ${minor.length} scavenges (${minor.reduce((a, e) => a + e.ms, 0).toFixed(1)} ms), ${t.gcs.length - minor.length} other GCs; top allocations (B per round trip):`);
+    for (const [fn, b] of t.top) console.log(`  ${per(b).padStart(8)}  ${fn}`);
+  }
+} else {
+  const { rtts, at, ru } = await run(samples, true);
+  const [cgc, sgc] = [hooks.gcEntries(), await ask('gcs')];
+  const sorted = [...rtts].sort((a, b) => a - b);
+  const p50 = quantile(sorted, 0.5);
+  const slowAt = quantile(sorted, 0.99);
+  const overlap = (list, t0, t1) => list.filter((e) => e.at < t1 && e.at + e.ms > t0);
+  const kinds = { 'client GC': 0, 'server GC': 0, preempted: 0, 'neither (CPU-bound)': 0, 'neither (off CPU)': 0 };
+  const rows = [];
+  for (let i = 0; i < samples; i++) {
+    if (rtts[i] < slowAt) continue;
+    const t0 = at[i];
+    const t1 = t0 + rtts[i];
+    const c = overlap(cgc, t0, t1);
+    const s = overlap(sgc, t0, t1);
+    const invol = ru[i + 1].involuntaryContextSwitches - ru[i].involuntaryContextSwitches;
+    const cpu = (ru[i + 1].userCPUTime + ru[i + 1].systemCPUTime - ru[i].userCPUTime - ru[i].systemCPUTime) / 1000;
+    const kind = c.length ? 'client GC' : s.length ? 'server GC' : invol ? 'preempted' : cpu > rtts[i] * 0.7 ? 'neither (CPU-bound)' : 'neither (off CPU)';
+    kinds[kind]++;
+    rows.push(`#${i} ${(rtts[i] * 1000).toFixed(0)} µs: ${kind}; cpu ${(cpu * 1000).toFixed(0)} µs, invol ${invol}` + (c.length || s.length ? `, gc ${[...c, ...s].map((e) => `${e.kind}:${(e.ms * 1000).toFixed(0)}µs`).join(' ')}` : ''));
+  }
+  console.log(`${variant}: ${samples} round trips, ${stat(rtts)}; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`GCs in the run: client ${cgc.length} (${cgc.reduce((a, e) => a + e.ms, 0).toFixed(1)} ms), server ${sgc.length} (${sgc.reduce((a, e) => a + e.ms, 0).toFixed(1)} ms)`);
+  console.log(`the ${rows.length} round trips at or over p99 (${(slowAt * 1000).toFixed(0)} µs, ${(slowAt / p50).toFixed(1)}× p50): ${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  // How common a context switch is in any round trip: a preemption only explains a slow one if it is rare in the others.
+  let preemptedAll = 0;
+  for (let i = 0; i < samples; i++) if (ru[i + 1].involuntaryContextSwitches > ru[i].involuntaryContextSwitches) preemptedAll++;
+  console.log(`round trips with an involuntary context switch: ${((preemptedAll / samples) * 100).toFixed(1)} % of all`);
+  if (process.env.ROWS) for (const r of rows) console.log(`  ${r}`);
+}
+close();
+await worker.terminate();
+process.exit(0);
