@@ -14,6 +14,9 @@ let on = false;
 const inc = (k) => on && (counts[k] = (counts[k] ?? 0) + 1);
 const gcs = [];
 let session;
+let heap0 = 0;
+/** The heap in use after a full GC (with --expose-gc; else NaN): what the round trips leave behind. */
+const settledHeap = () => (globalThis.gc ? (globalThis.gc(), process.memoryUsage().heapUsed) : NaN);
 
 function wrap(obj, name, key) {
   const f = obj[name];
@@ -47,18 +50,23 @@ export function install(mode) {
 /** Starts counting (and sampling allocations) for the measured window. */
 export async function start() {
   for (const k in counts) delete counts[k];
+  heap0 = settledHeap();
   gcs.length = 0;
+  on = true;
+  if (process.env.NOSAMPLE) return;
   session = new Session();
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.SURVIVORS });
   on = true;
 }
 
 /** Ends the window: the counts, the sampled bytes (total and the top allocating functions), the GCs. */
 export async function stop() {
   on = false;
+  if (process.env.NOSAMPLE) return { counts: { ...counts }, bytes: NaN, retained: settledHeap() - heap0, top: [], gcs: gcs.slice() };
   const { profile } = await session.post('HeapProfiler.stopSampling');
   session.disconnect();
+  const retained = settledHeap() - heap0;
   const byFn = new Map();
   let bytes = 0;
   const walk = (n) => {
@@ -70,7 +78,7 @@ export async function stop() {
   };
   walk(profile.head);
   const top = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 12);
-  return { counts: { ...counts }, bytes, top, gcs: gcs.slice() };
+  return { counts: { ...counts }, bytes, retained, top, gcs: gcs.slice() };
 }
 
 /** The GC entries so far (the `stalls` mode: no counting, only timestamps). */
