@@ -69,15 +69,18 @@ export async function stop() {
   const retained = settledHeap() - heap0;
   const byFn = new Map();
   let bytes = 0;
-  const walk = (n) => {
+  // By function, or with STACKS=n by its last n frames (who called the allocating function).
+  const depth = Number(process.env.STACKS ?? 1);
+  const walk = (n, path) => {
     bytes += n.selfSize;
     const f = n.callFrame;
-    const k = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`;
+    const here = [...path, `${f.functionName || '(anon)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`].slice(-depth);
+    const k = here.join(' < ');
     if (n.selfSize) byFn.set(k, (byFn.get(k) ?? 0) + n.selfSize);
-    n.children.forEach(walk);
+    for (const c of n.children) walk(c, here);
   };
-  walk(profile.head);
-  const top = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  walk(profile.head, []);
+  const top = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 12));
   return { counts: { ...counts }, bytes, retained, top, gcs: gcs.slice() };
 }
 
