@@ -140,6 +140,9 @@ if (mode !== 'stalls') {
   console.log(`the ${rows.length} round trips at or over p99 (${(slowAt * 1000).toFixed(0)} µs, ${(slowAt / p50).toFixed(1)}× p50): ${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const x of [100, 200, 500]) console.log(`  over ${x} µs: ${rtts.filter((r) => r * 1000 > x).length}`);
   if (process.env.ROWS) for (const r of rows) console.log(`  ${r}`);
+  // One line to paste beside other runs': p50, p99, GCs per 1,000 round trips and their median (µs) in each thread, round trips over 100 µs.
+  const line = (list) => `${((inRun(list).length / samples) * 1000).toFixed(2)}/${(median(inRun(list).map((e) => e.ms)) * 1000).toFixed(0)}`;
+  console.log(`summary ${variant} p50 ${(p50 * 1000).toFixed(1)} p99 ${(slowAt * 1000).toFixed(0)} gc c ${line(cgc)} s ${line(sgc)} >100µs ${rtts.filter((r) => r > 0.1).length}`);
 }
 close();
 await worker.terminate();
