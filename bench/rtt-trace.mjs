@@ -91,7 +91,7 @@ const stat = (rtts) => {
   return `p50 ${(quantile(s, 0.5) * 1000).toFixed(1)} µs, p99 ${(quantile(s, 0.99) * 1000).toFixed(0)} µs, max ${(s[s.length - 1] * 1000).toFixed(0)} µs`;
 };
 
-await run(5000); // warm-up, as the bench's
+await run(Number(process.env.WARMUP ?? 5000)); // warm-up, as the bench's
 if (mode !== 'stalls') {
   await Promise.all([hooks.start(), ask('start')]);
   const { rtts } = await run(samples);
