@@ -145,6 +145,7 @@ if (mode !== 'stalls') {
   // The bench's p99 is of 2,000 round trips: each such window's, to see how much one of them says.
   const windows = [];
   for (let i = 0; i + 2000 <= samples; i += 2000) windows.push(quantile([...rtts.subarray(i, i + 2000)].sort((a, b) => a - b), 0.99) * 1000);
+  if (process.env.WINDOWS) console.log(`2,000-trip windows' p99 in run order: ${windows.map((x) => x.toFixed(0)).join(' ')} µs`);
   windows.sort((a, b) => a - b);
   const w = windows.length ? ` (2,000-trip windows: ${windows[0].toFixed(0)}/${median(windows).toFixed(0)}/${windows.at(-1).toFixed(0)})` : '';
   console.log(`summary ${variant} p50 ${(p50 * 1000).toFixed(1)} p99 ${(slowAt * 1000).toFixed(0)}${w} gc c ${line(cgc)} s ${line(sgc)} >100µs ${rtts.filter((r) => r > 0.1).length}`);
