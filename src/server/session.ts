@@ -308,7 +308,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const now = Date.now();
     this.#links.seen(now);
-    return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
+    // A closure only for a durable session's commit window: every message would pay for it.
+    return this.#move.durable ? this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link)) : readFrames(frames, textBytes, now, this.#sink, link);
   }
 
   #deliver(type: string, data: unknown): void {

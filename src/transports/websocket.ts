@@ -62,7 +62,7 @@ export function webSocketTransport(ctx: TransportContext): Transport {
 
   ws.onopen = () => {
     opened = true;
-    ws!.send(ctx.hello);
+    send(ctx.hello);
     events.open();
   };
   // Binary messages carry messages with bytes, raw (§1.3): a Buffer from `ws`, else an
@@ -95,9 +95,11 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     }
   }
 
+  const send = (data: string | Uint8Array) => void (!done && ws!.readyState === 1 && ws!.send(data));
+
   return {
-    send: (text) => void (!done && ws!.readyState === 1 && ws!.send(text)),
-    sendFrames: (parts) => void (!done && ws!.readyState === 1 && ws!.send(toBinary(parts) ?? batch(parts))),
+    send,
+    sendFrames: (parts) => send(toBinary(parts) ?? batch(parts)),
     close(code = 1000) {
       if (end()) close(code);
     },
