@@ -87,7 +87,9 @@ const GOAL = 7168;
 // 12,225 B with dist/prod/'s internal property names (phase, climbDue, takeUnsent, ... :
 // scripts/internal-names.mjs) renamed to one letter each by terser, the same in every chunk: an
 // app's minifier keeps property names (-136 B); 12,216 B with `rest`, `settle` and `schedule` too (-9 B).
-const BUDGET = 12_216;
+// 12,219 B once branch p99 (a frame written without a closure, +bytes paid on its own base by one
+// guarded WebSocket send) met size3; 12,213 B with the ack passed on in takeUnsent's loop variable (-6 B).
+const BUDGET = 12_213;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

@@ -156,17 +156,17 @@ export class Outbox {
       if (e.p !== q[++i]?.p || !e.p) end = i;
     }
     if (end === this.#cursor && this.#ready(q[i])) end = i;
-    // One frame per entry, or per run of entries (`j` past its last). No closure and no array of
+    // One frame per entry, or per run of entries (`j` past its last); the ack rides in the first. No closure and no array of
     // payloads for a single message: this runs for every write of a round trip, and what it
     // allocated there was the largest part of a round trip's garbage on each side (bench/rtt-trace.mjs).
-    for (let k = this.#cursor, j, f: OutboxEntry, a = ack; k < end; a = undefined) {
+    for (let k = this.#cursor, j, f: OutboxEntry; k < end; ack = undefined) {
       (f = q[(j = k++)]!).at = now;
       while (k < end && run && !f.e && !q[k]!.e && f.ev === q[k]!.ev) q[k++]!.at = now;
       out.push(
         k > j + 1
           ? // The msg frame's template up to its data, as a run: `{"t":"run",("a":…,)"s":…,"ev":…,"d":[`.
-            wrapFrames(`{"t":"run"${encodeFrame.msg(f.s, f.ev, '[', undefined, a).slice(10, -1)}`, q.slice(j, k).map((x) => x.payload), ']}')
-          : encodeFrame.msg(f.s, f.ev, f.payload, f.e, a),
+            wrapFrames(`{"t":"run"${encodeFrame.msg(f.s, f.ev, '[', undefined, ack).slice(10, -1)}`, q.slice(j, k).map((x) => x.payload), ']}')
+          : encodeFrame.msg(f.s, f.ev, f.payload, f.e, ack),
       );
     }
     this.#cursor = end;
