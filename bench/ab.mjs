@@ -30,7 +30,7 @@ try {
       if (worker) {
         const client = await startClient({ cpu: 1 });
         try {
-          const r = await client.call('workerSuite', { lib, rung: libRung, urlTemplate: urlFor('PORT'), warmup: 5000, samples: 2000 });
+          const r = await client.call('workerSuite', { lib, rung: libRung, urlTemplate: urlFor('PORT'), warmup: 5000, samples: 20_000 });
           res[v].p50.push(r.lat.p50);
           res[v].p99.push(r.lat.p99);
         } finally {
@@ -46,7 +46,7 @@ try {
           rung: libRung,
           url: urlFor(server.port),
           warmup: ws ? 5000 : 500,
-          samples: ws ? 2000 : 300,
+          samples: ws ? 20_000 : 300, // as bench/run.mjs
           // One shared core measures CPU per round trip; throughput there would mean nothing.
           n: shared ? 0 : 20_000,
           reps: shared ? 0 : 3,

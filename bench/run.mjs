@@ -31,7 +31,10 @@ const ROWS = arg('rows', undefined);
 const N = 20_000;
 // Steady state: V8 is still compiling the libraries' code during the first few thousand messages
 // of a connection (p99 1.4–2.5 ms for every library then), hence the long warm-up on WebSocket rungs.
-const LAT = { warmupWs: 5000, warmupHttp: 500, samplesWs: 2000, samplesHttp: 300 };
+// 20,000 timed WebSocket round trips: with 2,000, the p99 was the 20th slowest, and the machine's
+// own pauses (a spin loop pinned to a core sees ~200 a second of 0.05–5 ms here) decided which side
+// of that line a run fell, for every library alike (docs/benchmarks.md, branch p99).
+const LAT = { warmupWs: 5000, warmupHttp: 500, samplesWs: 20_000, samplesHttp: 300 };
 const TP_REPS = 5;
 const TTC_TRIALS = 7;
 const TTC_CAP = 25_000;
