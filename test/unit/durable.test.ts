@@ -83,36 +83,45 @@ describe('a durable session (durable.ts)', () => {
   });
 
   test('writing itself whole again after the store failed: what happens during that write waits for a commit after it', async () => {
-    const { inbox, outbox, d, commits, puts, heldPuts } = setup(true);
-    await d.create();
-    inbox.accept(1);
-    d.touch();
-    await tick();
-    commits[0]!.reject(new Error('Redis is not connected'));
-    await tick();
-    expect(inbox.takeAck()).toBe(1); // degraded: from memory
-    // The session retries its whole write a second later (a loaded machine's timers may be late).
-    await new Promise((r) => setTimeout(r, 900));
-    expect(puts).toHaveLength(1);
-    await vi.waitFor(() => expect(puts).toHaveLength(2), { timeout: 10_000, interval: 10 });
-    expect(puts[1]!.received).toBe(1);
-    // While that write is in flight, a message arrives and one is queued: not in the snapshot, so
-    // neither may reach the client before a commit holds them (a kill -9 would lose them silently).
-    inbox.accept(2);
-    void outbox.push('echo', '1', false);
-    d.touch();
-    await tick();
-    expect(inbox.takeAck()).toBeUndefined();
-    expect(outbox.takeUnsent(1000, 0)).toEqual([]);
-    heldPuts[0]!(true);
-    await tick();
-    await tick();
-    expect(commits.at(-1)!.delta).toMatchObject({ received: 2, next: 2, entries: [[1, 'echo', '1']] });
-    commits.at(-1)!.resolve('ok');
-    await tick();
-    expect(inbox.takeAck()).toBe(2);
-    expect(outbox.takeUnsent(1000, 0)).toHaveLength(1);
-    d.end(true);
+    // Fake timers: the retry is due a second after the failure, and a real sleep of 900 ms on a
+    // loaded machine could wake after it (seen once in a full unit run).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const tick = () => vi.advanceTimersByTimeAsync(0);
+    try {
+      const { inbox, outbox, d, commits, puts, heldPuts } = setup(true);
+      await d.create();
+      inbox.accept(1);
+      d.touch();
+      await tick();
+      commits[0]!.reject(new Error('Redis is not connected'));
+      await tick();
+      expect(inbox.takeAck()).toBe(1); // degraded: from memory
+      // The session retries its whole write a second later, not before.
+      await vi.advanceTimersByTimeAsync(900);
+      expect(puts).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(puts).toHaveLength(2);
+      expect(puts[1]!.received).toBe(1);
+      // While that write is in flight, a message arrives and one is queued: not in the snapshot, so
+      // neither may reach the client before a commit holds them (a kill -9 would lose them silently).
+      inbox.accept(2);
+      void outbox.push('echo', '1', false);
+      d.touch();
+      await tick();
+      expect(inbox.takeAck()).toBeUndefined();
+      expect(outbox.takeUnsent(1000, 0)).toEqual([]);
+      heldPuts[0]!(true);
+      await tick();
+      await tick();
+      expect(commits.at(-1)!.delta).toMatchObject({ received: 2, next: 2, entries: [[1, 'echo', '1']] });
+      commits.at(-1)!.resolve('ok');
+      await tick();
+      expect(inbox.takeAck()).toBe(2);
+      expect(outbox.takeUnsent(1000, 0)).toHaveLength(1);
+      d.end(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
