@@ -69,7 +69,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #move: SessionMove;
   /** The attempt reports its client sent (attempt-report.ts). */
   #reports: SessionReports;
-  /** Payload bytes sent since the last write: a long-poll answer goes within the tick once they fill one (`sendEncoded`). */
+  /** Payload bytes queued since the last write: a long-poll answer leaves within the tick once they fill one (`sendEncoded`). */
   #unsentBytes = 0;
 
   /** @internal */
@@ -182,8 +182,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // whole answer (the slice) is queued. The client then parses it while the loop goes on, where
     // it used to wait for the loop's end (bench: a 20,000-message burst is two answers).
     const lp = this.#links.current?.rung === 'longpoll';
-    if (lp ? (this.#unsentBytes += bytes) >= this.#opts.maxMessageBytes : this.#outbox.unsent >= URGENT) this.#batcher.flush();
-    else this.#batcher.schedule();
+    if (lp ? (this.#unsentBytes += bytes) >= this.#opts.maxMessageBytes : this.#outbox.unsent >= URGENT) {
+      // Counted afresh even when the write took nothing (a durable session's gate): not a flush per send.
+      this.#unsentBytes = 0;
+      this.#batcher.flush();
+    } else this.#batcher.schedule();
     this.#move.durable?.touch();
     return p;
   }
