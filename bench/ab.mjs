@@ -69,7 +69,8 @@ try {
     const us = (xs, d) => xs.map((x) => (x * 1000).toFixed(d)).join('/');
     console.log(`${v.padEnd(24)} p50 ${(median(r.p50) * 1000).toFixed(1)} µs  p99 ${(median(r.p99) * 1000).toFixed(0)} µs${tp}`);
     // Every round's numbers, in run order: the spread, and whether a slow stretch hit one variant.
-    console.log(`${''.padEnd(24)} p50s ${us(r.p50, 1)}  p99s ${us(r.p99, 0)}`);
+    const k = (xs) => xs.map((x) => Math.round(x / 1000)).join('/');
+    console.log(`${''.padEnd(24)} p50s ${us(r.p50, 1)}  p99s ${us(r.p99, 0)}${tp && `  s2cs ${k(r.s2c)}k  c2ss ${k(r.c2s)}k`}`);
   }
 } finally {
   await killAll();
