@@ -147,8 +147,8 @@ export class Outbox {
    */
   takeUnsent(maxBytes: number, now: number, out: string[] = [], ack?: number, run?: boolean): string[] {
     // Up to `end`: the last whole group within `maxBytes` (`total` is 0 only before the first, a
-    // payload being at least one byte), before a held entry or the gate. A first group over the
-    // budget goes in parts; one that a held entry ends waits with it.
+    // payload being at least one byte), before the gate. A first group over the budget goes in
+    // parts; one that the gate cuts (a tab's held send, src/share/hold.ts) waits whole.
     const q = this.q;
     let end = this.#cursor, i = end;
     for (let total = 0, e; this.#ready((e = q[i])) && !(total && total + e.n > maxBytes); ) {
@@ -156,9 +156,10 @@ export class Outbox {
       if (e.p !== q[++i]?.p || !e.p) end = i;
     }
     if (end === this.#cursor && this.#ready(q[i])) end = i;
-    // One frame per entry, or per run of entries (`j` past its last); the ack rides in the first. No closure and no array of
-    // payloads for a single message: this runs for every write of a round trip, and what it
-    // allocated there was the largest part of a round trip's garbage on each side (bench/rtt-trace.mjs).
+    // One frame per entry, or per run of entries (`j` past its last); the ack rides in the first.
+    // No closure and no array of payloads for a single message: this runs for every write of a
+    // round trip, and what it allocated there was the largest part of a round trip's garbage on
+    // each side (bench/rtt-trace.mjs).
     for (let k = this.#cursor, j, f: OutboxEntry; k < end; ack = undefined) {
       (f = q[(j = k++)]!).at = now;
       while (k < end && run && !f.e && !q[k]!.e && f.ev === q[k]!.ev) q[k++]!.at = now;

@@ -55,10 +55,9 @@ export class SessionMove {
     for (const room of state.rooms) this.#p.join(room);
   }
 
-  /** Runs a batch's handlers (`fn`): with a durable record, what they publish goes out with its commit. */
+  /** Runs a durable session's batch handlers (`fn`): what they publish goes out with its commit. */
   during<T>(fn: () => T): T {
-    const d = this.durable;
-    if (!d) return fn();
+    const d = this.durable!;
     d.touch();
     return Durable.during(d, fn);
   }

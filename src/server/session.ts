@@ -308,8 +308,10 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const now = Date.now();
     this.#links.seen(now);
-    // A closure only for a durable session's commit window: every message would pay for it.
-    return this.#move.durable ? this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link)) : readFrames(frames, textBytes, now, this.#sink, link);
+    // A durable session's handlers run inside its commit window, through a closure; no other
+    // session pays for one per message.
+    if (!this.#move.durable) return readFrames(frames, textBytes, now, this.#sink, link);
+    return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
   }
 
   #deliver(type: string, data: unknown): void {
