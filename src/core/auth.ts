@@ -2,7 +2,7 @@ import { DEV } from '../dev';
 import { WirefallError } from '../protocol/errors';
 import type { ClientOptions } from './options';
 import type { Clock } from '../platform';
-import { isThenable } from '../util/emitter';
+import { isThenable } from '../util/thenable';
 
 /**
  * Credentials for one hello. A value is used as is; a function is called for every race, and

@@ -1,3 +1,5 @@
+import { isThenable } from './thenable';
+
 /** What `emitter` returns: a typed event emitter in the nanoevents style. */
 export interface Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
   /** Adds `listener`; returns the function that removes it. */
@@ -40,7 +42,3 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
     },
   };
 }
-
-/** True for a promise or any thenable (an async listener's return value). */
-export const isThenable = (x: unknown): x is PromiseLike<unknown> =>
-  typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
