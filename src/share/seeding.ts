@@ -36,8 +36,9 @@ export function seedOutbox(
   // A lost session renumbers from 1 as always: nothing restored remains to be settled.
   outbox.restart = (err) => ((restored = undefined), restart.call(outbox, err));
   /**
-   * The first ack is the first resumed welcome's (nothing is written before it). The old writer may have written numbers no one recorded, so the
-   * server's ack, not the restored numbers, says where numbering continues: restored entries
+   * The first ack is the first resumed welcome's (nothing is written before it). The old writer
+   * may have written numbers no one recorded, so the server's ack, not the restored numbers, says
+   * where numbering continues: restored entries
    * numbered up to `ack` were received (the server de-duplicates by number and receives a prefix),
    * and every other entry (restored ones above `ack`, including those after a hole, and all pushed
    * since) is numbered `ack + 1` onwards in its order. That is safe because this outbox wrote
