@@ -33,7 +33,7 @@ const N = 20_000;
 // of a connection (p99 1.4–2.5 ms for every library then), hence the long warm-up on WebSocket rungs.
 // 20,000 timed WebSocket round trips: with 2,000, the p99 was the 20th slowest, and the machine's
 // own pauses (a spin loop pinned to a core sees ~200 a second of 0.05–5 ms here) decided which side
-// of that line a run fell, for every library alike (docs/benchmarks.md, branch p99).
+// of that line a run fell, for every library alike (docs/benchmarks-history.md, branch p99).
 const LAT = { warmupWs: 5000, warmupHttp: 500, samplesWs: 20_000, samplesHttp: 300 };
 const TP_REPS = 5;
 const TTC_TRIALS = 7;
@@ -241,7 +241,7 @@ async function ttcGroup(v, sc, securePort) {
     // the clean warm-up above runs socket.io's timed path (polling first) but not wirefall's
     // fallback, and a client that had not run it was slow on its first fallback trials (client
     // CPU per trial 15-27 ms, then 9-12, steady ~8 from the fourth; 8.5 at once after six
-    // fallback trials against another server; the server's CPU flat): docs/benchmarks.md.
+    // fallback trials against another server; the server's CPU flat): docs/benchmarks-history.md, branch ttc.
     // A trial still waiting after TTC_SLOW is timeout-bound: it is left to finish on its own.
     for (let i = 0; i < TTC_WARM; i++) if ((await Promise.race([trial().then(() => true), sleep(TTC_SLOW)])) !== true) break;
     const first = trial();

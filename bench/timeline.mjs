@@ -2,7 +2,7 @@
 // bench/profile.mjs writes: V8 stamps samples with the monotonic clock, so the two processes'
 // profiles line up. One line per bin, the commonest activities of each side. Not part of
 // `npm run bench`. It showed that a long-polling burst's two ends worked one after the other
-// (docs/benchmarks.md, "the HTTP rungs' bursts on a timeline").
+// (docs/benchmarks-history.md, "the HTTP rungs' bursts on a timeline").
 //   node bench/profile.mjs wirefall longpoll s2c 3
 //   node bench/timeline.mjs bench/results/profiles/wirefall-longpoll-s2c [from end, ms: 300] [span, ms: 150] [bin, µs: 1000]
 // Letters: the first of these functions found on a sample's stack, leaf first (`?` for none).

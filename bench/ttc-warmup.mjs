@@ -1,7 +1,7 @@
 // Why a variant's first cold-start trials under a scenario were slow in the ttc bench: wall time,
 // client CPU and server (+lab) CPU per trial, by position, wirefall and socket.io (defaults), each
 // repetition with fresh processes. CPU time blurs much less than wall time on a loaded machine.
-// Not part of `npm run bench`; docs/benchmarks.md says what it showed.
+// Not part of `npm run bench`; docs/benchmarks-history.md (branch `ttc`) says what it showed.
 //   node bench/ttc-warmup.mjs [scenario] [reps] [trials] [clean warm-ups] [pre]
 // `pre`: the client first runs that many trials of the scenario against another server (is the
 // slowness the client's, or the server's?).
