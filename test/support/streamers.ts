@@ -24,6 +24,8 @@ export type Streamer = {
   badBlobs: number[];
   /** `sessionlost` events. */
   lost: number;
+  /** What the client saw when it heard `sessionlost` (a failure's evidence: its last attempts). */
+  lostWhy: string[];
   sends: Promise<void>[];
   /** Broadcasts and room messages heard, by sender; and what this client asked to be sent. */
   said: Record<string, number[]>;
@@ -34,7 +36,7 @@ export type Streamer = {
 
 export function streamer(url: string, name: string, rung: RungName = 'ws'): Streamer {
   const c = client<ClusterApi>(url, { transports: [rung], auth: name, reconnect: { base: 30, max: 150 } });
-  const s: Streamer = { name, c, down: [], badBlobs: [], lost: 0, sends: [], said: {}, shouted: {}, sentSay: [], sentShout: [] };
+  const s: Streamer = { name, c, down: [], badBlobs: [], lost: 0, lostWhy: [], sends: [], said: {}, shouted: {}, sentSay: [], sentShout: [] };
   c.subscribe('echoed', ({ n, blob }) => {
     s.down.push(n);
     const want = blobFor(n);
@@ -42,7 +44,11 @@ export function streamer(url: string, name: string, rung: RungName = 'ws'): Stre
   });
   c.subscribe('said', ({ from, n }) => (s.said[from] ??= []).push(n));
   c.subscribe('shouted', ({ from, n }) => (s.shouted[from] ??= []).push(n));
-  c.on('sessionlost', () => s.lost++);
+  c.on('sessionlost', (undelivered) => {
+    s.lost++;
+    const tried = c.attempts.slice(-4).map((a) => `${a.rung} ${a.outcome}${a.reason ? ` ${a.reason}` : ''}${a.status ? ` ${a.status}` : ''} ${a.duration} ms`);
+    s.lostWhy.push(`at ${new Date().toISOString()} after echo ${s.down.at(-1)}, ${undelivered.length} undelivered; attempts: ${tried.join('; ')}`);
+  });
   return s;
 }
 
