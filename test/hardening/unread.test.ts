@@ -30,14 +30,14 @@ function unread(server: { httpServer: import('node:net').Server }) {
 
 /** A GET on a raw socket that reads only the first `want` characters, then stops reading. */
 async function readsOnly(port: number, path: string, want: string) {
-  const sock = track(tcp(port, '127.0.0.1'));
+  const sock = tcp(port, '127.0.0.1');
+  track({ close: () => void sock.destroy() });
   let text = '';
   sock.on('data', (d) => {
     text += String(d);
     if (text.includes(want)) sock.pause();
   });
   sock.on('error', () => {});
-  (sock as unknown as { close(): void }).close = () => sock.destroy();
   sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
   await eventually(() => text.includes(want), 5000, `"${want}"`);
   return { text: () => text };
