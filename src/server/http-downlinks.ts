@@ -57,9 +57,17 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
     Connection: 'keep-alive',
   });
   res.flushHeaders();
+  // Flow control, as on WebSocket (rung-websocket.ts): a write that left lets messages flow again.
+  let onDrain: (() => void) | undefined;
+  const sent = () => {
+    if (!onDrain || res.writableLength) return;
+    const fn = onDrain;
+    onDrain = undefined;
+    fn();
+  };
   const put = (event: string) => {
     if (res.writableEnded || res.destroyed) return;
-    res.write(event);
+    res.write(event, sent);
     // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
     if (res.writableLength > host.opts.maxBufferedBytes) {
       host.opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
@@ -84,6 +92,8 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n'), KEEPALIVE_MS);
   link.drop = end;
   link.free = () => clearInterval(ka);
+  link.backlog = () => res.writableLength;
+  link.drained = (fn) => void (onDrain = fn);
   res.on('close', () => host.gone(link));
   void host.hello(hello, req, link, (text) => {
     write(text);
@@ -127,6 +137,8 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   let opening = true;
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Flow control: told when an answer took the mailbox (`link.drained`). */
+  let onDrain: (() => void) | undefined;
   const answer = () => {
     const r = held!;
     held = undefined;
@@ -136,6 +148,9 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     pendingBytes = 0;
     // A client may poll again without reading the last answer: it stays here, unread, a while.
     draining.add(r);
+    const drained = onDrain;
+    onDrain = undefined;
+    drained?.();
     if (link.closed) return host.gone(link);
     // Not polled again in time: the client is gone, like a WebSocket that missed its heartbeats.
     idleTimer = setTimeout(() => host.gone(link), idleMs);
@@ -196,6 +211,9 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     clearTimeout(idleTimer);
     clearTimeout(holdTimer);
   };
+  // Flow control (session-links.ts `full`): the mailbox is the backlog; a poll's answer drains it.
+  link.backlog = () => pendingBytes;
+  link.drained = (fn) => void (onDrain = fn);
   hold(res);
   host.hello(hello, req, link, (text) => {
     link.closed = true;
