@@ -89,7 +89,8 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   });
   // Greet before any authentication work, as on WebSocket: silence then means a broken path.
   write(GREET);
-  const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n'), KEEPALIVE_MS);
+  // With `sent`: a keep-alive that is the last write must not hold a drain back.
+  const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n', sent), KEEPALIVE_MS);
   link.drop = end;
   link.free = () => clearInterval(ka);
   link.backlog = () => res.writableLength;
