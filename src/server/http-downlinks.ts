@@ -13,6 +13,27 @@ const KEEPALIVE_MS = 15_000;
 const HOLD_MS = 25_000;
 
 /**
+ * How long a client may stay without reading: as long as it may stay silent (two beats and a
+ * margin, as for a poll that does not come back). Past it, it is gone.
+ */
+export const unreadMs = (opts: Pick<ResolvedServerOptions, 'heartbeatMs'>) => 2 * opts.heartbeatMs + 5000;
+
+/**
+ * Cuts `res`, ended, if its client has not read all of it within `ms`. Node has no write deadline:
+ * an ended response kept what its client did not read (up to `maxBufferedBytes`, and as many
+ * answers as a long-poll client leaves unread) for as long as the socket lived, and a peer that
+ * stops reading but answers TCP's window probes keeps it alive for ever. What is cut is not lost:
+ * the session keeps every message until the client acknowledges it, and resends it on a resume.
+ */
+export function cutUnread(res: ServerResponse, ms: number): void {
+  if (res.writableFinished || res.destroyed) return;
+  const timer = setTimeout(() => res.destroy(), ms);
+  const clear = () => clearTimeout(timer);
+  res.once('finish', clear);
+  res.once('close', clear);
+}
+
+/**
  * How the two HTTP downlinks are written: an event stream, or a mailbox answered by polls. What
  * they need of the rung that routes requests to them (src/server/rung-http.ts):
  */
@@ -36,9 +57,17 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
     Connection: 'keep-alive',
   });
   res.flushHeaders();
+  // Flow control, as on WebSocket (rung-websocket.ts): a write that left lets messages flow again.
+  let onDrain: (() => void) | undefined;
+  const sent = () => {
+    if (!onDrain || res.writableLength) return;
+    const fn = onDrain;
+    onDrain = undefined;
+    fn();
+  };
   const put = (event: string) => {
     if (res.writableEnded || res.destroyed) return;
-    res.write(event);
+    res.write(event, sent);
     // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
     if (res.writableLength > host.opts.maxBufferedBytes) {
       host.opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
@@ -51,6 +80,7 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   const end = () => {
     link.closed = true;
     res.end();
+    cutUnread(res, unreadMs(host.opts));
   };
   const frames = (parts: readonly string[]) => put(parts.length === 1 ? `data: ${parts[0]}\n\n` : wrapFrames('data: [', parts, ']\n\n'));
   const link = host.link('sse', write, frames, (code, reason) => {
@@ -59,9 +89,12 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   });
   // Greet before any authentication work, as on WebSocket: silence then means a broken path.
   write(GREET);
-  const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n'), KEEPALIVE_MS);
+  // With `sent`: a keep-alive that is the last write must not hold a drain back.
+  const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n', sent), KEEPALIVE_MS);
   link.drop = end;
   link.free = () => clearInterval(ka);
+  link.backlog = () => res.writableLength;
+  link.drained = (fn) => void (onDrain = fn);
   res.on('close', () => host.gone(link));
   void host.hello(hello, req, link, (text) => {
     write(text);
@@ -70,9 +103,34 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   return link;
 }
 
+/** A long-poll link's answers that were written but not read yet: bounded in bytes by the caller, in time here. */
+function unreadAnswers(ms: number) {
+  const answers = new Set<ServerResponse>();
+  return {
+    add(r: ServerResponse): void {
+      if (r.writableFinished || r.destroyed) return;
+      answers.add(r);
+      const done = () => answers.delete(r);
+      r.once('finish', done);
+      r.once('close', done);
+      cutUnread(r, ms);
+    },
+    bytes(): number {
+      let n = 0;
+      for (const r of answers) n += r.writableLength;
+      return n;
+    },
+    cut(): void {
+      for (const r of answers) r.destroy();
+    },
+  };
+}
+
 /** The `longpoll` downlink: the open is the first poll, held until the hello is done. */
 export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: IncomingMessage, res: ServerResponse, hello: HelloFrame): L {
-  const idleMs = 2 * host.opts.heartbeatMs + 5000;
+  const idleMs = unreadMs(host.opts);
+  /** Answers written but not read yet: their rest is unread downlink too. */
+  const draining = unreadAnswers(idleMs);
   // The greeting leads the first answer; the open itself is a poll held until the hello is done.
   // Frames joined by commas, not transport messages: an answer is one batch of all of them.
   let pending: string[] = [GREET];
@@ -80,6 +138,8 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   let opening = true;
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Flow control: told when an answer took the mailbox (`link.drained`). */
+  let onDrain: (() => void) | undefined;
   const answer = () => {
     const r = held!;
     held = undefined;
@@ -87,6 +147,11 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(pending.length ? wrapFrames('[', pending, ']') : '[]');
     pending = [];
     pendingBytes = 0;
+    // A client may poll again without reading the last answer: it stays here, unread, a while.
+    draining.add(r);
+    const drained = onDrain;
+    onDrain = undefined;
+    drained?.();
     if (link.closed) return host.gone(link);
     // Not polled again in time: the client is gone, like a WebSocket that missed its heartbeats.
     idleTimer = setTimeout(() => host.gone(link), idleMs);
@@ -110,14 +175,19 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     if (!text) return; // an empty batch's inside
     pending.push(text);
     pendingBytes += text.length;
-    if (held && !opening) return answer();
-    // Not polled, yet more and more to say: a reader that stopped reading (slow_reader).
-    if (pendingBytes > host.opts.maxBufferedBytes && !opening) {
-      host.opts.logger.warn(`closing a slow reader: ${pendingBytes} bytes unpolled`, { session: link.conn?.id });
-      host.opts.metrics?.refused('slow_reader');
-      pending = [];
-      host.gone(link);
-    }
+    if (opening) return;
+    // Not polled, or its last answers not read, yet more and more to say: a slow reader. (What
+    // a held poll is about to carry is not counted: a client that reads takes any one batch.)
+    const unread = draining.bytes() + (held ? 0 : pendingBytes);
+    if (unread <= host.opts.maxBufferedBytes) return void (held && answer());
+    host.opts.logger.warn(`closing a slow reader: ${unread} bytes unpolled or unread`, { session: link.conn?.id });
+    host.opts.metrics?.refused('slow_reader');
+    pending = [];
+    pendingBytes = 0;
+    draining.cut();
+    link.closed = true;
+    if (held) answer(); // empty: the next poll finds no link (404) and the client resumes
+    else host.gone(link);
   };
   const link = host.link('longpoll', send, sendFrames, (code, reason) => {
     if (link.closed) return;
@@ -142,6 +212,9 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     clearTimeout(idleTimer);
     clearTimeout(holdTimer);
   };
+  // Flow control (session-links.ts `full`): the mailbox is the backlog; a poll's answer drains it.
+  link.backlog = () => pendingBytes;
+  link.drained = (fn) => void (onDrain = fn);
   hold(res);
   host.hello(hello, req, link, (text) => {
     link.closed = true;

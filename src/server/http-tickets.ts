@@ -6,7 +6,11 @@ import type { Frame, HelloFrame } from '../protocol/frames';
 
 /** A ticket is good for this long: the client uses it at once, in the very next request. */
 export const TICKET_TTL_MS = 10_000;
-/** Most tickets outstanding at once; beyond, opens are refused (429) until some are used or expire. */
+/**
+ * Most tickets outstanding at once; beyond, the oldest is forgotten. Refusing new ones instead
+ * let a flood of opens from many addresses refuse every other client's open (429) while it
+ * lasted; a client uses its ticket in its very next request, long before 10,000 newer ones.
+ */
 const MAX_TICKETS = 10_000;
 
 /** One hello frame from a transport message, or undefined. */
@@ -38,21 +42,19 @@ export class Tickets {
     this.#prefix = node ? `${node}.` : '';
   }
 
-  /** Answers a v2 open (a POST whose body is `hello`) with `{"ticket":"…"}`; `busy` when none can be issued. */
-  answer(res: ServerResponse, hello: HelloFrame, rung: RungName, remote: string | undefined, busy: () => void): void {
+  /** Answers a v2 open (a POST whose body is `hello`) with `{"ticket":"…"}`. */
+  answer(res: ServerResponse, hello: HelloFrame, rung: RungName, remote: string | undefined): void {
     const ticket = this.issue(hello, rung, remote);
-    if (!ticket) return busy();
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ticket }));
   }
 
-  /** A ticket for `hello`, or undefined when too many are outstanding. */
-  issue(hello: HelloFrame, rung: RungName, remote: string | undefined): string | undefined {
+  /** A ticket for `hello`. */
+  issue(hello: HelloFrame, rung: RungName, remote: string | undefined): string {
     const now = Date.now();
     for (const [id, t] of this.#tickets) {
-      if (t.until > now) break;
+      if (t.until > now && this.#tickets.size < MAX_TICKETS) break;
       this.#tickets.delete(id);
     }
-    if (this.#tickets.size >= MAX_TICKETS) return undefined;
     const id = this.#prefix + randomBytes(18).toString('base64url');
     this.#tickets.set(id, { hello, rung, remote, until: now + TICKET_TTL_MS });
     return id;

@@ -136,9 +136,13 @@ export class Hub<Api extends ApiShape, User> {
       this.#opts.logger.warn(`taking a session over failed: ${String(err)}`, { session: id });
       if (!this.sessions.has(id) && this.#wait(id)) return 'unavailable';
     }
-    // Two hellos for one session may both have waited for it: the first one's session serves both.
+    // Two hellos for one session may both have waited for it: the first one's session serves both,
+    // if they are one user's (another user's hello, with a leaked key, waited here too).
     const here = this.sessions.get(id);
-    if (here) return !here.closed && sameSecret(here.key, key) && here.offer(link, hello.ack, true, hello.v, hello) ? here : undefined;
+    if (here) {
+      const mine = !here.closed && sameSecret(here.key, key) && this.#sameUser(here.user, user);
+      return mine && here.offer(link, hello.ack, true, hello.v, hello) ? here : undefined;
+    }
     if (!state) return undefined;
     let stored: User;
     try {

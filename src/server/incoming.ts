@@ -16,7 +16,14 @@ export function readMessage(f: Pick<MsgFrame, 's' | 'd' | 'e'>, textBytes: numbe
   // Only a message as large as the whole transport message needs measuring on its own.
   if (textBytes > maxBytes) {
     // Bytes from a binary WebSocket message count raw (§1.3), as they travelled.
-    const size = dataBytes(f.d);
+    let size;
+    try {
+      size = dataBytes(f.d);
+    } catch {
+      // JSON.parse reads any depth; JSON.stringify overflows the stack past some thousands. That
+      // is the peer's doing: an error of ours (server_error, 4500) would not tell the truth.
+      return violation('protocol_error', `message ${f.s}: data nested too deep`);
+    }
     if (size > maxBytes) return violation('too_large', `message of ${size} bytes exceeds ${maxBytes}`);
   }
   try {

@@ -110,25 +110,25 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     }
     const secure = 'setSecureContext' in this.httpServer;
     this.#onUpgrade = (req, socket, head) => {
-      if (!this.#matches(req)) return; // another endpoint's upgrade
-      socket.on('error', () => socket.destroy());
-      if (this.#closing) {
-        socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (!this.#matches(req)) {
+        // Another endpoint's upgrade, if the server has another listener for it; else nobody
+        // would ever answer it, nor close its socket (Node hands an upgrade's socket over whole).
+        if (this.httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, '404 Not Found');
         return;
       }
+      socket.on('error', () => socket.destroy());
+      if (this.#closing) return refuseUpgrade(socket, '503 Service Unavailable', 'Retry-After: 1\r\n');
       // An 'upgrade' listener that throws takes the process down: nothing here may.
       try {
         if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
           this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
           this.#opts.metrics?.refused('forbidden_origin');
-          socket.end(`HTTP/1.1 403 Forbidden\r\n${REFUSAL_HEADER}: origin\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-          return;
+          return refuseUpgrade(socket, '403 Forbidden', `${REFUSAL_HEADER}: origin\r\n`);
         }
         if (!this.#opens.allow(req.socket.remoteAddress)) {
           this.#opts.logger.warn('refused a WebSocket upgrade: too many connections from one address', { remote: req.socket.remoteAddress });
           this.#opts.metrics?.refused('rate_limited');
-          socket.end(`HTTP/1.1 429 Too Many Requests\r\n${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-          return;
+          return refuseUpgrade(socket, '429 Too Many Requests', `${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\n`);
         }
         this.#ws.upgrade(req, socket, head, secure);
       } catch (err) {
@@ -266,6 +266,17 @@ export function createServer<Api extends ApiShape & ApiCheck<Api> = AnyApi, User
   // Bytes the server sends are encoded with Node's base64 (bench/binary.mjs: 7 µs for 64 KiB, 560 with the table).
   useBase64Encoder(nodeBase64);
   return new WirefallServer<Api, User>(options);
+}
+
+/**
+ * Answers an upgrade with `status` and closes the socket once the answer is written. Ending only
+ * our half left it open for as long as the client kept its own (HTTP sockets are half-open), so
+ * each refusal, those over the rate limit included, could hold a file descriptor for ever.
+ */
+function refuseUpgrade(socket: Duplex, status: string, headers = ''): void {
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 const nodeBase64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

@@ -15,6 +15,13 @@ export interface Link {
   sendFrames?(parts: readonly string[]): void;
   /** The client reads an ack inside a `msg` frame (its hello said `pa`, §4): acks ride in messages. */
   pa?: boolean;
+  /**
+   * Bytes written to the link that the network has not taken yet (a socket's buffer, an unpolled
+   * mailbox): past half `maxBufferedBytes` the session writes no more messages until `drained`.
+   */
+  backlog?(): number;
+  /** Calls `fn` once the backlog has drained. */
+  drained?(fn: () => void): void;
   /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
   close(code: number, reason: string): void;
 }

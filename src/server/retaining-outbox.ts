@@ -13,6 +13,19 @@ export const KEPT = { messages: 64, ms: 10_000 };
 export class RetainingOutbox extends Outbox {
   /** Keep acknowledged messages (the session is shared by tabs). */
   retain = false;
+  /**
+   * True while the live link can take no more messages (session-links.ts `full`): they wait here,
+   * where the replay bound holds them, not in a socket's buffer. Control frames still go.
+   */
+  full: () => boolean = () => false;
+
+  override get hasUnsent(): boolean {
+    return super.hasUnsent && !this.full();
+  }
+
+  override takeUnsent(maxBytes: number, now: number, out: string[] = [], ack?: number, run?: boolean): string[] {
+    return this.full() ? out : super.takeUnsent(maxBytes, now, out, ack, run);
+  }
   #kept: OutboxEntry[] = [];
   #keptAt = 0;
 

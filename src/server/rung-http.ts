@@ -134,7 +134,7 @@ export class HttpRung<Api extends ApiShape, User> {
         if (body === undefined) return;
         const hello = parseHello(body);
         if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
-        if (hello.v < 3) return this.#tickets.answer(res, hello, rung, remote, () => this.#busy(res, rung, remote));
+        if (hello.v < 3) return this.#tickets.answer(res, hello, rung, remote);
         this.#downlink(req, res, hello, rung, uplinkId(q.get('u')));
       })
       // Out of `handle`'s try now: a failure here must still answer, never go unhandled.

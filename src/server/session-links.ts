@@ -47,6 +47,8 @@ export class SessionLinks {
   #heartbeat: Heartbeat;
   /** Transport messages the client may still send now (`rateLimit.session`). */
   #rate: TokenBucket | undefined;
+  /** The live link whose backlog we wait to drain (`full`). */
+  #draining: Link | undefined;
 
   constructor(parts: LinksParts) {
     this.#p = parts;
@@ -126,6 +128,29 @@ export class SessionLinks {
     return true;
   }
 
+  /**
+   * Whether the live link can take no more messages now: its backlog is past half
+   * `maxBufferedBytes`. The batcher then writes only control frames, and writes messages again
+   * once the backlog drained. Without this a burst the app sent in one tick (or a resume's replay,
+   * up to 8 MiB) went into the socket at once: past `maxBufferedBytes` a healthy client was cut as
+   * a slow reader, and on SSE it was cut again on every resume, never getting the replay.
+   */
+  full(): boolean {
+    const link = this.current;
+    // Nothing waiting is never full: `drained` is then sure to be told (by a write that leaves).
+    const backlog = link?.backlog?.();
+    if (!backlog || backlog < this.#p.opts.maxBufferedBytes / 2) return false;
+    if (this.#draining !== link) {
+      this.#draining = link;
+      link!.drained!(() => {
+        if (this.#draining !== link) return;
+        this.#draining = undefined;
+        this.#p.batcher.schedule();
+      });
+    }
+    return true;
+  }
+
   /** The client was heard from (the heartbeat's silence restarts). */
   seen(now: number): void {
     this.#heartbeat.seen(now);
@@ -172,6 +197,7 @@ export class SessionLinks {
     clearTimeout(this.#parked.get(link));
     this.#parked.delete(link);
     this.current = link;
+    this.#draining = undefined;
     old?.close(CloseCode.Replaced, 'session moved to another connection');
     clearTimeout(this.#expiry);
     this.#expiry = undefined;

@@ -92,13 +92,17 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#handlers = emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
     this.#calls = new Calls(opts.logger);
     this.#events = emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
-    this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => opts.maxMessageBytes });
+    // A write is at most half the unread downlink a link may have (`full` holds messages back past
+    // the other half), so a client that reads is never cut as a slow reader for our burst.
+    const slice = Math.min(opts.maxMessageBytes, opts.maxBufferedBytes / 2);
+    this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
     this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => this.#events.emit('attempts', a) });
     this.#links = new SessionLinks({
       id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,
       linked: (rung) => this.#events.emit('link', rung),
       end: (reason) => this.#end(reason),
     });
+    this.#outbox.full = () => this.#links.full();
     this.#sink = {
       inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher, maxBytes: opts.maxMessageBytes,
       deliver: (type, data) => this.#deliver(type, data),

@@ -53,12 +53,16 @@ export class UplinkOrder<T> {
     if (n < this.#next) return { kind: 'done' };
     const had = this.#held.get(n);
     if (had) {
-      this.#held.set(n, { item, bytes: had.bytes });
+      // The retry's body is what is held now: counted at its own size, or a small POST resent
+      // large would hold a whole body per number of the window, past the byte bound.
+      if (this.#bytes - had.bytes + bytes > this.#bounds.maxBytes) return this.#over();
+      this.#bytes += bytes - had.bytes;
+      this.#held.set(n, { item, bytes });
       return { kind: 'again', replaced: had.item };
     }
     if (n >= this.#next + this.#bounds.window) return { kind: 'refused', reason: `uplink ${n} is too far ahead of ${this.#next}` };
     if (n > this.#next) {
-      if (this.#bytes + bytes > this.#bounds.maxBytes) return { kind: 'refused', reason: `more than ${this.#bounds.maxBytes} bytes of uplink out of order` };
+      if (this.#bytes + bytes > this.#bounds.maxBytes) return this.#over();
       this.#held.set(n, { item, bytes });
       this.#bytes += bytes;
       return { kind: 'held' };
@@ -70,6 +74,10 @@ export class UplinkOrder<T> {
       items.push(h.item);
     }
     return { kind: 'ready', items };
+  }
+
+  #over(): Offer<T> {
+    return { kind: 'refused', reason: `more than ${this.#bounds.maxBytes} bytes of uplink out of order` };
   }
 
   /** Everything still held, emptied: the link ends (its deadline passed, or it closed). */

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ServerOptions } from '../../src/server/index';
+import { memoryStore, type ServerOptions, type SessionState, type SessionStore } from '../../src/server/index';
+import { keyHash } from '../../src/server/handover';
 import { bystander, serve } from '../support/bystander';
 import { guardProcess } from '../support/guard';
 import { cleanup, eventually, track } from '../support/harness';
@@ -100,6 +101,43 @@ describe('Sec-Fetch-Site: cross-site without Origin is refused when an allow-lis
     const ok = await fetch(url + `?t=lp&hello=${HELLO}`, { headers: { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://app.example' } });
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
+    await by.check();
+  });
+});
+
+describe('a take-over from the store is the owner\'s alone', () => {
+  it("B resuming A's session while A takes it over from the store gets a new session", async () => {
+    // A store that moves sessions: session S (A's, key K) waits in it, as a node left it. A's
+    // take-over is answered only once B's has started; B's (another identity: the store gives
+    // it nothing) is answered after A's. B then found S on this node: it took S without the
+    // user check a resume of a session here has.
+    const sid = '00000000-0000-4000-8000-000000000001', key = 'k'.repeat(24);
+    let bobAsked!: () => void;
+    const bobAsks = new Promise<void>((r) => (bobAsked = r));
+    let annTaken: Promise<SessionState | undefined> = Promise.resolve(undefined);
+    const state: SessionState = {
+      v: 1, id: sid, keyHash: keyHash(key), identity: JSON.stringify({ name: 'ann' }), user: JSON.stringify({ name: 'ann' }),
+      received: 0, outbox: { next: 1, acked: 0, entries: [] }, rooms: [],
+    };
+    const take = (id: string, hash: string, identity: string): Promise<SessionState | undefined> => {
+      if (identity !== state.identity) return bobAsked(), annTaken.then(() => new Promise<undefined>((r) => setTimeout(r, 20)));
+      return (annTaken = bobAsks.then(() => (id === sid && hash === state.keyHash ? state : undefined)));
+    };
+    const base = memoryStore();
+    const store: SessionStore = {
+      name: 'moving', open: (node) => base.open(node), publish: (e) => base.publish(e), watch: () => {}, close: () => base.close(),
+      sessions: { take, park: async () => {} },
+    };
+    const { server, url } = await serve({ authenticate: byName, store });
+    const by = await bystander(server, url, 'ws', { auth: 'carol' });
+    const [a, b] = await Promise.all([
+      hello(url, { auth: 'ann', sid, key, ack: 0 }),
+      hello(url, { auth: 'bob', sid, key, ack: 0 }, false),
+    ]);
+    expect(a.welcome).toMatchObject({ resumed: true, sid });
+    expect(b.welcome).toMatchObject({ resumed: false });
+    expect(b.welcome.sid).not.toBe(sid);
+    expect(a.closed()).toBeUndefined();
     await by.check();
   });
 });
