@@ -201,10 +201,15 @@ export function decodeData(d: unknown, e: string | undefined): unknown {
  * (`$…`, §1.2). Returns the error rather than throwing it (a server's `send` rejects with it).
  */
 export function tryEncode(data: unknown, type: string): Encoded | WirefallError {
-  if (typeof type === 'string' && type[0] === '$') return new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
+  // A type the peer's decoder would refuse would be a poison message: refused, resent on every
+  // resume, and every message behind it waiting.
+  if (typeof type !== 'string' || !type) return new WirefallError('WF_INVALID', `a message type is a non-empty string, not ${JSON.stringify(type) ?? String(type)}`);
+  if (type[0] === '$') return new WirefallError('WF_INVALID', `"${type}": types starting with $ are reserved`);
   try {
     return encodeData(data, type);
   } catch (err) {
-    return err as WirefallError;
+    // Not only ours: a getter of the app's data that throws, or a type that is not a string (from
+    // JavaScript). Still WF_INVALID, so that the server's `send` rejects instead of throwing.
+    return err instanceof WirefallError ? err : new WirefallError('WF_INVALID', `"${String(type)}" data cannot be sent: ${String(err)}`, { cause: err });
   }
 }

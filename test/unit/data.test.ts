@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { decodeData, encodeData } from '../../src/protocol/data';
+import { decodeData, encodeData, tryEncode } from '../../src/protocol/data';
 import { fromBase64, toBase64 } from '../../src/protocol/base64';
 import { decode } from '../../src/protocol/codec';
 import { encodeFrame } from '../../src/protocol/encode';
@@ -89,5 +89,16 @@ describe('application data', () => {
         fc.array(tie('v')), fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('$b', '$', '$$b', '__proto__')), tie('v'))),
     })).v;
     fc.assert(fc.property(value, (v) => void expect(trip(v)).toEqual(v)), { numRuns: 300 });
+  });
+
+  test("tryEncode (the server's send) returns WF_INVALID for any failure, the app's own included", () => {
+    const boom = new Error('getter failed');
+    const data = { get x() { throw boom; } };
+    const err = tryEncode(data, 'x');
+    expect(err).toMatchObject({ name: 'WirefallError', code: 'WF_INVALID', cause: boom });
+    expect(tryEncode({ a: 1 }, 42 as unknown as string)).toMatchObject({ code: 'WF_INVALID' });
+    expect(tryEncode({ a: 1 }, '')).toMatchObject({ code: 'WF_INVALID' });
+    expect(tryEncode({ a: 1 }, '$x')).toMatchObject({ code: 'WF_INVALID' });
+    expect(tryEncode({ a: 1 }, 'x')).toEqual({ payload: '{"a":1}' });
   });
 });
