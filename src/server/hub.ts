@@ -91,6 +91,7 @@ export class Hub<Api extends ApiShape, User> {
       return { ok: true, conn: existing, resumed: true };
     }
     // A session this node does not have may be on another node, or left by one that shut down.
+    let notTaken = false;
     if (!existing && hello.sid && hello.key && this.#mover) {
       const moved = await this.#takeOver(hello.sid, hello.key, user, link, hello);
       if (moved === 'unavailable') return { ok: false, status: 503, code: 'server_error', message: 'the session store did not answer: try again' };
@@ -98,6 +99,12 @@ export class Hub<Api extends ApiShape, User> {
         this.#opts.metrics?.takeover('in');
         return { ok: true, conn: moved, resumed: true };
       }
+      notTaken = true;
+    }
+    // Why a resume gets a new session (its client hears `sessionlost`): for the operator, at info.
+    if (hello.sid) {
+      const why = !existing ? (notTaken ? 'not in the store (or fenced, or its state behind the client)' : 'not on this node') : existing.closed ? 'it had ended' : 'its key, user or ack did not match';
+      this.#opts.logger.info(`a resume found no session: a new one (${why})`, { session: hello.sid });
     }
     // A sibling attempt of the same race as the one that created a session joins that session:
     // one race, one session, whichever of its attempts the client ends up speaking on. The token

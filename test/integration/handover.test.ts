@@ -63,7 +63,7 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
       await eventually(() => clients.every((s) => clients.every((t) => s.said[t.name]?.at(-1) === t.sentSay.at(-1))), 30_000, 'the last broadcasts');
       await eventually(() => members.every((s) => clients.every((t) => t === s || s.shouted[t.name]?.at(-1) === t.sentShout.at(-1))), 30_000, 'the last room messages');
     } catch (err) {
-      throw new Error(`${(err as Error).message}; ${log.join(', ')}; ${clients.map((s) => `${s.name}: ${s.down.length} ${s.c.state} lost ${s.lost}${s.lostWhy.length ? ` (${s.lostWhy.join(' | ')})` : ''}`).join(', ')}`);
+      throw new Error(`${(err as Error).message}; ${log.join(', ')}; ${clients.map((s) => `${s.name}: ${s.down.length} ${s.c.state} lost ${s.lost}${s.lostWhy.length ? ` (${s.lostWhy.join(' | ')})` : ''}`).join(', ')}; ${all.flatMap((n) => n.log.filter((l) => l.includes('found no session'))).slice(0, 6).join(' | ')}`);
     }
     for (const s of clients) expectExact(s, clients, members, N);
     expect(phase).toBe(4);

@@ -118,4 +118,17 @@ describe('server log levels', () => {
     await expect(c3.request('boom', null)).rejects.toMatchObject({ remoteCode: 'handler_failed' });
     expect(warned.some((m) => m.includes('kaput'))).toBe(true);
   });
+
+  test('a resume that finds no session says why at info (its client hears sessionlost)', async () => {
+    const { lines, logger } = recorder();
+    const { server, url } = await startServer({ logger, logLevel: 'info' });
+    track(server);
+    const ws = track(new WebSocket(url.replace('http', 'ws')));
+    ws.on('error', () => {});
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ t: 'hello', v: 3, sid: 'gone-session', key: 'k'.repeat(24), ack: 0 }));
+    await eventually(() => lines.some((l) => l.startsWith('info a resume found no session')), 3000, 'the line');
+    expect(lines).toContain('info a resume found no session: a new one (not on this node)');
+  });
 });
+

@@ -28,7 +28,9 @@ const server = createServer<ClusterApi, string>({
   store,
   // The client's name, so messages say who sent them.
   authenticate: ({ auth }) => (typeof auth === 'string' ? auth : 'anonymous'),
-  logger: { warn: (m) => process.stderr.write(`${node}: ${m}\n`) },
+  // Info too: why a resume got a new session is an info line, and a failing test prints the logs.
+  logger: { warn: (m) => process.stderr.write(`${node}: ${m}\n`), info: (m, c) => process.stderr.write(`${node}: ${m}${c?.session ? ` ${String(c.session)}` : ''}\n`) },
+  logLevel: 'info',
   rateLimit: { ip: false },
   ...(process.env.STORE_GRACE_MS && { storeGraceMs: Number(process.env.STORE_GRACE_MS) }),
   ...(http && { server: http, metrics }),
