@@ -97,6 +97,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       }
       s.id = w;
       outbox.rewind();
+      // The welcome's ack, or the lost session, may have emptied the outbox: no ack frame will
+      // come to say so, and an app awaiting whenWritable() would wait for ever.
+      s.checkWater();
       return lost;
     },
     checkWater() {
@@ -112,7 +115,8 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     whenWritable: () => new Promise((resolve) => (high ? waiters.push(resolve) : resolve())),
     end(err) {
       outbox.rejectAll(err);
-      release();
+      // Below half now (empty): waiters go on, and a later whenWritable() resolves at once.
+      s.checkWater();
     },
   };
   return s;
