@@ -46,10 +46,12 @@ describe('async credentials (fake clock)', () => {
     c.close();
   });
 
-  test('close() while the token is being fetched: no connection is attempted afterwards', async () => {
+  test('close() while the token is being fetched: no connection is attempted afterwards, and no timer is left', async () => {
     let resolve!: (t: string) => void;
     const { c, t } = setup({ auth: () => new Promise<string>((r) => (resolve = r)) });
     c.close();
+    // The token's deadline (welcomeTimeout, 15 s) stops too: a Node process would wait for it.
+    expect(vi.getTimerCount()).toBe(0);
     resolve('tok');
     await vi.advanceTimersByTimeAsync(1000);
     expect(t.made).toHaveLength(0);
