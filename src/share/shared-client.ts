@@ -117,7 +117,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   }
 
   whenWritable(): Promise<void> {
-    return new Promise((resolve) => (this.#snap.high ? this.#waiters.push(resolve) : resolve()));
+    // Closed: nothing is buffered any more (close() rejected it), whatever the last snapshot said.
+    return new Promise((resolve) => (this.#snap.high && !this.#closed ? this.#waiters.push(resolve) : resolve()));
   }
 
   /**
@@ -209,7 +210,11 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       case 'event':
         if (m.name === 'error') this.#events.emit('error', errorFrom(m.args[0] as ErrorShape));
         else if (m.name === 'sessionlost') this.#events.emit('sessionlost', m.args[0] as never);
-        else this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
+        else {
+          // The snapshot's `high` too: the outbox fills and drains while the state stays the same.
+          this.#setSnap({ ...this.#snap, high: m.args[0] as boolean });
+          this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
+        }
         return;
       case 'state':
         if (!own && this.#relay) return;
