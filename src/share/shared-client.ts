@@ -96,8 +96,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
 
   /**
    * Runs any client method on the shared connection, in the leader tab, and resolves with its
-   * result here. This is how every method reaches the connection (`send`, and `request` once it
-   * exists: one more line in this class).
+   * result here. This is how every method reaches the connection (`send`; not `request`, whose
+   * result a hand-over would change: see `request`).
    */
   call(method: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) return Promise.reject(new WirefallError('WF_CLOSED', 'client closed'));
@@ -106,6 +106,15 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       this.#pending.set(id, { method, args, resolve, reject, numbered: false });
       this.#submit(id);
     });
+  }
+
+  /**
+   * Not relayed between tabs (docs/sharing.md, "Limits"): it rejects with `WF_INVALID`. Through the
+   * leader's client, a call made before a hand-over would settle with its message's ack instead
+   * of its reply, and call ids would repeat across leaders.
+   */
+  request(): Promise<never> {
+    return Promise.reject(new WirefallError('WF_INVALID', 'request() is not available on a shared client (docs/sharing.md)'));
   }
 
   subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
