@@ -107,7 +107,8 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     fetch: g.fetch?.bind(globalThis),
     clock: {
       now: Date.now, // a static method: any `this` will do
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      // Past 2^31 - 1 ms (24.8 days; `Infinity` for "never") timers fire at once, in browsers and Node alike.
+      setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2 ** 31 - 1)),
       clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     },
     storage,
