@@ -62,7 +62,8 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       try {
         encoded ??= encodeData(data, type);
       } catch (cause) {
-        problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? `"${type}": data is not JSON` : '', { cause });
+        // (A type that is not a string throws here too: encodeData reads its length.)
+        problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause });
       }
       const bytes = encoded ? utf8Length(encoded.payload) : 0;
       problem ??=

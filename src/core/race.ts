@@ -173,7 +173,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     // the race starts once they are there, and fails with their error if they never come. The
     // deadline is the race's own timer, so that a close() meanwhile stops it too.
     const failed = (error: WirefallError) => void (over || (cancel(), done({ error, records: [] })));
-    at(clock.now() + t.welcomeTimeout, () => failed(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${t.welcomeTimeout} ms` : '')));
+    timer = clock.setTimeout(() => failed(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${t.welcomeTimeout} ms` : '')), t.welcomeTimeout);
     hello.then((h) => void ((text = h), over || begin()), failed);
   }
   return cancel;

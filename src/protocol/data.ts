@@ -184,7 +184,7 @@ export interface Encoded {
  * message would break the link on every resend, and every message behind it would wait for ever.
  */
 export function encodeData(data: unknown, type: string): Encoded {
-  if (type?.length > TYPE) throw new WirefallError('WF_INVALID', DEV ? `"${type.slice(0, 32)}…": a type or request name is at most ${TYPE} characters` : '');
+  if (type.length > TYPE) throw new WirefallError('WF_INVALID', DEV ? `"${type.slice(0, 32)}…": a type or request name is at most ${TYPE} characters` : '');
   if (data === undefined) return { payload: 'null' };
   const bytes = scan(data, false, 0);
   if (bytes === null) {
