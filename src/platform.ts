@@ -82,6 +82,7 @@ type Globals = {
   BroadcastChannel?: new (name: string) => ChannelLike;
   crypto?: { getRandomValues<T extends ArrayBufferView>(a: T): T };
   document?: Target & { visibilityState?: string };
+  origin?: string;
 } & Target;
 
 /** Adds `fn` for `event` on `target` (when there is one); returns the function that removes it. */
@@ -128,9 +129,12 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
  */
 export function sharePlatform(p: Platform): Platform {
   const g = globals();
-  const Channel = g.BroadcastChannel;
+  // An opaque origin (a sandboxed iframe, a data: URL) cannot share: Web Locks reject there with a
+  // SecurityError, so no tab would ever lead and nothing would connect; and its channel reaches no
+  // other context anyway. Such a context keeps its own connection.
+  const Channel = g.origin === 'null' ? undefined : g.BroadcastChannel;
   return {
-    locks: g.navigator?.locks,
+    locks: Channel && g.navigator?.locks,
     channel: Channel && ((name: string) => new Channel(name)),
     onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
     ...p,
