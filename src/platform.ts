@@ -82,6 +82,7 @@ type Globals = {
   BroadcastChannel?: new (name: string) => ChannelLike;
   crypto?: { getRandomValues<T extends ArrayBufferView>(a: T): T };
   document?: Target & { visibilityState?: string };
+  origin?: string;
 } & Target;
 
 /** Adds `fn` for `event` on `target` (when there is one); returns the function that removes it. */
@@ -107,7 +108,9 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     fetch: g.fetch?.bind(globalThis),
     clock: {
       now: Date.now, // a static method: any `this` will do
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      // Past 2^31 - 1 ms (24.8 days; `Infinity` for "never") timers fire at once, in browsers and
+      // Node alike: capped at 2e9 ms (23 days), shorter to write.
+      setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2e9)),
       clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     },
     storage,
@@ -126,9 +129,12 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
  */
 export function sharePlatform(p: Platform): Platform {
   const g = globals();
-  const Channel = g.BroadcastChannel;
+  // An opaque origin (a sandboxed iframe, a data: URL) cannot share: Web Locks reject there with a
+  // SecurityError, so no tab would ever lead and nothing would connect; and its channel reaches no
+  // other context anyway. Such a context keeps its own connection.
+  const Channel = g.origin === 'null' ? undefined : g.BroadcastChannel;
   return {
-    locks: g.navigator?.locks,
+    locks: Channel && g.navigator?.locks,
     channel: Channel && ((name: string) => new Channel(name)),
     onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
     ...p,

@@ -62,7 +62,8 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       try {
         encoded ??= encodeData(data, type);
       } catch (cause) {
-        problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? `"${type}": data is not JSON` : '', { cause });
+        // (A type that is not a string throws here too: encodeData reads its length.)
+        problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause });
       }
       const bytes = encoded ? utf8Length(encoded.payload) : 0;
       problem ??=
@@ -97,6 +98,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       }
       s.id = w;
       outbox.rewind();
+      // The welcome's ack, or the lost session, may have emptied the outbox: no ack frame will
+      // come to say so, and an app awaiting whenWritable() would wait for ever.
+      s.checkWater();
       return lost;
     },
     checkWater() {
@@ -112,7 +116,8 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     whenWritable: () => new Promise((resolve) => (high ? waiters.push(resolve) : resolve())),
     end(err) {
       outbox.rejectAll(err);
-      release();
+      // Below half now (empty): waiters go on, and a later whenWritable() resolves at once.
+      s.checkWater();
     },
   };
   return s;

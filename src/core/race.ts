@@ -1,9 +1,9 @@
 import type { Clock } from '../platform';
 import { startAttempt, type Attempt, type AttemptRecord } from './attempt';
-import { authDeadline } from './auth';
+import { DEV } from '../dev';
 import type { ClientSetup } from './client-types';
 import type { ResolvedTimings } from './options';
-import type { WirefallError } from '../protocol/errors';
+import { WirefallError } from '../protocol/errors';
 import type { Rung } from './rungs';
 
 export interface RaceResult {
@@ -168,12 +168,13 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     if (early && http >= next && !over) first = start(rungs[http]!);
   };
   if (typeof hello === 'string') begin();
-  // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
-  // the race starts once they are there, and fails with their error if they never come.
-  else
-    authDeadline(hello, clock, t.welcomeTimeout).then(
-      (h) => void ((text = h), over || begin()),
-      (error: WirefallError) => void (over || ((over = true), done({ error, records: [] }))),
-    );
+  else {
+    // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
+    // the race starts once they are there, and fails with their error if they never come. The
+    // deadline is the race's own timer, so that a close() meanwhile stops it too.
+    const failed = (error: WirefallError) => void (over || (cancel(), done({ error, records: [] })));
+    timer = clock.setTimeout(() => failed(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${t.welcomeTimeout} ms` : '')), t.welcomeTimeout);
+    hello.then((h) => void ((text = h), over || begin()), failed);
+  }
   return cancel;
 }

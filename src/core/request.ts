@@ -11,7 +11,7 @@ export type { Encoded };
 
 /** Options of `client.request()`. */
 export interface RequestOptions {
-  /** Reject with `WF_TIMEOUT` when no reply came within this many ms. Default 30000. */
+  /** Reject with `WF_TIMEOUT` when no reply came within this many ms (`Infinity`: never). Default 30000. */
   timeout?: number;
 }
 

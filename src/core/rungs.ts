@@ -31,6 +31,9 @@ export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   } catch (cause) {
     throw new WirefallError('WF_INVALID', DEV ? `invalid URL: ${url}` : '', { cause });
   }
+  // A fragment means nothing to a server, and breaks every rung: WebSocket constructors refuse it,
+  // and the HTTP rungs' query would land inside it.
+  u.hash = '';
   const tls = u.protocol === 'https:' || u.protocol === 'wss:';
   if (!tls && u.protocol !== 'http:' && u.protocol !== 'ws:') throw new WirefallError('WF_INVALID', DEV ? `unsupported scheme ${u.protocol}` : '');
   const secure = tls || opts.pageUrl?.startsWith('https:');

@@ -2,7 +2,7 @@ import { fromBase64, toBase64 } from './base64';
 import { DecodeError } from './codec';
 import { WirefallError } from './errors';
 import { DEV } from '../dev';
-import { utf8Length } from './limits';
+import { TYPE, utf8Length } from './limits';
 
 /**
  * What application data may be: JSON values, plus bytes (`Uint8Array`, `ArrayBuffer`) anywhere
@@ -178,8 +178,13 @@ export interface Encoded {
   e?: typeof BINARY;
 }
 
-/** Encodes `data` of message `type`, or throws `WF_INVALID` naming the part that cannot be sent. */
+/**
+ * Encodes `data` of message `type` (or request name), or throws `WF_INVALID` naming the part that
+ * cannot be sent, or saying that the type is longer than the peer's decoder takes (§1): such a
+ * message would break the link on every resend, and every message behind it would wait for ever.
+ */
 export function encodeData(data: unknown, type: string): Encoded {
+  if (type.length > TYPE) throw new WirefallError('WF_INVALID', DEV ? `"${type.slice(0, 32)}…": a type or request name is at most ${TYPE} characters` : '');
   if (data === undefined) return { payload: 'null' };
   const bytes = scan(data, false, 0);
   if (bytes === null) {

@@ -3,7 +3,7 @@
  * send's number before it is written, each server message with its number, and the session id.
  * Any client method a tab calls arrives here as a `call` and runs on the real client; its result
  * goes back to the tab that asked. `send` only adds the mirroring around the same path, so a
- * method added to Client later (request/reply) is relayed without a change here.
+ * method added to Client later is relayed without a change here (not `request`: see `call`).
  */
 import type { Client } from '../core/client';
 import type { Clock } from '../platform';
@@ -120,7 +120,8 @@ export class Relay {
   call(m: Extract<TabMessage, { t: 'call' }>): void {
     const c = this.client as unknown as Record<string, unknown>;
     const fn = c[m.method];
-    if (typeof fn !== 'function' || m.method === 'close' || m.method === 'on' || m.method === 'subscribe') {
+    // `request`: after a hand-over its seeded `$call` would settle it with the ack, not the reply.
+    if (typeof fn !== 'function' || m.method === 'close' || m.method === 'on' || m.method === 'subscribe' || m.method === 'request') {
       return this.#host.post({ t: 'done', to: m.from, id: m.id, ok: false, error: { code: 'WF_INVALID', message: `"${m.method}" cannot be relayed` } });
     }
     let result: unknown;

@@ -96,8 +96,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
 
   /**
    * Runs any client method on the shared connection, in the leader tab, and resolves with its
-   * result here. This is how every method reaches the connection (`send`, and `request` once it
-   * exists: one more line in this class).
+   * result here. This is how every method reaches the connection (`send`; not `request`, whose
+   * result a hand-over would change: see `request`).
    */
   call(method: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) return Promise.reject(new WirefallError('WF_CLOSED', 'client closed'));
@@ -106,6 +106,15 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       this.#pending.set(id, { method, args, resolve, reject, numbered: false });
       this.#submit(id);
     });
+  }
+
+  /**
+   * Not relayed between tabs (docs/sharing.md, "Limits"): it rejects with `WF_INVALID`. Through the
+   * leader's client, a call made before a hand-over would settle with its message's ack instead
+   * of its reply, and call ids would repeat across leaders.
+   */
+  request(): Promise<never> {
+    return Promise.reject(new WirefallError('WF_INVALID', 'request() is not available on a shared client (docs/sharing.md)'));
   }
 
   subscribe<K extends keyof Api['server'] & string>(type: K, handler: (data: Api['server'][K]) => void): () => void {
@@ -117,7 +126,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   }
 
   whenWritable(): Promise<void> {
-    return new Promise((resolve) => (this.#snap.high ? this.#waiters.push(resolve) : resolve()));
+    // Closed: nothing is buffered any more (close() rejected it), whatever the last snapshot said.
+    return new Promise((resolve) => (this.#snap.high && !this.#closed ? this.#waiters.push(resolve) : resolve()));
   }
 
   /**
@@ -209,7 +219,11 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       case 'event':
         if (m.name === 'error') this.#events.emit('error', errorFrom(m.args[0] as ErrorShape));
         else if (m.name === 'sessionlost') this.#events.emit('sessionlost', m.args[0] as never);
-        else this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
+        else {
+          // The snapshot's `high` too: the outbox fills and drains while the state stays the same.
+          this.#setSnap({ ...this.#snap, high: m.args[0] as boolean });
+          this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
+        }
         return;
       case 'state':
         if (!own && this.#relay) return;

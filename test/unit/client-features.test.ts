@@ -46,10 +46,12 @@ describe('async credentials (fake clock)', () => {
     c.close();
   });
 
-  test('close() while the token is being fetched: no connection is attempted afterwards', async () => {
+  test('close() while the token is being fetched: no connection is attempted afterwards, and no timer is left', async () => {
     let resolve!: (t: string) => void;
     const { c, t } = setup({ auth: () => new Promise<string>((r) => (resolve = r)) });
     c.close();
+    // The token's deadline (welcomeTimeout, 15 s) stops too: a Node process would wait for it.
+    expect(vi.getTimerCount()).toBe(0);
     resolve('tok');
     await vi.advanceTimersByTimeAsync(1000);
     expect(t.made).toHaveLength(0);
@@ -69,6 +71,18 @@ describe('async credentials (fake clock)', () => {
 });
 
 describe('requests (fake clock)', () => {
+  test('timeout: Infinity never times out (a timer past 2^31 - 1 ms would fire at once)', async () => {
+    const { c, t } = setup();
+    t.last().greet().welcome();
+    let outcome = 'pending';
+    c.request('add', [1, 2], { timeout: Infinity }).then(() => (outcome = 'replied'), (e: WirefallError) => (outcome = e.code));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(outcome).toBe('pending');
+    c.close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcome).toBe('WF_CLOSED');
+  });
+
   test('a timeout rejects with WF_TIMEOUT; a late reply is dropped; a reply matches its call by id', async () => {
     const { c, t } = setup();
     t.last().greet().welcome();

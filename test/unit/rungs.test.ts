@@ -14,6 +14,15 @@ describe('deriveRungs', () => {
     ]);
   });
 
+  test('a fragment is dropped: WebSocket constructors refuse one, and the HTTP rungs\' query would land inside it', () => {
+    expect(names('http://example.com:8124/wf?x=1#top')).toEqual([
+      'wss wss://example.com/wf?x=1',
+      'ws ws://example.com:8124/wf?x=1',
+      'sse http://example.com:8124/wf?x=1',
+      'longpoll http://example.com:8124/wf?x=1',
+    ]);
+  });
+
   test('the secure port is configurable', () => {
     expect(names('ws://example.com/wf', { securePort: 8443 })[0]).toBe('wss wss://example.com:8443/wf');
   });

@@ -3,7 +3,7 @@ import { Election } from '../../src/share/election';
 import { Mirror } from '../../src/share/mirror';
 import { share } from '../../src/share/index';
 import { connect } from '../../src/index';
-import { platformFrom, type ChannelLike, type LocksLike } from '../../src/platform';
+import { platformFrom } from '../../src/platform';
 import type { ClientHook } from '../../src/core/session-tap';
 import type { ClientSession } from '../../src/core/client-session';
 import type { LinkHost } from '../../src/core/live-link';
@@ -11,38 +11,9 @@ import { Outbox } from '../../src/protocol/outbox';
 import { Inbox } from '../../src/protocol/inbox';
 import type { Client } from '../../src/core/client';
 import { WirefallError } from '../../src/protocol/errors';
-import type { TabMessage } from '../../src/share/tab-protocol';
 import { HOLD_MS } from '../../src/share/relay';
 import { fakeTransports, type FakeTransport } from '../support/fake-transport';
-
-/** Web Locks as the browser runs them: one holder per name, the next waiter granted on release. */
-function fakeLocks(): LocksLike {
-  const queues = new Map<string, (() => void)[]>();
-  const held = new Set<string>();
-  const grant = (name: string) => {
-    if (held.has(name)) return;
-    const next = queues.get(name)?.shift();
-    if (next) next();
-  };
-  return {
-    request(name, opts, cb) {
-      return new Promise((resolve, reject) => {
-        const run = () => {
-          held.add(name);
-          void cb(null).then(() => (held.delete(name), resolve(undefined), grant(name)));
-        };
-        const q = queues.get(name) ?? [];
-        queues.set(name, q);
-        q.push(run);
-        opts.signal?.addEventListener('abort', () => {
-          const i = q.indexOf(run);
-          if (i >= 0) q.splice(i, 1), reject(new Error('AbortError'));
-        });
-        grant(name);
-      });
-    },
-  };
-}
+import { crashableLocks, fakeChannels, fakeLocks } from '../support/fake-tabs';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -117,66 +88,6 @@ describe('share() without Web Locks or BroadcastChannel', () => {
  * as a structured clone, in a later task. A tab can be cut off (its renderer died: it neither
  * sends nor receives) and single messages can be lost (a crash between two channels' writes).
  */
-function fakeChannels() {
-  const open = new Set<{ tab: string; ch: ChannelLike }>();
-  const dead = new Set<string>();
-  let lose: (m: TabMessage) => boolean = () => false;
-  return {
-    for(tab: string) {
-      return (_name: string): ChannelLike => {
-        const me = {
-          tab,
-          ch: {
-            onmessage: null as ChannelLike['onmessage'],
-            postMessage(m: unknown) {
-              if (dead.has(tab) || lose(m as TabMessage)) return;
-              const data = structuredClone(m);
-              for (const o of open) if (o !== me) setTimeout(() => !dead.has(o.tab) && open.has(o) && o.ch.onmessage?.({ data }), 0);
-            },
-            close: () => void open.delete(me),
-          },
-        };
-        open.add(me);
-        return me.ch;
-      };
-    },
-    kill: (tab: string) => void dead.add(tab),
-    lose: (f: (m: TabMessage) => boolean) => void (lose = f),
-  };
-}
-
-/** Web Locks whose holder can die without running any code (a crashed renderer): the lock passes on. */
-function crashableLocks(): LocksLike & { crash(): void } {
-  const queue: (() => void)[] = [];
-  let holder: (() => void) | undefined;
-  const grant = () => {
-    if (!holder) queue.shift()?.();
-  };
-  return {
-    request(_name, opts, cb) {
-      return new Promise((resolve, reject) => {
-        const run = () => {
-          const done = () => {
-            if (holder !== done) return;
-            holder = undefined;
-            resolve(undefined);
-            grant();
-          };
-          holder = done;
-          void cb(null).then(done);
-        };
-        queue.push(run);
-        opts.signal?.addEventListener('abort', () => {
-          const i = queue.indexOf(run);
-          if (i >= 0) queue.splice(i, 1), reject(new Error('AbortError'));
-        });
-        grant();
-      });
-    },
-    crash: () => holder?.(),
-  };
-}
-
 type Say = { from: string; n: number };
 /** A send whose outcome the test does not follow (it may still be pending when its tab closes). */
 const quiet = <T>(p: Promise<T>): Promise<T> => (p.catch(() => {}), p);
