@@ -102,8 +102,9 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       w.hb * 2,
       // The answer deadline, plus the time what is held may take to leave a slow uplink (32 KB/s,
       // a weak phone's): the ack of a 300 KB message comes seconds after its write, and 2 s alone
-      // made its every resend a stall (docs/transports.md, "Liveness").
-      answerDeadline + outbox.bytes / 32,
+      // made its every resend a stall (docs/transports.md, "Liveness"). At most one write's worth
+      // (`max`): the oldest message's ack comes with its own transport message, whatever follows.
+      answerDeadline + Math.min(outbox.bytes, w.max) / 32,
     );
     if (typeof v === 'string') return link.fail({ code: v, message: DEV ? (v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent') : '' });
     // An armed check that comes no later than this one is kept: it re-checks from the readings

@@ -49,3 +49,19 @@ test('a large write that never gets its ack is still a stall, within the time th
   expect(ms).toBeLessThanOrEqual(12_000);
   c.close();
 });
+
+test("the allowance counts at most one write (the welcome's max): a swallowed uplink with more held is still found", async () => {
+  const { c, t, errors } = await open();
+  // 3.2 MB held (sixteen 200 KB messages); the server takes 1 MiB per transport message (`max`),
+  // and the oldest message's ack comes with its own: 2 s + 1 MiB at 32 KB/s ≈ 34.8 s at most.
+  for (let i = 0; i < 16; i++) void c.send('say', { text: 'x'.repeat(200_000) }).catch(() => {});
+  let ms = 0;
+  for (; ms < 120_000 && !errors.length; ms += 500) {
+    await vi.advanceTimersByTimeAsync(500);
+    t.last().receive({ t: 'ping' });
+  }
+  expect(errors[0]).toMatchObject({ code: 'WF_UPLINK_STALLED' });
+  expect(ms).toBeGreaterThan(30_000);
+  expect(ms).toBeLessThanOrEqual(35_500);
+  c.close();
+});
