@@ -63,7 +63,7 @@ describe('an ended answer its client does not read is cut', () => {
     // Two beats and 5 s after the end at most (a loaded machine gets slack); it stayed for ever.
     expect(held()).toBeGreaterThan(1024 * 1024);
     await eventually(() => held() === 0, 20_000, 'the unread stream to be cut');
-    await by.check();
+    await by.check(20, false); // a beat of 0.5-1 s: see bystander.ts
   }, 40_000);
 
   it('long-polling: an answer left unread is cut, and unread answers count toward maxBufferedBytes', async () => {
@@ -85,6 +85,6 @@ describe('an ended answer its client does not read is cut', () => {
     const second = await readsOnly(port, `/wirefall?t=lp&sid=${sid}&key=${key}`, 'HTTP/1.1');
     expect(second.text()).toMatch(/^HTTP\/1.1 404/);
     await eventually(() => held() === 0, 20_000, 'the unread answer to be cut');
-    await by.check();
+    await by.check(20, false); // a beat of 0.5-1 s: see bystander.ts
   }, 40_000);
 });

@@ -32,13 +32,18 @@ export async function bystander(server: WirefallServer<Chat>, url: string, rung:
   let next = 0;
   return {
     client: c,
-    async check(n = 20) {
+    /**
+     * `steady` false: the bystander may have reconnected (a test whose server beats every 0.5-1 s,
+     * so that links end quickly, can see a loaded machine's stall judged a dead link); its
+     * messages must still come back once and in order.
+     */
+    async check(n = 20, steady = true) {
       const from = next;
       next += n;
       for (let i = from; i < next; i++) void c.send('echo', { n: i });
       await eventually(() => got.length >= next, 10_000, `bystander echoes up to ${next}`);
       expect(got).toEqual(Array.from({ length: next }, (_, i) => i));
-      expect(c.attempts.filter((a) => a.outcome === 'verified')).toHaveLength(1);
+      if (steady) expect(c.attempts.filter((a) => a.outcome === 'verified')).toHaveLength(1);
     },
   };
 }
