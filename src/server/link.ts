@@ -22,6 +22,11 @@ export interface Link {
   backlog?(): number;
   /** Calls `fn` once the backlog has drained. */
   drained?(fn: () => void): void;
+  /**
+   * Bytes received on the link so far (its socket's count), where one socket carries the whole
+   * uplink (WebSocket): a large message still arriving over a slow uplink is the client speaking.
+   */
+  received?(): number;
   /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
   close(code: number, reason: string): void;
 }

@@ -97,6 +97,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
         write(data);
       },
       backlog: () => ws.bufferedAmount,
+      received: () => req.socket.bytesRead,
       // Called with a backlog: a write is still on its way, and its `sent` will come.
       drained: (fn) => void (onDrain = fn),
       // A link that missed its heartbeats will not answer a closing handshake either.

@@ -220,6 +220,7 @@ export class SessionLinks {
       },
       // An idle SSE client answers every second beat: one beat of slack after that.
       link.rung === 'sse' ? 3 : 2,
+      link.received,
     );
     batcher.schedule();
     this.#p.opts.logger.debug(`session ${old ? 'moved' : 'linked'} to ${link.rung}`, { session: this.#p.id });

@@ -32,3 +32,23 @@ for (const rung of ['ws', 'sse'] as const) {
     expect(c.attempts).toHaveLength(1);
   }, 45_000);
 }
+
+test('ws: the server counts a large message still arriving as the client speaking (a beat of 0.5 s, a 3.1 s upload)', async () => {
+  // The server's silence limit is two beats and a second (2 s here); the upload takes 3.1 s, and
+  // the client's answers to the server's pings wait behind it. Before, the server cut the link
+  // (heartbeat timeout) and the client sent the message again from the start.
+  const { server, port } = await startServer({ heartbeatMs: 500 });
+  track(server);
+  const got: number[] = [];
+  server.on('connection', (conn) => conn.subscribe('say', (d) => got.push(d.text.length)));
+  const slow = track(await startThrottle(port, 64 * 1024));
+  const c = client(`http://127.0.0.1:${slow.port}/wirefall`, { transports: ['ws'] });
+  await until(c, 'open');
+  let outcome = 'pending';
+  c.send('say', { text: 'x'.repeat(200_000) }).then(() => (outcome = 'ok'), (e: { code: string }) => (outcome = e.code));
+  await eventually(() => outcome !== 'pending', 20_000, 'the ack');
+  expect(outcome).toBe('ok');
+  expect(got).toEqual([200_000]);
+  expect(c.attempts).toHaveLength(1);
+}, 45_000);
+
