@@ -5,6 +5,7 @@ import { encodeFrame } from './codec';
 import type { HelloFrame } from '../protocol/frames';
 import type { HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';
+import { drainSignal } from './link';
 
 const GREET = encodeFrame.greet();
 /** Idle-cutting proxies commonly give up after 30–60 s of silence. */
@@ -58,16 +59,10 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   });
   res.flushHeaders();
   // Flow control, as on WebSocket (rung-websocket.ts): a write that left lets messages flow again.
-  let onDrain: (() => void) | undefined;
-  const sent = () => {
-    if (!onDrain || res.writableLength) return;
-    const fn = onDrain;
-    onDrain = undefined;
-    fn();
-  };
+  const drain = drainSignal(() => res.writableLength);
   const put = (event: string) => {
     if (res.writableEnded || res.destroyed) return;
-    res.write(event, sent);
+    res.write(event, drain.sent);
     // A reader that stopped reading: what we write piles up here (116 MB in a ping flood).
     if (res.writableLength > host.opts.maxBufferedBytes) {
       host.opts.logger.warn(`closing a slow reader: ${res.writableLength} bytes unread`, { session: link.conn?.id });
@@ -90,11 +85,11 @@ export function openSse<L extends HttpLink>(host: DownlinkHost<L>, req: Incoming
   // Greet before any authentication work, as on WebSocket: silence then means a broken path.
   write(GREET);
   // With `sent`: a keep-alive that is the last write must not hold a drain back.
-  const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n', sent), KEEPALIVE_MS);
+  const ka = setInterval(() => res.writableEnded || res.write(': ka\n\n', drain.sent), KEEPALIVE_MS);
   link.drop = end;
   link.free = () => clearInterval(ka);
   link.backlog = () => res.writableLength;
-  link.drained = (fn) => void (onDrain = fn);
+  link.drained = drain.drained;
   res.on('close', () => host.gone(link));
   void host.hello(hello, req, link, (text) => {
     write(text);

@@ -30,3 +30,21 @@ export interface Link {
   /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
   close(code: number, reason: string): void;
 }
+
+/**
+ * Flow control's other half for a link written through a socket (session-links.ts `full`): `sent`
+ * goes with every write as its callback, and calls what `drained` was given once nothing waits to
+ * leave. One function for every write, not one per write.
+ */
+export function drainSignal(backlog: () => number): { sent: () => void; drained: (fn: () => void) => void } {
+  let waiting: (() => void) | undefined;
+  return {
+    sent: () => {
+      if (!waiting || backlog()) return;
+      const fn = waiting;
+      waiting = undefined;
+      fn();
+    },
+    drained: (fn) => void (waiting = fn),
+  };
+}

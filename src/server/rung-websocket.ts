@@ -10,7 +10,7 @@ import type { Frame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import { cutUtf8 } from '../protocol/limits';
 import type { Hub } from './hub';
-import type { Link } from './link';
+import { drainSignal, type Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import type { Connection } from './session';
 
@@ -54,21 +54,14 @@ export class WebSocketRung<Api extends ApiShape, User> {
         failed(what, err);
       }
     };
-    // Flow control (session-links.ts `full`): told when a write has left for the network, one
-    // function for every write, it lets messages flow again once nothing waits to leave.
-    let onDrain: (() => void) | undefined;
-    const sent = () => {
-      if (!onDrain || ws.bufferedAmount) return;
-      const fn = onDrain;
-      onDrain = undefined;
-      fn();
-    };
+    // Flow control (session-links.ts `full`): messages flow again once nothing waits to leave.
+    const drain = drainSignal(() => ws.bufferedAmount);
     // Guarded in place, not through `guard`: a write is every round trip's, and the two closures
     // it took were garbage each time (bench/rtt-trace.mjs).
     const write = (data: string | Uint8Array) => {
       try {
         if (ws.readyState !== ws.OPEN) return;
-        ws.send(data, sent);
+        ws.send(data, drain.sent);
         // A client that stops reading makes us queue for it without end (a ping flood with the
         // downlink unread grew the server by 165 MB): past the bound it is a slow reader. The
         // close frame waits behind what is queued; `ws` drops the socket if it is never read.
@@ -99,7 +92,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       backlog: () => ws.bufferedAmount,
       received: () => req.socket.bytesRead,
       // Called with a backlog: a write is still on its way, and its `sent` will come.
-      drained: (fn) => void (onDrain = fn),
+      drained: drain.drained,
       // A link that missed its heartbeats will not answer a closing handshake either.
       close: (code, reason) =>
         guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),

@@ -5,22 +5,14 @@ import { connect } from '../../src/index';
 const names = (url: string, opts = {}) => deriveRungs(url, opts).map((r) => `${r.name} ${r.url}`);
 
 describe('deriveRungs', () => {
+  const LADDER = ['wss wss://example.com/wf?x=1', 'ws ws://example.com:8124/wf?x=1', 'sse http://example.com:8124/wf?x=1', 'longpoll http://example.com:8124/wf?x=1'];
+
   test('an http URL tries wss on 443 first, then ws, then the HTTP rungs', () => {
-    expect(names('http://example.com:8124/wf?x=1')).toEqual([
-      'wss wss://example.com/wf?x=1',
-      'ws ws://example.com:8124/wf?x=1',
-      'sse http://example.com:8124/wf?x=1',
-      'longpoll http://example.com:8124/wf?x=1',
-    ]);
+    expect(names('http://example.com:8124/wf?x=1')).toEqual(LADDER);
   });
 
   test('a fragment is dropped: WebSocket constructors refuse one, and the HTTP rungs\' query would land inside it', () => {
-    expect(names('http://example.com:8124/wf?x=1#top')).toEqual([
-      'wss wss://example.com/wf?x=1',
-      'ws ws://example.com:8124/wf?x=1',
-      'sse http://example.com:8124/wf?x=1',
-      'longpoll http://example.com:8124/wf?x=1',
-    ]);
+    expect(names('http://example.com:8124/wf?x=1#top')).toEqual(LADDER);
   });
 
   test('the secure port is configurable', () => {

@@ -18,6 +18,17 @@ async function open() {
   return s;
 }
 
+/** How long until the client judged its uplink stalled (ms, in steps of 500), the server's pings arriving meanwhile. */
+async function stalledAfter({ t, errors }: Awaited<ReturnType<typeof open>>, limit: number): Promise<number> {
+  let ms = 0;
+  for (; ms < limit && !errors.length; ms += 500) {
+    await vi.advanceTimersByTimeAsync(500);
+    t.last().receive({ t: 'ping' });
+  }
+  expect(errors[0]).toMatchObject({ code: 'WF_UPLINK_STALLED' });
+  return ms;
+}
+
 test('a large write gets time to leave a slow uplink: its ack after 4.7 s is no stall', async () => {
   const { c, t, errors } = await open();
   let outcome = 'pending';
@@ -36,14 +47,10 @@ test('a large write gets time to leave a slow uplink: its ack after 4.7 s is no 
 });
 
 test('a large write that never gets its ack is still a stall, within the time the slowest accepted uplink needs', async () => {
-  const { c, t, errors } = await open();
+  const s = await open();
+  const { c } = s;
   void c.send('say', { text: 'x'.repeat(300_000) }).catch(() => {});
-  let ms = 0;
-  for (; ms < 30_000 && !errors.length; ms += 500) {
-    await vi.advanceTimersByTimeAsync(500);
-    t.last().receive({ t: 'ping' });
-  }
-  expect(errors[0]).toMatchObject({ code: 'WF_UPLINK_STALLED' });
+  const ms = await stalledAfter(s, 30_000);
   // 2 s, and 300 KB at 32 KB/s: 11.4 s.
   expect(ms).toBeGreaterThan(11_000);
   expect(ms).toBeLessThanOrEqual(12_000);
@@ -51,16 +58,12 @@ test('a large write that never gets its ack is still a stall, within the time th
 });
 
 test("the allowance counts at most one write (the welcome's max): a swallowed uplink with more held is still found", async () => {
-  const { c, t, errors } = await open();
+  const s = await open();
+  const { c } = s;
   // 3.2 MB held (sixteen 200 KB messages); the server takes 1 MiB per transport message (`max`),
   // and the oldest message's ack comes with its own: 2 s + 1 MiB at 32 KB/s ≈ 34.8 s at most.
   for (let i = 0; i < 16; i++) void c.send('say', { text: 'x'.repeat(200_000) }).catch(() => {});
-  let ms = 0;
-  for (; ms < 120_000 && !errors.length; ms += 500) {
-    await vi.advanceTimersByTimeAsync(500);
-    t.last().receive({ t: 'ping' });
-  }
-  expect(errors[0]).toMatchObject({ code: 'WF_UPLINK_STALLED' });
+  const ms = await stalledAfter(s, 120_000);
   expect(ms).toBeGreaterThan(30_000);
   expect(ms).toBeLessThanOrEqual(35_500);
   c.close();
