@@ -133,8 +133,8 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   let opening = true;
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Flow control: told when an answer took the mailbox (`link.drained`). */
-  let onDrain: (() => void) | undefined;
+  /** Flow control: the mailbox is the backlog, and an answer that took it drains it. */
+  const drain = drainSignal(() => pendingBytes);
   const answer = () => {
     const r = held!;
     held = undefined;
@@ -144,9 +144,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     pendingBytes = 0;
     // A client may poll again without reading the last answer: it stays here, unread, a while.
     draining.add(r);
-    const drained = onDrain;
-    onDrain = undefined;
-    drained?.();
+    drain.sent();
     if (link.closed) return host.gone(link);
     // Not polled again in time: the client is gone, like a WebSocket that missed its heartbeats.
     idleTimer = setTimeout(() => host.gone(link), idleMs);
@@ -209,7 +207,7 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   };
   // Flow control (session-links.ts `full`): the mailbox is the backlog; a poll's answer drains it.
   link.backlog = () => pendingBytes;
-  link.drained = (fn) => void (onDrain = fn);
+  link.drained = drain.drained;
   hold(res);
   host.hello(hello, req, link, (text) => {
     link.closed = true;

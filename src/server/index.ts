@@ -113,10 +113,11 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       if (!this.#matches(req)) {
         // Another endpoint's upgrade, if the server has another listener for it; else nobody
         // would ever answer it, nor close its socket (Node hands an upgrade's socket over whole).
-        if (this.httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, '404 Not Found');
-        return;
+        if (this.httpServer.listenerCount('upgrade') !== 1) return;
+        socket.on('error', destroy);
+        return refuseUpgrade(socket, '404 Not Found');
       }
-      socket.on('error', () => socket.destroy());
+      socket.on('error', destroy);
       if (this.#closing) return refuseUpgrade(socket, '503 Service Unavailable', 'Retry-After: 1\r\n');
       // An 'upgrade' listener that throws takes the process down: nothing here may.
       try {
@@ -268,14 +269,19 @@ export function createServer<Api extends ApiShape & ApiCheck<Api> = AnyApi, User
   return new WirefallServer<Api, User>(options);
 }
 
+/** A socket's error, or its refusal written, ends it (`this` is the socket: one function for all). */
+function destroy(this: Duplex): void {
+  this.destroy();
+}
+
 /**
- * Answers an upgrade with `status` and closes the socket once the answer is written. Ending only
- * our half left it open for as long as the client kept its own (HTTP sockets are half-open), so
- * each refusal, those over the rate limit included, could hold a file descriptor for ever.
+ * Answers an upgrade with `status` and closes the socket once the answer is written (its error
+ * listener is the caller's). Ending only our half left it open for as long as the client kept its
+ * own (HTTP sockets are half-open), so each refusal, those over the rate limit included, could
+ * hold a file descriptor for ever.
  */
 function refuseUpgrade(socket: Duplex, status: string, headers = ''): void {
-  socket.on('error', () => socket.destroy());
-  socket.once('finish', () => socket.destroy());
+  socket.once('finish', destroy);
   socket.end(`HTTP/1.1 ${status}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
