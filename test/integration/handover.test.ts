@@ -35,7 +35,8 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
     const midStream = () => eventually(() => clients.every((s) => s.sends.length >= ((phase + 1) * N) / 5 - 10), 30_000, `traffic of phase ${phase}`);
     const log: string[] = [];
     const all: NodeProcess[] = [...nodes];
-    if (process.env.DEBUG_NODES) onTestFailed(() => console.log(all.map((n) => n.log.join('\n')).join('\n---\n')));
+    // Every node's lines, in time order (each starts with its time).
+    if (process.env.DEBUG_NODES) onTestFailed(() => console.log(all.flatMap((n) => n.log).sort().join('\n')));
     try {
       await midStream();
       // kill -9 the node that holds client 0's session (it answers client 0's requests, wherever they land).
@@ -63,7 +64,7 @@ describe('sessions move between nodes (Redis store, round-robin balancer)', () =
       await eventually(() => clients.every((s) => clients.every((t) => s.said[t.name]?.at(-1) === t.sentSay.at(-1))), 30_000, 'the last broadcasts');
       await eventually(() => members.every((s) => clients.every((t) => t === s || s.shouted[t.name]?.at(-1) === t.sentShout.at(-1))), 30_000, 'the last room messages');
     } catch (err) {
-      throw new Error(`${(err as Error).message}; ${log.join(', ')}; ${clients.map((s) => `${s.name}: ${s.down.length} ${s.c.state} lost ${s.lost}${s.lostWhy.length ? ` (${s.lostWhy.join(' | ')})` : ''}`).join(', ')}; ${all.flatMap((n) => n.log.filter((l) => l.includes('found no session'))).slice(0, 6).join(' | ')}`);
+      throw new Error(`${(err as Error).message}; ${log.join(', ')}; ${clients.map((s) => `${s.name}: ${s.down.length} ${s.c.state} lost ${s.lost}${s.lostWhy.length ? ` (${s.lostWhy.join(' | ')})` : ''}`).join(', ')}; ${all.flatMap((n) => n.log.filter((l) => /found no session|not durable|taking a session over failed|store/.test(l))).slice(0, 10).join(' | ')}`);
     }
     for (const s of clients) expectExact(s, clients, members, N);
     expect(phase).toBe(4);

@@ -1,6 +1,6 @@
 /*
  * One wirefall server node as its own process, for the multi-node tests (test/support/cluster.ts
- * bundles and starts it). Env: REDIS_URL, NODE_NAME, OPEN_TIMEOUT_MS, STORE_GRACE_MS; METRICS=1: attached to an
+ * bundles and starts it). Env: REDIS_URL, NODE_NAME, OPEN_TIMEOUT_MS, STORE_GRACE_MS, LOG_LEVEL (debug); METRICS=1: attached to an
  * HTTP server of its own that also answers `/metrics` (wirefall/server/metrics). Prints
  * `READY <port>` once it listens; SIGTERM closes it gracefully.
  */
@@ -23,14 +23,16 @@ export type ClusterApi = {
 const node = process.env.NODE_NAME ?? 'node';
 const metrics = process.env.METRICS ? serverMetrics({ labels: { node: process.env.NODE_NAME ?? 'node' } }) : undefined;
 const http = metrics ? createHttpServer((req, res) => void (req.url === '/metrics' && metrics.handler(req, res))) : undefined;
+const line = (m: string, c?: Record<string, unknown>) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${node}: ${m}${c?.session ? ` ${String(c.session)}` : ''}\n`);
 const store = redisStore({ url: process.env.REDIS_URL, prefix: 'wft', openTimeoutMs: Number(process.env.OPEN_TIMEOUT_MS ?? 5000) });
 const server = createServer<ClusterApi, string>({
   store,
   // The client's name, so messages say who sent them.
   authenticate: ({ auth }) => (typeof auth === 'string' ? auth : 'anonymous'),
   // Info too: why a resume got a new session is an info line, and a failing test prints the logs.
-  logger: { warn: (m) => process.stderr.write(`${node}: ${m}\n`), info: (m, c) => process.stderr.write(`${node}: ${m}${c?.session ? ` ${String(c.session)}` : ''}\n`) },
-  logLevel: 'info',
+  // Timestamped, so that a failure's lines from several nodes can be put in order.
+  logger: { warn: (m, c) => line(m, c), info: (m, c) => line(m, c), debug: (m, c) => line(m, c) },
+  logLevel: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info',
   rateLimit: { ip: false },
   ...(process.env.STORE_GRACE_MS && { storeGraceMs: Number(process.env.STORE_GRACE_MS) }),
   ...(http && { server: http, metrics }),
