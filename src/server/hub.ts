@@ -25,6 +25,9 @@ class AuthTimeout extends Error {
   }
 }
 
+/** The answer to a hello that would add a session to a node shutting down: its client resumes elsewhere. */
+const SHUTTING_DOWN = { ok: false, status: 503, code: 'server_error', message: 'the server is shutting down: try again' } as const;
+
 function isRefusal(x: unknown): x is Refusal {
   return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
 }
@@ -47,6 +50,12 @@ export class Hub<Api extends ApiShape, User> {
   #onConnection: (c: Connection<Api, User>) => void;
   #rooms: Rooms<Api, User> | undefined;
   #mover: SessionMover | undefined;
+  /**
+   * Set when the server starts to close: from then on no session is added here. The server hands
+   * the ones it has to the store; one added later would be ended with the node (its record
+   * dropped), though its client resumes elsewhere. Checked after every wait of a hello.
+   */
+  closing = false;
 
   constructor(
     opts: ResolvedServerOptions,
@@ -71,6 +80,7 @@ export class Hub<Api extends ApiShape, User> {
   }
 
   async #hello(hello: HelloFrame, request: IncomingMessage, link: Link): Promise<HelloOutcome<Connection<Api, User>>> {
+    if (this.closing) return SHUTTING_DOWN;
     if (!PROTOCOL_VERSIONS.includes(hello.v)) {
       return { ok: false, status: 400, code: 'unsupported_version', message: `protocol ${hello.v} unsupported; this server speaks ${PROTOCOL_VERSIONS.join(', ')}` };
     }
@@ -79,6 +89,7 @@ export class Hub<Api extends ApiShape, User> {
       const verdict = await this.#judge(request, hello);
       if ('fail' in verdict) return verdict.fail;
       user = verdict.user;
+      if (this.closing) return SHUTTING_DOWN;
     }
     // A resume must come from the user the session belongs to: a key that leaked (a log, a
     // shared machine) must not hand A's session and its pending messages to B. A resume by
@@ -95,6 +106,7 @@ export class Hub<Api extends ApiShape, User> {
     if (!existing && hello.sid && hello.key && this.#mover) {
       const moved = await this.#takeOver(hello.sid, hello.key, user, link, hello);
       if (moved === 'unavailable') return { ok: false, status: 503, code: 'server_error', message: 'the session store did not answer: try again' };
+      if (moved === 'closing') return SHUTTING_DOWN;
       if (moved) {
         this.#opts.metrics?.takeover('in');
         return { ok: true, conn: moved, resumed: true };
@@ -118,6 +130,7 @@ export class Hub<Api extends ApiShape, User> {
       sibling.offer(link, undefined, false, hello.v, hello);
       return { ok: true, conn: sibling, resumed: false };
     }
+    if (this.closing) return SHUTTING_DOWN;
     const race = hello.race;
     const conn = this.#create(randomUUID(), randomBytes(18).toString('base64url'), user as User, race);
     // The first session of a token keeps it: a stranger's hello naming it must not take the
@@ -132,7 +145,7 @@ export class Hub<Api extends ApiShape, User> {
   }
 
   /** Takes a session over from the store (handover.ts); undefined when nobody had it for this key and user. */
-  async #takeOver(id: string, key: string, user: User | undefined, link: Link, hello: HelloFrame): Promise<Connection<Api, User> | 'unavailable' | undefined> {
+  async #takeOver(id: string, key: string, user: User | undefined, link: Link, hello: HelloFrame): Promise<Connection<Api, User> | 'unavailable' | 'closing' | undefined> {
     const identity = this.identity(user);
     if (identity === undefined) return undefined;
     let state: SessionState | undefined;
@@ -151,6 +164,12 @@ export class Hub<Api extends ApiShape, User> {
       return mine && here.offer(link, hello.ack, true, hello.v, hello) ? here : undefined;
     }
     if (!state) return undefined;
+    if (this.closing) {
+      // Taken while this node shuts down: left in the store again, unowned, before the client
+      // hears 503, so the node it tries next takes it at once.
+      await this.#mover!.park([state], this.#opts.sessionTtlMs).catch((err: unknown) => this.#opts.logger.warn(`leaving a session taken during shutdown failed: ${String(err)}`, { session: id }));
+      return 'closing';
+    }
     let stored: User;
     try {
       stored = JSON.parse(state.user) as User;

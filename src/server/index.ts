@@ -217,6 +217,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
    */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#hub.closing = true;
     await this.#park();
     this.#hub.closeAll(CloseCode.GoingAway, 'server shutting down');
     this.#ws.close();

@@ -43,7 +43,6 @@ export class HttpRung<Api extends ApiShape, User> {
   #links = new Map<string, HttpLink<Connection<Api, User>>>();
   /** Every live link, attached or still opening, for `close()`. */
   #live = new Set<HttpLink<Connection<Api, User>>>();
-  #closed = false;
   /** What the downlinks (src/server/http-downlinks.ts) need of the rung. */
   #host: DownlinkHost<HttpLink<Connection<Api, User>>>;
   #opens: AddressLimiter;
@@ -165,7 +164,6 @@ export class HttpRung<Api extends ApiShape, User> {
   }
 
   close(): void {
-    this.#closed = true;
     for (const l of [...this.#live]) l.drop();
     this.#links.clear();
   }
@@ -194,8 +192,10 @@ export class HttpRung<Api extends ApiShape, User> {
     return this.#hub.hello(hello, req, link).then(
       (o) => {
         if (link.gone) {
-          // The client left while `authenticate` ran; after shutdown nobody will resume it.
-          if (o.ok) this.#closed ? o.conn.close(CloseCode.GoingAway, 'server shutting down') : o.conn.detach(link, false);
+          // The client left while `authenticate` ran: the session waits for its resume. (Not ended
+          // on shutdown: the hub adds no session once the server closes, and a session ended here
+          // would drop its record that the client's next node takes over.)
+          if (o.ok) o.conn.detach(link, false);
           return;
         }
         if (!o.ok) return refusal(encodeFrame.error(o.code, o.message, o.status));
