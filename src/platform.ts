@@ -3,14 +3,22 @@
  * global, so it runs in browsers, workers, Node, Deno and Bun, and tests can fake every part.
  */
 
-/** The subset of the WHATWG WebSocket that wirefall uses (the `ws` package matches it too). */
+/**
+ * An event handler property. Declared through a method so that its parameter is checked
+ * bivariantly: the `ws` package's and the DOM's handlers take their own, richer event types
+ * (`(event: WebSocket.Event) => void`), which a plain function type would refuse under
+ * `strictFunctionTypes`, so `connect(url, { WebSocket: WS })` needed a cast.
+ */
+export type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'] | null;
+
+/** The subset of the WHATWG WebSocket that wirefall uses (the `ws` package and the DOM's match it). */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number; reason: string }>;
+  onerror: Handler<unknown>;
   /** Set to `arraybuffer`: binary messages (§1.3) then arrive as ArrayBuffer rather than Blob. */
   binaryType?: string;
   send(data: string | Uint8Array): void;
@@ -43,7 +51,7 @@ export interface LocksLike {
 /** The part of `BroadcastChannel` that tab sharing uses: structured-clone messages to every other same-origin context. */
 export interface ChannelLike {
   postMessage(message: unknown): void;
-  onmessage: ((ev: { data: unknown }) => void) | null;
+  onmessage: Handler<{ data: unknown }>;
   close(): void;
 }
 

@@ -1,0 +1,19 @@
+import { describe, expectTypeOf, test } from 'vitest';
+import WS from 'ws';
+import { connect, type ClientOptions, type Platform, type WebSocketConstructor } from '../../src/index';
+
+// The implementations users actually pass must fit the option types without a cast: README tells
+// Node 18/20 users to pass `ws`, and a worker or a test may pass the platform's own classes.
+describe('platform implementations fit without a cast', () => {
+  test('the ws package is a WebSocketConstructor (README: Node 18 and 20)', () => {
+    expectTypeOf(WS).toMatchTypeOf<WebSocketConstructor>();
+    connect('http://127.0.0.1:1/wf', { WebSocket: WS });
+  });
+
+  test("the DOM's WebSocket, fetch and BroadcastChannel fit", () => {
+    const options: ClientOptions = { WebSocket, fetch };
+    const channel: Platform['channel'] = (name) => new BroadcastChannel(name);
+    expectTypeOf(options).toMatchTypeOf<ClientOptions>();
+    expectTypeOf(channel).not.toBeUndefined();
+  });
+});
