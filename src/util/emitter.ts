@@ -18,12 +18,16 @@ export interface Emitter<Events extends { [K in keyof Events]: (...args: never[]
 export function emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }>(
   caught?: (error: unknown, event: keyof Events) => void,
 ): Emitter<Events> {
-  const listeners: { [K in keyof Events]?: Events[K][] } = {};
+  // Each subscription is its own one-element box: its unsubscribe removes that box only, so one
+  // function subscribed twice (two components sharing a handler) stays subscribed once, and a
+  // second call of the same unsubscribe does nothing (filtering by the function removed both).
+  const listeners: { [K in keyof Events]?: [Events[K]][] } = {};
   return {
     on(event, listener) {
-      (listeners[event] ??= []).push(listener);
+      const box: [Events[typeof event]] = [listener];
+      (listeners[event] ??= []).push(box);
       return () => {
-        listeners[event] = listeners[event]?.filter((l) => l !== listener);
+        listeners[event] = listeners[event]!.filter((l) => l !== box);
       };
     },
     emit(event, ...args) {
@@ -31,7 +35,7 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
       const ls = listeners[event] ?? [];
       for (const l of ls) {
         try {
-          const r = (l as (...a: typeof args) => unknown)(...args);
+          const r = (l[0] as (...a: typeof args) => unknown)(...args);
           if (caught && isThenable(r)) r.then(undefined, (e: unknown) => caught(e, event));
         } catch (e) {
           if (!caught) throw e;
