@@ -18,7 +18,7 @@ import type { AnyApi as DefaultApi } from '../protocol/api';
  */
 export type WirefallProviderProps<Api extends ApiShape = DefaultApi> = { children?: ReactNode } & (
   | { client: Client<Api>; url?: undefined; options?: undefined }
-  | { url: string; options?: ClientOptions; client?: undefined }
+  | { url: string; options?: ClientOptions | undefined; client?: undefined }
 );
 
 const WirefallContext = createContext<ClientStore | null>(null);

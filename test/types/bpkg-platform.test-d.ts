@@ -17,3 +17,14 @@ describe('platform implementations fit without a cast', () => {
     expectTypeOf(channel).not.toBeUndefined();
   });
 });
+
+// Options built the way apps build them: `as const` lists. (Values that may be undefined, under
+// `exactOptionalPropertyTypes`, are checked by test/package/consumer-strict.mts.)
+describe('options as apps write them', () => {
+  test('readonly (as const) transports and rungs', () => {
+    const transports = ['sse', 'longpoll'] as const;
+    const rungs = [{ name: 'sse', url: 'http://127.0.0.1:1/wf' }] as const;
+    expectTypeOf({ transports }).toMatchTypeOf<ClientOptions>();
+    expectTypeOf({ rungs }).toMatchTypeOf<ClientOptions>();
+  });
+});
