@@ -53,14 +53,27 @@ describe('unsubscribing one of two subscriptions of the same handler', () => {
     expect(states).toEqual(['closed']);
   });
 
-  test('the emitter (kept as it was): a listener removed by another during an emit is still called by that emit', () => {
+  test('the emitter: a listener removed by another during an emit is not called by it (as DOM events)', () => {
     const e = emitter<{ x: () => void }>();
     const calls: string[] = [];
     let offB = () => {};
     e.on('x', () => (calls.push('a'), offB()));
     offB = e.on('x', () => calls.push('b'));
-    e.emit('x');
-    e.emit('x');
-    expect(calls).toEqual(['a', 'b', 'a']);
+    const offC = e.on('x', () => (calls.push('c'), offC())); // and one that leaves while called
+    expect(e.emit('x')).toBe(3); // how many there were when the emit began
+    expect(e.emit('x')).toBe(1);
+    expect(calls).toEqual(['a', 'c', 'a']);
+  });
+
+  test('unsubscribing many listeners costs each one, not the whole list (was n²: 28 s for 50,000)', () => {
+    const e = emitter<{ x: () => void }>();
+    let heard = 0;
+    const offs = Array.from({ length: 40_000 }, () => e.on('x', () => heard++));
+    const started = performance.now();
+    for (const off of offs.slice(1)) off();
+    // Milliseconds now; 13-20 s before for 40,000 (measured on this shared machine): a bound far from both.
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(e.emit('x')).toBe(1);
+    expect(heard).toBe(1);
   });
 });
