@@ -100,11 +100,11 @@ const listen = (target: Target | undefined, event: string, fn: () => void) => (
 /** Both of two listeners (`listen`'s), removed together. */
 const both = (a: () => void, b: () => void) => () => (a(), b());
 const random36 = () => Math.random().toString(36).slice(2);
-const globals = () => globalThis as unknown as Globals;
+const globals = globalThis as unknown as Globals;
 
 /** The platform of the running environment, with any part replaced by `overrides`. */
 export function platformFrom(overrides: Partial<Platform> = {}): Platform {
-  const g = globals();
+  const g = globals;
   const doc = g.document;
   let storage: KeyValueStorage | undefined;
   // Reading localStorage throws in sandboxed iframes and some private modes.
@@ -113,7 +113,7 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
   } catch {}
   return {
     WebSocket: g.WebSocket,
-    fetch: g.fetch?.bind(globalThis),
+    fetch: g.fetch?.bind(g),
     clock: {
       now: Date.now, // a static method: any `this` will do
       // Past 2^31 - 1 ms (24.8 days; `Infinity` for "never") timers fire at once, in browsers and
@@ -136,7 +136,7 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
  * not say: called by wirefall/share, so that a client that does not share does not carry it.
  */
 export function sharePlatform(p: Platform): Platform {
-  const g = globals();
+  const g = globals;
   // An opaque origin (a sandboxed iframe, a data: URL) cannot share: Web Locks reject there with a
   // SecurityError, so no tab would ever lead and nothing would connect; and its channel reaches no
   // other context anyway. Such a context keeps its own connection.

@@ -23,6 +23,9 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
   // once, a second call of the same unsubscribe does nothing, and unsubscribing n listeners costs n
   // (filtering an array by the function removed both registrations, and cost n² for n listeners:
   // 28 s for 50,000). As with DOM events, a listener removed during an emit is not called by it.
+  // A Set's iteration also reaches boxes added during it: an emit calls at most as many listeners
+  // as there were when it began, so a handler that subscribes again cannot loop for ever. (No copy
+  // per emit: it doubled an emit's cost; numbering the boxes cost 20 B of the client bundle.)
   const listeners: { [K in keyof Events]?: Set<[Events[K]]> } = {};
   return {
     on(event, listener) {
@@ -33,15 +36,16 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
     emit(event, ...args) {
       const ls = listeners[event] ?? [];
       const n = (ls as Set<unknown>).size ?? 0;
-      for (const l of ls) {
-        try {
-          const r = (l[0] as (...a: typeof args) => unknown)(...args);
-          if (caught && isThenable(r)) r.then(undefined, (e: unknown) => caught(e, event));
-        } catch (e) {
-          if (!caught) throw e;
-          caught(e, event);
-        }
-      }
+      let left = n;
+      for (const l of ls)
+        if (left-- > 0)
+          try {
+            const r = (l[0] as (...a: typeof args) => unknown)(...args);
+            if (caught && isThenable(r)) r.then(undefined, (e: unknown) => caught(e, event));
+          } catch (e) {
+            if (!caught) throw e;
+            caught(e, event);
+          }
       return n;
     },
   };

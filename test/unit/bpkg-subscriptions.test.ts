@@ -65,6 +65,18 @@ describe('unsubscribing one of two subscriptions of the same handler', () => {
     expect(calls).toEqual(['a', 'c', 'a']);
   });
 
+  test('the emitter: a handler that subscribes again while called is not called again by the same emit', () => {
+    const e = emitter<{ x: (n: number) => void }>();
+    const heard: number[] = [];
+    const listen = () => {
+      const off = e.on('x', (n) => (off(), heard.push(n), listen()));
+    };
+    listen();
+    e.emit('x', 1); // with a live Set iteration, this never returned
+    e.emit('x', 2);
+    expect(heard).toEqual([1, 2]);
+  });
+
   test('unsubscribing many listeners costs each one, not the whole list (was n²: 28 s for 50,000)', () => {
     const e = emitter<{ x: () => void }>();
     let heard = 0;
