@@ -28,3 +28,14 @@ describe('options as apps write them', () => {
     expectTypeOf({ rungs }).toMatchTypeOf<ClientOptions>();
   });
 });
+
+// docs/react.md: the plain hooks, without a message map, take any name; their data is `Wire`
+// (what can make the trip), as an untyped client's.
+import { useSend, useSubscription } from '../../src/react/index';
+import type { Wire } from '../../src/index';
+describe('plain React hooks', () => {
+  test('data is Wire, on both sides', () => {
+    useSubscription('anything', (d) => expectTypeOf(d).toEqualTypeOf<Wire>());
+    expectTypeOf(useSend()).parameter(1).toEqualTypeOf<Wire>();
+  });
+});
