@@ -2,8 +2,9 @@
 // uses, and fails on any problem. Run after `npm run build` (the `test` script does both).
 //   attw --pack     types resolve to the right declarations in node10, node16 (CJS and ESM), bundler
 //   publint         package.json's fields and exports agree with the packed files
-//   tsc (twice)     the published declarations compile strictly (skipLibCheck off) for a NodeNext and a
-//                   bundler consumer, including the UMD global (test/package/)
+//   tsc (3 times)   the published declarations compile strictly (skipLibCheck off) for a NodeNext and a
+//                   bundler consumer, including the UMD global, and under the strictest flags apps use
+//                   (exactOptionalPropertyTypes, noUncheckedIndexedAccess, verbatimModuleSyntax) (test/package/)
 //   check-links     every relative link in the packed Markdown resolves inside the package
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +20,7 @@ const steps = [
   ['publint', ['--strict']],
   ['tsc', ['-p', 'test/package/tsconfig.nodenext.json']],
   ['tsc', ['-p', 'test/package/tsconfig.bundler.json']],
+  ['tsc', ['-p', 'test/package/tsconfig.strictest.json']],
   ['node', ['scripts/check-links.mjs']],
 ];
 const failed = [];

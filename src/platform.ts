@@ -3,14 +3,22 @@
  * global, so it runs in browsers, workers, Node, Deno and Bun, and tests can fake every part.
  */
 
-/** The subset of the WHATWG WebSocket that wirefall uses (the `ws` package matches it too). */
+/**
+ * An event handler property. Declared through a method so that its parameter is checked
+ * bivariantly: the `ws` package's and the DOM's handlers take their own, richer event types
+ * (`(event: WebSocket.Event) => void`), which a plain function type would refuse under
+ * `strictFunctionTypes`, so `connect(url, { WebSocket: WS })` needed a cast.
+ */
+export type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'] | null;
+
+/** The subset of the WHATWG WebSocket that wirefall uses (the `ws` package and the DOM's match it). */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number; reason: string }>;
+  onerror: Handler<unknown>;
   /** Set to `arraybuffer`: binary messages (§1.3) then arrive as ArrayBuffer rather than Blob. */
   binaryType?: string;
   send(data: string | Uint8Array): void;
@@ -43,7 +51,7 @@ export interface LocksLike {
 /** The part of `BroadcastChannel` that tab sharing uses: structured-clone messages to every other same-origin context. */
 export interface ChannelLike {
   postMessage(message: unknown): void;
-  onmessage: ((ev: { data: unknown }) => void) | null;
+  onmessage: Handler<{ data: unknown }>;
   close(): void;
 }
 
@@ -92,11 +100,11 @@ const listen = (target: Target | undefined, event: string, fn: () => void) => (
 /** Both of two listeners (`listen`'s), removed together. */
 const both = (a: () => void, b: () => void) => () => (a(), b());
 const random36 = () => Math.random().toString(36).slice(2);
-const globals = () => globalThis as unknown as Globals;
+const globals = globalThis as unknown as Globals;
 
 /** The platform of the running environment, with any part replaced by `overrides`. */
 export function platformFrom(overrides: Partial<Platform> = {}): Platform {
-  const g = globals();
+  const g = globals;
   const doc = g.document;
   let storage: KeyValueStorage | undefined;
   // Reading localStorage throws in sandboxed iframes and some private modes.
@@ -105,7 +113,7 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
   } catch {}
   return {
     WebSocket: g.WebSocket,
-    fetch: g.fetch?.bind(globalThis),
+    fetch: g.fetch?.bind(g),
     clock: {
       now: Date.now, // a static method: any `this` will do
       // Past 2^31 - 1 ms (24.8 days; `Infinity` for "never") timers fire at once, in browsers and
@@ -128,7 +136,7 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
  * not say: called by wirefall/share, so that a client that does not share does not carry it.
  */
 export function sharePlatform(p: Platform): Platform {
-  const g = globals();
+  const g = globals;
   // An opaque origin (a sandboxed iframe, a data: URL) cannot share: Web Locks reject there with a
   // SecurityError, so no tab would ever lead and nothing would connect; and its channel reaches no
   // other context anyway. Such a context keeps its own connection.

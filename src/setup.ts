@@ -31,18 +31,17 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
   const usable = rungs.filter((r) => platform.WebSocket || factories[r.name] !== webSocketTransport);
   if (usable.length < rungs.length) noWebSocket(options.logger);
   if (!usable.length) throw new WirefallError('WF_INVALID', DEV ? `no rung to try: check transports, rungs and transportFactories${usable.length < rungs.length ? `; ${NO_WEBSOCKET}` : ''}` : '');
-  return { rungs: usable, factories, platform, serverKey: usable[usable.length - 1]!.url };
+  return { rungs: usable, factories, platform, serverKey: usable.at(-1)!.url };
 }
 
-// The production build says only what is missing (src/dev.ts); a browser always has WebSocket.
-const NO_WEBSOCKET = DEV
-  ? "no WebSocket implementation here (Node < 22): the wss and ws rungs are skipped, SSE and long-polling remain. To use WebSocket, pass one: connect(url, { WebSocket: (await import('ws')).default })"
-  : 'no WebSocket';
+const NO_WEBSOCKET =
+  "no WebSocket implementation here (Node < 22): the wss and ws rungs are skipped, SSE and long-polling remain. To use WebSocket, pass one: connect(url, { WebSocket: (await import('ws')).default })";
 let told = false;
 
 /** Once per process on the console (a configuration problem, like the server's origin warning); to a client's own logger every time. */
 function noWebSocket(logger: ClientLogger | undefined): void {
-  const text = `[wirefall] ${NO_WEBSOCKET}`;
+  // The production build says only what is missing (src/dev.ts), written out so that no constant is left for it.
+  const text = DEV ? `[wirefall] ${NO_WEBSOCKET}` : '[wirefall] no WebSocket';
   if (logger) logger.warn?.(text);
   else if (!told) (told = true), console.warn(text);
 }

@@ -7,17 +7,17 @@ import type { ShareFactory } from './session-tap';
 /** Options of `connect`. Every timing has a default justified in docs/transports.md. */
 export interface ClientOptions {
   /** WebSocket constructor where `globalThis.WebSocket` is missing (Node < 22: pass `ws`). */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
   /** `fetch` for the HTTP rungs where `globalThis.fetch` is missing. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** Replace parts of the environment: clock, storage, random, wake signals (tests, workers). */
-  platform?: Partial<Platform>;
+  platform?: Partial<Platform> | undefined;
   /** Which rungs to use, in ladder order. Default: every rung that applies to the URL. */
-  transports?: RungName[];
+  transports?: readonly RungName[] | undefined;
   /** An explicit ladder instead of the one derived from the URL. */
-  rungs?: Rung[];
+  rungs?: readonly Rung[] | undefined;
   /** Port of the `wss` rung derived from an `http:`/`ws:` URL. Default 443. */
-  securePort?: number;
+  securePort?: number | undefined;
   /**
    * Credentials for the server's `authenticate` hook. A function (which may return a promise) is
    * called before every connection attempt, and once more when the server refuses with 401, so
@@ -26,35 +26,35 @@ export interface ClientOptions {
    */
   auth?: unknown | (() => unknown);
   /** Start the next rung when the current one has not verified within this many ms. Default 250. */
-  stagger?: number;
+  stagger?: number | undefined;
   /** On a cold start (nothing remembered), start the first HTTP rung at once beside WebSocket. Default true. */
-  earlyFallback?: boolean;
+  earlyFallback?: boolean | undefined;
   /** An attempt that has not heard the server's greeting within this many ms fails. Default 5000. */
-  openTimeout?: number;
+  openTimeout?: number | undefined;
   /** After the greeting, the welcome may take this long (slow `authenticate`). Default 15000. */
-  welcomeTimeout?: number;
+  welcomeTimeout?: number | undefined;
   /** Messages or pings unanswered for this long mean a stall. Default 2000. */
-  answerDeadline?: number;
+  answerDeadline?: number | undefined;
   /** Reconnect backoff: full jitter up to `base·2ⁿ`, capped at `max` ms. `false` disables. Default 250 / 30000. */
-  reconnect?: { base?: number; max?: number } | false;
+  reconnect?: { base?: number | undefined; max?: number | undefined } | false | undefined;
   /** Outbox bounds: queued plus unacknowledged messages. Default 10000 messages, 8 MiB. */
-  outbox?: { maxMessages?: number; maxBytes?: number; highWaterBytes?: number };
+  outbox?: { maxMessages?: number | undefined; maxBytes?: number | undefined; highWaterBytes?: number | undefined } | undefined;
   /** How long the last working rung is remembered per server (localStorage where available). Default 1 h; 0 disables. */
-  rememberRungMs?: number;
+  rememberRungMs?: number | undefined;
   /** While on a lower rung, try the higher ones after `first` ms, doubling up to `max`. `false` disables. Default 3000 / 300000. */
-  upgradeProbe?: { first?: number; max?: number } | false;
+  upgradeProbe?: { first?: number | undefined; max?: number | undefined } | false | undefined;
   /** Transport implementations per rung (to add, replace or leave out rungs). */
-  transportFactories?: Partial<Record<RungName, TransportFactory>>;
+  transportFactories?: Partial<Record<RungName, TransportFactory>> | undefined;
   /**
    * Where configuration warnings go (a missing WebSocket implementation). Default: `console`, once.
    * To log what the client does (attempts, transitions, stalls, climbs), call `logClient(client, console)`.
    */
-  logger?: ClientLogger;
+  logger?: ClientLogger | undefined;
   /**
    * One connection for every tab of the origin: pass `share()` from `wirefall/share` (a separate
    * entry, so apps that do not share do not download it). Default: not shared. docs/sharing.md.
    */
-  share?: ShareFactory;
+  share?: ShareFactory | undefined;
 }
 
 /** @internal */

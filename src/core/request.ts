@@ -12,7 +12,7 @@ export type { Encoded };
 /** Options of `client.request()`. */
 export interface RequestOptions {
   /** Reject with `WF_TIMEOUT` when no reply came within this many ms (`Infinity`: never). Default 30000. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 /** The client's calls in flight: `request`, and `end` (the session was lost, or the client closed). */

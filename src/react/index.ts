@@ -47,7 +47,7 @@ export interface WirefallReact<Api extends ApiShape> {
   /** {@link useSend}: a stable `send` for client-side names and their data. */
   useSend: () => Send<Api>;
   /** {@link useDiagnostics}: rtt, the last error, attempts, buffered. */
-  useDiagnostics: (options?: { intervalMs?: number }) => Diagnostics;
+  useDiagnostics: (options?: { intervalMs?: number | undefined }) => Diagnostics;
 }
 
 /**

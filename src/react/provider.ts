@@ -6,7 +6,7 @@ import type { ClientOptions } from '../core/options';
 import { connect } from '../index';
 import { ClientStore } from './store';
 
-/** The message map used when none is given: any name, data `unknown`. */
+/** The message map used when none is given: any name, data `Wire` (any value that can make the trip). */
 export type { AnyApi as DefaultApi } from '../protocol/api';
 import type { AnyApi as DefaultApi } from '../protocol/api';
 
@@ -18,7 +18,7 @@ import type { AnyApi as DefaultApi } from '../protocol/api';
  */
 export type WirefallProviderProps<Api extends ApiShape = DefaultApi> = { children?: ReactNode } & (
   | { client: Client<Api>; url?: undefined; options?: undefined }
-  | { url: string; options?: ClientOptions; client?: undefined }
+  | { url: string; options?: ClientOptions | undefined; client?: undefined }
 );
 
 const WirefallContext = createContext<ClientStore | null>(null);

@@ -33,7 +33,7 @@ const none = () => NONE;
  *   return <p>{d.state} via {d.rung}, {d.rtt} ms{d.lastError && `, last error ${d.lastError.code}`}</p>;
  * }
  */
-export function useDiagnostics(options: { intervalMs?: number } = {}): Diagnostics {
+export function useDiagnostics(options: { intervalMs?: number | undefined } = {}): Diagnostics {
   const store = useStore('useDiagnostics');
   const intervalMs = options.intervalMs ?? 1000;
   // Per hook: the last error heard and the last snapshot handed out.

@@ -10,7 +10,7 @@ import { useClientFor, type DefaultApi } from './provider';
  * current props and state. Pushes are delivered once the provider's client exists.
  *
  * Typed through {@link createWirefallReact}; used directly, give both type arguments
- * (`useSubscription<Chat, 'said'>`) or the data is `unknown`.
+ * (`useSubscription<Chat, 'said'>`) or the data is `Wire` (any value that can make the trip).
  *
  * @example
  * const [lines, setLines] = useState<string[]>([]);

@@ -21,6 +21,9 @@ export const scrape: (req: import('node:http').IncomingMessage, res: import('nod
 createServer<Chat>({ store: metrics });
 
 const options: ClientOptions = { transports: ['sse', 'longpoll'] };
+// README's advice for Node 18 and 20 compiles as written: `ws` fits the WebSocket option, no cast.
+import WS from 'ws';
+connect<Chat>('http://127.0.0.1:1/wirefall', { WebSocket: WS });
 const client: Client<Chat> = connect<Chat>('http://127.0.0.1:1/wirefall', options);
 client.subscribe('said', (m) => m.from.toUpperCase());
 // @ts-expect-error: 'shout' is not a client message
