@@ -40,37 +40,37 @@ export interface Logger {
 /** Options of `createServer`. */
 export interface ServerOptions<User = unknown> {
   /** Attach to this server; otherwise one is created (call `listen`). */
-  server?: HttpServer | HttpsServer;
+  server?: HttpServer | HttpsServer | undefined;
   /** Endpoint path for every rung. Default `/wirefall`. */
-  path?: string;
+  path?: string | undefined;
   /**
    * Origins allowed to connect (Cross-Site WebSocket Hijacking defence). When set, any other
    * `Origin` is refused with 403; requests without `Origin` (non-browser clients) pass. Default:
    * not set, every origin passes (a warning is logged once).
    */
-  allowedOrigins?: string[] | ((origin: string) => boolean);
+  allowedOrigins?: string[] | ((origin: string) => boolean) | undefined;
   /** Checks each hello; return user data to accept, or a `Refusal`. Runs after the greeting. */
-  authenticate?: (ctx: AuthContext) => User | Refusal | Promise<User | Refusal>;
+  authenticate?: ((ctx: AuthContext) => User | Refusal | Promise<User | Refusal>) | undefined;
   /**
    * Who a user is, as a string: a resume, and a sibling attempt of a race, join a session only
    * when `authenticate` says they come from the same user. Default: the same value (`===`), or
    * the same `JSON.stringify` text (so `{ id: 7 }` from two calls is one user). Give this when
    * your user objects carry more than identity (timestamps, tokens): `(u) => u.id`.
    */
-  identify?: (user: User) => string;
+  identify?: ((user: User) => string) | undefined;
   /**
    * `authenticate` must answer within this many ms; otherwise the hello fails as if it had thrown
    * (503 `auth_unavailable`, retryable). Default 10000.
    */
-  authTimeoutMs?: number;
+  authTimeoutMs?: number | undefined;
   /** Heartbeat interval, announced in the welcome. Default 5000 ms (dead links found in ≤ 15 s). */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /** Largest application message, in bytes of its JSON. Default 1 MiB. */
-  maxMessageBytes?: number;
+  maxMessageBytes?: number | undefined;
   /** A connection that sends no hello in this many ms is closed. Default 10000. */
-  helloTimeoutMs?: number;
+  helloTimeoutMs?: number | undefined;
   /** How long a session waits for its client to come back after a disconnect. Default 60000 ms. */
-  sessionTtlMs?: number;
+  sessionTtlMs?: number | undefined;
   /**
    * With a `store`: while the store cannot answer (Redis down, or slower than its command
    * deadline), a client resuming a session this node does not have is refused for a moment
@@ -78,21 +78,21 @@ export interface ServerOptions<User = unknown> {
    * its first such refusal; past that it gets a new session and reports the old one lost
    * (`sessionlost`). A store outage shorter than this costs no session. Default 10000.
    */
-  storeGraceMs?: number;
+  storeGraceMs?: number | undefined;
   /** Replay buffer bound per session (unacknowledged messages). Default 10000 messages, 8 MiB. */
-  replay?: { maxMessages?: number; maxBytes?: number };
+  replay?: { maxMessages?: number | undefined; maxBytes?: number | undefined } | undefined;
   /** Where refusals and bad input are reported. Default `console`. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The lowest level written: `debug`, `info`, `warn` (default: refusals and bad input, as before levels), `error`, `silent`. */
-  logLevel?: LogLevel;
+  logLevel?: LogLevel | undefined;
   /** A repeated log line is written once per this many ms, then with a `repeated` count. Default 10000 (0: every time). */
-  logRepeatMs?: number;
+  logRepeatMs?: number | undefined;
   /**
    * A client whose unread downlink (the socket's `bufferedAmount`, the response's `writableLength`,
    * a long-poll mailbox) grows past this many bytes is a slow reader: its link is closed with
    * `4507` (`slow_reader`); the session waits for a resume. Default 4 MiB.
    */
-  maxBufferedBytes?: number;
+  maxBufferedBytes?: number | undefined;
   /**
    * Rate limits. `session`: transport messages (WebSocket messages, uplink POSTs) one session
    * may send; over it, `rate_limited` and the link is closed with `4429` (the client resumes with
@@ -100,22 +100,22 @@ export interface ServerOptions<User = unknown> {
    * Default `{ session: { perSecond: 1000, burst: 2000 }, ip: { perSecond: 100, burst: 300 } }`;
    * `false` for either turns it off (behind a proxy every client has the proxy's address).
    */
-  rateLimit?: { session?: Rate | false; ip?: Rate | false };
+  rateLimit?: { session?: Rate | false | undefined; ip?: Rate | false | undefined } | undefined;
   /** HTTP rungs: a request's headers must arrive within this many ms (on a server we created). Default 10000. */
-  headersTimeoutMs?: number;
+  headersTimeoutMs?: number | undefined;
   /** HTTP rungs: an uplink POST's body must arrive within this many ms. Default 10000. */
-  bodyTimeoutMs?: number;
+  bodyTimeoutMs?: number | undefined;
   /**
    * What the server shares with other nodes: fan-out of broadcasts and rooms. Default
    * `memoryStore()` (one process, nothing to run). `redisStore()` from `wirefall/server/redis`
    * spreads broadcasts and room messages over every node on the same Redis (docs/scaling.md).
    */
-  store?: SessionStore;
+  store?: SessionStore | undefined;
   /**
    * Where the server counts what it does: `serverMetrics()` from `wirefall/server/metrics`
    * (Prometheus, with prom-client), or your own `ServerObserver`. Default: nothing is counted.
    */
-  metrics?: ServerObserver;
+  metrics?: ServerObserver | undefined;
 }
 
 /** @internal */

@@ -31,3 +31,18 @@ import { WirefallProvider, useDiagnostics } from 'wirefall/react';
 declare const maybeOptions: ClientOptions | undefined;
 export const provider = createElement(WirefallProvider, { url: 'http://127.0.0.1:1/wirefall', options: maybeOptions });
 export const useBadge = () => useDiagnostics({ intervalMs: env.STAGGER });
+
+// The server's options, the same way: a value from the environment may be undefined ("use the default").
+import { createServer, type ServerOptions } from 'wirefall/server';
+declare const conf: { PORT_PATH?: string; HEARTBEAT?: number; ORIGINS?: string[]; LIMIT?: number };
+const serverOptions: ServerOptions<{ id: string }> = {
+  path: conf.PORT_PATH,
+  heartbeatMs: conf.HEARTBEAT,
+  allowedOrigins: conf.ORIGINS,
+  authenticate: undefined,
+  replay: { maxMessages: conf.LIMIT, maxBytes: undefined },
+  rateLimit: { session: undefined, ip: false },
+  store: undefined,
+  logger: undefined,
+};
+export const server = createServer(serverOptions);
