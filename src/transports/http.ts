@@ -14,6 +14,8 @@ const IN_FLIGHT = 4;
  * a conversation costs no more requests than with one POST at a time; a burst goes in parallel.
  */
 const EAGER_UNITS = 1 << 14;
+/** How long close(1000) lets the uplink drain before its bye: the retries of a failed POST take 1.5 s. */
+const DRAIN_MS = 2000;
 
 /**
  * An HTTP error answer as a failure, for every rung. Our server marks its answers with
@@ -96,7 +98,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   // that allows: each request costs the client more than its bytes (64 Ki-unit batches, four
   // times the requests, measured 20–40 % slower client→server).
   const pump = () => {
-    while (!done && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || queue[0]!.length >= EAGER_UNITS)) {
+    while ((!done || draining) && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || draining || queue[0]!.length >= EAGER_UNITS)) {
       let k = 1;
       for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       // One batch of every queued message's frames, joined once into a flat string: templates
@@ -108,12 +110,31 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // link, with its number, after 100, 200, 400, 800 ms: the server drops a number it already
       // delivered and holds later ones until the gap is filled. The link is given up only when
       // the retries fail too (or the downlink does); a 4xx is an answer, not a failure on the way.
+      // While draining (close(1000)), a POST given up on sends the bye unnumbered: it would wait behind the gap.
       let tries = 0;
-      const retry = (f: TransportFailure) => (done ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
-      const sent = (res: Response) => (res.ok ? (inFlight--, pump()) : res.status >= 500 ? retry(refused(res)) : fail(refused(res)));
-      const send = () => !done && post(body, seq).then(sent, (cause) => retry(netError(cause)));
+      const lose = (f: TransportFailure) => (draining ? bye() : fail(f));
+      const retry = (f: TransportFailure) => (done && !draining ? 0 : ++tries > 4 ? lose(f) : platform.clock.setTimeout(send, 50 << tries));
+      const sent = (res: Response) => (res.ok ? (inFlight--, pump(), draining && !inFlight && !queue[0] && abort()) : res.status >= 500 ? retry(refused(res)) : lose(refused(res)));
+      // keepalive while draining (a page's last act), but not for a body over its 64 KiB quota.
+      const send = () => (!done || draining) && post(body, seq, draining && body.length < EAGER_UNITS).then(sent, (cause) => retry(netError(cause)));
       send();
     }
+  };
+
+  let draining = false;
+  let timer: unknown;
+  const abort = () => {
+    draining = false;
+    platform.clock.clearTimeout(timer);
+    ac.abort();
+  };
+  // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
+  const bye = () => {
+    if (!draining) return;
+    draining = false;
+    platform.clock.clearTimeout(timer);
+    timer = platform.clock.setTimeout(abort, 1000);
+    postTo(`sid=${encodeURIComponent(w!.sid)}`, `${w!.key}\n${encodeFrame.bye(1000)}`, undefined, true).then(abort, abort);
   };
 
   const ch: HttpChannel = {
@@ -150,18 +171,16 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     close(code) {
       if (done) return;
       done = true;
-      queue = [];
-      let timer: unknown;
-      const abort = () => {
-        platform.clock.clearTimeout(timer);
-        ac.abort();
-      };
-      // A WebSocket's close 1000 ends the session at once. Here the server learns it from a bye,
-      // sent before the downlink drops, or it would take the drop for a vanished client (TTL).
-      // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
+      // A WebSocket's close 1000 ends the session once what was written went out. Here the server
+      // learns it from a bye, which goes the same way: numbered after what this transport took
+      // (queued, in flight, waiting for a retry), before the downlink drops (or the server would
+      // take the drop for a vanished client: TTL). Bounded: after DRAIN_MS, or once a POST is given
+      // up on, the bye goes unnumbered, taken at once, not held behind a gap that will not fill.
       if (code === 1000 && w) {
-        timer = platform.clock.setTimeout(abort, 1000);
-        post(`${w.key}\n${encodeFrame.bye(1000)}`, ++n, true).then(abort, abort);
+        draining = true;
+        timer = platform.clock.setTimeout(bye, DRAIN_MS);
+        queue.push(encodeFrame.bye(1000));
+        pump();
       } else abort();
     },
   };
