@@ -33,7 +33,7 @@ describe.each(['sse', 'longpoll'] as const)('close(1000) on %s during an uplink 
       }
       return fetch(input, init);
     };
-    const c = client(url, { transports: [rung], fetch: fake, reconnect: false, climb: false });
+    const c = client(url, { transports: [rung], fetch: fake, reconnect: false });
     await until(c, 'open');
     await eventually(() => [...server.connections].length === 1, 5000, 'session claimed');
     const sent = c.send('echo', { n: 1 }).then(() => 'acked', (e: WirefallError) => e.code);
