@@ -97,6 +97,7 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
         }
       }
       s.id = w;
+      outbox.shrink(max, new WirefallError('WF_TOO_LARGE', DEV ? `over the server's ${max} bytes` : ''));
       outbox.rewind();
       // The welcome's ack, or the lost session, may have emptied the outbox: no ack frame will
       // come to say so, and an app awaiting whenWritable() would wait for ever.
