@@ -4,7 +4,7 @@ import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
 import { Inbox } from '../protocol/inbox';
-import { Outbox, rejected } from '../protocol/outbox';
+import { Outbox, reject, rejected, SKIP } from '../protocol/outbox';
 import { utf8Length } from '../protocol/limits';
 import type { UndeliveredMessage } from './client-types';
 import { credentials, staleCredentials } from './auth';
@@ -97,7 +97,16 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
         }
       }
       s.id = w;
-      outbox.shrink(max, new WirefallError('WF_TOO_LARGE', DEV ? `over the server's ${max} bytes` : ''));
+      // A new server may take less than the one a message was queued for (a rolling deploy lowered
+      // `max`): sent as it is, it would be refused on every resume, for ever, holding back all behind
+      // it. It goes as a `$skip` instead, under its number, so the server sees no gap (protocol.md
+      // §4), and its send rejects; so does its group's, whose promise its group's last entry holds.
+      // Its `n` stays: the ack subtracts it. `e` may stay: a number decodes as itself.
+      let p: unknown;
+      for (const e of outbox.q) {
+        if (e.n > max) (p = e.p), (e.ev = SKIP), (e.payload = '0');
+        if (e.p === p) reject(e, new WirefallError('WF_TOO_LARGE', DEV ? `over the server's ${max} bytes` : ''));
+      }
       outbox.rewind();
       // The welcome's ack, or the lost session, may have emptied the outbox: no ack frame will
       // come to say so, and an app awaiting whenWritable() would wait for ever.

@@ -27,7 +27,7 @@ export interface OutboxEntry {
 
 const noop = () => {};
 
-/** The type of a message that stands in for one the peer would refuse (`shrink`): counted, then dropped. */
+/** The type of a message that stands in for one the peer would refuse (src/core/client-session.ts): counted, then dropped. */
 export const SKIP = '$skip';
 
 /** A rejected promise that does not count as unhandled when the caller ignores it. */
@@ -39,7 +39,7 @@ export function rejected(err: WirefallError): Promise<never> {
 
 // Marked handled only now: an ignored rejection must not crash a Node process, and attaching a
 // no-op catch to every message would cost a promise each.
-const reject = (e: OutboxEntry, err: WirefallError) => e.no && (e.p!.catch(noop), e.no(err));
+export const reject = (e: OutboxEntry, err: WirefallError) => e.no && (e.p!.catch(noop), e.no(err));
 
 /** An outbox's content as plain data (`outboxState`, src/server): `[seq, type, payload JSON]` per message. */
 export interface OutboxState {
@@ -240,21 +240,6 @@ export class Outbox {
     for (const e of kept) e.s = this.next++;
     for (const e of lost) reject(e, err);
     return lost;
-  }
-
-  /**
-   * A new peer takes at most `max` bytes a message (a rolling deploy lowered it): a message over
-   * it would be refused on every resume, for ever, and hold back all behind it. It goes as a
-   * `$skip` instead, keeping its number (the peer counts it and drops it: no gap, docs/protocol.md
-   * §4), and its send rejects with `err` (with the group sharing its promise: a tab's sends).
-   */
-  shrink(max: number, err: WirefallError): void {
-    for (const e of this.q)
-      if (e.n > max) {
-        this.bytes -= e.n - 4;
-        (e.ev = SKIP), (e.payload = 'null'), (e.e = undefined), (e.n = 4);
-        for (const g of this.q) if (g.p === e.p) reject(g, err), (g.ok = g.no = undefined);
-      }
   }
 
   /** Rejects everything (the client or session closed for good). */

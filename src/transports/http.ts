@@ -14,7 +14,7 @@ const IN_FLIGHT = 4;
  * a conversation costs no more requests than with one POST at a time; a burst goes in parallel.
  */
 const EAGER_UNITS = 1 << 14;
-/** How long close(1000) lets the uplink drain before its bye: the retries of a failed POST take 1.5 s. */
+/** How long close(1000) lets the uplink drain, its bye last: the retries of a failed POST take 1.5 s. */
 const DRAIN_MS = 2000;
 
 /**
@@ -68,9 +68,12 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   const { platform, events, rung } = ctx;
   const ac = new AbortController();
   const base = `${rung.url}${rung.url.includes('?') ? '&' : '?'}t=${t}&`;
+  /** Nothing reaches the core any more (failed, or closed). */
   let done = false;
+  /** Nothing more goes up. Only a close(1000) sets `done` without it: the uplink drains, the bye last. */
+  let off = false;
   let w: WelcomeFrame | undefined;
-  let queue: string[] = [];
+  const queue: string[] = [];
   let inFlight = 0;
   let n = 0;
   // Names this transport's uplink, so that the server can tell a late POST of an earlier
@@ -79,7 +82,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
 
   const fail = (f: TransportFailure) => {
     if (done) return;
-    done = true;
+    done = off = true;
     ac.abort();
     events.close(f);
   };
@@ -98,7 +101,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   // that allows: each request costs the client more than its bytes (64 Ki-unit batches, four
   // times the requests, measured 20–40 % slower client→server).
   const pump = () => {
-    while ((!done || draining) && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || draining || queue[0]!.length >= EAGER_UNITS)) {
+    // Draining (`done`, not `off`): all at once, so that the bye leaves now.
+    while (!off && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || done || queue[0]!.length >= EAGER_UNITS)) {
       let k = 1;
       for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       // One batch of every queued message's frames, joined once into a flat string: templates
@@ -110,31 +114,22 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // link, with its number, after 100, 200, 400, 800 ms: the server drops a number it already
       // delivered and holds later ones until the gap is filled. The link is given up only when
       // the retries fail too (or the downlink does); a 4xx is an answer, not a failure on the way.
-      // While draining (close(1000)), a POST given up on sends the bye unnumbered: it would wait behind the gap.
+      // While draining (close(1000)) the retries go on: the bye is numbered after them.
       let tries = 0;
-      const lose = (f: TransportFailure) => (draining ? bye() : fail(f));
-      const retry = (f: TransportFailure) => (done && !draining ? 0 : ++tries > 4 ? lose(f) : platform.clock.setTimeout(send, 50 << tries));
-      const sent = (res: Response) => (res.ok ? (inFlight--, pump(), draining && !inFlight && !queue[0] && abort()) : res.status >= 500 ? retry(refused(res)) : lose(refused(res)));
+      const retry = (f: TransportFailure) => (off ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
+      // Drained (the bye was the last): the downlink may stop.
+      const sent = (res: Response) => (res.ok ? (inFlight--, pump(), done && !inFlight && !queue[0] && abort()) : res.status >= 500 ? retry(refused(res)) : fail(refused(res)));
       // keepalive while draining (a page's last act), but not for a body over its 64 KiB quota.
-      const send = () => (!done || draining) && post(body, seq, draining && body.length < EAGER_UNITS).then(sent, (cause) => retry(netError(cause)));
+      const send = () => !off && post(body, seq, done && body.length < EAGER_UNITS).then(sent, (cause) => retry(netError(cause)));
       send();
     }
   };
 
-  let draining = false;
   let timer: unknown;
   const abort = () => {
-    draining = false;
+    off = true;
     platform.clock.clearTimeout(timer);
     ac.abort();
-  };
-  // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
-  const bye = () => {
-    if (!draining) return;
-    draining = false;
-    platform.clock.clearTimeout(timer);
-    timer = platform.clock.setTimeout(abort, 1000);
-    postTo(`sid=${encodeURIComponent(w!.sid)}`, `${w!.key}\n${encodeFrame.bye(1000)}`, undefined, true).then(abort, abort);
   };
 
   const ch: HttpChannel = {
@@ -174,11 +169,11 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // A WebSocket's close 1000 ends the session once what was written went out. Here the server
       // learns it from a bye, which goes the same way: numbered after what this transport took
       // (queued, in flight, waiting for a retry), before the downlink drops (or the server would
-      // take the drop for a vanished client: TTL). Bounded: after DRAIN_MS, or once a POST is given
-      // up on, the bye goes unnumbered, taken at once, not held behind a gap that will not fill.
+      // take the drop for a vanished client: TTL). Bounded: the downlink stops once the bye is
+      // answered, or after DRAIN_MS. A bye held behind a gap that does not fill (a POST given up
+      // on) ends the session after the server's grace, not the gap's deadline (protocol.md §2.2).
       if (code === 1000 && w) {
-        draining = true;
-        timer = platform.clock.setTimeout(bye, DRAIN_MS);
+        timer = platform.clock.setTimeout(abort, DRAIN_MS);
         queue.push(encodeFrame.bye(1000));
         pump();
       } else abort();
