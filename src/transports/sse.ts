@@ -23,6 +23,6 @@ export function sseTransport(ctx: TransportContext): Transport {
     } catch {
       /* a cut stream ends like a closed one */
     }
-    ch.fail({ code: 'WF_DISCONNECTED', message: 'event stream ended' });
+    ch.fail({ code: 'WF_DISCONNECTED', message: DEV ? 'event stream ended' : '' });
   });
 }
