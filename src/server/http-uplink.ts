@@ -99,7 +99,9 @@ export function receiveOrdered(res: ServerResponse, link: HttpLink, up: OrderedU
 }
 
 function expire(link: HttpLink, up: OrderedUplink, ctx: Context): void {
-  if (releaseHeld(up, link)) return; // a held bye: the session ended as it says
+  // A held bye: the session ended as it says, and closed the link (unless the link was no longer
+  // the session's: a straggler's bye changes nothing, and the link still ends here).
+  if (releaseHeld(up, link) && link.closed) return;
   const reason = `uplink ${up.order.next} did not arrive within ${ctx.deadlineMs} ms`;
   ctx.logger.warn(`closing ${link.rung} link: ${reason}`, { session: link.conn?.id });
   link.close(CloseCode.ProtocolError, reason);
