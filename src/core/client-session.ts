@@ -58,14 +58,15 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     inbox,
     push(type, data, closed, encoded) {
       let problem: WirefallError | undefined;
-      if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
+      let bytes = 0;
       try {
+        // A type that is not a string throws here (reading it), or in encodeData (its length).
+        if (!encoded && type[0] === '$') throw new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
         encoded ??= encodeData(data, type);
+        bytes = utf8Length(encoded.payload);
       } catch (cause) {
-        // (A type that is not a string throws here too: encodeData reads its length.)
         problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause });
       }
-      const bytes = encoded ? utf8Length(encoded.payload) : 0;
       problem ??=
         closed ? new WirefallError('WF_CLOSED', DEV ? 'client closed' : '')
         : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', DEV ? 'bad type' : '')

@@ -102,7 +102,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   // times the requests, measured 20–40 % slower client→server).
   const pump = () => {
     // Draining (`done`, not `off`): all at once, so that the bye leaves now.
-    while (!off && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || done || queue[0]!.length >= EAGER_UNITS)) {
+    while (!off && queue[0] && inFlight < IN_FLIGHT && (!inFlight || done || queue[0].length >= EAGER_UNITS)) {
       let k = 1;
       for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       // One batch of every queued message's frames, joined once into a flat string: templates
