@@ -32,7 +32,8 @@ export function refusal(status: number | undefined, ours: string | null | undefi
       : denied ? 'WF_UNAUTHORIZED'
       : ours === ('upgrade_stripped' satisfies WireErrorCode) ? 'WF_UPGRADE_STRIPPED'
       : 'WF_REFUSED',
-    message: `HTTP ${status}${ours ? ` (${ours})` : note}`,
+    // The production build keeps our tag; the status is in `status`.
+    message: DEV ? `HTTP ${status}${ours ? ` (${ours})` : note}` : ours || '',
     status,
     fromServer: denied,
   };
