@@ -4,7 +4,7 @@ import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
 import { Inbox } from '../protocol/inbox';
-import { Outbox, rejected } from '../protocol/outbox';
+import { Outbox, reject, rejected, SKIP } from '../protocol/outbox';
 import { utf8Length } from '../protocol/limits';
 import type { UndeliveredMessage } from './client-types';
 import { credentials, staleCredentials } from './auth';
@@ -58,14 +58,15 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     inbox,
     push(type, data, closed, encoded) {
       let problem: WirefallError | undefined;
-      if (!encoded && typeof type === 'string' && type[0] === '$') problem = new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
+      let bytes = 0;
       try {
+        // A type that is not a string throws here (reading it), or in encodeData (its length).
+        if (!encoded && type[0] === '$') throw new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
         encoded ??= encodeData(data, type);
+        bytes = utf8Length(encoded.payload);
       } catch (cause) {
-        // (A type that is not a string throws here too: encodeData reads its length.)
         problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause });
       }
-      const bytes = encoded ? utf8Length(encoded.payload) : 0;
       problem ??=
         closed ? new WirefallError('WF_CLOSED', DEV ? 'client closed' : '')
         : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', DEV ? 'bad type' : '')
@@ -97,6 +98,16 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
         }
       }
       s.id = w;
+      // A new server may take less than the one a message was queued for (a rolling deploy lowered
+      // `max`): sent as it is, it would be refused on every resume, for ever, holding back all behind
+      // it. It goes as a `$skip` instead, under its number, so the server sees no gap (protocol.md
+      // §4), and its send rejects; so does its group's, whose promise its group's last entry holds.
+      // Its `n` stays: the ack subtracts it. `e` may stay: a number decodes as itself.
+      let p: unknown;
+      for (const e of outbox.q) {
+        if (e.n > max) (p = e.p), (e.ev = SKIP), (e.payload = '0');
+        if (e.p === p) reject(e, new WirefallError('WF_TOO_LARGE', DEV ? `over the server's ${max} bytes` : ''));
+      }
       outbox.rewind();
       // The welcome's ack, or the lost session, may have emptied the outbox: no ack frame will
       // come to say so, and an app awaiting whenWritable() would wait for ever.

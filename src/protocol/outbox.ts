@@ -27,6 +27,9 @@ export interface OutboxEntry {
 
 const noop = () => {};
 
+/** The type of a message that stands in for one the peer would refuse (src/core/client-session.ts): counted, then dropped. */
+export const SKIP = '$skip';
+
 /** A rejected promise that does not count as unhandled when the caller ignores it. */
 export function rejected(err: WirefallError): Promise<never> {
   const p = Promise.reject(err);
@@ -36,7 +39,7 @@ export function rejected(err: WirefallError): Promise<never> {
 
 // Marked handled only now: an ignored rejection must not crash a Node process, and attaching a
 // no-op catch to every message would cost a promise each.
-const reject = (e: OutboxEntry, err: WirefallError) => e.no && (e.p!.catch(noop), e.no(err));
+export const reject = (e: OutboxEntry, err: WirefallError) => e.no && (e.p!.catch(noop), e.no(err));
 
 /** An outbox's content as plain data (`outboxState`, src/server): `[seq, type, payload JSON]` per message. */
 export interface OutboxState {

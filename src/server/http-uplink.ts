@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../protocol/close-codes';
+import { decode } from './codec';
 import { deliverUplink, refuse, type HttpLink } from './http-answers';
 import type { Logger } from './options';
 import { UplinkOrder } from './uplink-order';
@@ -17,12 +18,31 @@ interface Held {
  */
 export const UPLINK_WINDOW = 8;
 
+/**
+ * How long a `bye` held out of order waits for the gap before it: the client is closing, and what
+ * it sent before is in flight or in its retries (100 + 200 + 400 + 800 ms). Past this the gap
+ * will not fill (a client given up on a POST, or one older than its drain), so the session ends
+ * as the bye says, rather than after the gap's deadline and the session's TTL.
+ */
+export const BYE_GRACE_MS = 2000;
+
+/** True when a held body holds the client's `bye` (a held body is rare: this is not the hot path). */
+function holdsBye(text: string): boolean {
+  try {
+    return text.includes('"bye"') && decode(text).some((f) => f.t === 'bye');
+  } catch {
+    return false;
+  }
+}
+
 /** A link's ordered uplink (protocol 3): the client's uplink id, the buffer and its deadline. */
 export interface OrderedUplink {
   /** The client's `u`: POSTs of an earlier transport of the same session carry another one. */
   id: string;
   order: UplinkOrder<Held>;
   timer?: ReturnType<typeof setTimeout>;
+  /** When `timer` fires (a held bye brings it closer). */
+  due?: number;
 }
 
 /** The uplink id of a v3 open's query, if it is a sane one (a short token the client chose). */
@@ -59,28 +79,45 @@ export function receiveOrdered(res: ServerResponse, link: HttpLink, up: OrderedU
       ctx.logger.warn(`closing ${link.rung} link: ${offer.reason}`, { session: link.conn?.id });
       refuse(res, 400, 'protocol_error', offer.reason);
       return link.close(CloseCode.ProtocolError, offer.reason);
-    case 'held':
-      up.timer ??= setTimeout(() => expire(link, up, ctx), ctx.deadlineMs);
+    case 'held': {
+      const ms = holdsBye(text) ? BYE_GRACE_MS : ctx.deadlineMs;
+      const now = Date.now();
+      if (up.due === undefined || now + ms < up.due) {
+        clearTimeout(up.timer);
+        up.due = now + ms;
+        up.timer = setTimeout(() => expire(link, up, ctx), ms);
+      }
       return;
+    }
     case 'ready':
       for (const h of offer.items) deliverUplink(h.res, link, h.text, ctx.logger);
       if (!up.order.waiting) {
         clearTimeout(up.timer);
-        up.timer = undefined;
+        up.timer = up.due = undefined;
       }
   }
 }
 
 function expire(link: HttpLink, up: OrderedUplink, ctx: Context): void {
+  // A held bye: the session ended as it says, and closed the link (unless the link was no longer
+  // the session's: a straggler's bye changes nothing, and the link still ends here).
+  if (releaseHeld(up, link) && link.closed) return;
   const reason = `uplink ${up.order.next} did not arrive within ${ctx.deadlineMs} ms`;
   ctx.logger.warn(`closing ${link.rung} link: ${reason}`, { session: link.conn?.id });
-  releaseHeld(up);
   link.close(CloseCode.ProtocolError, reason);
 }
 
-/** Answers what is still held, undelivered (the link ended): the client resends what was not acked. */
-export function releaseHeld(up: OrderedUplink): void {
+/**
+ * Answers what is still held, undelivered (the link ended, or its gap's deadline passed): the
+ * client resends what was not acked. A bye among them still ends the session (the client is gone;
+ * what it sent before the gap is lost, and its sends rejected `WF_CLOSED`): true then.
+ */
+export function releaseHeld(up: OrderedUplink, link: HttpLink): boolean {
   clearTimeout(up.timer);
-  up.timer = undefined;
-  for (const h of up.order.drain()) refuse(h.res, 409, 'protocol_error', 'the link ended before this POST could be delivered in order');
+  up.timer = up.due = undefined;
+  const held = up.order.drain();
+  for (const h of held) refuse(h.res, 409, 'protocol_error', 'the link ended before this POST could be delivered in order');
+  if (!link.conn || !held.some((h) => holdsBye(h.text))) return false;
+  link.conn.receive(link, [{ t: 'bye', code: CloseCode.Normal }], 0);
+  return true;
 }

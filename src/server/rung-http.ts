@@ -216,7 +216,7 @@ export class HttpRung<Api extends ApiShape, User> {
     if (link.gone) return;
     link.gone = link.closed = true;
     link.free();
-    if (link.up) releaseHeld(link.up);
+    if (link.up) releaseHeld(link.up, link);
     clearTimeout(link.grace);
     this.#live.delete(link);
     const c = link.conn;

@@ -3,7 +3,7 @@ import { emitter, type Emitter } from '../util/emitter';
 import { tryEncode } from '../protocol/data';
 import { readFrames, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
-import { rejected } from '../protocol/outbox';
+import { rejected, SKIP } from '../protocol/outbox';
 import { RetainingOutbox } from './retaining-outbox';
 import { CloseCode } from '../protocol/close-codes';
 import { Batcher, type BatchClock } from '../protocol/batcher';
@@ -319,6 +319,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   }
 
   #deliver(type: string, data: unknown): void {
+    // A message the client could not send us (over our maxMessageBytes, queued for a server that
+    // took more): it only keeps its number, so that the ones behind it are not a gap.
+    if (type === SKIP) return;
     this.#opts.metrics?.messageIn();
     if (type === CALL) this.#calls.run(data, this);
     else if (!this.#handlers.emit(type, data, this)) this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });

@@ -3,8 +3,10 @@
  * gave them. The leader mirrors a send to every tab before writing it, so whichever tab takes over
  * resumes with the same numbers and the server's de-duplication keeps each send exactly once.
  */
+import { utf8Length } from '../protocol/limits';
 import type { SessionSeed } from './tap';
 import type { MirrorEntry, MirrorState } from './tab-protocol';
+
 
 export class Mirror {
   session: { sid: string; key: string } | undefined;
@@ -13,9 +15,13 @@ export class Mirror {
   /** One past the highest number assigned. */
   next = 1;
   #entries = new Map<number, MirrorEntry>();
+  /** The entries' payload bytes, kept as they come and go: `buffered` is read often, and a sum over every entry was O(n). */
+  bytes = 0;
 
   assign(e: MirrorEntry): void {
-    if (e.s > this.acked) this.#entries.set(e.s, e);
+    // `n`: the payload's UTF-8 bytes, the unit of the connection's own `buffered`, measured by the
+    // leader's outbox (a tab of an older version sends none: measured here, once).
+    if (e.s > this.acked) this.drop(e.s), this.#entries.set(e.s, e), (this.bytes += e.n ??= utf8Length(e.payload));
     this.next = Math.max(this.next, e.s + 1);
   }
 
@@ -23,18 +29,20 @@ export class Mirror {
   acknowledge(s: number): void {
     if (s <= this.acked) return;
     this.acked = s;
-    for (const k of this.#entries.keys()) if (k <= s) this.#entries.delete(k);
+    for (const k of this.#entries.keys()) if (k <= s) this.drop(k);
   }
 
-  /** `s` was rejected (the session was lost or closed): it will not be resent. */
+  /** `s` was rejected (the session was lost or closed), or acknowledged: it will not be resent. */
   drop(s: number): void {
-    this.#entries.delete(s);
+    const e = this.#entries.get(s);
+    if (e) this.#entries.delete(s), (this.bytes -= e.n!);
   }
 
   /** The server lost the session: what remains is numbered from 1, as the leader's outbox does. */
   renumber(): void {
     const kept = this.entries();
     this.#entries.clear();
+    this.bytes = 0;
     this.acked = 0;
     this.next = 1;
     for (const e of kept) this.assign({ ...e, s: this.next });
@@ -51,12 +59,6 @@ export class Mirror {
 
   get size(): number {
     return this.#entries.size;
-  }
-
-  get bytes(): number {
-    let n = 0;
-    for (const e of this.#entries.values()) n += e.payload.length;
-    return n;
   }
 
   state(): MirrorState {
@@ -79,7 +81,7 @@ export class Mirror {
   renumbered(moved: { from: number; to: number }[], ack: number): void {
     const taken = moved.flatMap(({ from, to }) => {
       const e = this.#entries.get(from);
-      this.#entries.delete(from);
+      this.drop(from);
       return e ? [{ ...e, s: to }] : [];
     });
     this.acknowledge(ack);

@@ -57,7 +57,7 @@ export class Relay {
           this.#number(e.from, e.id, e.s);
           this.#route(p, e.from, e.id);
         }),
-      assigned: (s, ev, payload, enc, hold) => {
+      assigned: (s, ev, payload, enc, hold, n) => {
         const o = this.#origin;
         if (!o) return; // a method of the client that sends by itself: not a tab's send to route
         this.#number(o.from, o.id, s);
@@ -68,7 +68,7 @@ export class Relay {
           const timer = host.clock.setTimeout(() => this.confirmed(o.from, o.id), HOLD_MS);
           this.#holds.set(key, { from: o.from, release: hold(), timer });
         }
-        host.post({ t: 'assigned', e: { s, ev, payload, ...(enc && { enc }), from: o.from, id: o.id } });
+        host.post({ t: 'assigned', e: { s, ev, payload, ...(enc && { enc }), n, from: o.from, id: o.id } });
       },
       // The resumed welcome settled the numbers: every mirror (and the `done` routing) follows
       // before the client writes any of them, so a later hand-over resumes with these numbers.

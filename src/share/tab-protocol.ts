@@ -14,6 +14,8 @@ export interface MirrorEntry {
   payload: string;
   /** The payload's encoding when it is not plain JSON (`b64`: bytes inside). */
   enc?: string;
+  /** The payload's UTF-8 bytes, as the leader's outbox measured them (absent from a tab of an older version). */
+  n?: number;
   from: string;
   id: number;
 }

@@ -36,7 +36,7 @@ export interface SessionTap {
    * during this call) keeps the send, and every later one, from being written until the function
    * it returns is called: the sharing layer waits for the sending tab to confirm its number.
    */
-  assigned?(s: number, ev: string, payload: string, enc: string | undefined, hold: () => () => void): void;
+  assigned?(s: number, ev: string, payload: string, enc: string | undefined, hold: () => () => void, n: number): void;
   /**
    * A seeded client's first resumed welcome acknowledged `ack`: the seeded sends up to it are
    * acknowledged and every send above it now runs on contiguously from `ack + 1` (`moved` lists
@@ -77,7 +77,8 @@ export const tapHook =
     outbox.push = ((ev: string, payload: string, settle?: true, bytes?: number, enc?: string) => {
       const before = outbox.q.length;
       const p = push(ev, payload, settle, bytes, enc);
-      if (outbox.q.length > before) tap.assigned?.(outbox.next - 1, ev, payload, enc, () => holdLast(outbox, c.wake));
+      // `n`: the payload's bytes, which the outbox measured already (`buffered` counts them, in every tab).
+      if (outbox.q.length > before) tap.assigned?.(outbox.next - 1, ev, payload, enc, () => holdLast(outbox, c.wake), outbox.q[before]!.n);
       return p;
     }) as Outbox['push'];
     const welcome = s.welcome;

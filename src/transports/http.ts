@@ -14,6 +14,8 @@ const IN_FLIGHT = 4;
  * a conversation costs no more requests than with one POST at a time; a burst goes in parallel.
  */
 const EAGER_UNITS = 1 << 14;
+/** How long close(1000) lets the uplink drain, its bye last: the retries of a failed POST take 1.5 s. */
+const DRAIN_MS = 2000;
 
 /**
  * An HTTP error answer as a failure, for every rung. Our server marks its answers with
@@ -30,7 +32,8 @@ export function refusal(status: number | undefined, ours: string | null | undefi
       : denied ? 'WF_UNAUTHORIZED'
       : ours === ('upgrade_stripped' satisfies WireErrorCode) ? 'WF_UPGRADE_STRIPPED'
       : 'WF_REFUSED',
-    message: `HTTP ${status}${ours ? ` (${ours})` : note}`,
+    // The production build keeps our tag; the status is in `status`.
+    message: DEV ? `HTTP ${status}${ours ? ` (${ours})` : note}` : ours || '',
     status,
     fromServer: denied,
   };
@@ -66,9 +69,12 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   const { platform, events, rung } = ctx;
   const ac = new AbortController();
   const base = `${rung.url}${rung.url.includes('?') ? '&' : '?'}t=${t}&`;
+  /** Nothing reaches the core any more (failed, or closed). */
   let done = false;
+  /** Nothing more goes up. Only a close(1000) sets `done` without it: the uplink drains, the bye last. */
+  let off = false;
   let w: WelcomeFrame | undefined;
-  let queue: string[] = [];
+  const queue: string[] = [];
   let inFlight = 0;
   let n = 0;
   // Names this transport's uplink, so that the server can tell a late POST of an earlier
@@ -77,7 +83,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
 
   const fail = (f: TransportFailure) => {
     if (done) return;
-    done = true;
+    done = off = true;
     ac.abort();
     events.close(f);
   };
@@ -96,7 +102,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   // that allows: each request costs the client more than its bytes (64 Ki-unit batches, four
   // times the requests, measured 20–40 % slower client→server).
   const pump = () => {
-    while (!done && queue.length > 0 && inFlight < IN_FLIGHT && (inFlight === 0 || queue[0]!.length >= EAGER_UNITS)) {
+    // Draining (`done`, not `off`): all at once, so that the bye leaves now.
+    while (!off && queue[0] && inFlight < IN_FLIGHT && (!inFlight || done || queue[0].length >= EAGER_UNITS)) {
       let k = 1;
       for (let len = queue[0]!.length, cap = w!.max / 4; k < queue.length && (len += queue[k]!.length) <= cap; ) k++;
       // One batch of every queued message's frames, joined once into a flat string: templates
@@ -108,12 +115,22 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // link, with its number, after 100, 200, 400, 800 ms: the server drops a number it already
       // delivered and holds later ones until the gap is filled. The link is given up only when
       // the retries fail too (or the downlink does); a 4xx is an answer, not a failure on the way.
+      // While draining (close(1000)) the retries go on: the bye is numbered after them.
       let tries = 0;
-      const retry = (f: TransportFailure) => (done ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
-      const sent = (res: Response) => (res.ok ? (inFlight--, pump()) : res.status >= 500 ? retry(refused(res)) : fail(refused(res)));
-      const send = () => !done && post(body, seq).then(sent, (cause) => retry(netError(cause)));
+      const retry = (f: TransportFailure) => (off ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
+      // Drained (the bye was the last): the downlink may stop.
+      const sent = (res: Response) => (res.ok ? (inFlight--, pump(), done && !inFlight && !queue[0] && abort()) : res.status >= 500 ? retry(refused(res)) : fail(refused(res)));
+      // keepalive while draining (a page's last act), but not for a body over its 64 KiB quota.
+      const send = () => !off && post(body, seq, done && body.length < EAGER_UNITS).then(sent, (cause) => retry(netError(cause)));
       send();
     }
+  };
+
+  let timer: unknown;
+  const abort = () => {
+    off = true;
+    platform.clock.clearTimeout(timer);
+    ac.abort();
   };
 
   const ch: HttpChannel = {
@@ -150,18 +167,16 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     close(code) {
       if (done) return;
       done = true;
-      queue = [];
-      let timer: unknown;
-      const abort = () => {
-        platform.clock.clearTimeout(timer);
-        ac.abort();
-      };
-      // A WebSocket's close 1000 ends the session at once. Here the server learns it from a bye,
-      // sent before the downlink drops, or it would take the drop for a vanished client (TTL).
-      // keepalive: it may be a page's last act. The bound: a swallowed POST must not pin the stream.
+      // A WebSocket's close 1000 ends the session once what was written went out. Here the server
+      // learns it from a bye, which goes the same way: numbered after what this transport took
+      // (queued, in flight, waiting for a retry), before the downlink drops (or the server would
+      // take the drop for a vanished client: TTL). Bounded: the downlink stops once the bye is
+      // answered, or after DRAIN_MS. A bye held behind a gap that does not fill (a POST given up
+      // on) ends the session after the server's grace, not the gap's deadline (protocol.md §2.2).
       if (code === 1000 && w) {
-        timer = platform.clock.setTimeout(abort, 1000);
-        post(`${w.key}\n${encodeFrame.bye(1000)}`, ++n, true).then(abort, abort);
+        timer = platform.clock.setTimeout(abort, DRAIN_MS);
+        queue.push(encodeFrame.bye(1000));
+        pump();
       } else abort();
     },
   };

@@ -12,7 +12,7 @@ export function sseTransport(ctx: TransportContext): Transport {
     if (!res || ch.done()) return;
     // A 200 that is not an event stream is a captive portal or a meddling proxy, not us.
     if (res.status !== 200 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
-      return ch.fail(refused(res, DEV ? ' (not an event stream)' : ''));
+      return ch.fail(DEV ? refused(res, ' (not an event stream)') : refused(res));
     }
     ctx.events.open();
     const reader = res.body.getReader();
@@ -23,6 +23,6 @@ export function sseTransport(ctx: TransportContext): Transport {
     } catch {
       /* a cut stream ends like a closed one */
     }
-    ch.fail({ code: 'WF_DISCONNECTED', message: 'event stream ended' });
+    ch.fail({ code: 'WF_DISCONNECTED', message: DEV ? 'event stream ended' : '' });
   });
 }

@@ -80,7 +80,8 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     finish({
       code: opened ? 'WF_DISCONNECTED' : handshake ? 'WF_HANDSHAKE' : 'WF_NETWORK',
       // Browsers say nothing more about a failed upgrade: refused, reset, rejected or a proxy.
-      message: `closed ${ev.code}${opened || !DEV ? '' : ' before opening'} ${lastError || ev.reason}`.trim(),
+      // The production build keeps what the peer or `ws` said; the code is in `closeCode`.
+      message: DEV ? `closed ${ev.code}${opened ? '' : ' before opening'} ${lastError || ev.reason}`.trim() : lastError || ev.reason,
       closeCode: ev.code,
     });
   };
