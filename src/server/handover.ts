@@ -81,9 +81,10 @@ export interface SessionMover {
    * the node that holds it now (which ends it there). Only for the same key hash and identity;
    * undefined when no node has it (it expired, its node was killed) or the owner did not answer.
    * Rejects when the store cannot answer: the session may well exist (the hub then asks the
-   * client to come back, for up to `storeGraceMs`).
+   * client to come back, for up to `storeGraceMs`). A store that keeps records keeps the taken one
+   * `ttlMs` (the session TTL) from now.
    */
-  take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined>;
+  take(id: string, keyHash: string, identity: string, ttlMs: number): Promise<SessionState | undefined>;
   /** This node shuts down: keeps `states` for `ttlMs` (the session TTL), for the nodes their clients resume on. */
   park(states: SessionState[], ttlMs: number): Promise<void>;
   /** Present when the store keeps every session durably, batch by batch (docs/scaling.md §5). */

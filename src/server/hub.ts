@@ -137,7 +137,7 @@ export class Hub<Api extends ApiShape, User> {
     if (identity === undefined) return undefined;
     let state: SessionState | undefined;
     try {
-      state = await this.#mover!.take(id, keyHash(key), identity);
+      state = await this.#mover!.take(id, keyHash(key), identity, this.#opts.sessionTtlMs);
       this.#waiting.delete(id);
     } catch (err) {
       this.#opts.logger.warn(`taking a session over failed: ${String(err)}`, { session: id });

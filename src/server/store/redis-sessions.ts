@@ -85,8 +85,8 @@ export class RedisSessions implements SessionMover, SessionRecords {
     this.#connected = true;
   }
 
-  async take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined> {
-    const first = await this.#claim(id, keyHash, identity, false);
+  async take(id: string, keyHash: string, identity: string, ttlMs: number): Promise<SessionState | undefined> {
+    const first = await this.#claim(id, keyHash, identity, false, ttlMs);
     if (first !== 'busy' && first !== undefined) return first;
     // Held by a node (or by nobody, as far as Redis knows: a node that could not write it while
     // Redis was away may hold it still): ask; whoever has it ends it there and writes it whole.
@@ -101,7 +101,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     await answered;
     // Answered, or silent (killed or stalled): the record is taken either way; a stalled owner's
     // later writes are refused for their stale epoch.
-    const last = await this.#claim(id, keyHash, identity, true);
+    const last = await this.#claim(id, keyHash, identity, true, ttlMs);
     if (last === undefined && Date.now() - this.#backAt < REWRITE_WINDOW_MS) throw new Error('Redis came back moments ago: the session may not be written again yet');
     return last === 'busy' ? undefined : last;
   }
@@ -195,11 +195,11 @@ export class RedisSessions implements SessionMover, SessionRecords {
     return (await within(pub.eval(PUT, { keys: this.#keys(s.id), arguments: args }), 'a session write')) === 1;
   }
 
-  async #claim(id: string, keyHash: string, identity: string, force: boolean): Promise<SessionState | 'busy' | undefined> {
+  async #claim(id: string, keyHash: string, identity: string, force: boolean, ttlMs: number): Promise<SessionState | 'busy' | undefined> {
     const pub = this.#pub();
     // Not "no such session": the hub asks the client to come back (storeGraceMs).
     if (!pub?.isReady) throw new Error('Redis is not connected');
-    const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0'] }), 'a claim');
+    const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0', String(Math.max(1, ttlMs))] }), 'a claim');
     if (r === 'busy') return 'busy';
     if (!Array.isArray(r) || r.length !== 8) return undefined;
     const [epoch, user, received, next, acked, rooms, fanout, entries] = r as [string, string, string, string, string, string, string, string[]];
