@@ -66,7 +66,8 @@ export class Hub<Api extends ApiShape, User> {
   /** Opens or resumes the session a hello asks for, on `link`. */
   async hello(hello: HelloFrame, request: IncomingMessage, link: Link): Promise<HelloOutcome<Connection<Api, User>>> {
     const outcome = await this.#hello(hello, request, link);
-    if (!outcome.ok) this.#opts.metrics?.refused(outcome.code);
+    // An abandoned attempt is no refusal: its client went on elsewhere.
+    if (!outcome.ok && !link.abandoned?.()) this.#opts.metrics?.refused(outcome.code);
     return outcome;
   }
 
@@ -100,6 +101,11 @@ export class Hub<Api extends ApiShape, User> {
         return { ok: true, conn: moved, resumed: true };
       }
       notTaken = true;
+      // Its client left while the store was asked: no new session for nobody (nor a record).
+      if (link.abandoned?.()) {
+        this.#opts.logger.info('a resume was abandoned by its client while its session was looked for: the session stays where it is', { session: hello.sid });
+        return { ok: false, status: 503, code: 'server_error', message: 'the client left before its session was found' };
+      }
     }
     // Why a resume gets a new session (its client hears `sessionlost`): for the operator, at info.
     if (hello.sid) {
@@ -137,7 +143,7 @@ export class Hub<Api extends ApiShape, User> {
     if (identity === undefined) return undefined;
     let state: SessionState | undefined;
     try {
-      state = await this.#mover!.take(id, keyHash(key), identity, this.#opts.sessionTtlMs);
+      state = await this.#mover!.take(id, keyHash(key), identity, { ttlMs: this.#opts.sessionTtlMs, abandoned: () => !!link.abandoned?.() });
       this.#waiting.delete(id);
     } catch (err) {
       this.#opts.logger.warn(`taking a session over failed: ${String(err)}`, { session: id });

@@ -189,6 +189,7 @@ export class HttpRung<Api extends ApiShape, User> {
       },
       closed: false,
       gone: false,
+      abandoned: () => link.gone,
       drop() {},
       free() {},
     };

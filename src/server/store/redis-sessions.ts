@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { createClient } from 'redis';
-import { isPosition, isSessionState, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
+import { isPosition, isSessionState, type TakeOptions, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
 import { CLAIM, COMMIT, DROP, PUT } from './redis-scripts';
 import { within } from './redis-deadline';
 import type { FanOutEntry, StoreNode } from './types';
@@ -85,9 +85,12 @@ export class RedisSessions implements SessionMover, SessionRecords {
     this.#connected = true;
   }
 
-  async take(id: string, keyHash: string, identity: string, ttlMs: number): Promise<SessionState | undefined> {
+  async take(id: string, keyHash: string, identity: string, { ttlMs, abandoned = () => false }: TakeOptions): Promise<SessionState | undefined> {
+    if (abandoned()) return undefined;
     const first = await this.#claim(id, keyHash, identity, false, ttlMs);
     if (first !== 'busy' && first !== undefined) return first;
+    // Its client gave this hello up while the claim ran: the session stays where it is.
+    if (abandoned()) return undefined;
     // Held by a node (or by nobody, as far as Redis knows: a node that could not write it while
     // Redis was away may hold it still): ask; whoever has it ends it there and writes it whole.
     const pub = this.#pub();
@@ -99,6 +102,10 @@ export class RedisSessions implements SessionMover, SessionRecords {
     });
     await within(pub.sPublish(this.channels.requests, JSON.stringify({ req, from: this.#nodeId, id, keyHash, identity })), 'a hand-over request').catch(() => {});
     await answered;
+    // A race's losing attempt (its client adopted another, maybe on the node that took the
+    // session meanwhile) must not take it from there: a stolen session fenced the client's link
+    // at its next commit, and the client moved again (its batch in flight then handled twice).
+    if (abandoned()) return undefined;
     // Answered, or silent (killed or stalled): the record is taken either way; a stalled owner's
     // later writes are refused for their stale epoch.
     const last = await this.#claim(id, keyHash, identity, true, ttlMs);
