@@ -78,7 +78,9 @@ export class HttpRung<Api extends ApiShape, User> {
       if (t !== 'sse' && t !== 'lp') return refuse(res, 400, 'bad_request', 'query parameter t must be sse or lp');
       const rung = t === 'sse' ? 'sse' : 'longpoll';
       // A request forwarded here is answered here: it never travels twice.
-      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung))) return;
+      // What the node it goes to reads of it: an uplink batch, else (a poll's key, a GET) an id.
+      const limit = req.method === 'POST' && !q.has('poll') ? this.#bodyLimit() : LIMITS.id;
+      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit)) return;
       this.#dispatch(req, res, q, t, rung);
     } catch (err) {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
