@@ -31,6 +31,8 @@ export interface RedisStoreOptions {
    * up from. Default 100,000: at 1,000 broadcasts a second, a session may be between nodes 100 s.
    */
   fanoutLog?: number;
+  /** @internal How often a node writes its address and its links' holder records again (default 10 min; tests). */
+  routesRefreshMs?: number;
 }
 
 /** What a Redis store has carried so far: for tests, logs and metrics. */
@@ -113,7 +115,7 @@ export class RedisStore implements SessionStore {
         dropped: (n) => ((this.#stats.published -= n), (this.#stats.dropped += n)),
       },
     });
-    this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
+    this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node, refreshMs: options.routesRefreshMs });
   }
 
   get stats(): Readonly<RedisStoreStats> {
