@@ -98,7 +98,8 @@ export class RedisRoutes implements RequestRoutes {
     this.#withdrawn = true;
     clearInterval(this.#refresh);
     const pub = this.#pub();
-    if (pub?.isReady) await pub.del(`${this.#prefix}:addr:${this.nodeId}`).catch(() => 0);
+    // Under a deadline: a Redis that hangs must not hold a shutdown for ever (the address expires).
+    if (pub?.isReady) await within(pub.del(`${this.#prefix}:addr:${this.nodeId}`), 'withdrawing the node address').catch(() => 0);
   }
 
   async node(id: string): Promise<string | undefined> {

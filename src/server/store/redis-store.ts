@@ -6,6 +6,7 @@ import { decodeEntry, encodeEntry, FANOUT, idAfter } from './redis-fanout';
 import { Follows } from './redis-follows';
 import type { StagedFanout } from '../handover';
 import { Durable } from '../durable';
+import { within } from './redis-deadline';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
 /** Options of `redisStore`. */
@@ -230,8 +231,10 @@ export class RedisStore implements SessionStore {
     this.#pub = this.#sub = undefined;
     await Promise.all(clients.map(async (c) => {
       if (!c) return;
-      // A graceful close waits for Redis; without one (it is away) there is nothing to wait for.
-      if (c.isReady) await c.close().catch(() => c.destroy());
+      // A graceful close waits for Redis; without one (it is away) there is nothing to wait for,
+      // and one that hangs (its connection open, nothing answered) is given a deadline: the
+      // shutdown of a node (SIGTERM in a deploy) must end.
+      if (c.isReady) await within(c.close(), 'the close').catch(() => c.destroy());
       else if (c.isOpen) c.destroy();
     }));
   }
