@@ -65,7 +65,8 @@ export class RedisRoutes implements RequestRoutes {
     const key = `${this.#prefix}:secret`;
     await within(pub.set(key, randomBytes(24).toString('base64url'), { condition: 'NX' }), 'the shared secret');
     this.#secret = (await within(pub.get(key), 'the shared secret')) ?? undefined;
-    if (this.#announced) await this.announce(this.#announced);
+    // Back after a restart that lost everything: the address, and the links this node holds.
+    if (this.#announced) await this.#keep();
   }
 
   async announce(url: string): Promise<void> {
