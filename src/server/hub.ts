@@ -18,6 +18,8 @@ export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: fa
 const RACE_WINDOW_MS = 10_000;
 /** Most sessions remembered as waiting for the store (`#wait`). */
 const MAX_WAITING = 10_000;
+/** Sessions that commit again at once after a store outage (`recommitAll`). */
+const RECOMMIT_STEP = 1000;
 
 class AuthTimeout extends Error {
   constructor(ms: number) {
@@ -279,6 +281,19 @@ export class Hub<Api extends ApiShape, User> {
   /** Whom a broadcast reaches: the sessions the app has heard of, here or on the node they moved from. */
   *targets(): Iterable<Connection<Api, User>> {
     for (const c of this.sessions.values()) if (c.claimed || c.moved) yield c;
+  }
+
+  /**
+   * @internal Every session commits again (`StoreNode.rewrite`): a thousand every tenth of a
+   * second, so that a node with many sessions does not overflow the store's bounded queue.
+   */
+  recommitAll(): void {
+    const all = [...this.sessions.values()];
+    const step = (from: number): void => {
+      for (const c of all.slice(from, from + RECOMMIT_STEP)) if (!c.closed) c.recommit();
+      if (from + RECOMMIT_STEP < all.length) setTimeout(() => step(from + RECOMMIT_STEP), 100).unref?.();
+    };
+    step(0);
   }
 
   closeAll(code: number, reason: string): void {

@@ -81,7 +81,11 @@ export class RedisSessions implements SessionMover, SessionRecords {
 
   /** The publishing connection is ready: the first time, or again after losing Redis. */
   ready(): void {
-    if (this.#connected) this.#backAt = Date.now();
+    if (this.#connected) {
+      this.#backAt = Date.now();
+      // Within the window above: every session writes itself again, the quiet ones too.
+      this.#node()?.rewrite?.();
+    }
     this.#connected = true;
   }
 
