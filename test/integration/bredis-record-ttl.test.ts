@@ -40,14 +40,14 @@ describe('a session taken over keeps a record that outlives the wait for its fir
     first.ws.send('{"t":"ack","a":0}');
     await a.server.close(); // parks the session: its record is unowned, with the session TTL
     const r = await probe();
-    // Its client comes back late, 1.5 s before the record would expire.
-    await r.pExpire(`${prefix}:s:${welcome.sid}`, 1500);
+    // Its client comes back late, 3 s before the record would expire.
+    await r.pExpire(`${prefix}:s:${welcome.sid}`, 3000);
     const { welcome: again } = await hello(b.url, { sid: welcome.sid, key: welcome.key, ack: 0 });
     expect(again.resumed).toBe(true);
     // Node b owns it now: its record lives as long as a live session's does. (Before, it expired
-    // 1.5 s later, and b's first keep-alive was 10 s away: a kill -9 of b between them lost it.)
+    // 3 s later, and b's first keep-alive was 10 s away: a kill -9 of b between them lost it.)
     expect(await r.pTTL(`${prefix}:s:${welcome.sid}`)).toBeGreaterThan(ttl / 2);
-    await new Promise((done) => setTimeout(done, 1600)); // past the TTL it was claimed with
+    await new Promise((done) => setTimeout(done, 3100)); // past the TTL it was claimed with
     expect(await r.exists(`${prefix}:s:${welcome.sid}`)).toBe(1);
   });
 
