@@ -103,7 +103,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
  * false when the request is this node's (handle it at once); otherwise it is answered, by the
  * other node or, when no other node has it, by `local` (which then says it is unknown).
  */
-export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, holds: (key: string) => boolean, local: () => void, limit = Infinity): boolean {
+export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, holds: (key: string) => boolean, local: () => void, limit = Infinity, warn: (message: string) => void = () => {}): boolean {
   const sid = q.get('sid');
   const ticket = q.get('ticket');
   let where: Promise<string | undefined>;
@@ -117,7 +117,17 @@ export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URL
   } else return false;
   req.pause();
   where.then(
-    (base) => (base && routes.secret ? forward(req, res, base, routes.secret, limit) : local()),
+    (base) => {
+      if (!base || !routes.secret) return local();
+      try {
+        forward(req, res, base, routes.secret, limit);
+      } catch (err) {
+        // An address that is no http(s) URL (an `advertise` without its scheme, a corrupt key):
+        // thrown here, in a promise callback, it was an unhandled rejection, which ends the process.
+        warn(`forwarding a request to the node at ${base} failed (is its advertise an http(s) URL?): ${String(err)}`);
+        refuse(res, 404, 'session_unknown', 'the node that holds this session cannot be reached', 'session');
+      }
+    },
     () => local(),
   );
   return true;

@@ -80,7 +80,7 @@ export class HttpRung<Api extends ApiShape, User> {
       // A request forwarded here is answered here: it never travels twice.
       // What the node it goes to reads of it: an uplink batch, else (a poll's key, a GET) an id.
       const limit = req.method === 'POST' && !q.has('poll') ? this.#bodyLimit() : LIMITS.id;
-      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit)) return;
+      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit, (m) => this.#opts.logger.warn(m))) return;
       this.#dispatch(req, res, q, t, rung);
     } catch (err) {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
