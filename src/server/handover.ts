@@ -71,6 +71,18 @@ function isEntry(e: unknown): boolean {
   return Array.isArray(e) && (e.length === 3 || (e.length === 4 && typeof e[3] === 'string')) && Number.isSafeInteger(e[0]) && typeof e[1] === 'string' && typeof e[2] === 'string';
 }
 
+/** How a session is taken over (`SessionMover.take`). */
+export interface TakeOptions {
+  /** A store that keeps records keeps the taken one this long from now (the session TTL). */
+  ttlMs: number;
+  /**
+   * True once the hello that asks for the session was abandoned by its client (another attempt of
+   * its race won, perhaps on the node that has the session now): the session is then left where it
+   * is, neither asked for nor claimed.
+   */
+  abandoned?: () => boolean;
+}
+
 /**
  * What a store offers for sessions that move between nodes. A store without it (the memory
  * store) keeps each session on its node.
@@ -83,7 +95,7 @@ export interface SessionMover {
    * Rejects when the store cannot answer: the session may well exist (the hub then asks the
    * client to come back, for up to `storeGraceMs`).
    */
-  take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined>;
+  take(id: string, keyHash: string, identity: string, how: TakeOptions): Promise<SessionState | undefined>;
   /** This node shuts down: keeps `states` for `ttlMs` (the session TTL), for the nodes their clients resume on. */
   park(states: SessionState[], ttlMs: number): Promise<void>;
   /** Present when the store keeps every session durably, batch by batch (docs/scaling.md §5). */

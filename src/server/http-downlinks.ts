@@ -208,6 +208,8 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   // Flow control (session-links.ts `full`): the mailbox is the backlog; a poll's answer drains it.
   link.backlog = () => pendingBytes;
   link.drained = drain.drained;
+  // The open's answer is its first poll: a client that gave the open up closed that request.
+  link.abandoned = () => link.gone || (opening && held !== res);
   hold(res);
   host.hello(hello, req, link, (text) => {
     link.closed = true;

@@ -54,11 +54,33 @@ export function acceptForwarded(req: IncomingMessage, secret: string | undefined
   return true;
 }
 
-/** Forwards `req` to the node at `base`, streaming both ways (an SSE stream, a held poll). */
-export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string): void {
+/**
+ * A body over the limit is refused here, as the other node would refuse it: sent on, it made that
+ * node answer 413 and drop the connection with the rest of the body unread, and the reset that
+ * followed often reached this node before the answer did (the client then heard `404
+ * session_unknown`, or a reset, for a session that was fine).
+ */
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  res.once('finish', () => req.destroy());
+  refuse(res, 413, 'too_large', `request body exceeds ${limit} bytes`, 'too_large', { Connection: 'close' });
+}
+
+/**
+ * Forwards `req` to the node at `base`, streaming both ways (an SSE stream, a held poll). Its body
+ * is at most `limit` bytes (what the other node reads of such a request).
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string, limit = Infinity): void {
+  if (Number(req.headers['content-length']) > limit) return tooLarge(req, res, limit);
   const headers = { ...strip(req.headers), [AUTH]: secret, [REMOTE]: req.socket.remoteAddress ?? '' };
   const url = new URL(req.url ?? '/', base);
   const up = (url.protocol === 'https:' ? httpsRequest : request)(url, { method: req.method, headers, agent: false });
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    if ((size += chunk.length) <= limit) return;
+    req.unpipe(up);
+    up.destroy();
+    tooLarge(req, res, limit);
+  });
   up.on('response', (r) => {
     res.writeHead(r.statusCode ?? 502, strip(r.headers));
     res.flushHeaders();
@@ -67,6 +89,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   });
   // The node went away (killed, restarted): the session is unknown here, as it would be there.
   up.on('error', () => {
+    if (size > limit) return; // refused here
     if (!res.headersSent) refuse(res, 404, 'session_unknown', 'the node that held this session is gone', 'session');
     else res.destroy();
   });
@@ -80,7 +103,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
  * false when the request is this node's (handle it at once); otherwise it is answered, by the
  * other node or, when no other node has it, by `local` (which then says it is unknown).
  */
-export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, holds: (key: string) => boolean, local: () => void): boolean {
+export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, holds: (key: string) => boolean, local: () => void, limit = Infinity, warn: (message: string) => void = () => {}): boolean {
   const sid = q.get('sid');
   const ticket = q.get('ticket');
   let where: Promise<string | undefined>;
@@ -94,7 +117,17 @@ export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URL
   } else return false;
   req.pause();
   where.then(
-    (base) => (base && routes.secret ? forward(req, res, base, routes.secret) : local()),
+    (base) => {
+      if (!base || !routes.secret) return local();
+      try {
+        forward(req, res, base, routes.secret, limit);
+      } catch (err) {
+        // An address that is no http(s) URL (an `advertise` without its scheme, a corrupt key):
+        // thrown here, in a promise callback, it was an unhandled rejection, which ends the process.
+        warn(`forwarding a request to the node at ${base} failed (is its advertise an http(s) URL?): ${String(err)}`);
+        refuse(res, 404, 'session_unknown', 'the node that holds this session cannot be reached', 'session');
+      }
+    },
     () => local(),
   );
   return true;

@@ -18,6 +18,8 @@ export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: fa
 const RACE_WINDOW_MS = 10_000;
 /** Most sessions remembered as waiting for the store (`#wait`). */
 const MAX_WAITING = 10_000;
+/** Sessions that commit again at once after a store outage (`recommitAll`). */
+const RECOMMIT_STEP = 1000;
 
 class AuthTimeout extends Error {
   constructor(ms: number) {
@@ -75,7 +77,8 @@ export class Hub<Api extends ApiShape, User> {
   /** Opens or resumes the session a hello asks for, on `link`. */
   async hello(hello: HelloFrame, request: IncomingMessage, link: Link): Promise<HelloOutcome<Connection<Api, User>>> {
     const outcome = await this.#hello(hello, request, link);
-    if (!outcome.ok) this.#opts.metrics?.refused(outcome.code);
+    // An abandoned attempt is no refusal: its client went on elsewhere.
+    if (!outcome.ok && !link.abandoned?.()) this.#opts.metrics?.refused(outcome.code);
     return outcome;
   }
 
@@ -112,6 +115,11 @@ export class Hub<Api extends ApiShape, User> {
         return { ok: true, conn: moved, resumed: true };
       }
       notTaken = true;
+      // Its client left while the store was asked: no new session for nobody (nor a record).
+      if (link.abandoned?.()) {
+        this.#opts.logger.info('a resume was abandoned by its client while its session was looked for: the session stays where it is', { session: hello.sid });
+        return { ok: false, status: 503, code: 'server_error', message: 'the client left before its session was found' };
+      }
     }
     // Why a resume gets a new session (its client hears `sessionlost`): for the operator, at info.
     if (hello.sid) {
@@ -150,7 +158,7 @@ export class Hub<Api extends ApiShape, User> {
     if (identity === undefined) return undefined;
     let state: SessionState | undefined;
     try {
-      state = await this.#mover!.take(id, keyHash(key), identity);
+      state = await this.#mover!.take(id, keyHash(key), identity, { ttlMs: this.#opts.sessionTtlMs, abandoned: () => !!link.abandoned?.() });
       this.#waiting.delete(id);
     } catch (err) {
       this.#opts.logger.warn(`taking a session over failed: ${String(err)}`, { session: id });
@@ -292,6 +300,19 @@ export class Hub<Api extends ApiShape, User> {
   /** Whom a broadcast reaches: the sessions the app has heard of, here or on the node they moved from. */
   *targets(): Iterable<Connection<Api, User>> {
     for (const c of this.sessions.values()) if (c.claimed || c.moved) yield c;
+  }
+
+  /**
+   * @internal Every session commits again (`StoreNode.rewrite`): a thousand every tenth of a
+   * second, so that a node with many sessions does not overflow the store's bounded queue.
+   */
+  recommitAll(): void {
+    const all = [...this.sessions.values()];
+    const step = (from: number): void => {
+      for (const c of all.slice(from, from + RECOMMIT_STEP)) if (!c.closed) c.recommit();
+      if (from + RECOMMIT_STEP < all.length) setTimeout(() => step(from + RECOMMIT_STEP), 100).unref?.();
+    };
+    step(0);
   }
 
   closeAll(code: number, reason: string): void {

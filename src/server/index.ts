@@ -94,6 +94,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       logger: this.#opts.logger,
       surrender: (id, hash, identity) => this.#hub.surrender(id, hash, identity),
       lose: (id, why) => this.#hub.sessions.get(id)?.close(CloseCode.GoingAway, `missed fan-out: ${why}`),
+      rewrite: () => this.#hub.recommitAll(),
     });
     // Attached to an app's server nobody awaits `listen`: a store that can never open is logged.
     this.#storeOpen.catch((err: unknown) => this.#opts.logger.warn(`the ${store.name} store failed to open: ${String(err)}`));

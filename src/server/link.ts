@@ -29,6 +29,12 @@ export interface Link {
   received?(): number;
   /** Ends the link; `code` is a CloseCode (a WebSocket close code, or a `bye` on HTTP rungs). */
   close(code: number, reason: string): void;
+  /**
+   * True once the client left the link (its connection ended) before its hello was answered: an
+   * attempt it abandoned, because another one won the race. Such a hello must not take a session
+   * from another node: that node may be the one the client adopted.
+   */
+  abandoned?(): boolean;
 }
 
 /**

@@ -77,7 +77,9 @@ export class HttpRung<Api extends ApiShape, User> {
       if (t !== 'sse' && t !== 'lp') return refuse(res, 400, 'bad_request', 'query parameter t must be sse or lp');
       const rung = t === 'sse' ? 'sse' : 'longpoll';
       // A request forwarded here is answered here: it never travels twice.
-      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung))) return;
+      // What the node it goes to reads of it: an uplink batch, else (a poll's key, a GET) an id.
+      const limit = req.method === 'POST' && !q.has('poll') ? this.#bodyLimit() : LIMITS.id;
+      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit, (m) => this.#opts.logger.warn(m))) return;
       this.#dispatch(req, res, q, t, rung);
     } catch (err) {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
@@ -176,10 +178,18 @@ export class HttpRung<Api extends ApiShape, User> {
       send,
       sendFrames,
       // Until the grace ends, stragglers still POST here: `receive` ignores them, as on WebSocket.
-      close: (code, reason) =>
-        code === CloseCode.Replaced ? (link.grace ??= setTimeout(() => close(code, reason), REPLACED_GRACE_MS)) : close(code, reason),
+      close: (code, reason) => {
+        if (code !== CloseCode.Replaced) return close(code, reason);
+        // Moved to another node (its session ended here): requests for the session are that
+        // node's from now on. Behind a balancer without stickiness the new link's POSTs and polls
+        // land here too, and must be forwarded there, not answered by this link (a 404 for a
+        // POST, its bye for a poll: the client gave its new link up and moved the session again).
+        if (link.conn?.closed) this.#unroute(link);
+        link.grace ??= setTimeout(() => close(code, reason), REPLACED_GRACE_MS);
+      },
       closed: false,
       gone: false,
+      abandoned: () => link.gone,
       drop() {},
       free() {},
     };
@@ -219,14 +229,18 @@ export class HttpRung<Api extends ApiShape, User> {
     if (link.up) releaseHeld(link.up, link);
     clearTimeout(link.grace);
     this.#live.delete(link);
+    this.#unroute(link);
+    link.conn?.detach(link, false);
+  }
+
+  /** `link` no longer takes the session's requests here: they go to whichever node holds it now. */
+  #unroute(link: HttpLink<Connection<Api, User>>): void {
     const c = link.conn;
     if (!c) return;
     const k = `${c.id} ${link.rung}`;
-    if (this.#links.get(k) === link) {
-      this.#links.delete(k);
-      if (!this.#links.has(`${c.id} sse`) && !this.#links.has(`${c.id} longpoll`)) this.#routes?.own(c.id, false);
-    }
-    c.detach(link, false);
+    if (this.#links.get(k) !== link) return;
+    this.#links.delete(k);
+    if (!this.#links.has(`${c.id} sse`) && !this.#links.has(`${c.id} longpoll`)) this.#routes?.own(c.id, false);
   }
 
   /** The session's current HTTP link, if `key` is its secret. */

@@ -96,6 +96,7 @@ export class WebSocketRung<Api extends ApiShape, User> {
       // A link that missed its heartbeats will not answer a closing handshake either.
       close: (code, reason) =>
         guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),
+      abandoned: () => ws.readyState !== ws.OPEN,
     };
     let binary = false;
     let conn: Connection<Api, User> | undefined;

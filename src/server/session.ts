@@ -258,6 +258,10 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {
     return this.#move.keep(records, identity, from);
   }
+  /** @internal The store came back, maybe empty: commit now (a record it lost is written whole). */
+  recommit(): void {
+    this.#move.durable?.touch(true);
+  }
 
   /**
    * @internal A hello for this session arrived on `link` (`ack`: the last message the client

@@ -179,7 +179,7 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
     a.publish({ type: 't', payload: '4' });
     await eventually(() => heard.b.length === 4, 5000, 'entries 3 and 4 at b');
     // … and it arrives at b, which delivers exactly those two from the log, in order.
-    const taken = await b.sessions.take('s', 'kh', '"u"');
+    const taken = await b.sessions.take('s', 'kh', '"u"', { ttlMs: 60_000 });
     expect(taken?.fanout).toMatchObject({ node: a.nodeId, seq: 2 });
     expect(taken?.epoch).toBe(1);
     await eventually(() => caught.length >= 2, 5000, 'the catch-up');
@@ -198,7 +198,7 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
     await park(a);
     for (let i = 2; i <= 301; i++) a.publish({ type: 't', payload: String(i) });
     await eventually(() => heard.b.length === 301, 10_000, 'the 300 entries at b');
-    const taken = await b.sessions.take('s', 'kh', '"u"');
+    const taken = await b.sessions.take('s', 'kh', '"u"', { ttlMs: 60_000 });
     expect(taken?.fanout).toMatchObject({ node: a.nodeId, seq: 1 });
     await eventually(() => lost.length === 1, 5000, 'the session reported lost');
     expect(lost[0]).toMatch(/^s: the fan-out log no longer has/);
@@ -214,7 +214,7 @@ describe('Redis store: a session that moves gets every fan-out entry once, from 
     await park(a);
     for (let i = 1; i <= 3; i++) a.publish({ type: 't', payload: String(i) });
     await eventually(() => heard.b.length === 3, 5000, 'the entries at b');
-    await b.sessions.take('s', 'kh', '"u"');
+    await b.sessions.take('s', 'kh', '"u"', { ttlMs: 60_000 });
     await eventually(() => caught.length >= 3, 5000, 'the catch-up');
     expect(caught).toEqual(['s:1', 's:2', 's:3']);
     expect(lost).toEqual([]);

@@ -10,6 +10,20 @@ type Client = ReturnType<typeof createClient>;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 /** Records outlive links only as long as a node that was killed could leave one behind. */
 const RECORD_TTL_S = 3600;
+/** A node's address outlives the node as long (a node that was killed cannot withdraw it). */
+const ADDRESS_TTL_S = 86_400;
+/**
+ * A live node writes its address and its links' holder records again this often, well within their
+ * TTLs: they expired while the node (a day) or the link (an SSE stream open an hour) lived on.
+ */
+const REFRESH_MS = 10 * 60_000;
+/** Holder records written again per round trip: the publishing connection's queue is bounded. */
+const REFRESH_CHUNK = 500;
+/** Keeps the holder record of a link this node still holds: ours (or lost with a Redis restart). */
+const KEEP = `local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
 
 /**
  * Where HTTP-rung requests go, over Redis: `{prefix}:addr:{node}` (each node's address),
@@ -24,10 +38,16 @@ export class RedisRoutes implements RequestRoutes {
   #advertise: string | undefined;
   #node: () => StoreNode | undefined;
   #announced: string | undefined;
+  /** Sessions whose HTTP link this node holds (their holder records are kept while it does). */
+  #held = new Set<string>();
+  #refresh: ReturnType<typeof setInterval> | undefined;
+  #refreshMs: number;
+  #withdrawn = false;
   /** Requests this node sent to another one. */
   forwarded = 0;
 
-  constructor(parts: { pub: () => Client | undefined; prefix: string; nodeId: string; advertise: string | undefined; node: () => StoreNode | undefined }) {
+  constructor(parts: { pub: () => Client | undefined; prefix: string; nodeId: string; advertise: string | undefined; node: () => StoreNode | undefined; refreshMs?: number }) {
+    this.#refreshMs = parts.refreshMs ?? REFRESH_MS;
     this.nodeId = parts.nodeId;
     this.#pub = parts.pub;
     this.#prefix = parts.prefix;
@@ -45,19 +65,42 @@ export class RedisRoutes implements RequestRoutes {
     const key = `${this.#prefix}:secret`;
     await within(pub.set(key, randomBytes(24).toString('base64url'), { condition: 'NX' }), 'the shared secret');
     this.#secret = (await within(pub.get(key), 'the shared secret')) ?? undefined;
-    if (this.#announced) await this.announce(this.#announced);
+    // Back after a restart that lost everything: the address, and the links this node holds.
+    if (this.#announced) await this.#keep();
   }
 
   async announce(url: string): Promise<void> {
     this.#announced = this.#advertise ?? url;
     const pub = this.#pub();
-    if (pub?.isReady) await within(pub.set(`${this.#prefix}:addr:${this.nodeId}`, this.#announced, { expiration: { type: 'EX', value: 86_400 } }), 'the node address');
+    if (pub?.isReady) await within(pub.set(`${this.#prefix}:addr:${this.nodeId}`, this.#announced, { expiration: { type: 'EX', value: ADDRESS_TTL_S } }), 'the node address');
+    if (this.#withdrawn || this.#refresh) return;
+    this.#refresh = setInterval(() => void this.#keep(), this.#refreshMs);
+    this.#refresh.unref?.();
+  }
+
+  /** Writes this node's address and its links' holder records again (each with its TTL). */
+  async #keep(): Promise<void> {
+    const pub = this.#pub();
+    if (!pub?.isReady || !this.#announced) return;
+    try {
+      await this.announce(this.#announced);
+      const sids = [...this.#held];
+      for (let i = 0; i < sids.length; i += REFRESH_CHUNK) {
+        const chunk = sids.slice(i, i + REFRESH_CHUNK).filter((sid) => this.#held.has(sid));
+        await within(Promise.all(chunk.map((sid) => pub.eval(KEEP, { keys: [this.#key(sid)], arguments: [this.nodeId, String(RECORD_TTL_S)] }))), 'link holder records');
+      }
+    } catch (err) {
+      this.#node()?.logger.warn(`redis store: keeping this node's routing records failed (retried in ${this.#refreshMs} ms): ${String(err)}`);
+    }
   }
 
   /** Forgets this node's address (it stops). */
   async withdraw(): Promise<void> {
+    this.#withdrawn = true;
+    clearInterval(this.#refresh);
     const pub = this.#pub();
-    if (pub?.isReady) await pub.del(`${this.#prefix}:addr:${this.nodeId}`).catch(() => 0);
+    // Under a deadline: a Redis that hangs must not hold a shutdown for ever (the address expires).
+    if (pub?.isReady) await within(pub.del(`${this.#prefix}:addr:${this.nodeId}`), 'withdrawing the node address').catch(() => 0);
   }
 
   async node(id: string): Promise<string | undefined> {
@@ -78,6 +121,8 @@ export class RedisRoutes implements RequestRoutes {
   }
 
   own(sid: string, held: boolean): void {
+    if (held) this.#held.add(sid);
+    else this.#held.delete(sid);
     const pub = this.#pub();
     if (!pub?.isReady) return;
     const done = held

@@ -62,8 +62,11 @@ return 1`;
 /**
  * Takes a session over: only for its key hash and identity; a session some node holds (owner set)
  * only with `force` (its owner did not answer). Bumps the epoch, so the old owner's writes are
- * refused from now on. Returns false (no such session), 'busy', or the record and the replay.
- * ARGV: kh, idn, this node, force ('1' or '0').
+ * refused from now on, and gives the record the session TTL again: what is left of the parking or
+ * hand-over TTL may run out before the new owner's first write (a keep-alive, a third of the TTL
+ * away for a quiet session), and a record gone while its owner lives is a session a `kill -9` loses.
+ * Returns false (no such session), 'busy', or the record and the replay.
+ * ARGV: kh, idn, this node, force ('1' or '0'), ttl ms.
  */
 export const CLAIM = `
 local h = redis.call('HMGET', KEYS[1], 'kh', 'idn', 'owner', 'user', 'received', 'next', 'acked', 'rooms', 'fanout')
@@ -71,6 +74,8 @@ if not h[1] or h[1] ~= ARGV[1] or h[2] ~= ARGV[2] then return false end
 if h[3] ~= '' and ARGV[4] ~= '1' then return 'busy' end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return {tostring(epoch), h[4], h[5], h[6], h[7], h[8], h[9], redis.call('LRANGE', KEYS[2], 0, -1)}`;
 
 /** The session ended for good: its record goes, if the epoch is still the caller's. */

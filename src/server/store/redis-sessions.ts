@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { createClient } from 'redis';
-import { isPosition, isSessionState, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
+import { isPosition, isSessionState, type TakeOptions, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
 import { CLAIM, COMMIT, DROP, PUT } from './redis-scripts';
 import { within } from './redis-deadline';
 import type { FanOutEntry, StoreNode } from './types';
@@ -81,13 +81,20 @@ export class RedisSessions implements SessionMover, SessionRecords {
 
   /** The publishing connection is ready: the first time, or again after losing Redis. */
   ready(): void {
-    if (this.#connected) this.#backAt = Date.now();
+    if (this.#connected) {
+      this.#backAt = Date.now();
+      // Within the window above: every session writes itself again, the quiet ones too.
+      this.#node()?.rewrite?.();
+    }
     this.#connected = true;
   }
 
-  async take(id: string, keyHash: string, identity: string): Promise<SessionState | undefined> {
-    const first = await this.#claim(id, keyHash, identity, false);
+  async take(id: string, keyHash: string, identity: string, { ttlMs, abandoned = () => false }: TakeOptions): Promise<SessionState | undefined> {
+    if (abandoned()) return undefined;
+    const first = await this.#claim(id, keyHash, identity, false, ttlMs);
     if (first !== 'busy' && first !== undefined) return first;
+    // Its client gave this hello up while the claim ran: the session stays where it is.
+    if (abandoned()) return undefined;
     // Held by a node (or by nobody, as far as Redis knows: a node that could not write it while
     // Redis was away may hold it still): ask; whoever has it ends it there and writes it whole.
     const pub = this.#pub();
@@ -99,9 +106,13 @@ export class RedisSessions implements SessionMover, SessionRecords {
     });
     await within(pub.sPublish(this.channels.requests, JSON.stringify({ req, from: this.#nodeId, id, keyHash, identity })), 'a hand-over request').catch(() => {});
     await answered;
+    // A race's losing attempt (its client adopted another, maybe on the node that took the
+    // session meanwhile) must not take it from there: a stolen session fenced the client's link
+    // at its next commit, and the client moved again (its batch in flight then handled twice).
+    if (abandoned()) return undefined;
     // Answered, or silent (killed or stalled): the record is taken either way; a stalled owner's
     // later writes are refused for their stale epoch.
-    const last = await this.#claim(id, keyHash, identity, true);
+    const last = await this.#claim(id, keyHash, identity, true, ttlMs);
     if (last === undefined && Date.now() - this.#backAt < REWRITE_WINDOW_MS) throw new Error('Redis came back moments ago: the session may not be written again yet');
     return last === 'busy' ? undefined : last;
   }
@@ -195,11 +206,11 @@ export class RedisSessions implements SessionMover, SessionRecords {
     return (await within(pub.eval(PUT, { keys: this.#keys(s.id), arguments: args }), 'a session write')) === 1;
   }
 
-  async #claim(id: string, keyHash: string, identity: string, force: boolean): Promise<SessionState | 'busy' | undefined> {
+  async #claim(id: string, keyHash: string, identity: string, force: boolean, ttlMs: number): Promise<SessionState | 'busy' | undefined> {
     const pub = this.#pub();
     // Not "no such session": the hub asks the client to come back (storeGraceMs).
     if (!pub?.isReady) throw new Error('Redis is not connected');
-    const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0'] }), 'a claim');
+    const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0', String(Math.max(1, ttlMs))] }), 'a claim');
     if (r === 'busy') return 'busy';
     if (!Array.isArray(r) || r.length !== 8) return undefined;
     const [epoch, user, received, next, acked, rooms, fanout, entries] = r as [string, string, string, string, string, string, string, string[]];

@@ -6,6 +6,7 @@ import { decodeEntry, encodeEntry, FANOUT, idAfter } from './redis-fanout';
 import { Follows } from './redis-follows';
 import type { StagedFanout } from '../handover';
 import { Durable } from '../durable';
+import { within } from './redis-deadline';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
 /** Options of `redisStore`. */
@@ -31,6 +32,8 @@ export interface RedisStoreOptions {
    * up from. Default 100,000: at 1,000 broadcasts a second, a session may be between nodes 100 s.
    */
   fanoutLog?: number;
+  /** @internal How often a node writes its address and its links' holder records again (default 10 min; tests). */
+  routesRefreshMs?: number;
 }
 
 /** What a Redis store has carried so far: for tests, logs and metrics. */
@@ -113,7 +116,7 @@ export class RedisStore implements SessionStore {
         dropped: (n) => ((this.#stats.published -= n), (this.#stats.dropped += n)),
       },
     });
-    this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node });
+    this.routes = new RedisRoutes({ pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, advertise: options.advertise, node: () => this.#node, refreshMs: options.routesRefreshMs });
   }
 
   get stats(): Readonly<RedisStoreStats> {
@@ -228,8 +231,10 @@ export class RedisStore implements SessionStore {
     this.#pub = this.#sub = undefined;
     await Promise.all(clients.map(async (c) => {
       if (!c) return;
-      // A graceful close waits for Redis; without one (it is away) there is nothing to wait for.
-      if (c.isReady) await c.close().catch(() => c.destroy());
+      // A graceful close waits for Redis; without one (it is away) there is nothing to wait for,
+      // and one that hangs (its connection open, nothing answered) is given a deadline: the
+      // shutdown of a node (SIGTERM in a deploy) must end.
+      if (c.isReady) await within(c.close(), 'the close').catch(() => c.destroy());
       else if (c.isOpen) c.destroy();
     }));
   }

@@ -45,6 +45,12 @@ export interface StoreNode {
    * (`sessionlost`) instead of a silent gap.
    */
   lose(id: string, why: string): void;
+  /**
+   * The store answers again after an outage, and may have lost what it held (a Redis restarted
+   * without persistence): every durable session commits again, and one whose record is gone
+   * writes itself whole, the quiet ones too (else a `kill -9` before their next write lost them).
+   */
+  rewrite?(): void;
 }
 
 /**

@@ -1,0 +1,56 @@
+import { request, type IncomingMessage } from 'node:http';
+import { track } from './harness';
+
+/*
+ * The HTTP rungs spoken by hand (docs/protocol.md §2.2, §2.3), request by request, so that a test
+ * chooses which node each request lands on: a balancer without stickiness, made deterministic.
+ */
+
+export interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** One POST to `port`'s endpoint; resolves with the whole answer. Destroyed by `cleanup`. */
+export function post(port: number, query: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: `/wirefall?${query}`, method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers } }, (res) => {
+      let b = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (b += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: b }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    track({ close: () => void req.destroy() });
+    req.end(body);
+  });
+}
+
+/** An SSE open (protocol 3): the event stream's frames, as they arrive. */
+export function openSse(port: number, u: string, hello: Record<string, unknown>): { frames: Record<string, unknown>[] } {
+  const frames: Record<string, unknown>[] = [];
+  const req = request({ host: '127.0.0.1', port, path: `/wirefall?t=sse&u=${u}`, method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', accept: 'text/event-stream' } }, (res) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      buf += d;
+      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+        const data = buf.slice(0, i).split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('');
+        buf = buf.slice(i + 2);
+        if (!data) continue;
+        const v: unknown = JSON.parse(data);
+        frames.push(...((Array.isArray(v) ? v : [v]) as Record<string, unknown>[]));
+      }
+    });
+    res.on('error', () => {});
+  });
+  req.on('error', () => {});
+  track({ close: () => void req.destroy() });
+  req.end(JSON.stringify({ t: 'hello', v: 3, ...hello }));
+  return { frames };
+}
+
+/** A client message frame, as an uplink POST's body carries it after the key line. */
+export const msg = (s: number, ev: string, d: unknown) => JSON.stringify({ t: 'msg', s, ev, d });
