@@ -96,7 +96,10 @@ const GOAL = 7168;
 // smaller max goes as $skip) paid for by prose left to the default build (a close's, a bye's and
 // an HTTP refusal's words around the peer's; "event stream ended") and send()'s checks in one
 // try: 12,202 B.
-const BUDGET = 12_203;
+// Raised to 12,206 B (+3 B) when branches bpkg (+14 B for one box per subscription, offset in
+// setup and platform) and bleft, each at 12,202 B alone, were merged (12,204 B), and the review
+// kept the $skip pass from making an error object for every entry of an outbox with no skip.
+const BUDGET = 12_206;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

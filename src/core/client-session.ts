@@ -103,7 +103,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       // it. It goes as a `$skip` instead, under its number, so the server sees no gap (protocol.md
       // §4), and its send rejects; so does its group's, whose promise its group's last entry holds.
       // Its `n` stays: the ack subtracts it. `e` may stay: a number decodes as itself.
-      let p: unknown;
+      // Not a promise: until a message is skipped, nothing is rejected, and no error is made for
+      // each entry (a seeded outbox's entries have no promise).
+      let p: unknown = 0;
       for (const e of outbox.q) {
         if (e.n > max) (p = e.p), (e.ev = SKIP), (e.payload = '0');
         if (e.p === p) reject(e, new WirefallError('WF_TOO_LARGE', DEV ? `over the server's ${max} bytes` : ''));

@@ -189,7 +189,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung, status: f.status }));
         } else if (f.t !== 'ack') {
           const bye = f.t === 'bye';
-          return link.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: bye ? (DEV ? `bye ${f.code} ${f.reason ?? ''}` : f.reason ?? '') : DEV ? `unexpected ${f.t}` : '', closeCode: bye ? f.code : undefined });
+          return link.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: DEV ? (bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`) : (bye && f.reason) || '', closeCode: bye ? f.code : undefined });
         }
       }
       // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
