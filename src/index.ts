@@ -15,7 +15,9 @@ import { runProbe, type ProbeReport } from './core/probe';
 import { resolveSetup } from './setup';
 import type { ClientHook } from './core/session-tap';
 
-export { Client } from './core/client';
+// A type only: the object connect() returns is not an instance (src/core/client.ts), and a class
+// value would let `new Client()` compile (its constructor is internal) and then fail.
+export type { Client } from './core/client';
 export type { ApiShape, ConnectionState, ClientEvents, UndeliveredMessage, ClientRole } from './core/client';
 export type { ShareFactory, ShareContext } from './core/session-tap';
 export type { ClientOptions } from './core/options';

@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import { connect, logClient, type Client, type WirefallError, type ErrorCode } from '../../src/index';
 import { createServer, type Connection } from '../../src/server/index';
+import * as wirefall from '../../src/index';
 
 type Chat = {
   client: { say: { text: string }; typing: null };
@@ -92,5 +93,12 @@ describe('server types mirror the client', () => {
       // @ts-expect-error wrong shape
       server.to('lobby').broadcast('said', { text: 'b' });
     });
+  });
+});
+
+describe('Client is a type, not a class to construct', () => {
+  test('new Client() does not compile (connect() makes clients; the constructor is internal)', () => {
+    // @ts-expect-error Client is exported as a type only
+    expectTypeOf(wirefall.Client).not.toBeNever();
   });
 });
