@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { redisStore } from '../../src/server/redis';
-import { cleanup, eventually, startServer, track } from '../support/harness';
-import { openSse, post } from '../support/bredis-http';
+import { cleanup } from '../support/harness';
+import { post, twoNodesAndSse } from '../support/bredis-http';
 import { redisForFile } from '../support/redis-server';
 
 /*
@@ -15,13 +14,7 @@ afterEach(cleanup);
 describe('a forwarded request over the body limit', () => {
   test('is refused 413 too_large, as on the node that holds the session (not 404 session_unknown)', async () => {
     const prefix = 'bredis-fwd-limit';
-    const a = await startServer({ store: redisStore({ url: redis.url, prefix }) });
-    const b = await startServer({ store: redisStore({ url: redis.url, prefix }) });
-    track(a.server);
-    track(b.server);
-    const s = openSse(a.port, 'up1', {});
-    await eventually(() => s.frames.some((f) => f.t === 'welcome'), 5000, 'the welcome');
-    const { sid, key } = s.frames.find((f) => f.t === 'welcome') as { sid: string; key: string };
+    const { b, s, sid, key } = await twoNodesAndSse(redis.url, prefix);
     const big = `${key}\n${'x'.repeat(3 * 1024 * 1024)}`;
     // Sent on, a node that refused it dropped the connection with the body unread: the reset
     // reached the forwarding node before the 413 did, in 2 of 3 tries (it answered 404).

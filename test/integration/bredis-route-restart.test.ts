@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { redisStore } from '../../src/server/redis';
-import { cleanup, eventually, startServer, track } from '../support/harness';
-import { openSse, post } from '../support/bredis-http';
+import { cleanup, eventually } from '../support/harness';
+import { post, twoNodesAndSse } from '../support/bredis-http';
 import { redisForFile } from '../support/redis-server';
 
 /*
@@ -17,13 +16,7 @@ afterEach(cleanup);
 describe('after Redis restarts empty', () => {
   test('requests of a live SSE session that land on another node are forwarded again, without a resume', { timeout: 30_000 }, async () => {
     const prefix = 'bredis-route-restart';
-    const a = await startServer({ store: redisStore({ url: redis.url, prefix }) });
-    const b = await startServer({ store: redisStore({ url: redis.url, prefix }) });
-    track(a.server);
-    track(b.server);
-    const s = openSse(a.port, 'up1', {});
-    await eventually(() => s.frames.some((f) => f.t === 'welcome'), 5000, 'the welcome');
-    const { sid, key } = s.frames.find((f) => f.t === 'welcome') as { sid: string; key: string };
+    const { b, s, sid, key } = await twoNodesAndSse(redis.url, prefix);
     await redis.kill();
     await redis.restart();
     // Both nodes reconnect (backoff up to 2 s); until a has written its records again, b cannot

@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
-import { track } from './harness';
+import { redisStore } from '../../src/server/redis';
+import { eventually, startServer, track } from './harness';
 
 /*
  * The HTTP rungs spoken by hand (docs/protocol.md §2.2, §2.3), request by request, so that a test
@@ -54,3 +55,18 @@ export function openSse(port: number, u: string, hello: Record<string, unknown>)
 
 /** A client message frame, as an uplink POST's body carries it after the key line. */
 export const msg = (s: number, ev: string, d: unknown) => JSON.stringify({ t: 'msg', s, ev, d });
+
+/**
+ * Two nodes on one Redis (`prefix` keeps their keys apart from other tests') and an SSE session
+ * opened on the first, by hand (uplink `up1`): what the forwarding tests start from.
+ */
+export async function twoNodesAndSse(redisUrl: string, prefix: string) {
+  const a = await startServer({ store: redisStore({ url: redisUrl, prefix }) });
+  const b = await startServer({ store: redisStore({ url: redisUrl, prefix }) });
+  track(a.server);
+  track(b.server);
+  const s = openSse(a.port, 'up1', {});
+  await eventually(() => s.frames.some((f) => f.t === 'welcome'), 5000, 'the welcome');
+  const { sid, key } = s.frames.find((f) => f.t === 'welcome') as { sid: string; key: string };
+  return { a, b, s, sid, key };
+}
