@@ -1,18 +1,17 @@
-import { withDeadline } from './deadline';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiShape } from '../protocol/api';
 import { PROTOCOL_VERSIONS, type HelloFrame } from '../protocol/frames';
-import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Link } from './link';
-import type { Refusal, ResolvedServerOptions, ServerOptions } from './options';
+import type { ResolvedServerOptions, ServerOptions } from './options';
 import { sameSecret } from './policy';
 import { CloseCode } from '../protocol/close-codes';
 import type { Rooms } from './rooms';
 import { keyHash, type SessionMover, type SessionState } from './handover';
 import { Connection } from './session';
+import { Users, type HelloRefusal } from './users';
 
-export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | { ok: false; status: number; code: WireErrorCode; message: string };
+export type HelloOutcome<C> = { ok: true; conn: C; resumed: boolean } | HelloRefusal;
 
 /** Longer than any race: the stagger times the rungs plus an attempt's open timeout. */
 const RACE_WINDOW_MS = 10_000;
@@ -21,19 +20,8 @@ const MAX_WAITING = 10_000;
 /** Sessions that commit again at once after a store outage (`recommitAll`). */
 const RECOMMIT_STEP = 1000;
 
-class AuthTimeout extends Error {
-  constructor(ms: number) {
-    super(`authenticate did not answer within ${ms} ms`);
-  }
-}
-
 /** The answer to a hello that would add a session to a node shutting down: its client resumes elsewhere. */
 const SHUTTING_DOWN = { ok: false, status: 503, code: 'server_error', message: 'the server is shutting down: try again' } as const;
-
-function isRefusal(x: unknown): x is Refusal {
-  return typeof x === 'object' && x !== null && ((x as Refusal).status === 401 || (x as Refusal).status === 403);
-}
-
 
 /**
  * The sessions of one server, shared by every rung: a hello from any rung opens or resumes a
@@ -47,8 +35,8 @@ export class Hub<Api extends ApiShape, User> {
   /** Sessions whose resume was refused while the store could not answer: since when (`storeGraceMs`). */
   #waiting = new Map<string, number>();
   #opts: ResolvedServerOptions;
-  #authenticate: ServerOptions<User>['authenticate'];
-  #identify: ServerOptions<User>['identify'];
+  /** Who each hello comes from (`authenticate`, `identify`). */
+  readonly users: Users<User>;
   #onConnection: (c: Connection<Api, User>) => void;
   #rooms: Rooms<Api, User> | undefined;
   #mover: SessionMover | undefined;
@@ -69,8 +57,7 @@ export class Hub<Api extends ApiShape, User> {
     this.#rooms = rooms;
     this.#mover = mover;
     this.#opts = opts;
-    this.#authenticate = app.authenticate;
-    this.#identify = app.identify;
+    this.users = new Users(app, opts);
     this.#onConnection = onConnection;
   }
 
@@ -88,8 +75,8 @@ export class Hub<Api extends ApiShape, User> {
       return { ok: false, status: 400, code: 'unsupported_version', message: `protocol ${hello.v} unsupported; this server speaks ${PROTOCOL_VERSIONS.join(', ')}` };
     }
     let user: User | undefined;
-    if (this.#authenticate) {
-      const verdict = await this.#judge(request, hello);
+    if (this.users.checked) {
+      const verdict = await this.users.judge(request, hello);
       if ('fail' in verdict) return verdict.fail;
       user = verdict.user;
       if (this.closing) return SHUTTING_DOWN;
@@ -100,7 +87,7 @@ export class Hub<Api extends ApiShape, User> {
     const existing = hello.sid ? this.sessions.get(hello.sid) : undefined;
     if (
       existing && !existing.closed && hello.key && sameSecret(existing.key, hello.key) &&
-      this.#sameUser(existing.user, user) && existing.offer(link, hello.ack, true, hello.v, hello)
+      this.users.same(existing.user, user) && existing.offer(link, hello.ack, true, hello.v, hello)
     ) {
       return { ok: true, conn: existing, resumed: true };
     }
@@ -134,7 +121,7 @@ export class Hub<Api extends ApiShape, User> {
     // another user, or another address, or both: it gets a session of its own.
     const entry = hello.race ? this.#races.get(hello.race) : undefined;
     const sibling = entry && Date.now() < entry.until && entry.remote === request.socket.remoteAddress ? entry.conn : undefined;
-    if (sibling && !sibling.closed && !hello.sid && this.#sameUser(sibling.user, user)) {
+    if (sibling && !sibling.closed && !hello.sid && this.users.same(sibling.user, user)) {
       sibling.offer(link, undefined, false, hello.v, hello);
       return { ok: true, conn: sibling, resumed: false };
     }
@@ -145,7 +132,7 @@ export class Hub<Api extends ApiShape, User> {
     // client's own sibling attempts away from the session they belong to.
     if (race && !(entry && Date.now() < entry.until)) this.#races.set(race, { conn, until: Date.now() + RACE_WINDOW_MS, remote: request.socket.remoteAddress });
     // With durable records, the session is in the store before its client hears of it.
-    const records = this.#mover?.records, identity = records && this.identity(user);
+    const records = this.#mover?.records, identity = records && this.users.identity(user);
     if (identity !== undefined) await conn.keep(records!, identity);
     if (conn.closed) return { ok: false, status: 503, code: 'server_error', message: 'the session ended before it started' };
     conn.offer(link, undefined, false, hello.v, hello);
@@ -154,7 +141,7 @@ export class Hub<Api extends ApiShape, User> {
 
   /** Takes a session over from the store (handover.ts); undefined when nobody had it for this key and user. */
   async #takeOver(id: string, key: string, user: User | undefined, link: Link, hello: HelloFrame): Promise<Connection<Api, User> | 'unavailable' | 'closing' | undefined> {
-    const identity = this.identity(user);
+    const identity = this.users.identity(user);
     if (identity === undefined) return undefined;
     let state: SessionState | undefined;
     try {
@@ -168,7 +155,7 @@ export class Hub<Api extends ApiShape, User> {
     // if they are one user's (another user's hello, with a leaked key, waited here too).
     const here = this.sessions.get(id);
     if (here) {
-      const mine = !here.closed && sameSecret(here.key, key) && this.#sameUser(here.user, user);
+      const mine = !here.closed && sameSecret(here.key, key) && this.users.same(here.user, user);
       return mine && here.offer(link, hello.ack, true, hello.v, hello) ? here : undefined;
     }
     if (!state) return undefined;
@@ -221,43 +208,11 @@ export class Hub<Api extends ApiShape, User> {
   surrender(id: string, hash: string, identity: string): SessionState | undefined {
     const conn = this.sessions.get(id);
     // Claimed or not: a client cut right after its welcome on this node has not spoken here yet.
-    if (!conn || conn.closed || keyHash(conn.key) !== hash || this.identity(conn.user) !== identity) return undefined;
+    if (!conn || conn.closed || keyHash(conn.key) !== hash || this.users.identity(conn.user) !== identity) return undefined;
     const { state, links } = conn.handOver(identity);
     this.#opts.metrics?.takeover('out');
     for (const l of links) l.close(CloseCode.Replaced, 'session moved to another node');
     return state;
-  }
-
-  /** @internal A user's identity as a string (`identify`, else its JSON), or undefined when it has none. */
-  identity(user: User | undefined): string | undefined {
-    try {
-      return this.#identify ? this.#identify(user as User) : JSON.stringify(user ?? null);
-    } catch (err) {
-      this.#opts.logger.warn(`identifying a user failed: ${String(err)}`);
-      return undefined;
-    }
-  }
-
-  /**
-   * Runs `authenticate` under its deadline. Only an explicit refusal (returned or thrown) is
-   * final; a throw, a rejection or silence means the auth backend is down, which a retry may
-   * outlive: a retryable 503 (issue 16, item 12), or every client would stop for good in an outage.
-   */
-  async #judge(request: IncomingMessage, hello: HelloFrame): Promise<{ user: User } | { fail: HelloOutcome<never> }> {
-    const ms = this.#opts.authTimeoutMs;
-    let verdict: User | Refusal;
-    try {
-      verdict = await withDeadline(Promise.resolve().then(() => this.#authenticate!({ request, auth: hello.auth, hello })), ms, () => new AuthTimeout(ms));
-    } catch (err) {
-      if (!isRefusal(err)) {
-        this.#opts.logger.warn(`authenticate failed: ${String(err)}`);
-        const message = err instanceof AuthTimeout ? err.message : 'authentication is unavailable; try again later';
-        return { fail: { ok: false, status: 503, code: 'auth_unavailable', message } };
-      }
-      verdict = err;
-    }
-    if (isRefusal(verdict)) return { fail: { ok: false, status: verdict.status, code: 'unauthorized', message: verdict.message ?? 'unauthorized' } };
-    return { user: verdict };
   }
 
   #create(id: string, key: string, user: User, race: string | undefined): Connection<Api, User> {
@@ -276,20 +231,6 @@ export class Hub<Api extends ApiShape, User> {
     );
     this.sessions.set(id, conn);
     return conn;
-  }
-
-  /** Whether two users `authenticate` returned are the same one (`identify`, else `===` or JSON). */
-  #sameUser(a: User | undefined, b: User | undefined): boolean {
-    try {
-      if (this.#identify) return this.#identify(a as User) === this.#identify(b as User);
-      if (a === b) return true;
-      const x = JSON.stringify(a);
-      return x !== undefined && x === JSON.stringify(b);
-    } catch (err) {
-      // A user we cannot compare is nobody else's: a fresh session is the safe answer.
-      this.#opts.logger.warn(`comparing users failed: ${String(err)}`);
-      return false;
-    }
   }
 
   /** The sessions the app has heard of (claimed by their clients). */

@@ -241,7 +241,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     const moved = [];
     // Unclaimed ones too: a client cut right after its welcome here resumes elsewhere.
     for (const c of [...this.#hub.sessions.values()]) {
-      const identity = this.#hub.identity(c.user);
+      const identity = this.#hub.users.identity(c.user);
       if (identity !== undefined) moved.push(c.handOver(identity));
     }
     for (let i = 0; i < moved.length; i++) this.#opts.metrics?.takeover('parked');
