@@ -208,8 +208,12 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   // Flow control (session-links.ts `full`): the mailbox is the backlog; a poll's answer drains it.
   link.backlog = () => pendingBytes;
   link.drained = drain.drained;
-  // The open's answer is its first poll: a client that gave the open up closed that request.
-  link.abandoned = () => link.gone || (opening && held !== res);
+  // The open's answer is its first poll: a client that gave the open up closed that request (or
+  // a newer poll answered it). A flag, not `res`: a closure over the open's response here kept it,
+  // and its request and socket state, for the link's whole life (+4.7 KB a long-poll link).
+  let openClosed = false;
+  res.once('close', () => (openClosed = true));
+  link.abandoned = () => link.gone || (opening && openClosed);
   hold(res);
   host.hello(hello, req, link, (text) => {
     link.closed = true;
