@@ -76,7 +76,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   const up = (url.protocol === 'https:' ? httpsRequest : request)(url, { method: req.method, headers, agent: false });
   let size = 0;
   req.on('data', (chunk: Buffer) => {
-    if ((size += chunk.length) <= limit) return;
+    // Refused once: what still arrives before the answer ends the request is dropped.
+    if (size > limit || (size += chunk.length) <= limit) return;
     req.unpipe(up);
     up.destroy();
     tooLarge(req, res, limit);

@@ -1,9 +1,9 @@
 import { createClient } from 'redis';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, eventually, startServer, track } from '../support/harness';
+import { redisNode } from '../support/bredis-http';
+import { cleanup, eventually, track } from '../support/harness';
 import { raw } from '../support/raw';
 import { redisForFile } from '../support/redis-server';
-import { redisStore } from '../../src/server/redis';
 
 /*
  * A session's durable record must live as long as its owner does: it is what a node killed with
@@ -33,8 +33,8 @@ describe('a session taken over keeps a record that outlives the wait for its fir
   test('a parked record claimed near the end of its TTL is given the full TTL again', async () => {
     const prefix = 'bredis-ttl-park';
     const ttl = 30_000;
-    const a = await startServer({ store: redisStore({ url: redis.url, prefix }), sessionTtlMs: ttl });
-    const b = await startServer({ store: redisStore({ url: redis.url, prefix }), sessionTtlMs: ttl });
+    const a = await redisNode(redis.url, prefix, { sessionTtlMs: ttl });
+    const b = await redisNode(redis.url, prefix, { sessionTtlMs: ttl });
     track(b.server);
     const { c: first, welcome } = await hello(a.url);
     first.ws.send('{"t":"ack","a":0}');
@@ -54,8 +54,8 @@ describe('a session taken over keeps a record that outlives the wait for its fir
   test('a record handed over by a live owner is given the session TTL, not the hand-over\'s', async () => {
     const prefix = 'bredis-ttl-handover';
     const ttl = 300_000;
-    const a = await startServer({ store: redisStore({ url: redis.url, prefix }), sessionTtlMs: ttl });
-    const b = await startServer({ store: redisStore({ url: redis.url, prefix }), sessionTtlMs: ttl });
+    const a = await redisNode(redis.url, prefix, { sessionTtlMs: ttl });
+    const b = await redisNode(redis.url, prefix, { sessionTtlMs: ttl });
     track(a.server);
     track(b.server);
     const { c: first, welcome } = await hello(a.url);

@@ -1,4 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
+import type { ServerOptions } from '../../src/server/index';
 import { redisStore } from '../../src/server/redis';
 import { eventually, startServer, track } from './harness';
 
@@ -61,12 +62,17 @@ export const msg = (s: number, ev: string, d: unknown) => JSON.stringify({ t: 'm
  * opened on the first, by hand (uplink `up1`): what the forwarding tests start from.
  */
 export async function twoNodesAndSse(redisUrl: string, prefix: string) {
-  const a = await startServer({ store: redisStore({ url: redisUrl, prefix }) });
-  const b = await startServer({ store: redisStore({ url: redisUrl, prefix }) });
+  const a = await redisNode(redisUrl, prefix);
+  const b = await redisNode(redisUrl, prefix);
   track(a.server);
   track(b.server);
   const s = openSse(a.port, 'up1', {});
   await eventually(() => s.frames.some((f) => f.t === 'welcome'), 5000, 'the welcome');
   const { sid, key } = s.frames.find((f) => f.t === 'welcome') as { sid: string; key: string };
   return { a, b, s, sid, key };
+}
+
+/** A node on the Redis at `redisUrl`, its keys under `prefix` (not tracked: some tests close it themselves). */
+export function redisNode(redisUrl: string, prefix: string, options: Omit<ServerOptions, 'store'> = {}) {
+  return startServer({ ...options, store: redisStore({ url: redisUrl, prefix }) });
 }
