@@ -99,7 +99,10 @@ const GOAL = 7168;
 // Raised to 12,206 B (+3 B) when branches bpkg (+14 B for one box per subscription, offset in
 // setup and platform) and bleft, each at 12,202 B alone, were merged (12,204 B), and the review
 // kept the $skip pass from making an error object for every entry of an outbox with no skip.
-const BUDGET = 12_206;
+// Raised to 12,221 B (+15 B): the emitter's table has no prototype (+6 B: subscribing to a type
+// named "constructor" threw, and a client sending one dropped its own link at the server), and an
+// event's last unsubscribe drops its Set (+9 B: names of the app's making no longer pile up).
+const BUDGET = 12_221;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

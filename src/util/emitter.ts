@@ -26,12 +26,17 @@ export function emitter<Events extends { [K in keyof Events]: (...args: never[])
   // A Set's iteration also reaches boxes added during it: an emit calls at most as many listeners
   // as there were when it began, so a handler that subscribes again cannot loop for ever. (No copy
   // per emit: it doubled an emit's cost; numbering the boxes cost 20 B of the client bundle.)
-  const listeners: { [K in keyof Events]?: Set<[Events[K]]> } = {};
+  // No prototype: event names come from the wire, and "constructor" or "toString" must be names
+  // like any other, not Object.prototype's (that broke every subscribe, and every emit of them).
+  const listeners: { [K in keyof Events]?: Set<[Events[K]]> } = Object.create(null);
   return {
     on(event, listener) {
       const box: [Events[typeof event]] = [listener];
-      (listeners[event] ??= new Set()).add(box);
-      return () => void listeners[event]!.delete(box);
+      const set = (listeners[event] ??= new Set());
+      set.add(box);
+      // The last unsubscribe drops its event's Set: an app subscribing to names of its own making
+      // (one per room, per id) leaves nothing behind. A later `on` makes a new Set.
+      return () => void (set.delete(box) && !set.size && delete listeners[event]);
     },
     emit(event, ...args) {
       const ls = listeners[event] ?? [];

@@ -89,3 +89,36 @@ describe('unsubscribing one of two subscriptions of the same handler', () => {
     expect(heard).toBe(1);
   });
 });
+
+describe('emitter: counts match a model through subscribes and unsubscribes, also once an event had none left', () => {
+  test('a random sequence of on / off / emit, on a few names including "constructor"', () => {
+    // Deterministic pseudo-random steps (the last unsubscribe of a name drops its Set; the next
+    // `on` must make a new one, and an old unsubscribe must not touch it).
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const names = ['a', 'b', 'constructor'] as const;
+    const e = emitter<Record<string, () => void>>();
+    const model = new Map<string, number>();
+    const offs: { name: string; off: () => void; live: boolean }[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const name = names[rnd(3)]!;
+      const step = rnd(3);
+      if (step === 0) {
+        offs.push({ name, off: e.on(name, () => {}), live: true });
+        model.set(name, (model.get(name) ?? 0) + 1);
+      } else if (step === 1 && offs.length) {
+        const o = offs[rnd(offs.length)]!;
+        o.off();
+        if (o.live) model.set(o.name, model.get(o.name)! - 1);
+        o.live = false;
+      } else {
+        let heard = 0;
+        const off = e.on(name, () => heard++);
+        expect(e.emit(name)).toBe((model.get(name) ?? 0) + 1);
+        off();
+        expect(heard).toBe(1);
+        expect(e.emit(name)).toBe(model.get(name) ?? 0);
+      }
+    }
+  });
+});
