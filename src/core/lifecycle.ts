@@ -31,7 +31,12 @@ export interface Lifecycle {
   resumable: boolean;
   /** `reconnect: false`: a failure ends the client instead of backing off. */
   reconnect: boolean;
-  /** Backoffs since the last verified link (or network change): the backoff grows with it. */
+  /**
+   * Backoffs since the last stable link (or network change): the backoff grows with it. Not since
+   * the last verified one: a server that accepts and then drops every link (a crash loop, a proxy
+   * cutting each connection at once) would otherwise get a reconnect from every client about
+   * every 125 ms, for ever (partysocket's `minUptime` is the same idea).
+   */
   failures: number;
 }
 
@@ -40,8 +45,8 @@ export type LifecycleEvent =
   | { type: 'won'; rung: RungName; above: boolean }
   /** A race ended without a winner; `fatal`: the server itself refused (auth, origin, version). */
   | { type: 'failed'; error: WirefallError; fatal: boolean }
-  /** The live link stalled, closed, said bye or broke the protocol. */
-  | { type: 'lost'; error: WirefallError }
+  /** The live link stalled, closed, said bye or broke the protocol; `stable`: it had lasted (client.ts). */
+  | { type: 'lost'; error: WirefallError; stable?: boolean }
   /** The retry timer fired. */
   | { type: 'retry' }
   /** The climb timer fired. */
@@ -85,8 +90,8 @@ const refusal = (e: WirefallError): boolean => e.closeCode === (4401 satisfies t
 
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   if (s.phase === 'closed') return { state: s, effects: [] };
-  // A verified link or a new network starts the backoff over (even where nothing else changes).
-  if (e.type === 'won' || e.type === 'online') s = { ...s, failures: 0 };
+  // A link that lasted, or a new network, starts the backoff over (even where nothing else changes).
+  if (e.type === 'online' || (e.type === 'lost' && e.stable)) s = { ...s, failures: 0 };
   const same: Transition = { state: s, effects: [] };
   const to = (phase: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
     state: { ...s, phase, rung: live(phase) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
