@@ -5,6 +5,7 @@ import { throttled, type Rate } from './limits';
 import { consoleLogger, leveled, type LevelLogger, type LogLevel } from './log';
 import type { SessionStore } from './store/types';
 import type { ServerObserver } from './observer';
+import { checkServerOptions } from './options-check';
 
 export type { Rate } from './limits';
 
@@ -138,6 +139,7 @@ export interface ResolvedServerOptions {
 
 /** @internal */
 export function resolveServerOptions<U>(o: ServerOptions<U>): ResolvedServerOptions {
+  checkServerOptions(o);
   return {
     path: o.path ?? '/wirefall',
     heartbeatMs: o.heartbeatMs ?? 5000,
