@@ -33,6 +33,8 @@ export interface RelayHost {
 export class Relay {
   readonly client: Client;
   readonly seeded: MirrorEntry[];
+  /** No session to resume: the client starts a new one, and no send has a number yet. */
+  readonly fresh: boolean;
   #host: RelayHost;
   #origin: { from: string; id: number } | undefined;
   /** The current number of each relayed send (`from/id` → s) until it settles, and back. */
@@ -49,6 +51,9 @@ export class Relay {
     this.#host = host;
     const planned = host.mirror.seed(host.received);
     this.seeded = planned?.entries ?? [];
+    // The old leader numbered sends before any welcome (it closed or died first): those numbers
+    // belong to no session, and nothing was written. The tabs submit those calls again.
+    if ((this.fresh = !planned)) host.mirror.clear();
     const tap: SessionTap = {
       seed: planned?.seed,
       seeded: (promises) =>

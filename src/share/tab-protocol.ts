@@ -76,8 +76,12 @@ export type TabMessage =
   /** A new leader asks every tab what it knows, before resuming. */
   | { t: 'sync'; leader: string }
   | { t: 'synced'; from: string; to: string; received: number; mirror: MirrorState }
-  /** The new leader serves: calls not in `seeded` are submitted again. */
-  | { t: 'leader'; tab: string; seeded: { from: string; id: number }[] };
+  /**
+   * The new leader serves: calls not in `seeded` are submitted again. `fresh`: there was no
+   * session to resume (the old leader went before its first welcome), so the numbers the old
+   * leader gave belong to no session: every mirror empties and every call is submitted again.
+   */
+  | { t: 'leader'; tab: string; seeded: { from: string; id: number }[]; fresh?: boolean };
 
 export function errorShape(e: unknown): ErrorShape {
   if (e instanceof WirefallError) return { code: e.code, message: e.message, status: e.status, rung: e.rung, closeCode: e.closeCode };
