@@ -90,7 +90,7 @@ export class Relay {
       delivered: (s, ev, d) => host.post({ t: 'msg', s, ev, d }),
       welcomed: (sid, key, resumed) => {
         const lost = !resumed && !!host.mirror.session && host.mirror.session.sid !== sid;
-        host.post({ t: 'session', sid, key });
+        host.post({ t: 'session', sid, key, resumed });
         // The outbox renumbered what it never wrote from 1 (Outbox.restart); once the rejections
         // of the rest settled (and left the routing), the routing and every mirror do the same.
         if (lost)

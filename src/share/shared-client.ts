@@ -237,6 +237,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         return;
       case 'session':
         this.#mirror.session = { sid: m.sid, key: m.key };
+        // A new session numbers the server's messages from 1 again: those are new, not repeats.
+        if (m.resumed === false) this.#received = 0;
         return;
       case 'renumbered':
         this.#mirror.renumbered(m.moved, m.ack);

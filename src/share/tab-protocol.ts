@@ -65,7 +65,11 @@ export type TabMessage =
   | { t: 'msg'; s: number; ev: string; d: unknown }
   | { t: 'event'; name: 'error' | 'sessionlost' | 'backpressure'; args: unknown[] }
   | { t: 'state'; snap: Snapshot }
-  | { t: 'session'; sid: string; key: string }
+  /**
+   * A welcome gave the session's id. `resumed` false: a new session, whose server messages are
+   * numbered from 1 again (absent from a tab of an older version).
+   */
+  | { t: 'session'; sid: string; key: string; resumed?: boolean }
   /**
    * A new leader's resumed welcome acknowledged up to `ack`; the sends in `moved` now carry new
    * numbers (contiguous from `ack + 1`). Posted before any of them is written.
