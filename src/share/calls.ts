@@ -4,7 +4,7 @@
  * A call is submitted again to each new leader until it is numbered (then it is in every mirror,
  * and the leader that resumes the session sends it from there).
  */
-import { dataBytes } from '../protocol/data';
+import { dataBytes, tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import type { OutboxLimits } from '../protocol/outbox';
 import type { ErrorShape } from './tab-protocol';
@@ -84,4 +84,13 @@ export class Calls {
     if (c) this.#pending.delete(id), (this.#bytes -= c.n);
     return c;
   }
+}
+
+/**
+ * Why a call's arguments could not be posted to the leader (structured clone refused them): for a
+ * send, the error the leader's client gives such data (it names the part, `data.f: function`).
+ */
+export function uncloned(method: string, args: unknown[], cause: unknown): WirefallError {
+  const e = method === 'send' && tryEncode(args[1], args[0] as string);
+  return e instanceof WirefallError ? e : new WirefallError('WF_INVALID', `"${method}": its arguments cannot be posted to the leader tab`, { cause });
 }

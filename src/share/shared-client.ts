@@ -18,10 +18,10 @@ import { tapHook } from './tap';
 import { Election } from './election';
 import { Mirror } from './mirror';
 import { Relay } from './relay';
-import { Calls } from './calls';
+import { Calls, uncloned } from './calls';
 import { isTabMessage, warner } from './tab-check';
 import { View } from './view';
-import { errorFrom, type ErrorShape, type TabMessage } from './tab-protocol';
+import { errorFrom, errorShape, type ErrorShape, type TabMessage } from './tab-protocol';
 
 /** How long a new leader listens for what the other tabs know before resuming. */
 export const SYNC_MS = 100;
@@ -156,6 +156,9 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     } catch (e) {
       // A result that cannot be cloned: the asking tab hears why instead of waiting for ever.
       if (m.t === 'done') this.#post({ ...m, ok: false, value: undefined, error: { code: 'WF_INVALID', message: `result not transferable: ${String(e)}` } });
+      // Arguments that cannot be cloned (a function, a symbol) cannot reach the leader: the call
+      // fails as the leader's client would fail it, instead of waiting for ever.
+      if (m.t === 'call') this.#calls.settle(m.id, false, undefined, errorShape(uncloned(m.method, m.args, e)));
       return;
     }
     this.#on(m, true);
