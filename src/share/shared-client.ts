@@ -19,7 +19,7 @@ import { Election } from './election';
 import { Mirror } from './mirror';
 import { Relay } from './relay';
 import { Calls, uncloned } from './calls';
-import { isTabMessage, warner } from './tab-check';
+import { receiver } from './tab-check';
 import { View } from './view';
 import { errorFrom, errorShape, type ErrorShape, type TabMessage } from './tab-protocol';
 
@@ -38,7 +38,6 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   #leader: string | undefined;
   #relay: Relay | undefined;
   #calls: Calls;
-  #warn: (text: string) => void;
   #view = new View((state, rung) => this.#events.emit('state', state, rung));
   #closed = false;
   #tabs = new Set<string>();
@@ -56,8 +55,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#handlers = emitter((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
     this.#chan = platform.channel!(name);
     this.#calls = new Calls(resolveTimings(ctx.options));
-    this.#warn = warner(ctx.options.logger);
-    this.#chan.onmessage = (ev) => this.#receive(ev.data);
+    // What other contexts post is checked first: any script of the origin can post there.
+    this.#chan.onmessage = receiver(ctx.options.logger, (m) => this.#on(m));
     this.#election = new Election(platform.locks!, name);
     // A leader that is unloaded or frozen hands over at once, rather than after the browser notices.
     this.#unleave = platform.onLeave?.((reason) => (reason === 'pagehide' ? this.close() : this.#resign(true))) ?? (() => {});
@@ -162,21 +161,6 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       return;
     }
     this.#on(m, true);
-  }
-
-  /**
-   * What another context posted on the channel. Anything of another shape (another version's tab,
-   * any script of the origin) is ignored and reported: it must not throw half-way through a
-   * message or leave a wrong type in this tab's state.
-   */
-  #receive(m: unknown): void {
-    if (this.#closed) return;
-    if (!isTabMessage(m)) return this.#warn(`ignored a message on the tab channel that is not a wirefall ${String((m as { t?: unknown } | null)?.t ?? typeof m)} message of this version`);
-    try {
-      this.#on(m);
-    } catch (e) {
-      this.#warn(`a tab message (${m.t}) failed: ${String(e)}`);
-    }
   }
 
   #on(m: TabMessage, own = false): void {

@@ -59,11 +59,23 @@ export function isTabMessage(m: unknown): m is TabMessage {
   return typeof m === 'object' && typeof t === 'string' && Object.hasOwn(shapes, t) && shapes[t as TabMessage['t']](m);
 }
 
-/** Where a tab reports what it ignored: the client's `logger` every time, else the console once (a page may post many). */
-export function warner(logger: ClientLogger | undefined): (text: string) => void {
+/**
+ * A channel's `onmessage`: hands `on` the tab messages of this version; anything else is ignored
+ * and reported (to the client's `logger` every time, else once to the console: a page may post
+ * many), and so is a message whose handling threw, so that no post can break a tab.
+ */
+export function receiver(logger: ClientLogger | undefined, on: (m: TabMessage) => void): (ev: { data: unknown }) => void {
   let told = false;
-  return (text) => {
+  const warn = (text: string) => {
     if (logger) logger.warn?.(`[wirefall] ${text}`);
     else if (!told) (told = true), console.warn(`[wirefall] ${text}`);
+  };
+  return ({ data: m }) => {
+    if (!isTabMessage(m)) return warn(`ignored a message on the tab channel that is not a wirefall ${String((m as { t?: unknown } | null)?.t ?? typeof m)} message of this version`);
+    try {
+      on(m);
+    } catch (e) {
+      warn(`a tab message (${m.t}) failed: ${String(e)}`);
+    }
   };
 }
