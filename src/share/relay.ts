@@ -107,6 +107,7 @@ export class Relay {
     const snap = () => host.post({ t: 'state', snap: this.snapshot() });
     this.#stops.push(
       c.on('state', snap),
+      c.on('attempt', (a) => host.post({ t: 'attempt', a, attempts: [...c.attempts] })),
       c.on('error', (e) => host.post({ t: 'event', name: 'error', args: [errorShape(e)] })),
       c.on('sessionlost', (u) => host.post({ t: 'event', name: 'sessionlost', args: [u] })),
       c.on('backpressure', (high, bytes) => {

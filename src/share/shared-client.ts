@@ -222,6 +222,11 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         if (!own && this.#relay) return;
         this.#view.set(m.snap);
         return;
+      case 'attempt':
+        if (!own && this.#relay) return;
+        this.#view.set({ ...this.#view.snap, attempts: m.attempts });
+        this.#events.emit('attempt', m.a);
+        return;
       case 'session':
         this.#mirror.session = { sid: m.sid, key: m.key };
         // A new session numbers the server's messages from 1 again: those are new, not repeats.

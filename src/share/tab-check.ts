@@ -46,6 +46,7 @@ const shapes: Record<TabMessage['t'], Check> = {
     return name === 'error' ? error(args[0]) : name === 'sessionlost' ? Array.isArray(args[0]) : name === 'backpressure' && bool(args[0]);
   },
   state: obj({ snap }),
+  attempt: obj({ a: obj({ rung: str, outcome: str }), attempts: list(any) }),
   session: obj({ sid: str, key: str, resumed: opt(bool) }),
   renumbered: obj({ moved: list(obj({ from: num, to: num })), ack: num }),
   renumber: any,

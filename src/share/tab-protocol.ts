@@ -65,6 +65,8 @@ export type TabMessage =
   | { t: 'msg'; s: number; ev: string; d: unknown }
   | { t: 'event'; name: 'error' | 'sessionlost' | 'backpressure'; args: unknown[] }
   | { t: 'state'; snap: Snapshot }
+  /** The leader's client finished an attempt (its `attempt` event); `attempts`: all of them so far. */
+  | { t: 'attempt'; a: AttemptRecord; attempts: AttemptRecord[] }
   /**
    * A welcome gave the session's id. `resumed` false: a new session, whose server messages are
    * numbered from 1 again (absent from a tab of an older version).
