@@ -28,7 +28,8 @@ const any: Check = () => true;
 const entry = obj({ s: num, ev: str, payload: str, enc: opt(str), n: opt(num), from: str, id: num });
 const session = obj({ sid: str, key: str });
 const mirror = obj({ session: opt(session), acked: num, next: num, entries: list(entry) });
-const snap = obj({ state: str, rung: (v) => v === null || str(v), attempts: list(any), rtt: opt((v) => typeof v === 'number'), high: bool });
+const states = ['connecting', 'open', 'reconnecting', 'closed'];
+const snap = obj({ state: (v) => states.includes(v as string), rung: (v) => v === null || str(v), attempts: list(any), rtt: opt((v) => typeof v === 'number'), high: bool });
 const error = obj({ code: str, message: str });
 
 const shapes: Record<TabMessage['t'], Check> = {

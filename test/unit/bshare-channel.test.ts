@@ -59,6 +59,8 @@ const forged = (tab: string): unknown[] => [
   { t: 'renumbered', moved: 'all', ack: 1 },
   { t: 'leader', tab: 7, seeded: [] },
   { t: 'call', from: 'x', id: 1, method: 'send' }, // no args
+  { t: 'state', snap: { state: 'bogus', rung: null, attempts: [], high: false } },
+  { t: 'attempt', a: null, attempts: [] },
 ];
 
 describe('the tab channel: foreign and malformed messages', () => {
