@@ -34,12 +34,14 @@ export class Calls {
   /**
    * A new call, or `WF_OUTBOX_FULL` past the outbox's bounds: with no leader (or one that is frozen
    * and answers nothing) calls wait here, and they must not pile up without a bound. The shared
-   * outbox takes no more than these bounds either, so a tab never needs more.
+   * outbox takes no more than these bounds either, so a tab never needs more. `measure`: count
+   * the data's bytes (not in the leader's tab, whose client numbers its own sends at once and
+   * measures them itself: measuring them here too would encode every send twice).
    */
-  add(method: string, args: unknown[], submit: (id: number) => void): Promise<unknown> {
+  add(method: string, args: unknown[], submit: (id: number) => void, measure: boolean): Promise<unknown> {
     let n = 0;
     // Data that cannot be measured cannot be sent either: the leader's client says why.
-    if (method === 'send') try { n = dataBytes(args[1]); } catch {}
+    if (measure && method === 'send') try { n = dataBytes(args[1]); } catch {}
     if (this.#pending.size >= this.#limits.maxMessages || this.#bytes + n > this.#limits.maxBytes) {
       return Promise.reject(new WirefallError('WF_OUTBOX_FULL', `this tab has ${this.#pending.size} calls (${this.#bytes} bytes) awaiting the leader`));
     }

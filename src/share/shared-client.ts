@@ -95,7 +95,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
    */
   call(method: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) return Promise.reject(new WirefallError('WF_CLOSED', 'client closed'));
-    return this.#calls.add(method, args, (id) => this.#submit(id));
+    return this.#calls.add(method, args, (id) => this.#submit(id), !this.#relay);
   }
 
   /**
