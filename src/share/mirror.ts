@@ -7,7 +7,6 @@ import { utf8Length } from '../protocol/limits';
 import type { SessionSeed } from './tap';
 import type { MirrorEntry, MirrorState } from './tab-protocol';
 
-
 export class Mirror {
   session: { sid: string; key: string } | undefined;
   /** Highest number known acknowledged. */
@@ -40,12 +39,18 @@ export class Mirror {
 
   /** The server lost the session: what remains is numbered from 1, as the leader's outbox does. */
   renumber(): void {
+    const kept = this.clear();
+    for (const e of kept) this.assign({ ...e, s: this.next });
+  }
+
+  /** Forgets every entry and number (they belong to no session a leader can resume); returns the entries. */
+  clear(): MirrorEntry[] {
     const kept = this.entries();
     this.#entries.clear();
     this.bytes = 0;
     this.acked = 0;
     this.next = 1;
-    for (const e of kept) this.assign({ ...e, s: this.next });
+    return kept;
   }
 
   has(from: string, id: number): boolean {

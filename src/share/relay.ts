@@ -33,6 +33,8 @@ export interface RelayHost {
 export class Relay {
   readonly client: Client;
   readonly seeded: MirrorEntry[];
+  /** No session to resume: the client starts a new one, and no send has a number yet. */
+  readonly fresh: boolean;
   #host: RelayHost;
   #origin: { from: string; id: number } | undefined;
   /** The current number of each relayed send (`from/id` → s) until it settles, and back. */
@@ -49,6 +51,9 @@ export class Relay {
     this.#host = host;
     const planned = host.mirror.seed(host.received);
     this.seeded = planned?.entries ?? [];
+    // The old leader numbered sends before any welcome (it closed or died first): those numbers
+    // belong to no session, and nothing was written. The tabs submit those calls again.
+    if ((this.fresh = !planned)) host.mirror.clear();
     const tap: SessionTap = {
       seed: planned?.seed,
       seeded: (promises) =>
@@ -85,7 +90,7 @@ export class Relay {
       delivered: (s, ev, d) => host.post({ t: 'msg', s, ev, d }),
       welcomed: (sid, key, resumed) => {
         const lost = !resumed && !!host.mirror.session && host.mirror.session.sid !== sid;
-        host.post({ t: 'session', sid, key });
+        host.post({ t: 'session', sid, key, resumed });
         // The outbox renumbered what it never wrote from 1 (Outbox.restart); once the rejections
         // of the rest settled (and left the routing), the routing and every mirror do the same.
         if (lost)
@@ -102,6 +107,7 @@ export class Relay {
     const snap = () => host.post({ t: 'state', snap: this.snapshot() });
     this.#stops.push(
       c.on('state', snap),
+      c.on('attempt', (a) => host.post({ t: 'attempt', a, attempts: [...c.attempts] })),
       c.on('error', (e) => host.post({ t: 'event', name: 'error', args: [errorShape(e)] })),
       c.on('sessionlost', (u) => host.post({ t: 'event', name: 'sessionlost', args: [u] })),
       c.on('backpressure', (high, bytes) => {

@@ -9,6 +9,7 @@ import type { AttemptRecord } from '../core/attempt';
 import type { Client } from '../core/client';
 import type { ClientEvents, ClientRole, ConnectionState } from '../core/client-types';
 import type { ShareContext } from '../core/session-tap';
+import { resolveTimings } from '../core/options';
 import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
 import type { ChannelLike } from '../platform';
@@ -17,16 +18,10 @@ import { tapHook } from './tap';
 import { Election } from './election';
 import { Mirror } from './mirror';
 import { Relay } from './relay';
-import { errorFrom, type ErrorShape, type Snapshot, type TabMessage } from './tab-protocol';
-
-interface Pending {
-  method: string;
-  args: unknown[];
-  resolve(v: unknown): void;
-  reject(e: WirefallError): void;
-  /** The leader gave this send a number (it is in every mirror): never submit it again. */
-  numbered: boolean;
-}
+import { Calls, uncloned } from './calls';
+import { receiver } from './tab-check';
+import { View } from './view';
+import { errorFrom, errorShape, type ErrorShape, type TabMessage } from './tab-protocol';
 
 /** How long a new leader listens for what the other tabs know before resuming. */
 export const SYNC_MS = 100;
@@ -42,15 +37,12 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   #placed = false;
   #leader: string | undefined;
   #relay: Relay | undefined;
-  #pending = new Map<number, Pending>();
-  #ids = 0;
-  #snap: Snapshot = { state: 'connecting', rung: null, attempts: [], high: false };
-  #wasOpen = false;
+  #calls: Calls;
+  #view = new View((state, rung) => this.#events.emit('state', state, rung));
   #closed = false;
   #tabs = new Set<string>();
   #events: Emitter<ClientEvents>;
   #handlers: Emitter<Record<string, (data: unknown) => void>>;
-  #waiters: (() => void)[] = [];
   #unleave: () => void;
 
   constructor(ctx: ShareContext, name: string) {
@@ -62,7 +54,9 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     });
     this.#handlers = emitter((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
     this.#chan = platform.channel!(name);
-    this.#chan.onmessage = (ev) => this.#on(ev.data as TabMessage);
+    this.#calls = new Calls(resolveTimings(ctx.options));
+    // What other contexts post is checked first: any script of the origin can post there.
+    this.#chan.onmessage = receiver(ctx.options.logger, (m) => this.#on(m));
     this.#election = new Election(platform.locks!, name);
     // A leader that is unloaded or frozen hands over at once, rather than after the browser notices.
     this.#unleave = platform.onLeave?.((reason) => (reason === 'pagehide' ? this.close() : this.#resign(true))) ?? (() => {});
@@ -74,16 +68,16 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     return this.#relay ? 'leader' : 'follower';
   }
   get state(): ConnectionState {
-    return this.#closed ? 'closed' : this.#snap.state;
+    return this.#closed ? 'closed' : this.#view.snap.state;
   }
   get rung(): RungName | null {
-    return this.#closed ? null : this.#snap.rung;
+    return this.#closed ? null : this.#view.snap.rung;
   }
   get attempts(): readonly AttemptRecord[] {
-    return this.#snap.attempts;
+    return this.#view.snap.attempts;
   }
   get rtt(): number | undefined {
-    return this.#relay ? this.#relay.client.rtt : this.#snap.rtt;
+    return this.#relay ? this.#relay.client.rtt : this.#view.snap.rtt;
   }
   /** The shared outbox: every tab's sends that await the server's ack. */
   get buffered(): { messages: number; bytes: number } {
@@ -101,11 +95,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
    */
   call(method: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) return Promise.reject(new WirefallError('WF_CLOSED', 'client closed'));
-    const id = ++this.#ids;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { method, args, resolve, reject, numbered: false });
-      this.#submit(id);
-    });
+    return this.#calls.add(method, args, (id) => this.#submit(id), !this.#relay);
   }
 
   /**
@@ -127,7 +117,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
 
   whenWritable(): Promise<void> {
     // Closed: nothing is buffered any more (close() rejected it), whatever the last snapshot said.
-    return new Promise((resolve) => (this.#snap.high && !this.#closed ? this.#waiters.push(resolve) : resolve()));
+    return this.#view.whenWritable(this.#closed);
   }
 
   /**
@@ -144,13 +134,13 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#unleave();
     this.#chan.onmessage = null;
     this.#chan.close();
-    for (const [id, p] of this.#pending) this.#pending.delete(id), p.reject(new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
-    this.#release();
+    this.#calls.rejectAll(new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
+    this.#view.release();
     this.#events.emit('state', 'closed', null);
   }
 
   #submit(id: number): void {
-    const p = this.#pending.get(id);
+    const p = this.#calls.get(id);
     if (!p || p.numbered) return;
     if (this.#relay) this.#relay.call({ t: 'call', from: this.tab, id, method: p.method, args: p.args });
     else if (this.#leader) this.#post({ t: 'call', from: this.tab, id, method: p.method, args: p.args });
@@ -165,6 +155,9 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     } catch (e) {
       // A result that cannot be cloned: the asking tab hears why instead of waiting for ever.
       if (m.t === 'done') this.#post({ ...m, ok: false, value: undefined, error: { code: 'WF_INVALID', message: `result not transferable: ${String(e)}` } });
+      // Arguments that cannot be cloned (a function, a symbol) cannot reach the leader: the call
+      // fails as the leader's client would fail it, instead of waiting for ever.
+      if (m.t === 'call') this.#calls.settle(m.id, false, undefined, errorShape(uncloned(m.method, m.args, e)));
       return;
     }
     this.#on(m, true);
@@ -189,8 +182,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         this.#placed = true;
         this.#leader = m.leader;
         this.#tabs.add(m.leader);
-        this.#setSnap(m.snap);
-        for (const id of this.#pending.keys()) this.#submit(id);
+        this.#view.set(m.snap);
+        for (const id of this.#calls.ids()) this.#submit(id);
         return;
       case 'call':
         if (!own) this.#tabs.add(m.from);
@@ -199,7 +192,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       case 'assigned':
         this.#mirror.assign(m.e);
         if (m.e.from !== this.tab) return;
-        this.#numbered(m.e.id);
+        this.#calls.numbered(m.e.id);
         // The leader holds our send unwritten until we know its number: now we do.
         if (!own) this.#post({ t: 'confirm', from: this.tab, id: m.e.id });
         return;
@@ -208,7 +201,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         return;
       case 'done':
         if (m.s !== undefined) m.ok ? this.#mirror.acknowledge(m.s) : this.#mirror.drop(m.s);
-        if (m.to === this.tab) this.#settle(m.id, m.ok, m.value, m.error);
+        if (m.to === this.tab) this.#calls.settle(m.id, m.ok, m.value, m.error);
         return;
       case 'msg':
         // Numbers make delivery exactly once across hand-overs: a resumed leader may repeat some.
@@ -221,16 +214,23 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         else if (m.name === 'sessionlost') this.#events.emit('sessionlost', m.args[0] as never);
         else {
           // The snapshot's `high` too: the outbox fills and drains while the state stays the same.
-          this.#setSnap({ ...this.#snap, high: m.args[0] as boolean });
+          this.#view.set({ ...this.#view.snap, high: m.args[0] as boolean });
           this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
         }
         return;
       case 'state':
         if (!own && this.#relay) return;
-        this.#setSnap(m.snap);
+        this.#view.set(m.snap);
+        return;
+      case 'attempt':
+        if (!own && this.#relay) return;
+        this.#view.set({ ...this.#view.snap, attempts: m.attempts });
+        this.#events.emit('attempt', m.a);
         return;
       case 'session':
         this.#mirror.session = { sid: m.sid, key: m.key };
+        // A new session numbers the server's messages from 1 again: those are new, not repeats.
+        if (m.resumed === false) this.#received = 0;
         return;
       case 'renumbered':
         this.#mirror.renumbered(m.moved, m.ack);
@@ -242,7 +242,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         if (own) return;
         this.#leader = undefined;
         this.#tabs.add(m.leader);
-        if (this.#snap.state === 'open') this.#setSnap({ ...this.#snap, state: 'reconnecting', rung: null });
+        if (this.#view.snap.state === 'open') this.#view.set({ ...this.#view.snap, state: 'reconnecting', rung: null });
         this.#post({ t: 'synced', from: this.tab, to: m.leader, received: this.#received, mirror: this.#mirror.state() });
         return;
       case 'synced':
@@ -253,36 +253,10 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         if (own) return;
         this.#leader = m.tab;
         this.#placed = true;
-        for (const s of m.seeded) if (s.from === this.tab) this.#numbered(s.id);
-        for (const id of this.#pending.keys()) this.#submit(id);
+        if (m.fresh) this.#mirror.clear(), this.#calls.unnumber();
+        for (const s of m.seeded) if (s.from === this.tab) this.#calls.numbered(s.id);
+        for (const id of this.#calls.ids()) this.#submit(id);
     }
-  }
-
-  #numbered(id: number): void {
-    const p = this.#pending.get(id);
-    if (p) p.numbered = true;
-  }
-
-  #settle(id: number, ok: boolean, value: unknown, error: ErrorShape | undefined): void {
-    const p = this.#pending.get(id);
-    if (!p) return;
-    this.#pending.delete(id);
-    if (ok) p.resolve(value);
-    else p.reject(errorFrom(error!));
-  }
-
-  #setSnap(snap: Snapshot): void {
-    const was = [this.state, this.rung];
-    // The first connection of a new leader is, for the tabs, the same connection coming back.
-    if (snap.state === 'connecting' && this.#wasOpen) snap = { ...snap, state: 'reconnecting' };
-    if (snap.state === 'open') this.#wasOpen = true;
-    this.#snap = snap;
-    if (!snap.high) this.#release();
-    if (this.state !== was[0] || this.rung !== was[1]) this.#events.emit('state', this.state, this.rung);
-  }
-
-  #release(): void {
-    for (const r of this.#waiters.splice(0)) r();
   }
 
   /** The lock is ours: learn what the other tabs know, then resume the session with it. */
@@ -295,11 +269,13 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       const relay = new Relay({ tab: this.tab, clock: this.#ctx.platform.clock, post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tapHook(tap)), mirror: this.#mirror, received: this.#received });
       this.#relay = relay;
       this.#leader = this.tab;
+      // No session to resume: the numbers the old leader gave went nowhere, every call goes again.
+      if (relay.fresh) this.#calls.unnumber();
       // Sends this tab made while following may already be in the seed: they keep their numbers.
-      for (const e of relay.seeded) if (e.from === this.tab) this.#numbered(e.id);
-      this.#post({ t: 'leader', tab: this.tab, seeded: relay.seeded.map((e) => ({ from: e.from, id: e.id })) });
-      this.#setSnap(relay.snapshot());
-      for (const id of this.#pending.keys()) this.#submit(id);
+      for (const e of relay.seeded) if (e.from === this.tab) this.#calls.numbered(e.id);
+      this.#post({ t: 'leader', tab: this.tab, seeded: relay.seeded.map((e) => ({ from: e.from, id: e.id })), ...(relay.fresh && { fresh: true }) });
+      this.#view.set(relay.snapshot());
+      for (const id of this.#calls.ids()) this.#submit(id);
     }, SYNC_MS);
   }
 

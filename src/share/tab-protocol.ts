@@ -65,7 +65,13 @@ export type TabMessage =
   | { t: 'msg'; s: number; ev: string; d: unknown }
   | { t: 'event'; name: 'error' | 'sessionlost' | 'backpressure'; args: unknown[] }
   | { t: 'state'; snap: Snapshot }
-  | { t: 'session'; sid: string; key: string }
+  /** The leader's client finished an attempt (its `attempt` event); `attempts`: all of them so far. */
+  | { t: 'attempt'; a: AttemptRecord; attempts: AttemptRecord[] }
+  /**
+   * A welcome gave the session's id. `resumed` false: a new session, whose server messages are
+   * numbered from 1 again (absent from a tab of an older version).
+   */
+  | { t: 'session'; sid: string; key: string; resumed?: boolean }
   /**
    * A new leader's resumed welcome acknowledged up to `ack`; the sends in `moved` now carry new
    * numbers (contiguous from `ack + 1`). Posted before any of them is written.
@@ -76,8 +82,12 @@ export type TabMessage =
   /** A new leader asks every tab what it knows, before resuming. */
   | { t: 'sync'; leader: string }
   | { t: 'synced'; from: string; to: string; received: number; mirror: MirrorState }
-  /** The new leader serves: calls not in `seeded` are submitted again. */
-  | { t: 'leader'; tab: string; seeded: { from: string; id: number }[] };
+  /**
+   * The new leader serves: calls not in `seeded` are submitted again. `fresh`: there was no
+   * session to resume (the old leader went before its first welcome), so the numbers the old
+   * leader gave belong to no session: every mirror empties and every call is submitted again.
+   */
+  | { t: 'leader'; tab: string; seeded: { from: string; id: number }[]; fresh?: boolean };
 
 export function errorShape(e: unknown): ErrorShape {
   if (e instanceof WirefallError) return { code: e.code, message: e.message, status: e.status, rung: e.rung, closeCode: e.closeCode };
