@@ -78,23 +78,24 @@ function scan(v: unknown, inArray: boolean, depth: number): boolean | null {
   // NaN and ±Infinity, functions, symbols, bigints; undefined in an array (it would become null).
   if (typeof v !== 'object') return v === undefined && !inArray ? false : null;
   if (depth > MAX_DEPTH) return null;
-  if (isBytes(v)) return true;
-  const arr = Array.isArray(v);
-  if (!arr && !plain(v)) return null;
   let bytes = false;
-  if (arr) {
+  if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const r = leaf(v[i]) ? false : scan(v[i], true, depth + 1);
       if (r === null) return null;
       bytes ||= r;
     }
-  } else {
-    for (const k in v) {
-      const x = (v as Record<string, unknown>)[k];
-      const r = leaf(x) ? false : scan(x, false, depth + 1);
-      if (r === null) return null;
-      bytes ||= r;
-    }
+    return bytes;
+  }
+  // A plain object first, the commonest part: the two `instanceof` tests of bytes only for the
+  // rest. For the bench's flat object the check then costs ~80 ns over JSON.stringify instead of
+  // ~115 (fresh objects, interleaved, each thread pinned).
+  if (!plain(v)) return isBytes(v) || null;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    const r = leaf(x) ? false : scan(x, false, depth + 1);
+    if (r === null) return null;
+    bytes ||= r;
   }
   return bytes;
 }

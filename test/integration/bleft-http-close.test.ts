@@ -41,8 +41,9 @@ describe.each(['sse', 'lp'] as const)('a bye held behind a gap (%s, by hand)', (
     const post = (n: number, body: string) => fetch(`${url}?t=${t}&sid=${sid}&u=up1&n=${n}`, { method: 'POST', body: `${key}\n${body}` });
     expect((await post(1, '{"t":"msg","s":1,"ev":"echo","d":{"n":1}}')).status).toBe(204);
     const t0 = Date.now();
-    // POST 2 (message 2) never comes; the bye is number 3.
-    const bye = await post(3, '[{"t":"msg","s":3,"ev":"echo","d":{"n":3}},{"t":"bye","code":1000}]');
+    // POST 2 (message 2) never comes; the bye is number 3, after a message long enough that the
+    // server finds the bye only where it looks for it, at the body's end (src/server/http-uplink.ts).
+    const bye = await post(3, `[{"t":"msg","s":3,"ev":"echo","d":{"n":3,"pad":"${'x'.repeat(8000)}"}},{"t":"bye","code":1000}]`);
     expect(bye.status).toBe(409);
     await eventually(() => ended.length > 0, 8000, 'the session to end');
     expect(ended[0]!.reason).toBe('client closed');

@@ -27,6 +27,13 @@ describe('application data', () => {
     expect(trip(new Uint8Array([1, 2]))).toEqual(new Uint8Array([1, 2]));
   });
 
+  test('a prototype-less object is plain, a Buffer is bytes, other views and instances are refused', () => {
+    // The check tests for a plain object before it tests for bytes (src/protocol/data.ts, scan).
+    expect(encodeData({ o: Object.assign(Object.create(null) as object, { a: 1 }) }, 'x')).toEqual({ payload: '{"o":{"a":1}}' });
+    expect(trip({ b: Buffer.from([1, 2]) })).toEqual({ b: new Uint8Array([1, 2]) });
+    expect(() => encodeData({ v: new DataView(new ArrayBuffer(1)) }, 'x')).toThrow(expect.objectContaining({ code: 'WF_INVALID', message: expect.stringContaining('"x" data.v: DataView') }));
+  });
+
   test('keys that look like the encoding ($b, $x, $$) survive next to bytes', () => {
     const data = { $b: 'not bytes', $$: 1, inner: { $b: new Uint8Array([7]) }, bytes: new Uint8Array([1]), ['__proto__']: 5 };
     const back = trip(JSON.parse(JSON.stringify({ ...data, inner: null, bytes: null })) as object) as Record<string, unknown>;
