@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
 import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
-import { decodeEntry, encodeEntry, FANOUT, idAfter } from './redis-fanout';
+import { decodeEntry, encodeEntry, FANOUT, idAfter, LOG_ID } from './redis-fanout';
 import { Follows } from './redis-follows';
 import type { StagedFanout } from '../handover';
 import { Durable } from '../durable';
@@ -53,6 +53,12 @@ export interface RedisStoreStats {
   caughtUp: number;
   /** Sessions that moved here and were ended because they missed fan-out entries the log no longer had (their clients hear `sessionlost`). */
   lost: number;
+  /**
+   * Malformed data found in Redis and never passed on (docs/scaling.md §5): fan-out entries (live
+   * or in the log) a client could not decode, session records that do not hold a well-formed
+   * session (dropped: their clients get a new session), fan-out positions past the log's end.
+   */
+  corrupt: number;
 }
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
@@ -75,7 +81,7 @@ export class RedisStore implements SessionStore {
   readonly name = 'redis';
   /** Marks this node's own entries, which it delivered before publishing. */
   readonly nodeId = randomBytes(9).toString('base64url');
-  #stats = { published: 0, received: 0, dropped: 0 };
+  #stats = { published: 0, received: 0, dropped: 0, corrupt: 0 };
   /** This node's fan-out entries are numbered, so a session that moves is never given one twice. */
   #seq = 0;
   /** Per publishing node, the last entry this node received (and delivered). */
@@ -108,7 +114,7 @@ export class RedisStore implements SessionStore {
     this.sessions = new RedisSessions({
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
       position: (id) => follows.position(id),
-      arrived: (state) => follows.arrived(state),
+      arrived: (state, end) => follows.arrived(state, end),
       forget: (id) => follows.forget(id),
       fanout: {
         logKey: this.#logKey, logLength: options.fanoutLog ?? 100_000,
@@ -120,7 +126,8 @@ export class RedisStore implements SessionStore {
   }
 
   get stats(): Readonly<RedisStoreStats> {
-    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp, lost: this.#follows.lost };
+    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp, lost: this.#follows.lost,
+      corrupt: this.#stats.corrupt + this.sessions.corrupt + this.#follows.corrupt };
   }
 
   async open(node: StoreNode): Promise<void> {
@@ -248,8 +255,9 @@ export class RedisStore implements SessionStore {
     if (!node) return;
     const sp = message.indexOf(' ');
     const id = message.slice(0, sp);
-    const entry = sp > 0 ? decodeEntry(message.slice(sp + 1), id) : undefined;
-    if (!entry) return node.logger.warn('redis store: an entry that is not wirefall\'s', { channel });
+    const entry = sp > 0 && LOG_ID.test(id) ? decodeEntry(message.slice(sp + 1), id) : undefined;
+    // Never forwarded: a client that cannot decode a message resumes and is sent it again, for ever.
+    if (!entry) return void (this.#stats.corrupt++, node.logger.warn('redis store: a fan-out message that is not a well-formed wirefall entry was dropped', { channel }));
     // Entries reach a node in log order, whatever their channels (one Redis, one connection).
     if (idAfter(id, this.#live)) this.#live = id;
     const origin = entry.origin!;
