@@ -51,10 +51,12 @@ describe('a forwarded request keeps its Host', () => {
     const { key, cert } = await makeTestCert();
     const names: (string | undefined)[] = [];
     // The name the forwarding node asks for in its TLS hello (the certificate is checked against it).
-    const node = track(createTlsServer({ key, cert, SNICallback: (name, cb) => (names.push(name), cb(null, undefined)) }, (_q, s) => s.end('ok')));
-    await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
-    const front = track(createServer((req, res) => forward(req, res, `https://localhost:${(node.address() as AddressInfo).port}`, 'secret')));
-    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const node = createTlsServer({ key, cert, SNICallback: (name, cb) => (names.push(name), cb(null, undefined)) }, (_q, s) => s.end('ok'));
+    const front = createServer((req, res) => forward(req, res, `https://localhost:${(node.address() as AddressInfo).port}`, 'secret'));
+    for (const s of [node, front]) {
+      track({ close: () => new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r()))) });
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    }
     // Self-signed: the forward fails past the hello (404, as for a node gone); the name was sent.
     const status = await new Promise<number>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: (front.address() as AddressInfo).port, path: '/', headers: { host: 'chat.example' } }, (res) => (res.resume(), resolve(res.statusCode!)));
