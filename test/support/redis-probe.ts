@@ -10,6 +10,8 @@ import { raw } from './raw';
 /** A plain node-redis client on `url`, closed by `cleanup`. */
 export async function redisProbe(url: string) {
   const r = createClient({ url });
+  // Tests that stop Redis: a client without an `error` listener throws it.
+  r.on('error', () => {});
   track({ close: () => r.close().then(() => {}, () => {}) });
   await r.connect();
   return r;

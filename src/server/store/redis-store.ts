@@ -4,6 +4,7 @@ import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
 import { decodeEntry, encodeEntry, FANOUT, idAfter, LOG_ID } from './redis-fanout';
 import { Follows } from './redis-follows';
+import { RoomSubscriptions } from './redis-rooms';
 import type { StagedFanout } from '../handover';
 import { Durable } from '../durable';
 import { within } from './redis-deadline';
@@ -88,8 +89,8 @@ export class RedisStore implements SessionStore {
   #seen = new Map<string, number>();
   /** The log id of the last entry this node heard live (every earlier one for its sessions was delivered). */
   #live = '';
-  /** Per room, this node's subscription to it (a moved session catches up once it is in place). */
-  #subscribed = new Map<string, Promise<unknown>>();
+  /** This node's subscriptions to its rooms (a moved session catches up once they are in place). */
+  #rooms: RoomSubscriptions;
   /** Sessions that moved here, while they catch up from the log and skip what they had. */
   #follows: Follows;
   #options: RedisStoreOptions;
@@ -107,8 +108,11 @@ export class RedisStore implements SessionStore {
   constructor(options: RedisStoreOptions = {}) {
     this.#options = options;
     this.#prefix = options.prefix ?? 'wf';
+    const rooms = (this.#rooms = new RoomSubscriptions({
+      sub: () => this.#sub, channel: (room) => this.#channel(room), listener: this.#listener, warn: (m) => this.#node?.logger.warn(m),
+    }));
     const follows = (this.#follows = new Follows({
-      nodeId: this.nodeId, logKey: this.#logKey, node: () => this.#node, pub: () => this.#pub, subscribed: (room) => this.#subscribed.get(room),
+      nodeId: this.nodeId, logKey: this.#logKey, node: () => this.#node, pub: () => this.#pub, subscribed: (room) => rooms.subscribed(room),
       live: () => this.#live, seen: this.#seen, seq: () => this.#seq,
     }));
     this.sessions = new RedisSessions({
@@ -140,9 +144,11 @@ export class RedisStore implements SessionStore {
     // Its queue is bounded too: a Redis that hangs with the connection open answers nothing, and
     // commands past their deadline (redis-deadline.ts) still wait on the connection.
     const pub = (this.#pub = createClient({ commandsQueueMaxLength: 10_000, ...o.client, url, socket, disableOfflineQueue: true }));
-    // The subscribing one queues its (few) SSUBSCRIBEs, and node-redis subscribes again after a
-    // reconnect: a node that lost Redis hears the other nodes again once it is back.
+    // The subscribing one: node-redis subscribes again after a reconnect to what it had (a node
+    // that lost Redis hears the other nodes again once it is back), and rooms joined or left
+    // meanwhile are sent then, as a difference (redis-rooms.ts), never queued.
     const sub = (this.#sub = createClient({ ...o.client, url, socket }));
+    sub.on('ready', () => this.#rooms.sync());
     // A client without an `error` listener throws it: Redis going away must not end the node.
     for (const [c, role] of [[pub, 'publish'], [sub, 'subscribe']] as const) {
       c.on('error', (err: Error) => node.logger.warn(`redis store (${role}): ${err.message}`));
@@ -222,16 +228,16 @@ export class RedisStore implements SessionStore {
   }
 
   watch(room: string, present: boolean): void {
-    const sub = this.#sub;
-    if (!sub) return;
-    const channel = this.#channel(room);
-    const done = present ? sub.sSubscribe(channel, this.#listener) : sub.sUnsubscribe(channel, this.#listener);
-    const settled = done.catch((err: unknown) => this.#node?.logger.warn(`redis store: ${present ? 'subscribing to' : 'leaving'} room ${room} failed: ${String(err)}`));
-    if (present) this.#subscribed.set(room, settled);
-    else this.#subscribed.delete(room);
+    this.#rooms.watch(room, present);
+  }
+
+  /** @internal This node's room subscriptions (tests). */
+  get rooms(): RoomSubscriptions {
+    return this.#rooms;
   }
 
   async close(): Promise<void> {
+    this.#rooms.close();
     await this.routes.withdraw();
     this.#node = undefined;
     const clients = [this.#sub, this.#pub];
