@@ -1,8 +1,11 @@
 import type { createClient } from 'redis';
 import type { FanoutPosition, SessionState } from '../handover';
 import { decodeEntry, idAfter } from './redis-fanout';
-import { within } from './redis-deadline';
+import { REDIS_COMMAND_TIMEOUT_MS, within } from './redis-deadline';
 import type { FanOutEntry, StoreNode } from './types';
+
+/** How long a moved session's catch-up waits for this node's subscriptions to its rooms. */
+export const SUBSCRIBE_WAIT_MS = REDIS_COMMAND_TIMEOUT_MS;
 
 /** What the sessions that moved here need of their node's Redis store. */
 export interface FollowsParts {
@@ -16,6 +19,8 @@ export interface FollowsParts {
   live(): string;
   /** Per publishing node, the last entry this node received (and delivered); this node's own too. */
   readonly seen: Map<string, number>;
+  /** Ends session `state` here and leaves it in the store, unowned, for its client to resume anywhere. */
+  leave(state: SessionState, why: string): void;
   /** The number of this node's last published entry. */
   seq(): number;
 }
@@ -32,6 +37,8 @@ export class Follows {
   lost = 0;
   /** Malformed log entries skipped, and positions found past the log's end. */
   corrupt = 0;
+  /** Moved sessions given back to the store, their room subscriptions not in place in time. */
+  leftBack = 0;
   #p: FollowsParts;
   #follows = new Map<string, Follow>();
 
@@ -76,7 +83,7 @@ export class Follows {
     const f = new Follow(from, this.#p.nodeId, end);
     this.#follows.set(state.id, f);
     // After the hub has built the session from the state (that continues within this tick).
-    setImmediate(() => void this.#catchUp(state.id, state.rooms, f));
+    setImmediate(() => void this.#catchUp(state, f));
   }
 
   /** Session `id` ended or left this node. */
@@ -84,11 +91,21 @@ export class Follows {
     this.#follows.delete(id);
   }
 
-  async #catchUp(id: string, rooms: string[], f: Follow): Promise<void> {
+  async #catchUp(state: SessionState, f: Follow): Promise<void> {
+    const { id, rooms } = state;
     const node = this.#p.node();
     try {
-      // Entries published from here on reach this node live: the subscriptions are in place.
-      await Promise.all(rooms.map((r) => this.#p.subscribed(r)));
+      // Entries published from here on reach this node live once the subscriptions are in place.
+      // Not before: an entry for one of its rooms published in between would reach it neither
+      // live nor from the log, without a word. Not for ever either (Redis away or hung): then the
+      // session goes back to the store as it came, its client resumes (1001) wherever it lands,
+      // and that node catches up from the same place (held entries are in the log as well).
+      const subscribed = await within(Promise.all(rooms.map((r) => this.#p.subscribed(r))), 'the subscriptions of a moved session\'s rooms', SUBSCRIBE_WAIT_MS).then(() => true, () => false);
+      if (!subscribed) {
+        this.leftBack++;
+        f.held = []; // in the log too: the next node catches up on them
+        return this.#p.leave(state, `its rooms' subscriptions were not in place within ${SUBSCRIBE_WAIT_MS} ms`);
+      }
       let more = true;
       for (let pub = this.#p.pub(); more && pub?.isReady && !f.lost; pub = this.#p.pub()) {
         // One transaction: is our place still in the log, and what comes after it.

@@ -64,6 +64,8 @@ export class RedisSessions implements SessionMover, SessionRecords {
   takeovers = 0;
   /** Records found malformed when taken over, and dropped. */
   corrupt = 0;
+  /** The session TTL (the hub's `sessionTtlMs`, as `take` is told): how long a session given back is kept. */
+  ttlMs = 60_000;
   readonly records = this;
 
   constructor(parts: RedisSessionsParts) {
@@ -93,6 +95,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
   }
 
   async take(id: string, keyHash: string, identity: string, { ttlMs, abandoned = () => false }: TakeOptions): Promise<SessionState | undefined> {
+    this.ttlMs = ttlMs;
     if (abandoned()) return undefined;
     const first = await this.#claim(id, keyHash, identity, false, ttlMs);
     if (first === 'corrupt') return undefined;

@@ -5,7 +5,7 @@ import { RedisSessions } from './redis-sessions';
 import { decodeEntry, encodeEntry, FANOUT, idAfter, LOG_ID } from './redis-fanout';
 import { Follows } from './redis-follows';
 import { RoomSubscriptions } from './redis-rooms';
-import type { StagedFanout } from '../handover';
+import type { SessionState, StagedFanout } from '../handover';
 import { Durable } from '../durable';
 import { within } from './redis-deadline';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
@@ -60,6 +60,11 @@ export interface RedisStoreStats {
    * session (dropped: their clients get a new session), fan-out positions past the log's end.
    */
   corrupt: number;
+  /**
+   * Sessions that moved here and went back to the store because this node's subscriptions to
+   * their rooms were not in place within 3 s (Redis away or hung): their clients resume (1001).
+   */
+  givenBack: number;
 }
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
@@ -113,7 +118,7 @@ export class RedisStore implements SessionStore {
     }));
     const follows = (this.#follows = new Follows({
       nodeId: this.nodeId, logKey: this.#logKey, node: () => this.#node, pub: () => this.#pub, subscribed: (room) => rooms.subscribed(room),
-      live: () => this.#live, seen: this.#seen, seq: () => this.#seq,
+      live: () => this.#live, seen: this.#seen, seq: () => this.#seq, leave: (state, why) => this.#leave(state, why),
     }));
     this.sessions = new RedisSessions({
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
@@ -131,7 +136,7 @@ export class RedisStore implements SessionStore {
 
   get stats(): Readonly<RedisStoreStats> {
     return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp, lost: this.#follows.lost,
-      corrupt: this.#stats.corrupt + this.sessions.corrupt + this.#follows.corrupt };
+      corrupt: this.#stats.corrupt + this.sessions.corrupt + this.#follows.corrupt, givenBack: this.#follows.leftBack };
   }
 
   async open(node: StoreNode): Promise<void> {
@@ -211,6 +216,21 @@ export class RedisStore implements SessionStore {
       this.#stats.published--;
       this.#stats.dropped++;
     });
+  }
+
+  /**
+   * Gives session `state` (taken over here) back to the store: it ends here, its links close with
+   * 1001, and its state is left unowned, as at a shutdown; its client resumes on the node it
+   * reaches, which takes it from where it stood in the fan-out log. A write that fails leaves the
+   * record as last committed here, which the next node claims after asking (nothing was told to
+   * the client that is not in it).
+   */
+  #leave(state: SessionState, why: string): void {
+    const node = this.#node;
+    const left = node?.surrender(state.id, state.keyHash, state.identity, 'session left to the store: try again');
+    if (!left) return;
+    node!.logger.warn(`redis store: a session that moved here was given back to the store (${why}); its client resumes`, { session: state.id });
+    this.sessions.park([left], this.sessions.ttlMs).catch((err: unknown) => node!.logger.warn(`redis store: leaving a session in the store failed; the next node takes its last commit: ${String(err)}`, { session: state.id }));
   }
 
   skips(id: string, entry: FanOutEntry): boolean {
