@@ -5,6 +5,7 @@
 import { tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import type { ApiShape } from '../protocol/api';
+import { Durable } from './durable';
 import type { Hub } from './hub';
 import type { Logger } from './options';
 import type { Rooms } from './rooms';
@@ -22,9 +23,15 @@ export function fanOutEntry(type: string, data: unknown, room: string | undefine
 /** Delivers the store's entries (published here or on another node) to this node's sessions. */
 export function fanOutDelivery<Api extends ApiShape, User>(hub: Hub<Api, User>, rooms: Rooms<Api, User>, store: SessionStore, logger: Logger) {
   const send = (c: Connection<Api, User>, entry: FanOutEntry): void => {
-    c.sendEncoded(entry.type, entry.payload, false, entry.e)?.catch((err: Error) => {
-      if (!c.closed) logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
-    });
+    // Fan-out: a node the session moves to delivers it again from the log (durable.ts, `leaving`).
+    Durable.fanning = true;
+    try {
+      c.sendEncoded(entry.type, entry.payload, false, entry.e)?.catch((err: Error) => {
+        if (!c.closed) logger.warn(`${entry.room === undefined ? 'broadcast' : `room ${entry.room}`} to ${c.id} failed: ${err.message}`);
+      });
+    } finally {
+      Durable.fanning = false;
+    }
   };
   return {
     /** An entry for every session it targets. */

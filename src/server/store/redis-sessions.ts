@@ -202,7 +202,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     // The asker takes it within a round trip; the TTL only clears a state whose asker died.
     this.park([state], 60_000)
       .then(() => this.#pub()?.sPublish(answer, JSON.stringify({ req })))
-      .catch((err: unknown) => node!.logger.warn(`redis store: handing session ${state.id} over failed; its client will report it lost: ${String(err)}`));
+      .catch((err: unknown) => node!.logger.warn(`redis store: handing session ${state.id} over failed; the asker takes its last commit (its client resends the rest): ${String(err)}`));
   }
 
   async #put(s: SessionState, epoch: number, ttlMs: number, owner: string): Promise<boolean> {
