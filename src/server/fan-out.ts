@@ -2,7 +2,7 @@
  * Fan-out: a broadcast or room message is encoded once, published through the store (which may
  * carry it to other nodes), and delivered to each matching session of this node.
  */
-import { tryEncode } from '../protocol/data';
+import { decodeData, tryEncode } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import type { ApiShape } from '../protocol/api';
 import { Durable } from './durable';
@@ -18,6 +18,16 @@ export function fanOutEntry(type: string, data: unknown, room: string | undefine
   if (encoded instanceof WirefallError) throw encoded;
   const body = encoded.e === undefined ? { payload: encoded.payload } : { payload: encoded.payload, e: encoded.e };
   return room === undefined ? { type, ...body, except } : { room, type, ...body, except };
+}
+
+/** Whether this node's clients can decode `payload` in encoding `e` (what a store reads back is checked with it). */
+export function readable(payload: string, e: string | undefined): boolean {
+  try {
+    decodeData(JSON.parse(payload) as unknown, e);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Delivers the store's entries (published here or on another node) to this node's sessions. */
@@ -40,6 +50,7 @@ export function fanOutDelivery<Api extends ApiShape, User>(hub: Hub<Api, User>, 
       const skips = store.skips?.bind(store);
       for (const c of targets) if (c.id !== entry.except && !skips?.(c.id, entry)) send(c, entry);
     },
+    readable,
     /** An entry for one session (it catches up from the store's log after a move). */
     deliverTo(id: string, entry: FanOutEntry): void {
       const c = hub.sessions.get(id);

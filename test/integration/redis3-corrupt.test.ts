@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ConnectionState } from '../../src/index';
-import { decodeEntry, encodeEntry } from '../../src/server/store/redis-fanout';
+import { readable } from '../../src/server/fan-out';
+import { decodeEntry as decode, encodeEntry } from '../../src/server/store/redis-fanout';
 import { redisNode } from '../support/bredis-http';
 import { claimed, cleanup, client, eventually, track, until } from '../support/harness';
 import { rawHello, redisProbe } from '../support/redis-probe';
@@ -19,6 +20,9 @@ afterEach(cleanup);
 /** An entry as another node would publish it (`encodeEntry`), with a header or payload to spoil. */
 const said = (text: string, over: { e?: string; room?: string; type?: string; payload?: string } = {}) =>
   encodeEntry('other-node', 1, { type: over.type ?? 'said', payload: over.payload ?? JSON.stringify({ from: 'x', text }), ...(over.e && { e: over.e }), ...(over.room && { room: over.room }) });
+
+/** As a node decodes an entry: with its clients' payload decoder. */
+const decodeEntry = (text: string, id: string) => decode(text, id, readable);
 
 const texts = (frames: Record<string, unknown>[]) => frames.filter((f) => f.t === 'msg').map((f) => (f.d as { text?: string }).text);
 

@@ -1,5 +1,5 @@
 import type { FanOutEntry } from './types';
-import { wellFormedMessage, wellFormedRoom } from './well-formed';
+import { wellFormedMessage, wellFormedRoom, type Readable } from './well-formed';
 
 /**
  * Adds a fan-out entry to the log `{prefix}:log` (a stream, trimmed to about `MAXLEN` entries) and
@@ -21,7 +21,7 @@ export function encodeEntry(node: string, seq: number, entry: FanOutEntry): stri
  * not well formed: a message its recipients' decoders would refuse must never reach them
  * (well-formed.ts), whoever wrote it into Redis.
  */
-export function decodeEntry(text: string, id: string): FanOutEntry | undefined {
+export function decodeEntry(text: string, id: string, readable?: Readable): FanOutEntry | undefined {
   const nl = text.indexOf('\n');
   if (nl < 0) return undefined;
   let h: unknown;
@@ -31,7 +31,7 @@ export function decodeEntry(text: string, id: string): FanOutEntry | undefined {
     return undefined;
   }
   if (!Array.isArray(h) || typeof h[0] !== 'string' || !Number.isSafeInteger(h[3]) || (h[2] != null && typeof h[2] !== 'string')) return undefined;
-  if ((h[5] != null && !wellFormedRoom(h[5])) || !wellFormedMessage(h[1], text.slice(nl + 1), h[4] ?? undefined)) return undefined;
+  if ((h[5] != null && !wellFormedRoom(h[5])) || !wellFormedMessage(h[1], text.slice(nl + 1), h[4] ?? undefined, readable)) return undefined;
   const entry: FanOutEntry = { type: h[1] as string, payload: text.slice(nl + 1), origin: { node: h[0], seq: h[3] as number }, id };
   if (typeof h[2] === 'string') entry.except = h[2];
   if (typeof h[4] === 'string') entry.e = h[4];

@@ -116,7 +116,7 @@ export class Follows {
         const batch = (after as unknown as { id: string; message: Record<string, string> }[] | null) ?? [];
         more = batch.length === 1000;
         for (const { id: logId, message } of batch) {
-          const e = typeof message.m === 'string' ? decodeEntry(message.m, logId) : undefined;
+          const e = typeof message.m === 'string' ? decodeEntry(message.m, logId, node?.readable) : undefined;
           if (!e) this.#malformed(id, logId);
           else if (!f.had(e, true)) (node?.deliverTo(id, e), this.caughtUp++);
           f.floor = logId;

@@ -245,7 +245,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     // None can be skipped (the client checks that the numbers follow each other, and a member
     // dropped from a room would miss its messages without a word): the record is dropped and the
     // client's resume gets a new session, which it reports (`sessionlost`).
-    if (!isSessionState(state)) {
+    if (!isSessionState(state, this.#node()?.readable)) {
       this.corrupt++;
       this.#node()?.logger.warn('redis store: a session record that does not hold a well-formed session was dropped; its client gets a new session (sessionlost)', { session: id });
       pub.eval(DROP, { keys: this.#keys(id), arguments: [epoch] }).catch(() => {});

@@ -281,7 +281,7 @@ export class RedisStore implements SessionStore {
     if (!node) return;
     const sp = message.indexOf(' ');
     const id = message.slice(0, sp);
-    const entry = sp > 0 && LOG_ID.test(id) ? decodeEntry(message.slice(sp + 1), id) : undefined;
+    const entry = sp > 0 && LOG_ID.test(id) ? decodeEntry(message.slice(sp + 1), id, node.readable) : undefined;
     // Never forwarded: a client that cannot decode a message resumes and is sent it again, for ever.
     if (!entry) return void (this.#stats.corrupt++, node.logger.warn('redis store: a fan-out message that is not a well-formed wirefall entry was dropped', { channel }));
     // Entries reach a node in log order, whatever their channels (one Redis, one connection).

@@ -32,6 +32,11 @@ export interface StoreNode {
   deliver(entry: FanOutEntry): void;
   /** Hands `entry` to session `id` alone, if it is here and the entry is for it (a catch-up from the log). */
   deliverTo(id: string, entry: FanOutEntry): void;
+  /**
+   * Whether this node's clients can decode a payload (JSON text) in encoding `e`: what a store
+   * reads back is checked with it before it reaches them (store/well-formed.ts).
+   */
+  readable?(payload: string, e: string | undefined): boolean;
   /** Where the store reports what goes wrong (the server's throttled logger). */
   readonly logger: Logger;
   /**
