@@ -2,7 +2,7 @@ import { Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import { outboxSince } from './outbox-state';
 import type { LevelLogger } from './log';
-import type { SessionRecords, SessionState } from './handover';
+import type { FanoutPosition, SessionRecords, SessionState } from './handover';
 import type { FanOutEntry } from './store/types';
 
 /**
@@ -16,6 +16,13 @@ export class GatedInbox extends Inbox {
   override get acknowledgeable(): number {
     return Math.min(this.received, this.gate);
   }
+}
+
+/** A point the record holds (or will, once the commit in flight returns): what a hand-over may leave. */
+export interface RecordPoint {
+  received: number;
+  next: number;
+  position: FanoutPosition | undefined;
 }
 
 /** What a session's durable record needs of the session. */
@@ -54,6 +61,9 @@ export class Durable {
    */
   static current: Durable | undefined;
 
+  /** Set while fan-out is queued to sessions: a node a session moves to delivers it again from the log. */
+  static fanning = false;
+
   /** Runs `fn` (a batch's handlers) with `d` as the current durable session. */
   static during<T>(d: Durable | undefined, fn: () => T): T {
     const outer = Durable.current;
@@ -82,6 +92,18 @@ export class Durable {
   #degraded = false;
   #retryAt = 0;
   #ended = false;
+  /** What the record holds, and what the commit (or whole write) in flight will make it hold. */
+  #point: RecordPoint | undefined;
+  #inflight: RecordPoint | undefined;
+  /** The outbox's next number, as `touch` last saw it (every queued message touches). */
+  #seenNext: number;
+  /**
+   * The highest message number queued outside this session's own batches and outside fan-out: an
+   * app's timer, an `await`, another session's handler. A node it moves to would not make it again.
+   */
+  #foreignLast = 0;
+  /** The state this session left with is its record's point (`leaving`): its uncommitted batches run again elsewhere. */
+  #leftAtPoint = false;
   /** Commits keep the record alive; an idle session is touched before its TTL runs out. */
   #keepAlive: ReturnType<typeof setInterval>;
   #lastWrite = Date.now();
@@ -94,6 +116,8 @@ export class Durable {
     this.#next = from?.outbox.next ?? 1;
     this.#received = from?.received ?? 0;
     this.#acked = from?.outbox.acked ?? 0;
+    this.#seenNext = parts.outbox.next;
+    if (from) this.#point = { received: from.received, next: from.outbox.next, position: from.fanout };
     this.#gate();
     const every = Math.max(1000, Math.floor(parts.ttlMs / 3));
     this.#keepAlive = setInterval(() => Date.now() - this.#lastWrite >= every && this.#force(), every);
@@ -109,6 +133,11 @@ export class Durable {
   /** The session changed (a batch was handled, a message queued, an ack or a room): commit at the end of the tick. */
   touch(rooms = false): void {
     if (rooms) this.#roomsDirty = true;
+    const next = this.#p.outbox.next;
+    if (next > this.#seenNext) {
+      if (Durable.current !== this && !Durable.fanning) this.#foreignLast = next - 1;
+      this.#seenNext = next;
+    }
     if (this.#queued || this.#ended) return;
     this.#queued = true;
     queueMicrotask(this.#run);
@@ -123,12 +152,37 @@ export class Durable {
     this.touch();
   }
 
+  /**
+   * Where a hand-over may leave this session: the point its record holds, or will once the commit
+   * in flight returns, when nothing past it would be lost by leaving from there. What lies past it
+   * is the work of batches not committed yet (their messages, never written to the client, and
+   * their fan-out, held), which the next node does again when the client resends them, as after a
+   * `kill -9`; and fan-out, which it delivers again from the log. So whether the state that goes
+   * is written or not (Redis fails in between), those batches run once: before, the state counted
+   * them as handled and their fan-out was published here, and a failed write made the next node
+   * run them from the last commit, publishing their broadcasts twice. Undefined (the whole session
+   * leaves, as before) when a message past the point came from elsewhere (a timer, an `await`,
+   * another session's handler: nobody would make it again), or while degraded (the client heard
+   * everything: the gates were open), or without a fan-out position.
+   */
+  leaving(): RecordPoint | undefined {
+    const p = this.#inflight ?? this.#point;
+    const { inbox, outbox } = this.#p;
+    if (this.#degraded || !p?.position || this.#foreignLast >= p.next) return undefined;
+    if (p.received === inbox.received && p.next === outbox.next) return undefined;
+    this.#leftAtPoint = true;
+    return p;
+  }
+
   /** The session ended here. `keep`: it moved on (its state went elsewhere): the record stays. */
   end(keep: boolean): void {
     this.#ended = true;
     clearInterval(this.#keepAlive);
-    // Their batches count as handled in whatever state goes on (handed over, or closed): publish.
-    if (this.#fanout.length) this.#p.records.publish(this.#fanout.splice(0));
+    // Left at its record's point: its uncommitted batches run again on the next node, and publish
+    // there. Otherwise they count as handled in whatever state goes on (the whole session, or
+    // none: closed): publish.
+    if (this.#leftAtPoint) this.#fanout = [];
+    else if (this.#fanout.length) this.#p.records.publish(this.#fanout.splice(0));
     if (!keep && this.epoch) this.#p.records.drop(this.#p.id, this.epoch);
   }
 
@@ -156,14 +210,18 @@ export class Durable {
       const rooms = this.#roomsDirty ? this.#p.rooms() : undefined;
       this.#roomsDirty = false;
       const entries = outboxSince(outbox, this.#next);
+      // The commit writes the session's fan-out position now (read in the same synchronous step).
+      this.#inflight = { received, next, position: records.position(this.#p.id) };
       const r = await records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }), ...(fanout && { fanout }) }, this.#p.ttlMs);
       if (this.#ended) return;
       if (r === 'fenced') return this.#fenced();
-      if (r === 'missing') return void (await this.#whole()); // Redis restarted empty: write it again
+      if (r === 'missing') return (this.#inflight = undefined), void (await this.#whole()); // Redis restarted empty: write it again
+      this.#point = this.#inflight;
       this.#committed(received, next, acked);
     } catch (err) {
       this.#degrade(err);
     } finally {
+      this.#inflight = undefined;
       this.#busy = false;
       if (this.#again && !this.#ended) (this.#again = false), this.touch();
     }
@@ -179,15 +237,20 @@ export class Durable {
     const { inbox, outbox } = this.#p;
     inbox.gate = Math.min(inbox.gate, state.received);
     outbox.gate = Math.min(outbox.gate, state.outbox.next - 1);
+    const writing = { received: state.received, next: state.outbox.next, position: state.fanout };
+    this.#inflight = writing;
     try {
       const ok = await this.#p.records.put(state, this.epoch, this.#p.ttlMs);
       if (this.#ended) return;
       if (!ok) return this.#fenced();
       if (this.#degraded) this.#p.logger.info('session durable again', { session: this.#p.id });
       this.#degraded = false;
+      this.#point = writing;
       this.#committed(state.received, state.outbox.next, state.outbox.acked);
     } catch (err) {
       this.#degrade(err);
+    } finally {
+      if (this.#inflight === writing) this.#inflight = undefined;
     }
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OutboxState } from '../protocol/outbox';
 import type { FanOutEntry } from './store/types';
+import { wellFormedMessage, wellFormedRoom, type Readable } from './store/well-formed';
 
 /**
  * A session as plain data, for another node to carry on with (docs/scaling.md §4): what the
@@ -49,15 +50,25 @@ export function keyHash(key: string): string {
 }
 
 /** Whether `x` is a state this version can read (a store's data is checked like a peer's). */
-export function isSessionState(x: unknown): x is SessionState {
+export function isSessionState(x: unknown, readable?: Readable): x is SessionState {
   const s = x as SessionState;
   return (
     typeof s === 'object' && s !== null && s.v === 1 && typeof s.id === 'string' && typeof s.keyHash === 'string' &&
     typeof s.identity === 'string' && typeof s.user === 'string' && Number.isSafeInteger(s.received) &&
     typeof s.outbox === 'object' && s.outbox !== null && Number.isSafeInteger(s.outbox.next) && Number.isSafeInteger(s.outbox.acked) &&
-    Array.isArray(s.outbox.entries) && s.outbox.entries.every(isEntry) && Array.isArray(s.rooms) && s.rooms.every((r) => typeof r === 'string') &&
+    Array.isArray(s.outbox.entries) && s.outbox.entries.every((e) => isEntry(e, readable)) && contiguous(s.outbox) &&
+    Array.isArray(s.rooms) && s.rooms.every(wellFormedRoom) &&
     (s.fanout === undefined || isPosition(s.fanout)) && (s.epoch === undefined || Number.isSafeInteger(s.epoch))
   );
+}
+
+/**
+ * The replay numbers every message from `acked + 1` to `next - 1`, each once, in order: the client
+ * takes a gap or a number out of order as a broken protocol, and a replay resent on every resume
+ * would break every link of the session.
+ */
+function contiguous(o: OutboxState): boolean {
+  return o.acked >= 0 && o.next === o.acked + 1 + o.entries.length && o.entries.every((e, i) => e[0] === o.acked + 1 + i);
 }
 
 /** Whether `x` is a `FanoutPosition`. */
@@ -66,9 +77,10 @@ export function isPosition(x: unknown): x is FanoutPosition {
   return typeof p === 'object' && p !== null && typeof p.id === 'string' && typeof p.node === 'string' && Number.isSafeInteger(p.seq);
 }
 
-function isEntry(e: unknown): boolean {
+function isEntry(e: unknown, readable: Readable | undefined): boolean {
   // Number, type, payload, and the payload's encoding when it is not plain JSON.
-  return Array.isArray(e) && (e.length === 3 || (e.length === 4 && typeof e[3] === 'string')) && Number.isSafeInteger(e[0]) && typeof e[1] === 'string' && typeof e[2] === 'string';
+  // A message the client's decoder would refuse is never sent (store/well-formed.ts).
+  return Array.isArray(e) && (e.length === 3 || e.length === 4) && Number.isSafeInteger(e[0]) && wellFormedMessage(e[1], e[2], e[3], readable);
 }
 
 /** How a session is taken over (`SessionMover.take`). */

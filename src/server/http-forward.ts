@@ -1,6 +1,7 @@
 import { request as httpsRequest } from 'node:https';
 import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { refuse } from './http-answers';
 
 /**
@@ -28,8 +29,12 @@ export interface RequestRoutes {
 /** Header names of a forwarded request. */
 const AUTH = 'x-wirefall-node';
 const REMOTE = 'x-wirefall-remote';
-/** Hop-by-hop headers (RFC 9110 §7.6.1) do not travel past one connection. */
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'host']);
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) do not travel past one connection. `Host` is not one: the
+ * node the request is forwarded to runs `authenticate` on it (a protocol 2 ticket GET), and an
+ * app that reads `Host` (a tenant per domain) must see the client's, not this node's address.
+ */
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authorization', 'te', 'trailer']);
 
 function strip(h: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -73,7 +78,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   if (Number(req.headers['content-length']) > limit) return tooLarge(req, res, limit);
   const headers = { ...strip(req.headers), [AUTH]: secret, [REMOTE]: req.socket.remoteAddress ?? '' };
   const url = new URL(req.url ?? '/', base);
-  const up = (url.protocol === 'https:' ? httpsRequest : request)(url, { method: req.method, headers, agent: false });
+  // TLS names the node, not the client's Host (Node would take the SNI name, and so the name its
+  // certificate is checked against, from the Host header); never an IP address (RFC 6066 §3).
+  const up = url.protocol === 'https:'
+    ? httpsRequest(url, { method: req.method, headers, agent: false, servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? '' : url.hostname })
+    : request(url, { method: req.method, headers, agent: false });
   let size = 0;
   req.on('data', (chunk: Buffer) => {
     // Refused once: what still arrives before the answer ends the request is dropped.

@@ -205,13 +205,14 @@ export class Hub<Api extends ApiShape, User> {
    * same key hash and identity. The links close with 4409, as when a session moves to another
    * connection on one node.
    */
-  surrender(id: string, hash: string, identity: string): SessionState | undefined {
+  surrender(id: string, hash: string, identity: string, leaving?: string): SessionState | undefined {
     const conn = this.sessions.get(id);
     // Claimed or not: a client cut right after its welcome on this node has not spoken here yet.
     if (!conn || conn.closed || keyHash(conn.key) !== hash || this.users.identity(conn.user) !== identity) return undefined;
     const { state, links } = conn.handOver(identity);
-    this.#opts.metrics?.takeover('out');
-    for (const l of links) l.close(CloseCode.Replaced, 'session moved to another node');
+    this.#opts.metrics?.takeover(leaving ? 'parked' : 'out');
+    // `leaving`: no node asked for it; its client resumes wherever it lands (1001, as at a shutdown).
+    for (const l of links) leaving ? l.close(CloseCode.GoingAway, leaving) : l.close(CloseCode.Replaced, 'session moved to another node');
     return state;
   }
 

@@ -92,7 +92,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#storeOpen = store.open({
       ...fanOutDelivery(this.#hub, this.#rooms, store, this.#opts.logger),
       logger: this.#opts.logger,
-      surrender: (id, hash, identity) => this.#hub.surrender(id, hash, identity),
+      surrender: (id, hash, identity, leaving) => this.#hub.surrender(id, hash, identity, leaving),
       lose: (id, why) => this.#hub.sessions.get(id)?.close(CloseCode.GoingAway, `missed fan-out: ${why}`),
       rewrite: () => this.#hub.recommitAll(),
     });

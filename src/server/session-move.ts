@@ -35,8 +35,22 @@ export class SessionMove {
     this.#p = parts;
   }
 
-  /** The session as data: who it is, what the client has not acknowledged, what was received, its rooms, its epoch. */
+  /**
+   * The session as data as it leaves this node (handed over, parked): who it is, what the client has
+   * not acknowledged, what was received, its rooms, its epoch. With a durable record, as far as
+   * the record goes when nothing past that would be lost (`Durable.leaving`): the batches not
+   * committed yet run again on the next node, once, whether this state is written or not.
+   */
   state(identity: string): SessionState {
+    const now = this.#now(identity);
+    const point = this.durable?.leaving();
+    if (!point) return now;
+    const { outbox } = now;
+    return { ...now, received: point.received, outbox: { ...outbox, next: point.next, entries: outbox.entries.filter((e) => e[0] < point.next) }, fanout: point.position };
+  }
+
+  /** The session as data now (what a whole write of its record holds). */
+  #now(identity: string): SessionState {
     const { conn, inbox, outbox } = this.#p;
     const epoch = this.durable?.epoch;
     // The fan-out position now: what the session's last batches publish as it leaves comes after it.
@@ -74,7 +88,7 @@ export class SessionMove {
     outbox.group = 0;
     const d = (this.durable = new Durable({
       id: conn.id, records, inbox, outbox, ttlMs: opts.sessionTtlMs, logger: opts.logger,
-      state: () => this.state(identity), rooms: () => conn.rooms,
+      state: () => this.#now(identity), rooms: () => conn.rooms,
       released: () => this.#p.released(),
       // Taken over elsewhere while this node stalled: the client is there already, or will be.
       fenced: () => this.#p.fenced(CloseCode.Replaced),

@@ -1,8 +1,7 @@
-import { createClient } from 'redis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { redisNode } from '../support/bredis-http';
-import { cleanup, eventually, track } from '../support/harness';
-import { raw } from '../support/raw';
+import { cleanup, track } from '../support/harness';
+import { rawHello as hello, redisProbe } from '../support/redis-probe';
 import { redisForFile } from '../support/redis-server';
 
 /*
@@ -15,20 +14,6 @@ import { redisForFile } from '../support/redis-server';
 const redis = redisForFile();
 afterEach(cleanup);
 
-async function probe() {
-  const r = createClient({ url: redis.url });
-  track({ close: () => r.close().then(() => {}, () => {}) });
-  await r.connect();
-  return r;
-}
-
-async function hello(url: string, extra: Record<string, unknown> = {}) {
-  const c = await raw(url);
-  c.ws.send(JSON.stringify({ t: 'hello', v: 3, ...extra }));
-  await eventually(() => c.frames.some((f) => f.t === 'welcome'), 10_000, 'the welcome');
-  return { c, welcome: c.frames.find((f) => f.t === 'welcome') as { sid: string; key: string; resumed?: boolean } };
-}
-
 describe('a session taken over keeps a record that outlives the wait for its first write', () => {
   test('a parked record claimed near the end of its TTL is given the full TTL again', async () => {
     const prefix = 'bredis-ttl-park';
@@ -39,7 +24,7 @@ describe('a session taken over keeps a record that outlives the wait for its fir
     const { c: first, welcome } = await hello(a.url);
     first.ws.send('{"t":"ack","a":0}');
     await a.server.close(); // parks the session: its record is unowned, with the session TTL
-    const r = await probe();
+    const r = await redisProbe(redis.url);
     // Its client comes back late, 3 s before the record would expire.
     await r.pExpire(`${prefix}:s:${welcome.sid}`, 3000);
     const { welcome: again } = await hello(b.url, { sid: welcome.sid, key: welcome.key, ack: 0 });
@@ -60,7 +45,7 @@ describe('a session taken over keeps a record that outlives the wait for its fir
     track(b.server);
     const { c: first, welcome } = await hello(a.url);
     first.ws.send('{"t":"ack","a":0}');
-    const r = await probe();
+    const r = await redisProbe(redis.url);
     const { welcome: again } = await hello(b.url, { sid: welcome.sid, key: welcome.key, ack: 0 });
     expect(again.resumed).toBe(true);
     // Handed over with a 60 s TTL (the asker claims it at once); b's first keep-alive of a quiet

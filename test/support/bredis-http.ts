@@ -1,6 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { ServerOptions } from '../../src/server/index';
-import { redisStore } from '../../src/server/redis';
+import { redisStore, type RedisStoreOptions } from '../../src/server/redis';
 import { eventually, startServer, track } from './harness';
 
 /*
@@ -72,7 +72,11 @@ export async function twoNodesAndSse(redisUrl: string, prefix: string) {
   return { a, b, s, sid, key };
 }
 
-/** A node on the Redis at `redisUrl`, its keys under `prefix` (not tracked: some tests close it themselves). */
-export function redisNode(redisUrl: string, prefix: string, options: Omit<ServerOptions, 'store'> = {}) {
-  return startServer({ ...options, store: redisStore({ url: redisUrl, prefix }) });
+/**
+ * A node on the Redis at `redisUrl`, its keys under `prefix` (not tracked: some tests close it
+ * themselves), with its store (`stats`, `nodeId`).
+ */
+export async function redisNode(redisUrl: string, prefix: string, options: Omit<ServerOptions, 'store'> = {}, store: RedisStoreOptions = {}) {
+  const s = redisStore({ ...store, url: redisUrl, prefix });
+  return { ...(await startServer({ ...options, store: s })), store: s };
 }

@@ -193,7 +193,7 @@ describe('the fan-out log (redis-fanout.ts)', () => {
   });
 
   test('a moved session skips what its old node delivered and what this node delivered itself', () => {
-    const f = new Follow({ id: '10-0', node: 'old', seq: 4 }, 'me');
+    const f = new Follow({ id: '10-0', node: 'old', seq: 4 }, 'me', '13-1');
     f.hold({ type: 't', payload: '', origin: { node: 'me', seq: 21 } }); // delivered here while it caught up
     expect(f.had({ type: 't', payload: '', origin: { node: 'old', seq: 4 }, id: '12-0' }, true)).toBe(true); // delivered at old before the log had it
     expect(f.had({ type: 't', payload: '', origin: { node: 'old', seq: 5 }, id: '12-1' }, true)).toBe(false);

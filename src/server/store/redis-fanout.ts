@@ -1,4 +1,5 @@
 import type { FanOutEntry } from './types';
+import { wellFormedMessage, wellFormedRoom, type Readable } from './well-formed';
 
 /**
  * Adds a fan-out entry to the log `{prefix}:log` (a stream, trimmed to about `MAXLEN` entries) and
@@ -15,22 +16,31 @@ export function encodeEntry(node: string, seq: number, entry: FanOutEntry): stri
   return `${JSON.stringify([node, entry.type, entry.except ?? null, seq, entry.e ?? null, entry.room ?? null])}\n${entry.payload}`;
 }
 
-/** An entry's text back (`encodeEntry`), with its log id; undefined when it is not wirefall's. */
-export function decodeEntry(text: string, id: string): FanOutEntry | undefined {
+/**
+ * An entry's text back (`encodeEntry`), with its log id; undefined when it is not wirefall's, or
+ * not well formed: a message its recipients' decoders would refuse must never reach them
+ * (well-formed.ts), whoever wrote it into Redis.
+ */
+export function decodeEntry(text: string, id: string, readable?: Readable): FanOutEntry | undefined {
   const nl = text.indexOf('\n');
+  if (nl < 0) return undefined;
   let h: unknown;
   try {
     h = JSON.parse(text.slice(0, nl));
   } catch {
     return undefined;
   }
-  if (nl < 0 || !Array.isArray(h) || typeof h[0] !== 'string' || typeof h[1] !== 'string' || typeof h[3] !== 'number') return undefined;
-  const entry: FanOutEntry = { type: h[1], payload: text.slice(nl + 1), origin: { node: h[0], seq: h[3] }, id };
+  if (!Array.isArray(h) || typeof h[0] !== 'string' || !Number.isSafeInteger(h[3]) || (h[2] != null && typeof h[2] !== 'string')) return undefined;
+  if ((h[5] != null && !wellFormedRoom(h[5])) || !wellFormedMessage(h[1], text.slice(nl + 1), h[4] ?? undefined, readable)) return undefined;
+  const entry: FanOutEntry = { type: h[1] as string, payload: text.slice(nl + 1), origin: { node: h[0], seq: h[3] as number }, id };
   if (typeof h[2] === 'string') entry.except = h[2];
   if (typeof h[4] === 'string') entry.e = h[4];
   if (typeof h[5] === 'string') entry.room = h[5];
   return entry;
 }
+
+/** A fan-out log id (`ms-n`, as XADD makes them). */
+export const LOG_ID = /^\d{1,20}-\d{1,20}$/;
 
 /** Log ids (`ms-n`) in order; '' is before every id. */
 export function idAfter(a: string, b: string): boolean {

@@ -1,8 +1,11 @@
 import type { createClient } from 'redis';
 import type { FanoutPosition, SessionState } from '../handover';
 import { decodeEntry, idAfter } from './redis-fanout';
-import { within } from './redis-deadline';
+import { REDIS_COMMAND_TIMEOUT_MS, within } from './redis-deadline';
 import type { FanOutEntry, StoreNode } from './types';
+
+/** How long a moved session's catch-up waits for this node's subscriptions to its rooms. */
+export const SUBSCRIBE_WAIT_MS = REDIS_COMMAND_TIMEOUT_MS;
 
 /** What the sessions that moved here need of their node's Redis store. */
 export interface FollowsParts {
@@ -16,6 +19,8 @@ export interface FollowsParts {
   live(): string;
   /** Per publishing node, the last entry this node received (and delivered); this node's own too. */
   readonly seen: Map<string, number>;
+  /** Ends session `state` here and leaves it in the store, unowned, for its client to resume anywhere. */
+  leave(state: SessionState, why: string): void;
   /** The number of this node's last published entry. */
   seq(): number;
 }
@@ -30,6 +35,10 @@ export class Follows {
   caughtUp = 0;
   /** Moved sessions ended because they missed entries they could no longer get (`#lose`). */
   lost = 0;
+  /** Malformed log entries skipped, and positions found past the log's end. */
+  corrupt = 0;
+  /** Moved sessions given back to the store, their room subscriptions not in place in time. */
+  leftBack = 0;
   #p: FollowsParts;
   #follows = new Map<string, Follow>();
 
@@ -60,14 +69,21 @@ export class Follows {
     return { id: f && idAfter(f.floor, live) ? f.floor : live, node: this.#p.nodeId, seq: this.#p.seq() };
   }
 
-  /** A session was taken over here: it catches up from where its old node left it in the log. */
-  arrived(state: SessionState): void {
-    const from = state.fanout;
+  /**
+   * A session was taken over here: it catches up from where its old node left it in the log.
+   * `end`: the log's last entry when it was taken ('' for none): its old node wrote its place before
+   * that, so whatever comes after `end` is new to it.
+   */
+  arrived(state: SessionState, end: string): void {
+    let from = state.fanout;
     if (!from?.id) return;
-    const f = new Follow(from, this.#p.nodeId);
+    // Read back from Redis, checked like a peer's word: this node's own count can be no higher
+    // than it is (a higher one would skip every entry this node publishes from now on).
+    if (from.node === this.#p.nodeId && from.seq > this.#p.seq()) from = this.#corrected(state.id, { ...from, seq: this.#p.seq() });
+    const f = new Follow(from, this.#p.nodeId, end);
     this.#follows.set(state.id, f);
     // After the hub has built the session from the state (that continues within this tick).
-    setImmediate(() => void this.#catchUp(state.id, state.rooms, f));
+    setImmediate(() => void this.#catchUp(state, f));
   }
 
   /** Session `id` ended or left this node. */
@@ -75,11 +91,21 @@ export class Follows {
     this.#follows.delete(id);
   }
 
-  async #catchUp(id: string, rooms: string[], f: Follow): Promise<void> {
+  async #catchUp(state: SessionState, f: Follow): Promise<void> {
+    const { id, rooms } = state;
     const node = this.#p.node();
     try {
-      // Entries published from here on reach this node live: the subscriptions are in place.
-      await Promise.all(rooms.map((r) => this.#p.subscribed(r)));
+      // Entries published from here on reach this node live once the subscriptions are in place.
+      // Not before: an entry for one of its rooms published in between would reach it neither
+      // live nor from the log, without a word. Not for ever either (Redis away or hung): then the
+      // session goes back to the store as it came, its client resumes (1001) wherever it lands,
+      // and that node catches up from the same place (held entries are in the log as well).
+      const subscribed = await within(Promise.all(rooms.map((r) => this.#p.subscribed(r))), 'the subscriptions of a moved session\'s rooms', SUBSCRIBE_WAIT_MS).then(() => true, () => false);
+      if (!subscribed) {
+        this.leftBack++;
+        f.held = []; // in the log too: the next node catches up on them
+        return this.#p.leave(state, `its rooms' subscriptions were not in place within ${SUBSCRIBE_WAIT_MS} ms`);
+      }
       let more = true;
       for (let pub = this.#p.pub(); more && pub?.isReady && !f.lost; pub = this.#p.pub()) {
         // One transaction: is our place still in the log, and what comes after it.
@@ -90,8 +116,9 @@ export class Follows {
         const batch = (after as unknown as { id: string; message: Record<string, string> }[] | null) ?? [];
         more = batch.length === 1000;
         for (const { id: logId, message } of batch) {
-          const e = typeof message.m === 'string' ? decodeEntry(message.m, logId) : undefined;
-          if (e && !f.had(e, true)) (node?.deliverTo(id, e), this.caughtUp++);
+          const e = typeof message.m === 'string' ? decodeEntry(message.m, logId, node?.readable) : undefined;
+          if (!e) this.#malformed(id, logId);
+          else if (!f.had(e, true)) (node?.deliverTo(id, e), this.caughtUp++);
           f.floor = logId;
         }
       }
@@ -125,6 +152,18 @@ export class Follows {
     const trimmed = typeof added === 'number' && typeof length === 'number' ? added > length : true;
     const first = (info['first-entry'] as { id?: string } | null)?.id;
     return trimmed && (!first || idAfter(first, floor));
+  }
+
+  /** A position read back from Redis was impossible: said, counted, and `to` used instead. */
+  #corrected(id: string, to: FanoutPosition): FanoutPosition {
+    this.corrupt++;
+    this.#p.node()?.logger.warn('redis store: a moved session\'s fan-out position counted more of this node\'s entries than it has published; corrected', { session: id });
+    return to;
+  }
+
+  #malformed(id: string, logId: string): void {
+    this.corrupt++;
+    this.#p.node()?.logger.warn(`redis store: fan-out log entry ${logId} is not a well-formed wirefall entry; skipped`, { session: id });
   }
 
   /**
@@ -164,11 +203,18 @@ export class Follow {
    */
   readonly ownHeld = new Set<number>();
   readonly self: string;
+  /**
+   * The log's last entry when the session was taken over ('' for none). Its old node's entries
+   * after it came later, and are new to it whatever `from.seq` says (a corrupt record's count
+   * must not hide them).
+   */
+  readonly end: string;
 
-  constructor(from: FanoutPosition, self: string) {
+  constructor(from: FanoutPosition, self: string, end: string) {
     this.from = from;
     this.floor = from.id;
     this.self = self;
+    this.end = end;
   }
 
   /** Holds `e` while catching up (bounded like a replay); false when there is no room left. */
@@ -182,7 +228,7 @@ export class Follow {
   /** Whether this session got `e` already (or, from the log, gets it otherwise). */
   had(e: FanOutEntry, fromLog: boolean): boolean {
     const o = e.origin;
-    if (o && o.node === this.from.node && o.seq <= this.from.seq) return true;
+    if (o && o.node === this.from.node && o.seq <= this.from.seq && !(e.id && idAfter(e.id, this.end))) return true;
     // From the log, this node's own entries that the session got here (held) already.
     if (fromLog && o && o.node === this.self && this.ownHeld.has(o.seq)) return true;
     return e.id !== undefined && !idAfter(e.id, this.floor);
@@ -190,6 +236,6 @@ export class Follow {
 
   /** Done following: every entry this session could have had twice is behind this node's live position. */
   done(live: string, seen: Map<string, number>): boolean {
-    return !this.catching && !idAfter(this.floor, live) && (seen.get(this.from.node) ?? 0) >= this.from.seq;
+    return !this.catching && !idAfter(this.floor, live) && ((seen.get(this.from.node) ?? 0) >= this.from.seq || (this.from.node !== this.self && idAfter(live, this.end)));
   }
 }

@@ -65,7 +65,8 @@ return 1`;
  * refused from now on, and gives the record the session TTL again: what is left of the parking or
  * hand-over TTL may run out before the new owner's first write (a keep-alive, a third of the TTL
  * away for a quiet session), and a record gone while its owner lives is a session a `kill -9` loses.
- * Returns false (no such session), 'busy', or the record and the replay.
+ * Returns false (no such session), 'busy', or the record, the replay, and the id of the fan-out
+ * log's (KEYS[3]) last entry now ('' without one): no session's place in the log can be after it.
  * ARGV: kh, idn, this node, force ('1' or '0'), ttl ms.
  */
 export const CLAIM = `
@@ -76,7 +77,8 @@ local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-return {tostring(epoch), h[4], h[5], h[6], h[7], h[8], h[9], redis.call('LRANGE', KEYS[2], 0, -1)}`;
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+return {tostring(epoch), h[4], h[5], h[6], h[7], h[8], h[9], redis.call('LRANGE', KEYS[2], 0, -1), last and last[1] or ''}`;
 
 /** The session ended for good: its record goes, if the epoch is still the caller's. */
 export const DROP = `

@@ -3,6 +3,7 @@ import type { createClient } from 'redis';
 import { isPosition, isSessionState, type TakeOptions, type FanoutPosition, type RecordDelta, type SessionMover, type SessionRecords, type SessionState, type StagedFanout } from '../handover';
 import { CLAIM, COMMIT, DROP, PUT } from './redis-scripts';
 import { within } from './redis-deadline';
+import { idAfter, LOG_ID } from './redis-fanout';
 import type { FanOutEntry, StoreNode } from './types';
 
 type Client = ReturnType<typeof createClient>;
@@ -15,8 +16,8 @@ export interface RedisSessionsParts {
   node: () => StoreNode | undefined;
   /** Session `id`'s fan-out position now, written with each of its records. */
   position: (id: string) => FanoutPosition | undefined;
-  /** A state was taken here (before the session is built from it). */
-  arrived: (state: SessionState) => void;
+  /** A state was taken here (before the session is built from it); `end`: the fan-out log's last entry then. */
+  arrived: (state: SessionState, end: string) => void;
   /** Session `id` left this node (parked, handed over, or ended): its fan-out bookkeeping goes. */
   forget: (id: string) => void;
   /** The fan-out log, for batches that publish with their commit. */
@@ -54,13 +55,17 @@ export class RedisSessions implements SessionMover, SessionRecords {
   #position: (id: string) => FanoutPosition | undefined;
   #forget: (id: string) => void;
   #fanout: RedisSessionsParts['fanout'];
-  #arrived: (state: SessionState) => void;
+  #arrived: RedisSessionsParts['arrived'];
   /** Whether the publishing connection was ready once, and when it last came back after that. */
   #connected = false;
   #backAt = 0;
   /** Records this node's sessions were written to; what `stats` reports. */
   commits = 0;
   takeovers = 0;
+  /** Records found malformed when taken over, and dropped. */
+  corrupt = 0;
+  /** The session TTL (the hub's `sessionTtlMs`, as `take` is told): how long a session given back is kept. */
+  ttlMs = 60_000;
   readonly records = this;
 
   constructor(parts: RedisSessionsParts) {
@@ -90,8 +95,10 @@ export class RedisSessions implements SessionMover, SessionRecords {
   }
 
   async take(id: string, keyHash: string, identity: string, { ttlMs, abandoned = () => false }: TakeOptions): Promise<SessionState | undefined> {
+    this.ttlMs = ttlMs;
     if (abandoned()) return undefined;
     const first = await this.#claim(id, keyHash, identity, false, ttlMs);
+    if (first === 'corrupt') return undefined;
     if (first !== 'busy' && first !== undefined) return first;
     // Its client gave this hello up while the claim ran: the session stays where it is.
     if (abandoned()) return undefined;
@@ -114,7 +121,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     // later writes are refused for their stale epoch.
     const last = await this.#claim(id, keyHash, identity, true, ttlMs);
     if (last === undefined && Date.now() - this.#backAt < REWRITE_WINDOW_MS) throw new Error('Redis came back moments ago: the session may not be written again yet');
-    return last === 'busy' ? undefined : last;
+    return last === 'busy' || last === 'corrupt' ? undefined : last;
   }
 
   async park(states: SessionState[], ttlMs: number): Promise<void> {
@@ -195,7 +202,7 @@ export class RedisSessions implements SessionMover, SessionRecords {
     // The asker takes it within a round trip; the TTL only clears a state whose asker died.
     this.park([state], 60_000)
       .then(() => this.#pub()?.sPublish(answer, JSON.stringify({ req })))
-      .catch((err: unknown) => node!.logger.warn(`redis store: handing session ${state.id} over failed; its client will report it lost: ${String(err)}`));
+      .catch((err: unknown) => node!.logger.warn(`redis store: handing session ${state.id} over failed; the asker takes its last commit (its client resends the rest): ${String(err)}`));
   }
 
   async #put(s: SessionState, epoch: number, ttlMs: number, owner: string): Promise<boolean> {
@@ -206,29 +213,46 @@ export class RedisSessions implements SessionMover, SessionRecords {
     return (await within(pub.eval(PUT, { keys: this.#keys(s.id), arguments: args }), 'a session write')) === 1;
   }
 
-  async #claim(id: string, keyHash: string, identity: string, force: boolean, ttlMs: number): Promise<SessionState | 'busy' | undefined> {
+  async #claim(id: string, keyHash: string, identity: string, force: boolean, ttlMs: number): Promise<SessionState | 'busy' | 'corrupt' | undefined> {
     const pub = this.#pub();
     // Not "no such session": the hub asks the client to come back (storeGraceMs).
     if (!pub?.isReady) throw new Error('Redis is not connected');
-    const r = await within(pub.eval(CLAIM, { keys: this.#keys(id), arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0', String(Math.max(1, ttlMs))] }), 'a claim');
+    const r = await within(pub.eval(CLAIM, { keys: [...this.#keys(id), this.#fanout.logKey], arguments: [keyHash, identity, this.#nodeId, force ? '1' : '0', String(Math.max(1, ttlMs))] }), 'a claim');
     if (r === 'busy') return 'busy';
-    if (!Array.isArray(r) || r.length !== 8) return undefined;
-    const [epoch, user, received, next, acked, rooms, fanout, entries] = r as [string, string, string, string, string, string, string, string[]];
+    if (!Array.isArray(r) || r.length !== 9) return undefined;
+    const [epoch, user, received, next, acked, rooms, fanout, entries, end] = r as [string, string, string, string, string, string, string, string[], string];
     let state: unknown;
     try {
       const position: unknown = JSON.parse(fanout);
+      // A place past the log's end (a corrupt record, a hand-edited key) would skip every entry
+      // until the log caught up with it, maybe for ever. Its old node wrote it before this claim,
+      // so the log's end now is as far as it can be: every entry after that is new to the session.
+      if (isPosition(position) && (!LOG_ID.test(position.id) || idAfter(position.id, end || '0-0'))) {
+        this.corrupt++;
+        this.#node()?.logger.warn('redis store: a session record\'s fan-out position was no log id, or past the end of the log; it catches up from the end', { session: id });
+        position.id = end || '0-0';
+      }
       state = {
         v: 1, id, keyHash, identity, user, received: Number(received), epoch: Number(epoch),
         outbox: { next: Number(next), acked: Number(acked), entries: entries.map((e) => JSON.parse(e) as unknown) },
         rooms: JSON.parse(rooms) as unknown, ...(isPosition(position) && { fanout: position }),
       };
     } catch {
-      return undefined;
+      state = undefined;
     }
-    // Redis is inside the trust boundary, but its data is still checked like a peer's.
-    if (!isSessionState(state)) return undefined;
+    // Redis is inside the trust boundary, but its data is still checked like a peer's: a message
+    // of the replay the client cannot decode, a gap in its numbers, a room name no join takes.
+    // None can be skipped (the client checks that the numbers follow each other, and a member
+    // dropped from a room would miss its messages without a word): the record is dropped and the
+    // client's resume gets a new session, which it reports (`sessionlost`).
+    if (!isSessionState(state, this.#node()?.readable)) {
+      this.corrupt++;
+      this.#node()?.logger.warn('redis store: a session record that does not hold a well-formed session was dropped; its client gets a new session (sessionlost)', { session: id });
+      pub.eval(DROP, { keys: this.#keys(id), arguments: [epoch] }).catch(() => {});
+      return 'corrupt';
+    }
     this.takeovers++;
-    this.#arrived(state);
+    this.#arrived(state, end);
     return state;
   }
 

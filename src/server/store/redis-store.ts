@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
 import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
-import { decodeEntry, encodeEntry, FANOUT, idAfter } from './redis-fanout';
+import { decodeEntry, encodeEntry, FANOUT, idAfter, LOG_ID } from './redis-fanout';
 import { Follows } from './redis-follows';
-import type { StagedFanout } from '../handover';
+import { RoomSubscriptions } from './redis-rooms';
+import type { SessionState, StagedFanout } from '../handover';
 import { Durable } from '../durable';
 import { within } from './redis-deadline';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
@@ -53,6 +54,17 @@ export interface RedisStoreStats {
   caughtUp: number;
   /** Sessions that moved here and were ended because they missed fan-out entries the log no longer had (their clients hear `sessionlost`). */
   lost: number;
+  /**
+   * Malformed data found in Redis and never passed on (docs/scaling.md §5): fan-out entries (live
+   * or in the log) a client could not decode, session records that do not hold a well-formed
+   * session (dropped: their clients get a new session), fan-out positions past the log's end.
+   */
+  corrupt: number;
+  /**
+   * Sessions that moved here and went back to the store because this node's subscriptions to
+   * their rooms were not in place within 3 s (Redis away or hung): their clients resume (1001).
+   */
+  givenBack: number;
 }
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
@@ -75,15 +87,15 @@ export class RedisStore implements SessionStore {
   readonly name = 'redis';
   /** Marks this node's own entries, which it delivered before publishing. */
   readonly nodeId = randomBytes(9).toString('base64url');
-  #stats = { published: 0, received: 0, dropped: 0 };
+  #stats = { published: 0, received: 0, dropped: 0, corrupt: 0 };
   /** This node's fan-out entries are numbered, so a session that moves is never given one twice. */
   #seq = 0;
   /** Per publishing node, the last entry this node received (and delivered). */
   #seen = new Map<string, number>();
   /** The log id of the last entry this node heard live (every earlier one for its sessions was delivered). */
   #live = '';
-  /** Per room, this node's subscription to it (a moved session catches up once it is in place). */
-  #subscribed = new Map<string, Promise<unknown>>();
+  /** This node's subscriptions to its rooms (a moved session catches up once they are in place). */
+  #rooms: RoomSubscriptions;
   /** Sessions that moved here, while they catch up from the log and skip what they had. */
   #follows: Follows;
   #options: RedisStoreOptions;
@@ -101,14 +113,17 @@ export class RedisStore implements SessionStore {
   constructor(options: RedisStoreOptions = {}) {
     this.#options = options;
     this.#prefix = options.prefix ?? 'wf';
+    const rooms = (this.#rooms = new RoomSubscriptions({
+      sub: () => this.#sub, channel: (room) => this.#channel(room), listener: this.#listener, warn: (m) => this.#node?.logger.warn(m),
+    }));
     const follows = (this.#follows = new Follows({
-      nodeId: this.nodeId, logKey: this.#logKey, node: () => this.#node, pub: () => this.#pub, subscribed: (room) => this.#subscribed.get(room),
-      live: () => this.#live, seen: this.#seen, seq: () => this.#seq,
+      nodeId: this.nodeId, logKey: this.#logKey, node: () => this.#node, pub: () => this.#pub, subscribed: (room) => rooms.subscribed(room),
+      live: () => this.#live, seen: this.#seen, seq: () => this.#seq, leave: (state, why) => this.#leave(state, why),
     }));
     this.sessions = new RedisSessions({
       pub: () => this.#pub, prefix: this.#prefix, nodeId: this.nodeId, node: () => this.#node,
       position: (id) => follows.position(id),
-      arrived: (state) => follows.arrived(state),
+      arrived: (state, end) => follows.arrived(state, end),
       forget: (id) => follows.forget(id),
       fanout: {
         logKey: this.#logKey, logLength: options.fanoutLog ?? 100_000,
@@ -120,7 +135,8 @@ export class RedisStore implements SessionStore {
   }
 
   get stats(): Readonly<RedisStoreStats> {
-    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp, lost: this.#follows.lost };
+    return { ...this.#stats, forwarded: this.routes.forwarded, commits: this.sessions.commits, takeovers: this.sessions.takeovers, caughtUp: this.#follows.caughtUp, lost: this.#follows.lost,
+      corrupt: this.#stats.corrupt + this.sessions.corrupt + this.#follows.corrupt, givenBack: this.#follows.leftBack };
   }
 
   async open(node: StoreNode): Promise<void> {
@@ -133,9 +149,11 @@ export class RedisStore implements SessionStore {
     // Its queue is bounded too: a Redis that hangs with the connection open answers nothing, and
     // commands past their deadline (redis-deadline.ts) still wait on the connection.
     const pub = (this.#pub = createClient({ commandsQueueMaxLength: 10_000, ...o.client, url, socket, disableOfflineQueue: true }));
-    // The subscribing one queues its (few) SSUBSCRIBEs, and node-redis subscribes again after a
-    // reconnect: a node that lost Redis hears the other nodes again once it is back.
+    // The subscribing one: node-redis subscribes again after a reconnect to what it had (a node
+    // that lost Redis hears the other nodes again once it is back), and rooms joined or left
+    // meanwhile are sent then, as a difference (redis-rooms.ts), never queued.
     const sub = (this.#sub = createClient({ ...o.client, url, socket }));
+    sub.on('ready', () => this.#rooms.sync());
     // A client without an `error` listener throws it: Redis going away must not end the node.
     for (const [c, role] of [[pub, 'publish'], [sub, 'subscribe']] as const) {
       c.on('error', (err: Error) => node.logger.warn(`redis store (${role}): ${err.message}`));
@@ -200,6 +218,21 @@ export class RedisStore implements SessionStore {
     });
   }
 
+  /**
+   * Gives session `state` (taken over here) back to the store: it ends here, its links close with
+   * 1001, and its state is left unowned, as at a shutdown; its client resumes on the node it
+   * reaches, which takes it from where it stood in the fan-out log. A write that fails leaves the
+   * record as last committed here, which the next node claims after asking (nothing was told to
+   * the client that is not in it).
+   */
+  #leave(state: SessionState, why: string): void {
+    const node = this.#node;
+    const left = node?.surrender(state.id, state.keyHash, state.identity, 'session left to the store: try again');
+    if (!left) return;
+    node!.logger.warn(`redis store: a session that moved here was given back to the store (${why}); its client resumes`, { session: state.id });
+    this.sessions.park([left], this.sessions.ttlMs).catch((err: unknown) => node!.logger.warn(`redis store: leaving a session in the store failed; the next node takes its last commit: ${String(err)}`, { session: state.id }));
+  }
+
   skips(id: string, entry: FanOutEntry): boolean {
     return this.#follows.skips(id, entry);
   }
@@ -215,16 +248,16 @@ export class RedisStore implements SessionStore {
   }
 
   watch(room: string, present: boolean): void {
-    const sub = this.#sub;
-    if (!sub) return;
-    const channel = this.#channel(room);
-    const done = present ? sub.sSubscribe(channel, this.#listener) : sub.sUnsubscribe(channel, this.#listener);
-    const settled = done.catch((err: unknown) => this.#node?.logger.warn(`redis store: ${present ? 'subscribing to' : 'leaving'} room ${room} failed: ${String(err)}`));
-    if (present) this.#subscribed.set(room, settled);
-    else this.#subscribed.delete(room);
+    this.#rooms.watch(room, present);
+  }
+
+  /** @internal This node's room subscriptions (tests). */
+  get rooms(): RoomSubscriptions {
+    return this.#rooms;
   }
 
   async close(): Promise<void> {
+    this.#rooms.close();
     await this.routes.withdraw();
     this.#node = undefined;
     const clients = [this.#sub, this.#pub];
@@ -248,8 +281,9 @@ export class RedisStore implements SessionStore {
     if (!node) return;
     const sp = message.indexOf(' ');
     const id = message.slice(0, sp);
-    const entry = sp > 0 ? decodeEntry(message.slice(sp + 1), id) : undefined;
-    if (!entry) return node.logger.warn('redis store: an entry that is not wirefall\'s', { channel });
+    const entry = sp > 0 && LOG_ID.test(id) ? decodeEntry(message.slice(sp + 1), id, node.readable) : undefined;
+    // Never forwarded: a client that cannot decode a message resumes and is sent it again, for ever.
+    if (!entry) return void (this.#stats.corrupt++, node.logger.warn('redis store: a fan-out message that is not a well-formed wirefall entry was dropped', { channel }));
     // Entries reach a node in log order, whatever their channels (one Redis, one connection).
     if (idAfter(id, this.#live)) this.#live = id;
     const origin = entry.origin!;

@@ -32,13 +32,20 @@ export interface StoreNode {
   deliver(entry: FanOutEntry): void;
   /** Hands `entry` to session `id` alone, if it is here and the entry is for it (a catch-up from the log). */
   deliverTo(id: string, entry: FanOutEntry): void;
+  /**
+   * Whether this node's clients can decode a payload (JSON text) in encoding `e`: what a store
+   * reads back is checked with it before it reaches them (store/well-formed.ts).
+   */
+  readable?(payload: string, e: string | undefined): boolean;
   /** Where the store reports what goes wrong (the server's throttled logger). */
   readonly logger: Logger;
   /**
    * Another node asks for session `id` (its client resumed there): ends it here and returns its
-   * state, if this node has it for that key hash and identity; otherwise undefined.
+   * state, if this node has it for that key hash and identity; otherwise undefined. `leaving`: no
+   * node asked, the store gives the session up (why): its links close with 1001, and its client
+   * resumes on whatever node it reaches, which takes the state the store keeps.
    */
-  surrender(id: string, keyHash: string, identity: string): SessionState | undefined;
+  surrender(id: string, keyHash: string, identity: string, leaving?: string): SessionState | undefined;
   /**
    * Session `id` missed fan-out entries the store can no longer give it (its log was trimmed past
    * them while the session moved): the node ends it, and its client's resume gets a new session
