@@ -1,15 +1,15 @@
 /**
  * `text/event-stream` parsing, the part of the WHATWG algorithm wirefall needs: only `data`
  * matters; comments and the other fields are skipped. Fed decoded text in arbitrary chunks;
- * calls `dispatch` with each event's data.
+ * calls `dispatch` with each event's data. Returns how much of an event it holds (UTF-16 units of
+ * its unfinished line and data): the caller bounds it (sse.ts).
  */
-export function sseParser(dispatch: (data: string) => void): (chunk: string) => void {
+export function sseParser(dispatch: (data: string) => void): (chunk: string) => number {
   const eol = /\r\n?|\n/g;
   let line = '';
   let data: string | undefined;
   let cr = false;
   return (chunk) => {
-    if (!chunk) return;
     // A CR that ended the last chunk already ended its line; an LF right after it is the same break.
     let i = cr && chunk[0] === '\n' ? 1 : 0;
     eol.lastIndex = i;
@@ -25,7 +25,8 @@ export function sseParser(dispatch: (data: string) => void): (chunk: string) => 
         data = data === undefined ? d : `${data}\n${d}`;
       }
     }
-    cr = chunk[chunk.length - 1] === '\r';
-    line += chunk.slice(i);
+    // An empty chunk (the decoder holding back a split character) leaves `cr` as it was.
+    if (chunk) cr = chunk[chunk.length - 1] === '\r';
+    return (line += chunk.slice(i)).length + (data?.length ?? 0);
   };
 }
