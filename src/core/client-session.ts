@@ -30,7 +30,7 @@ export interface ClientSession {
   retryAuth(error: WirefallError | undefined): boolean;
   /**
    * A verified link's welcome: resumed, or a new session. Returns false when it acks messages
-   * never sent (a protocol error); when the server lost our session, what may not have arrived.
+   * never sent or resumes another session (a protocol error); when the server lost our session, what may not have arrived.
    */
   welcome(w: WelcomeFrame, now: number): UndeliveredMessage[] | false | undefined;
   /** Acks or sends moved the outbox: tells `water` when it crossed the high-water mark (or fell below half). */
@@ -86,8 +86,10 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       authRetried = false;
       if (w.resumed) {
         // An ack beyond what we wrote is a protocol error. (A seeded session's numbers are settled
-        // by this ack instead: wirefall/share's seedOutbox wraps `ack`, src/share/seeding.ts.)
-        if (!outbox.ack(w.ack, now)) return false;
+        // by this ack instead: wirefall/share's seedOutbox wraps `ack`, src/share/seeding.ts.) So
+        // is another session than the one we asked to resume: taken as ours, its first messages
+        // (numbers we had seen) were dropped as duplicates. (No id: a race's later attempt.)
+        if (w.sid !== (s.id ?? w).sid || !outbox.ack(w.ack, now)) return false;
         inbox.resumed();
       } else {
         inbox.reset();

@@ -227,7 +227,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       // The attempts that led here, for the server's metrics (protocol.md §4.1), if it takes them.
       welcome.rep ? fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined));
     win!.handOver({ frames: l.frames, close: l.fail });
-    if (lost === false) return l.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages' : '' });
+    if (lost === false) return l.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages, or resumes another session' : '' });
     if (lost) {
       tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
       tell('sessionlost', lost);
