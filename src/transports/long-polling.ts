@@ -24,7 +24,8 @@ export function longPollTransport(ctx: TransportContext): Transport {
       // replaced it, never twice at once: a server or middlebox that answers every poll with `[]`
       // at once had the client polling as fast as the network went, for ever (657 polls a second
       // on localhost). Empty answers in a row wait 50 ms, doubling up to 1 s; frames reset it.
-      if ((wait = text.length < 3 ? Math.min(wait * 2 || 50, 1e3) : 0)) await new Promise<void>((r) => ctx.platform.clock.setTimeout(r, wait));
+      // Empty: shorter than the shortest frame, `{"t":"ping"}` (so `[]` with spaces or a newline too).
+      if ((wait = text.length < 12 ? Math.min(wait * 2 || 50, 1e3) : 0)) await new Promise<void>((r) => ctx.platform.clock.setTimeout(r, wait));
       const next = ch.poll();
       if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'the server answered the hello without a welcome' : '' });
       res = await next;

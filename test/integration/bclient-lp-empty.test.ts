@@ -18,7 +18,8 @@ test('a server that answers every poll with [] at once is polled with backoff, a
     if (kind === 'open') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(hi()));
     if (kind === 'poll' && say) return (say = false), res.writeHead(200).end(JSON.stringify({ t: 'msg', s: 1, ev: 'said', d: { from: 'x', text: 'hello' } }));
     // Polls, and the uplink's POSTs (the claim's ack): 200 with a body that is no concern of ours.
-    res.writeHead(200).end(kind === 'poll' ? '[ ]' : 'garbage');
+    // Empty, as written by hand: with a space, with a newline.
+    res.writeHead(200).end(kind === 'poll' ? ['[]', '[ ]', '[]\n'][s.counts.poll % 3] : 'garbage');
   });
   const c = client(s.url, { transports: ['longpoll'] });
   const errors: WirefallError[] = [];
