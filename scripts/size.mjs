@@ -109,13 +109,13 @@ const GOAL = 7168;
 // 12,238 B once branches bshare (+4 B with no change to the core: the shared chunk's layout) and
 // speed2 (-5 B) were merged with these; 12,239 B with branch redis3 (+1 B, no change to the core:
 // the chunks the server shares with the client are laid out differently).
-// Raised to 12,330 B (+91 B) by branch bclient, for four defects a broken server or middlebox
+// Raised to 12,331 B (+92 B) by branch bclient, for four defects a broken server or middlebox
 // caused, each with its test (bclient-*): long-polling backs off after empty answers in a row
-// (~41 B; 1,829 polls in 1.5 s before), the SSE parser's event bounded at 100 Mi units (~28 B;
+// (~42 B; 1,829 polls in 1.5 s before), the SSE parser's event bounded at 100 Mi units (~28 B;
 // ~800 MB of heap before), a resume welcome naming another session refused (~14 B; messages were
 // dropped as duplicates), an uplink POST's answer body cancelled (~14 B; a connection per POST
 // held until GC in Node). The lead decides at merge; no offset was found in the time.
-const BUDGET = 12_330;
+const BUDGET = 12_331;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
