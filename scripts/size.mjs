@@ -109,13 +109,14 @@ const GOAL = 7168;
 // 12,238 B once branches bshare (+4 B with no change to the core: the shared chunk's layout) and
 // speed2 (-5 B) were merged with these; 12,239 B with branch redis3 (+1 B, no change to the core:
 // the chunks the server shares with the client are laid out differently).
-// Raised to 12,331 B (+92 B) by branch bclient, for four defects a broken server or middlebox
-// caused, each with its test (bclient-*): long-polling backs off after empty answers in a row
-// (~42 B; 1,829 polls in 1.5 s before), the SSE parser's event bounded at 100 Mi units (~28 B;
+// Raised to 12,329 B (+90 B) by branch bclient, for four defects a broken server or middlebox
+// caused, each with its test (bclient-*): long-polling waits a second after an empty answer that
+// came within a second of its poll (~40 B; 1,829 polls in 1.5 s before), the SSE parser's event bounded at 100 Mi units (~28 B;
 // ~800 MB of heap before), a resume welcome naming another session refused (~14 B; messages were
 // dropped as duplicates), an uplink POST's answer body cancelled (~14 B; a connection per POST
-// held until GC in Node). The lead decides at merge; no offset was found in the time.
-const BUDGET = 12_331;
+// held until GC in Node). Kept at merge: robustness against broken peers over 0.7 % of a bundle
+// whose 7 KB goal needs a redesign anyway (docs/benchmarks.md).
+const BUDGET = 12_329;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

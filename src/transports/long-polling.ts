@@ -11,7 +11,8 @@ export function longPollTransport(ctx: TransportContext): Transport {
   return httpTransport(ctx, 'lp', async (ch) => {
     let res = await ch.open(ctx.hello);
     if (!res) return;
-    for (let first = true, wait = 0; !ch.done(); first = false) {
+    const clock = ctx.platform.clock;
+    for (let first = true, at = 0; !ch.done(); first = false) {
       if (res.status !== 200) return ch.fail(refused(res));
       const text = await res.text();
       if (ch.done()) return;
@@ -20,12 +21,15 @@ export function longPollTransport(ctx: TransportContext): Transport {
       // poll leaves after the delivery: asked for before it (so a burst's next answer travels
       // while this one is parsed), it measured no faster and cost the client ~8 % more CPU.
       ch.deliver(text);
-      // An answer without frames comes from our server when a hold ran out or a newer poll
-      // replaced it, never twice at once: a server or middlebox that answers every poll with `[]`
-      // at once had the client polling as fast as the network went, for ever (657 polls a second
-      // on localhost). Empty answers in a row wait 50 ms, doubling up to 1 s; frames reset it.
-      // Empty: shorter than the shortest frame, `{"t":"ping"}` (so `[]` with spaces or a newline too).
-      if ((wait = text.length < 12 ? Math.min(wait * 2 || 50, 1e3) : 0)) await new Promise<void>((r) => ctx.platform.clock.setTimeout(r, wait));
+      // An answer without frames comes from our server only when a hold ran out (25 s) or a newer
+      // poll replaced it: a server or middlebox that answers every poll with `[]` at once had the
+      // client polling as fast as the network went, for ever (657 polls a second on localhost).
+      // So an empty answer within a second of its poll waits a second before the next poll.
+      // Empty: shorter than the shortest frame, `{"t":"ping"}` (so `[]` with spaces or a newline
+      // too). Not every empty answer: a session with a heartbeat over the hold gets one each
+      // hold, and a wait would hold its next messages back.
+      if (text.length < 12 && clock.now() - at < 1e3) await new Promise<void>((r) => clock.setTimeout(r, 1e3));
+      at = clock.now();
       const next = ch.poll();
       if (!next) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'the server answered the hello without a welcome' : '' });
       res = await next;
