@@ -21,7 +21,7 @@ export function sseTransport(ctx: TransportContext): Transport {
     try {
       for (let r; !ch.done() && !(r = await reader.read()).done; ) {
         // A line or an event that never ends (a broken server, a middlebox) grew until the engine's
-        // string limit threw (~1 GB of heap in Node, measured): bounded where Node's \`ws\` bounds a
+        // string limit threw (~1 GB of heap in Node, measured): bounded where Node's `ws` bounds a
         // WebSocket message (maxPayload, 100 MiB; here in UTF-16 units, so never less).
         if (feed(decoder.decode(r.value, { stream: true })) > 100 * 2 ** 20) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'an event over 100 Mi characters' : '' });
       }
