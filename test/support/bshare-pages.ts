@@ -1,7 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import { servePages } from './static-pages';
 
 /**
  * Pages for the bshare Chromium tests, with dist/ on 127.0.0.1 (port 0). `/esm.html` loads the
@@ -31,24 +28,6 @@ const pages: Record<string, string> = {
 <script type="module">import * as W from '/dist/index.mjs'; import { share } from '/dist/share.mjs'; window.__lib = { ...W, share }; window.__ready = true;</script>`,
 };
 
-const types: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html' };
-
-export async function startBsharePages(root: string): Promise<{ origin: string; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const page = pages[path];
-    if (page) return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-    const file = normalize(join(root, path));
-    if (!path.startsWith('/dist/') || !file.startsWith(join(root, 'dist'))) return void res.writeHead(404).end();
-    try {
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
+export function startBsharePages(root: string): Promise<{ origin: string; close(): Promise<void> }> {
+  return servePages(root, pages);
 }

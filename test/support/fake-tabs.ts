@@ -1,5 +1,10 @@
+import { vi } from 'vitest';
+import { connect, type ClientOptions } from '../../src/index';
+import type { ApiCheck, ApiShape } from '../../src/protocol/api';
 import type { ChannelLike, LocksLike } from '../../src/platform';
+import { share } from '../../src/share/index';
 import type { TabMessage } from '../../src/share/tab-protocol';
+import { fakeTransports } from './fake-transport';
 
 /* Fake tabs for wirefall/share tests: Web Locks and BroadcastChannel as browsers run them. */
 
@@ -92,3 +97,31 @@ export function crashableLocks(): LocksLike & { crash(): void } {
   };
 }
 
+
+/**
+ * Tabs A, B, C… in one fake origin, each a shared client on fake transports (vitest's fake timers
+ * on: `flushTabs` runs them). The first to run leads once `flushTabs(200)` has run.
+ */
+export function fakeSharedTabs<Api extends ApiShape & ApiCheck<Api>>(names: string[], options: ClientOptions = {}) {
+  vi.useFakeTimers();
+  const channels = fakeChannels();
+  const locks = crashableLocks();
+  const tabs = names.map((name) => {
+    const t = fakeTransports();
+    const c = connect<Api>('http://h.test/wf', {
+      share: share(),
+      transports: ['ws'],
+      transportFactories: { ws: t.factory },
+      ...options,
+      platform: { locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
+    });
+    return { name, c, t };
+  });
+  return { tabs, channels, locks };
+}
+
+/** Runs the timers due within `ms`, and the channel deliveries they cause, several hops deep (a 0 ms timer set from inside a fake timer is due 1 ms later). */
+export async function flushTabs(ms = 0): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1);
+}

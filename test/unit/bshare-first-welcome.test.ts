@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { share } from '../../src/share/index';
-import { connect } from '../../src/index';
-import { fakeTransports, type FakeTransport } from '../support/fake-transport';
-import { crashableLocks, fakeChannels } from '../support/fake-tabs';
+import type { FakeTransport } from '../support/fake-transport';
+import { fakeSharedTabs, flushTabs } from '../support/fake-tabs';
 
 /*
  * A leader that goes before its client's first welcome (a storm of tabs opening and closing, a
@@ -14,27 +12,11 @@ type Say = { from: string; n: number };
 type Api = { client: { say: Say }; server: Record<string, never> };
 
 afterEach(() => void vi.useRealTimers());
-/** The timers due within `ms`, and the channel deliveries they cause, several hops deep. */
-const flush = async (ms = 0) => {
-  await vi.advanceTimersByTimeAsync(ms);
-  for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1);
-};
+const flush = flushTabs;
 const written = (t: FakeTransport) => t.frames.filter((f) => f.t === 'msg').map((f) => f.d as Say);
 
 async function start() {
-  vi.useFakeTimers();
-  const channels = fakeChannels();
-  const locks = crashableLocks();
-  const tabs = ['A', 'B', 'C'].map((name) => {
-    const t = fakeTransports();
-    const c = connect<Api>('http://h.test/wf', {
-      share: share(),
-      transports: ['ws'],
-      transportFactories: { ws: t.factory },
-      platform: { locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
-    });
-    return { name, c, t };
-  });
+  const { tabs, channels, locks } = fakeSharedTabs<Api>(['A', 'B', 'C']);
   await flush(200);
   expect(tabs.map((x) => x.c.role)).toEqual(['leader', 'follower', 'follower']);
   return { tabs, channels, locks };

@@ -1,8 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { share } from '../../src/share/index';
-import { connect } from '../../src/index';
-import { fakeTransports } from '../support/fake-transport';
-import { crashableLocks, fakeChannels } from '../support/fake-tabs';
+import { fakeSharedTabs, flushTabs } from '../support/fake-tabs';
 
 /*
  * Every tab delivers a server message once: by its number, above the last it delivered. A new
@@ -12,28 +9,12 @@ import { crashableLocks, fakeChannels } from '../support/fake-tabs';
 type Api = { client: Record<string, never>; server: { news: { n: number } } };
 
 afterEach(() => void vi.useRealTimers());
-const flush = async (ms = 0) => {
-  await vi.advanceTimersByTimeAsync(ms);
-  for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1);
-};
+const flush = flushTabs;
 
 async function start() {
-  vi.useFakeTimers();
-  const channels = fakeChannels();
-  const locks = crashableLocks();
   const heard: string[] = [];
-  const tabs = ['A', 'B', 'C'].map((name) => {
-    const t = fakeTransports();
-    const c = connect<Api>('http://h.test/wf', {
-      share: share(),
-      transports: ['ws'],
-      transportFactories: { ws: t.factory },
-      reconnect: { base: 10, max: 10 },
-      platform: { locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
-    });
-    c.subscribe('news', (d) => void heard.push(`${name}${d.n}`));
-    return { name, c, t };
-  });
+  const { tabs, channels, locks } = fakeSharedTabs<Api>(['A', 'B', 'C'], { reconnect: { base: 10, max: 10 } });
+  for (const { name, c } of tabs) c.subscribe('news', (d) => void heard.push(`${name}${d.n}`));
   await flush(200);
   const [A] = tabs;
   A!.t.last().greet().welcome({ sid: 's1', key: 'k1' });

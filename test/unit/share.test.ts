@@ -13,7 +13,7 @@ import type { Client } from '../../src/core/client';
 import { WirefallError } from '../../src/protocol/errors';
 import { HOLD_MS } from '../../src/share/relay';
 import { fakeTransports, type FakeTransport } from '../support/fake-transport';
-import { crashableLocks, fakeChannels, fakeLocks } from '../support/fake-tabs';
+import { crashableLocks, fakeChannels, fakeLocks, fakeSharedTabs, flushTabs } from '../support/fake-tabs';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -95,30 +95,11 @@ type Frame = { t: string; s?: number; d?: Say; sid?: string; ack?: number };
 
 describe('hand-over after the leader crashed (fake tabs): the resumed welcome settles the numbers', () => {
   afterEach(() => void vi.useRealTimers());
-  /**
-   * Runs the timers due within `ms`, and the channel deliveries they cause, several hops deep
-   * (a 0 ms timer set from inside a fake timer is due 1 ms later).
-   */
-  const flush = async (ms = 0) => {
-    await vi.advanceTimersByTimeAsync(ms);
-    for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1);
-  };
+  const flush = flushTabs;
 
   /** Three tabs; A leads on a welcomed session. */
   async function start() {
-    vi.useFakeTimers();
-    const channels = fakeChannels();
-    const locks = crashableLocks();
-    const tabs = ['A', 'B', 'C'].map((name) => {
-      const t = fakeTransports();
-      const c = connect<{ client: { say: Say }; server: Record<string, never> }>('http://h.test/wf', {
-        share: share(),
-        transports: ['ws'],
-        transportFactories: { ws: t.factory },
-        platform: { locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
-      });
-      return { name, c, t };
-    });
+    const { tabs, channels, locks } = fakeSharedTabs<{ client: { say: Say }; server: Record<string, never> }>(['A', 'B', 'C']);
     await flush(200);
     const [A] = tabs;
     expect(tabs.map((x) => x.c.role)).toEqual(['leader', 'follower', 'follower']);
