@@ -93,7 +93,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   let current: Race | undefined;
   let link: LiveLink | undefined;
   /** When the last race began: how long the session has been connected (`lost`'s `stable`). */
-  let linkedAt = 0;
+  let racedAt = 0;
   let lad = ladder.freshLadder();
   const timer = timers<'retry' | 'climb'>(clock);
   const memory = t.rememberRungMs > 0 ? rungMemory(setup.serverKey, platform.storage, t.rememberRungMs) : undefined;
@@ -134,7 +134,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
       // Stable: a second passed since the race that found it began (a climb does not restart the
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
-      dispatch({ type: 'lost', error, stable: clock.now() - linkedAt > 1e3 });
+      dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
     },
     error: (error) => tell('error', error),
   };
@@ -161,7 +161,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   function run(fx: Effect, e: Event): void {
     if (fx === 'race') {
       timer('retry');
-      linkedAt = clock.now();
+      racedAt = clock.now();
       const recalled = s.id ? undefined : memory?.recall(clock.now());
       const start = ladder.startIndex(lad, recalled && index(recalled), rungs.length, clock.now());
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
