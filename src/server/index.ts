@@ -75,6 +75,8 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
   #closing = false;
   /** Settles when the store is open; `listen` waits for it. */
   #storeOpen: Promise<void>;
+  /** Stops the metrics reading this server's sessions (`close`): a closed server is not kept by them. */
+  #unwatch: (() => void) | void;
 
   constructor(options: ServerOptions<User> = {}) {
     this.#opts = resolveServerOptions(options);
@@ -88,7 +90,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#rooms = new Rooms((room, present) => store.watch(room, present));
     this.#hub = new Hub<Api, User>(this.#opts, options, (c) => (this.#opts.logger.info(`session started on ${c.rung}`, { session: c.id }), this.#events.emit('connection', c)), this.#rooms, store.sessions);
     // Gauges (sessions by rung, replay sizes) are read from the sessions when scraped, not kept.
-    this.#opts.metrics?.watch(() => this.#hub.claimed());
+    this.#unwatch = this.#opts.metrics?.watch(() => this.#hub.claimed());
     this.#storeOpen = store.open({
       ...fanOutDelivery(this.#hub, this.#rooms, store, this.#opts.logger),
       logger: this.#opts.logger,
@@ -225,6 +227,7 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
     this.#http.close();
     this.httpServer.off('upgrade', this.#onUpgrade);
     this.httpServer.off('request', this.#onRequest);
+    this.#unwatch?.();
     if (this.#ownsServer && this.httpServer.listening) {
       await new Promise<void>((resolve) => {
         this.httpServer.close(() => resolve());

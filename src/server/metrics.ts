@@ -102,9 +102,12 @@ export class ServerMetrics implements ServerObserver {
     );
   };
 
-  /** Called by the server (`ServerObserver`). */
-  watch(sessions: () => Iterable<ObservedSession>): void {
+  /** Called by the server (`ServerObserver`); returns what its `close()` calls to stop being read. */
+  watch(sessions: () => Iterable<ObservedSession>): () => void {
     this.#sources.push(sessions);
+    // Each closed server used to stay here (and with it its HTTP server, rungs and hub) for as
+    // long as the metrics lived: 200 servers created and closed on one metrics kept all 200.
+    return () => void (this.#sources = this.#sources.filter((s) => s !== sessions));
   }
   /** Called by the server (`ServerObserver`). */
   messageIn(): void {

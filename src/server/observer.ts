@@ -16,8 +16,12 @@ export interface ObservedSession {
  * Counting calls must be cheap (they run per message); gauges are read only when scraped.
  */
 export interface ServerObserver {
-  /** Called once by `createServer`: the sessions of this server, read at scrape time. */
-  watch(sessions: () => Iterable<ObservedSession>): void;
+  /**
+   * Called once by `createServer`: the sessions of this server, read at scrape time. May return
+   * the function that stops watching them: `server.close()` calls it, so that an observer shared
+   * by servers that come and go (one process restarting its endpoint) does not keep the closed ones.
+   */
+  watch(sessions: () => Iterable<ObservedSession>): (() => void) | void;
   /** A new message from a client was handled (duplicates are not counted). */
   messageIn(): void;
   /** A message was queued for a client (each recipient of a broadcast counts). */
