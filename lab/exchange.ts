@@ -1,15 +1,21 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { bufferBody, gzipResponse, type BodyFilter } from './body-filters';
 import { DelayLine } from './delay-line';
-import { EMPTY, getHeader, HEAD_END, MAX_HEAD, parseHead, serialize, setHeader, type Head } from './http-head';
+import { EMPTY, formatReply, getHeader, HEAD_END, MAX_HEAD, parseHead, serialize, setHeader, type Head } from './http-head';
+import { relay, resetSocket } from './sockets';
 import type { ExchangeKind, LabOptions, LabStats } from './proxy';
-import { afterUpgrade, requestVerdict, type Scenario } from './scenarios';
+import { afterUpgrade, REASONS, requestKind, requestVerdict, type Reply, type RequestKind, type Scenario } from './scenarios';
 
 /** What an exchange needs from its lab; the lab's own fields stay private. */
 export interface Hub {
   stats: LabStats;
   upstream: LabOptions['upstream'];
   forget(x: Exchange): void;
+  /** Counts a request of this kind under the current scenario; returns its number, from 1. */
+  nth(kind: RequestKind): number;
+  /** connection-limit: calls `go` once this exchange may use a connection (now, or when one frees). */
+  slot(x: Exchange, go: () => void): void;
 }
 
 /** One client connection and its upstream connection, under one scenario fixed at accept. */
@@ -26,8 +32,9 @@ export class Exchange {
   #answered = false; // any upstream byte sent to the client yet (else a failure becomes a 502)
   #dropUp = false;
   #dropDown = false;
-  #held: Buffer[] | undefined; // buffer-sse: head and body bytes waiting for a flush
-  #heldBody = 0;
+  #filter: BodyFilter | undefined; // buffer-sse, gzip-sse: what the body goes through
+  #fault: number | undefined; // gateway-error: the status that replaces the upstream's answer
+  #gzipOk = false; // the request accepted gzip
   #clientEnded = false;
   #upstreamEnded = false;
   #upstreamClosed = false;
@@ -53,6 +60,7 @@ export class Exchange {
       this.#idle = setTimeout(() => this.cut(), scenario.ms);
       this.#timers.push(this.#idle);
     }
+    if (scenario.kind === 'response-timeout') this.#timers.push(setTimeout(() => !this.#upgraded() && this.cut(), scenario.ms));
     if (cutAfter !== undefined) this.#timers.push(setTimeout(() => this.cut(), cutAfter));
   }
 
@@ -96,25 +104,29 @@ export class Exchange {
     this.#reqBuf = Buffer.concat([this.#reqBuf, chunk]);
     const end = this.#reqBuf.indexOf(HEAD_END);
     if (end < 0) {
-      if (this.#reqBuf.length > MAX_HEAD) this.#reply(431, 'Request Header Fields Too Large');
+      if (this.#reqBuf.length > MAX_HEAD) this.#reply({ status: 431, reason: 'Request Header Fields Too Large' });
       return;
     }
     const head = parseHead(this.#reqBuf.subarray(0, end));
     const rest = this.#reqBuf.subarray(end + HEAD_END.length);
     this.#reqBuf = EMPTY;
     if (head) this.#onRequest(head, rest);
-    else this.#reply(400, 'Bad Request');
+    else this.#reply({ status: 400, reason: 'Bad Request' });
   }
 
   #onRequest(head: Head, rest: Buffer): void {
     this.#state = 'response';
     this.#upgrade = /\bwebsocket\b/i.test(getHeader(head, 'upgrade') ?? '');
     if (this.#upgrade) this.#count('ws');
-    const verdict = requestVerdict(this.#s, this.#upgrade);
-    if (verdict.reply) return this.#reply(...verdict.reply);
+    this.#gzipOk = /\bgzip\b/i.test(getHeader(head, 'accept-encoding') ?? '');
+    const [method = '', target = ''] = head.line.split(' ');
+    const kind = requestKind(method, target, this.#upgrade);
+    const verdict = requestVerdict(this.#s, kind, this.#hub.nth(kind));
+    if (verdict.reply) return this.#reply(verdict.reply);
+    if ((this.#fault = verdict.fault)) this.#hub.stats.faults++;
     if (verdict.drop) {
       this.#state = 'done';
-      if (verdict.drop === 'reset') this.#reset();
+      if (verdict.drop === 'reset') resetSocket(this.#client);
       return; // 'hang': keep the socket, read and ignore, never answer
     }
     if (verdict.strip) {
@@ -130,9 +142,14 @@ export class Exchange {
       setHeader(head, 'keep-alive');
       setHeader(head, 'proxy-connection');
     }
-    this.#connectUpstream();
-    this.#sendUp(serialize(head));
-    if (rest.length) this.#sendUp(rest);
+    // A browser's pool: the request waits, unsent, for a free connection (upgrades were refused).
+    const go = () => {
+      this.#connectUpstream();
+      this.#sendUp(serialize(head));
+      if (rest.length) this.#sendUp(rest);
+    };
+    if (this.#s.kind === 'connection-limit') this.#hub.slot(this, go);
+    else go();
   }
 
   #connectUpstream(): void {
@@ -198,6 +215,7 @@ export class Exchange {
 
   #onResponse(head: Head, status: number, rest: Buffer): void {
     const s = this.#s;
+    if (this.#fault) return this.#reply({ status: this.#fault, reason: REASONS[this.#fault] ?? 'Error' });
     this.#state = 'body';
     if (status === 101 && this.#upgrade) {
       const after = afterUpgrade(s);
@@ -213,45 +231,42 @@ export class Exchange {
     this.#count(sse ? 'sse' : 'http');
     setHeader(head, 'connection', 'close');
     setHeader(head, 'keep-alive');
-    if (sse && s.kind === 'buffer-sse') this.#held = [serialize(head)];
+    const down = (b: Buffer) => this.#sendDown(b);
+    if (sse && s.kind === 'gzip-sse' && this.#gzipOk && !getHeader(head, 'content-encoding')) {
+      this.#hub.stats.gzipped++;
+      this.#filter = gzipResponse(head, s.flush, down);
+    }
+    if (sse && s.kind === 'buffer-sse') this.#filter = bufferBody(s.bytes ?? 65536, serialize(head), down);
     else this.#sendDown(serialize(head));
     if (rest.length) this.#onBody(rest);
   }
 
   #onBody(chunk: Buffer): void {
     if (this.#dropDown || chunk.length === 0) return;
-    if (this.#held && this.#s.kind === 'buffer-sse') {
-      // Batches, not a one-off: a buffering proxy keeps buffering, so every event waits.
-      this.#held.push(chunk);
-      this.#heldBody += chunk.length;
-      if (this.#heldBody >= (this.#s.bytes ?? 65536)) this.#flushHeld();
-      return;
-    }
-    this.#sendDown(chunk);
+    if (this.#filter) this.#filter.write(chunk);
+    else this.#sendDown(chunk);
   }
 
-  #flushHeld(): void {
-    if (!this.#held?.length) return;
-    this.#sendDown(Buffer.concat(this.#held));
-    this.#held = [];
-    this.#heldBody = 0;
+  /** Connected and past a `101`: a WebSocket, which response timeouts leave alone. */
+  #upgraded(): boolean {
+    return this.#upgrade && this.#state === 'body';
   }
 
   #onUpstreamEnd(): void {
     this.#upstreamEnded = true;
     if (this.#state === 'response') {
       if (this.#resBuf.length) this.#passRaw();
-      else if (!this.#answered) return this.#reply(502, 'Bad Gateway');
+      else if (!this.#answered) return this.#reply({ status: 502, reason: 'Bad Gateway' });
     }
-    this.#flushHeld();
-    this.#endDown();
+    if (this.#filter) this.#filter.end(() => this.#endDown());
+    else this.#endDown();
   }
 
   #onUpstreamClose(): void {
     this.#upstreamClosed = true;
     if (!this.#upstreamEnded) {
       // Refused or reset upstream: a 502 if the client has had nothing yet, else a cut.
-      if (this.#state === 'response' && !this.#answered) this.#reply(502, 'Bad Gateway');
+      if (this.#state === 'response' && !this.#answered) this.#reply({ status: 502, reason: 'Bad Gateway' });
       else if (this.#state !== 'done') this.#client.destroy(); // 'done': our own reply is on its way
     }
     if (this.#client.destroyed) this.#finish();
@@ -261,48 +276,25 @@ export class Exchange {
 
   #sendUp(buf: Buffer): void {
     const up = this.#upstream;
-    if (up) this.#up.push(() => this.#write(up, this.#client, buf));
+    if (up) this.#up.push(() => relay(up, this.#client, buf));
   }
 
   #sendDown(buf: Buffer): void {
     this.#answered = true;
-    this.#down.push(() => this.#write(this.#client, this.#upstream, buf));
+    this.#down.push(() => relay(this.#client, this.#upstream, buf));
   }
 
   #endDown(): void {
     this.#down.push(() => this.#client.end());
   }
 
-  /** Write with backpressure: a slow reader pauses the sender instead of growing our memory. */
-  #write(dest: net.Socket, src: net.Socket | undefined, buf: Buffer): void {
-    if (dest.destroyed || dest.writableEnded) return;
-    if (!dest.write(buf) && src && !src.isPaused()) {
-      src.pause();
-      dest.once('drain', () => src.resume());
-    }
-  }
-
-  /** The lab's own answer (refusals, 407, 502): short, and the connection ends after it. */
-  #reply(status: number, reason: string, extra: string[] = []): void {
+  /** The lab's own answer (refusals, 407, 502, a portal's page): the connection ends after it. */
+  #reply(r: Reply): void {
     this.#state = 'done';
     this.#count('http');
     this.#upstream?.destroy();
-    const body = `${status} ${reason}\n`;
-    const head = [`HTTP/1.1 ${status} ${reason}`, ...extra, 'Content-Type: text/plain',
-      `Content-Length: ${body.length}`, 'Connection: close'];
-    this.#sendDown(Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`, 'latin1'));
+    this.#sendDown(formatReply(r));
     this.#endDown();
-  }
-
-  /** TCP RST. A TLS socket has no reset of its own, so reset the TCP socket under it. */
-  #reset(): void {
-    const raw = (this.#client as net.Socket & { _parent?: net.Socket })._parent ?? this.#client;
-    try {
-      raw.resetAndDestroy();
-    } catch {
-      raw.destroy();
-    }
-    this.#client.destroy();
   }
 
   #finish(): void {

@@ -1,3 +1,5 @@
+import type { Reply } from './scenarios';
+
 /** HTTP/1.1 heads as the lab proxy reads and rewrites them (only heads: bodies stream through). */
 export const HEAD_END = Buffer.from('\r\n\r\n');
 export const MAX_HEAD = 64 * 1024;
@@ -38,3 +40,9 @@ export function setHeader(h: Head, name: string, value?: string): void {
 
 export const serialize = (h: Head): Buffer =>
   Buffer.from(`${h.line}\r\n${h.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`, 'latin1');
+
+/** The lab's own answer as bytes: a plain-text status line unless the reply brings its body; the connection closes after it. */
+export function formatReply({ status, reason, headers = ['Content-Type: text/plain'], body = `${status} ${reason}\n` }: Reply): Buffer {
+  const head = [`HTTP/1.1 ${status} ${reason}`, ...headers, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  return Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`);
+}

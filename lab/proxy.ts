@@ -17,11 +17,22 @@
  * - Cuts (idle-cut, random-cuts, cutAll) destroy both sockets; the client sees a plain close
  *   (FIN), a `ws` client a 1006. refuse-upgrade `reset` sends a real RST, under TLS too.
  * - No TLS verification towards a TLS upstream (`rejectUnauthorized: false`): it is a lab.
+ * - response-timeout counts from the client's connection (one request per connection), and
+ *   spares a WebSocket once its `101` passed: that is a proxy's read timeout, not an idle cut.
+ * - gateway-error forwards the request and replaces the answer's head (and drops its body), so
+ *   the server did handle it: the harder case, where only the answer is lost. Counted per kind.
+ * - gzip-sse compresses only for a request with `Accept-Encoding: gzip`, as proxies do (fetch in
+ *   browsers and Node sends it); the upstream's chunked body is de-chunked, then gzip goes down
+ *   close-delimited.
+ * - connection-limit is the browser's pool seen from the wire: the request is read, then waits
+ *   (not forwarded) until fewer than `max` forwarded requests are still open. The limit spans
+ *   every client of the lab, as a browser's spans its tabs. A waiting request whose client gives
+ *   up leaves the queue.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { Exchange, type Hub } from './exchange';
-import { cutDelays, type Scenario } from './scenarios';
+import { cutDelays, type RequestKind, type Scenario } from './scenarios';
 
 export type { Scenario } from './scenarios';
 
@@ -40,6 +51,13 @@ export interface LabStats {
   cuts: number;
   /** Lifetimes (ms) drawn under `random-cuts`, in accept order; lets tests check reproducibility. */
   plannedCuts: number[];
+  /** Answers replaced by a gateway error (`gateway-error`). */
+  faults: number;
+  /** Event streams gzip-encoded (`gzip-sse`). */
+  gzipped: number;
+  /** Requests that waited for a free connection (`connection-limit`), and the most connections open at once. */
+  waited: number;
+  peakConnections: number;
 }
 
 export interface Lab {
@@ -74,11 +92,28 @@ class LabProxy implements Lab {
   readonly #raw = new Set<net.Socket>(); // TCP sockets, including ones still in a TLS handshake
   #scenario: Scenario = { kind: 'pass' };
   #nextCut: (() => number) | undefined;
+  #counts = new Map<RequestKind, number>();
+  readonly #pool = new Set<Exchange>(); // connection-limit: exchanges holding a connection
+  #queue: { x: Exchange; go: () => void }[] = []; // … and those waiting for one, in order
   #closing: Promise<void> | undefined;
 
   constructor(opts: LabOptions) {
     this.#secure = !!opts.tls;
-    this.#hub = { stats: emptyStats(), upstream: opts.upstream, forget: (x) => this.#live.delete(x) };
+    this.#hub = {
+      stats: emptyStats(),
+      upstream: opts.upstream,
+      forget: (x) => (this.#live.delete(x), this.#release(x)),
+      nth: (kind) => {
+        const n = (this.#counts.get(kind) ?? 0) + 1;
+        this.#counts.set(kind, n);
+        return n;
+      },
+      slot: (x, go) => {
+        this.#queue.push({ x, go });
+        if (this.#queue.length > 1 || this.#pool.size >= this.#max()) this.#hub.stats.waited++;
+        this.#release();
+      },
+    };
     this.setScenario(opts.scenario ?? { kind: 'pass' });
     const accept = (socket: net.Socket): void => {
       const cutAfter = this.#nextCut?.();
@@ -125,9 +160,29 @@ class LabProxy implements Lab {
 
   setScenario(s: Scenario, opts?: { cutExisting?: boolean }): void {
     this.#scenario = s;
+    this.#counts.clear();
+    this.#release();
     // A fresh PRNG per setting, so re-applying a seed replays the same cuts.
     this.#nextCut = s.kind === 'random-cuts' ? cutDelays(s.seed, s.meanMs) : undefined;
     if (opts?.cutExisting) this.cutAll();
+  }
+
+  #max(): number {
+    return this.#scenario.kind === 'connection-limit' ? this.#scenario.max : Infinity;
+  }
+
+  /** connection-limit: `x` gave its connection back (or left the queue); the next waiting take theirs, in order. */
+  #release(x?: Exchange): void {
+    if (x) {
+      this.#pool.delete(x);
+      this.#queue = this.#queue.filter((w) => w.x !== x);
+    }
+    while (this.#queue.length && this.#pool.size < this.#max()) {
+      const next = this.#queue.shift()!;
+      this.#pool.add(next.x);
+      this.#hub.stats.peakConnections = Math.max(this.#hub.stats.peakConnections, this.#pool.size);
+      next.go();
+    }
   }
 
   get stats(): LabStats {
@@ -157,7 +212,7 @@ class LabProxy implements Lab {
 }
 
 function emptyStats(): LabStats {
-  return { connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, upgradesStripped: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [] };
+  return { connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, upgradesStripped: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [], faults: 0, gzipped: 0, waited: 0, peakConnections: 0 };
 }
 
 /** Start a lab proxy on 127.0.0.1, on a free port. */

@@ -116,7 +116,10 @@ const GOAL = 7168;
 // dropped as duplicates), an uplink POST's answer body cancelled (~14 B; a connection per POST
 // held until GC in Node). Kept at merge: robustness against broken peers over 0.7 % of a bundle
 // whose 7 KB goal needs a redesign anyway (docs/benchmarks.md).
-const BUDGET = 12_329;
+// Raised to 12,335 B (+6 B) by branch middlebox: a long-poll answered with 200 and neither a frame nor a batch (a
+// captive portal's login page) is WF_REFUSED with its status, as on the event stream, where it was
+// WF_PROTOCOL (a server bug, to the app) with no status.
+const BUDGET = 12_335;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;

@@ -283,6 +283,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // client's, built before it acked more on another of its connections (a race, a climb): it
     // has those messages, and resumes as ever.
     if (ack !== undefined && ((hello.fence === 1 && !outbox.reopen(ack, now)) || !outbox.ack(ack, now))) return false;
+    // A resume names the session with the key its welcome carried: the client read the welcome,
+    // so it is no lost race's leftover, only a client whose words cannot get through yet (a
+    // browser's six connections per origin all held by event streams: the claim waits behind
+    // them). Reaping it would lose the session, and with it the sends, which never arrived.
+    if (resumed) this.#claim?.timer.refresh();
     this.#move.durable?.touch();
     this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
     return true;

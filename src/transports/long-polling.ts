@@ -13,9 +13,11 @@ export function longPollTransport(ctx: TransportContext): Transport {
     if (!res) return;
     const clock = ctx.platform.clock;
     for (let first = true, at = 0; !ch.done(); first = false) {
-      if (res.status !== 200) return ch.fail(refused(res));
       const text = await res.text();
       if (ch.done()) return;
+      // A 200 that is no frame nor batch (JSON) is a captive portal's page or a meddling proxy, not us: a
+      // refusal with its status, as on the event stream, not a protocol error of the server.
+      if (res.status !== 200 || !'[{'.includes(text[0]!)) return ch.fail(refused(res));
       if (first) ctx.events.open();
       // An empty answer (the hold ran out) is delivered too: it proves the server alive. The next
       // poll leaves after the delivery: asked for before it (so a burst's next answer travels

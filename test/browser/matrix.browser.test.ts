@@ -214,3 +214,72 @@ describe.runIf(executablePath)('Chromium: bytes (docs/protocol.md §1.3)', () =>
     }, 30_000);
   }
 });
+
+describe.runIf(executablePath)('Chromium: middleboxes that depend on the browser (test/lab/middlebox.test.ts has them all in Node)', () => {
+  const openAt = (page: Page) => page.waitForFunction(() => (window as unknown as { __wf: { openAt: number } }).__wf.openAt > 0, undefined, { timeout: 20_000 });
+
+  test('event streams gzipped per chunk: Chromium decodes the stream as it comes, SSE carries everything once', async () => {
+    const { page, lab } = await open('umd', { kind: 'gzip-sse', flush: 'chunk' }, { transports: ['sse', 'longpoll'] });
+    await openAt(page);
+    await page.waitForFunction(() => (window as unknown as { __client: { rung: string } }).__client.rung === 'sse', undefined, { timeout: SETTLE_MS });
+    await exchange(page, 0, 100, 500);
+    expect((await snapshot(page)).echoes).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(lab.stats.gzipped).toBeGreaterThan(0);
+  }, 40_000);
+
+  test('event streams gzipped and held in the compressor: long-polling carries', async () => {
+    const { page, lab } = await open('umd', { kind: 'gzip-sse', flush: 'full' }, { transports: ['sse', 'longpoll'] });
+    await openAt(page);
+    expect((await snapshot(page)).rung).toBe('longpoll');
+    await exchange(page, 0, 100, 500);
+    expect((await snapshot(page)).echoes).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(lab.stats.gzipped).toBeGreaterThan(0);
+  }, 40_000);
+
+  test('a captive portal (200 and HTML to everything, the upgrade too): a network error (no CORS), a backoff, and a connection once it lets go', async () => {
+    const { page, lab } = await open('umd', { kind: 'captive-portal' }, { transports: ['ws', 'sse', 'longpoll'] });
+    await page.waitForTimeout(3000);
+    const s = await snapshot(page);
+    expect(s.state).toBe('connecting');
+    // The page is on another origin than the lab, and a portal's page has no CORS headers:
+    // Chromium gives the page a network error for every rung (a same-origin page would see the 200).
+    expect(s.errors[0]!.code).toBe('WF_NETWORK');
+    expect(s.attempts.length).toBeGreaterThan(2);
+    expect(s.attempts.every((a) => a.outcome === 'failed' && a.reason === 'WF_NETWORK')).toBe(true);
+    const st = lab.stats;
+    expect(st.connections.ws + st.connections.http).toBeLessThan(40);
+    lab.setScenario({ kind: 'pass' });
+    await page.waitForFunction(() => (window as unknown as { __client: { state: string } }).__client.state === 'open', undefined, { timeout: 35_000 });
+    await exchange(page, 0, 50, 200);
+  }, 60_000);
+
+  test('seven tabs of one origin on HTTP/1.1, WebSocket refused: six connections for seven event streams and their POSTs, yet every tab delivers everything once', async () => {
+    const { server, port } = await startServer({ allowedOrigins: [pagesServer.origin] });
+    track(server);
+    server.on('connection', (conn) => conn.subscribe('echo', (d) => void conn.send('echoed', d)));
+    const lab = track(await startLab({ upstream: { host: '127.0.0.1', port }, scenario: { kind: 'refuse-upgrade', how: '403' } }));
+    // One context: the tabs share Chromium's socket pool, as tabs of one profile do.
+    const context = await browser.newContext();
+    track({ close: () => context.close() });
+    const pages = await Promise.all(Array.from({ length: 7 }, async () => {
+      const page = await context.newPage();
+      await page.goto(`${pagesServer.origin}/umd.html`);
+      await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true);
+      await page.evaluate(([url]) => {
+        const w = window as unknown as { __start(W: unknown, u: string, o: unknown): void; __lib: unknown };
+        w.__start(w.__lib, url, { transports: ['ws', 'sse', 'longpoll'], reconnect: { base: 50, max: 500 } });
+      }, [`${lab.url}/wirefall`] as const);
+      return page;
+    }));
+    const t0 = Date.now();
+    await Promise.all(pages.map(async (page) => {
+      await openAt(page);
+      await page.evaluate(() => (window as unknown as { __sendEchoes(a: number, b: number, c: number): Promise<void> }).__sendEchoes(0, 20, 1000));
+      await page.waitForFunction(() => (window as unknown as { __wf: { echoes: number[] } }).__wf.echoes.length >= 20, undefined, { timeout: 90_000 });
+      expect((await snapshot(page)).echoes).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    }));
+    const snaps = await Promise.all(pages.map(snapshot));
+    console.log(`seven tabs, six connections: all delivered in ${Date.now() - t0} ms; opens per tab ${snaps.map((s) => s.opens).join(',')}; errors ${snaps.map((s) => s.errors.map((e) => e.code).join('+')).join(' ')}`);
+    expect(snaps.every((s) => s.errors.every((e) => e.code !== 'WF_SESSION_LOST'))).toBe(true);
+  }, 150_000);
+});

@@ -62,3 +62,43 @@ test('a claimed session is announced before its first message is handled, and is
   expect(conn?.closed).toBe(false);
   expect(conn?.rung).toBe('ws');
 });
+
+test('a session its client resumes before speaking is kept: each resume gives it another hello timeout', async () => {
+  const { server, url } = await startServer({ helloTimeoutMs: 400, sessionTtlMs: 60_000 });
+  track(server);
+  const announced: Connection<Chat>[] = [];
+  server.on('connection', (c) => announced.push(c));
+  // Welcomed, then cut before its first word got through (its uplink queued behind other
+  // connections): the client resumes, again and again, before it can speak.
+  const first = await raw(url);
+  first.ws.send('{"t":"hello","v":3,"race":"a"}');
+  await eventually(() => first.frames.length === 2, 2000, 'welcome');
+  const { sid, key } = first.frames[1] as { sid: string; key: string };
+  first.ws.terminate();
+  const resume = async () => {
+    const r = await raw(url);
+    r.ws.send(JSON.stringify({ t: 'hello', v: 3, sid, key, ack: 0 }));
+    await eventually(() => r.frames.some((f) => f.t === 'welcome'), 2000, 'welcome');
+    return r;
+  };
+  // Resumed at 250 ms, and again at 500 ms: past the hello timeout counted from the first welcome.
+  await new Promise((r) => setTimeout(r, 250));
+  (await resume()).ws.terminate();
+  await new Promise((r) => setTimeout(r, 250));
+  const last = await resume();
+  expect(last.frames.find((f) => f.t === 'welcome')).toMatchObject({ sid, resumed: true });
+  last.ws.send('{"t":"msg","s":1,"ev":"say","d":{"text":"at last"}}');
+  await eventually(() => announced.length === 1, 2000, 'the session announced');
+  expect(announced[0]!.id).toBe(sid);
+  // A resume is no lifetime lease: left unclaimed, the session is still reaped.
+  const other = await raw(url);
+  other.ws.send('{"t":"hello","v":3,"race":"b"}');
+  await eventually(() => other.frames.length === 2, 2000, 'welcome');
+  const gone = other.frames[1] as { sid: string; key: string };
+  other.ws.terminate();
+  await new Promise((r) => setTimeout(r, 700));
+  const late = await raw(url);
+  late.ws.send(JSON.stringify({ t: 'hello', v: 3, sid: gone.sid, key: gone.key, ack: 0 }));
+  await eventually(() => late.frames.some((f) => f.t === 'welcome'), 2000, 'welcome');
+  expect(late.frames.find((f) => f.t === 'welcome')).toMatchObject({ resumed: false });
+});

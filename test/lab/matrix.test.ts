@@ -1,9 +1,10 @@
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
-import type { Client, ClientOptions, RungName, WirefallError } from '../../src/index';
+import type { ClientOptions, RungName, WirefallError } from '../../src/index';
 import { makeTestCert, startLab } from '../../lab';
-import { cleanup, client, eventually, startServer, track, until, type Chat } from '../support/harness';
+import { cleanup, client, eventually, startServer, track, until } from '../support/harness';
+import { echoes as exchange } from '../support/echoes';
 import { mapStorage } from '../support/map-storage';
 import { matrix, namesReason, SETTLE_MS } from './matrix-cases';
 
@@ -35,22 +36,6 @@ function trusting(cert: string): ClientOptions {
     WebSocket: TrustingWebSocket as never,
     fetch: ((input: string, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch,
   };
-}
-
-/** Sends `n` echoes spread over `ms` and checks both directions: no loss, no duplicate, in order. */
-async function exchange(c: Client<Chat>, n: number, ms: number, from = 0): Promise<void> {
-  const back: number[] = [];
-  const off = c.subscribe('echoed', (d) => back.push(d.n));
-  const sends: Promise<void>[] = [];
-  const batches = 10;
-  for (let b = 0; b < batches; b++) {
-    for (let i = 0; i < n / batches; i++) sends.push(c.send('echo', { n: from + b * (n / batches) + i }));
-    await new Promise((r) => setTimeout(r, ms / batches));
-  }
-  await Promise.all(sends);
-  await eventually(() => back.length >= n, 10_000, `${n} echoes (have ${back.length})`);
-  off();
-  expect(back).toEqual(Array.from({ length: n }, (_, i) => from + i));
 }
 
 describe('hostile-network matrix (Node)', () => {

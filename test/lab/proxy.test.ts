@@ -220,7 +220,7 @@ describe('lab proxy', () => {
     expect(stats.bytesDown).toBeGreaterThan(0);
     expect(stats.cuts).toBe(0);
     lab.resetStats();
-    expect(lab.stats).toEqual({ connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, upgradesStripped: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [] });
+    expect(lab.stats).toEqual({ connections: { ws: 0, sse: 0, http: 0 }, upgradesPassed: 0, upgradesStripped: 0, bytesUp: 0, bytesDown: 0, cuts: 0, plannedCuts: [], faults: 0, gzipped: 0, waited: 0, peakConnections: 0 });
   });
 
   it('answers 502 when the upstream is down', async () => {
