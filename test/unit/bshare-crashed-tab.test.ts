@@ -8,7 +8,7 @@ import { fakeSharedTabs, flushTabs } from '../support/fake-tabs';
  * replay buffer on the server until sessionTtlMs. The browser releases a crashed tab's Web Locks;
  * the fakes do so in `locks.crash(tab)`.
  */
-type Api = { client: Record<string, never>; server: Record<string, never> };
+type Api = { client: { say: { n: number } }; server: Record<string, never> };
 
 afterEach(() => void vi.useRealTimers());
 const flush = flushTabs;
@@ -68,5 +68,18 @@ describe('a crashed tab stops counting (docs/sharing.md, "Closing")', () => {
     await flush();
     C!.c.close();
     expect(C!.t.last().closed?.code).toBe(1000);
+  });
+
+  test('a send of the crashed tab that the leader held for its confirm is written at once, not after the hold (1 s)', async () => {
+    const w = await start(['A', 'B']);
+    const [A, B] = w.tabs;
+    w.channels.lose((m) => m.t === 'confirm'); // B heard its number but died before confirming it
+    void B!.c.send('say', { n: 1 }).catch(() => {});
+    await flush();
+    const said = () => A!.t.last().frames.filter((f) => f.t === 'msg');
+    expect(said()).toEqual([]);
+    crash(w, 'B');
+    await flush();
+    expect(said()).toMatchObject([{ t: 'msg', ev: 'say', d: { n: 1 } }]);
   });
 });
