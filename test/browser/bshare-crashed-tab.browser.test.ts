@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { cleanup, startServer, track } from '../support/harness';
-import { startBsharePages } from '../support/bshare-pages';
-import { CHROMIUM_FLAGS, findChromium } from './chromium';
+import { describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startServer, track } from '../support/harness';
+import { bshareBrowser } from '../support/bshare-pages';
+import { findChromium } from './chromium';
 
 /*
  * A crashed tab stops counting, in a real Chromium: two tabs share a session, the follower's
@@ -11,20 +11,7 @@ import { CHROMIUM_FLAGS, findChromium } from './chromium';
  * not leave it (1001) for a next leader that never comes, kept until sessionTtlMs (60 s).
  */
 const executablePath = findChromium();
-let browser: Browser;
-let pages: Awaited<ReturnType<typeof startBsharePages>>;
-
-if (executablePath) {
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
-    pages = await startBsharePages(process.cwd());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await pages?.close();
-  });
-  afterEach(cleanup);
-}
+const world = bshareBrowser(executablePath);
 
 type Win = { __start(u: string, o: unknown, s: boolean): void; __view(): { role: string; state: string }; __client: { tab: string }; __ready?: boolean };
 type Held = { held?: { name?: string }[]; pending?: { name?: string }[] };
@@ -43,16 +30,16 @@ async function until<T>(get: () => Promise<T>, check: (x: T) => boolean, what: s
 describe.runIf(executablePath)('tab sharing in Chromium: a crashed tab stops counting', () => {
   for (const kind of ['esm', 'umd'] as const) {
     test(`${kind}: the follower crashed, the leader closes: the server ends the session at once`, async () => {
-      const { server, url } = await startServer({ allowedOrigins: [pages.origin] });
+      const { server, url } = await startServer({ allowedOrigins: [world.pages.origin] });
       track(server);
       const ended: string[] = [];
       let sessions = 0;
       server.on('connection', (conn) => (sessions++, conn.on('close', (reason) => void ended.push(reason))));
-      const context = await browser.newContext();
+      const context = await world.browser.newContext();
       track({ close: () => context.close() });
       const open = async () => {
         const page = await context.newPage();
-        await page.goto(`${pages.origin}/${kind}.html`);
+        await page.goto(`${world.pages.origin}/${kind}.html`);
         await page.waitForFunction(() => (window as unknown as Win).__ready === true);
         await page.evaluate(([u]) => (window as unknown as Win).__start(u, { transports: ['ws'] }, true), [url] as const);
         return page;
