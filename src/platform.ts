@@ -45,7 +45,7 @@ export type WakeReason = 'online' | 'visible';
 
 /** The part of the Web Locks API (`navigator.locks`) that tab sharing uses to elect a leader. */
 export interface LocksLike {
-  request(name: string, options: { mode?: 'exclusive'; signal?: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
+  request(name: string, options: { mode?: 'exclusive' | 'shared'; signal?: AbortSignal }, callback: (lock: unknown) => unknown): Promise<unknown>;
 }
 
 /** The part of `BroadcastChannel` that tab sharing uses: structured-clone messages to every other same-origin context. */

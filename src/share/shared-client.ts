@@ -21,6 +21,7 @@ import { Relay } from './relay';
 import { Calls, uncloned } from './calls';
 import { receiver } from './tab-check';
 import { View } from './view';
+import { tabs, type Tabs } from './tabs';
 import { errorFrom, errorShape, type ErrorShape, type TabMessage } from './tab-protocol';
 
 /** How long a new leader listens for what the other tabs know before resuming. */
@@ -40,7 +41,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   #calls: Calls;
   #view = new View((state, rung) => this.#events.emit('state', state, rung));
   #closed = false;
-  #tabs = new Set<string>();
+  /** The other tabs alive, as far as this one knows (./tabs). */
+  #tabs: Tabs;
   #events: Emitter<ClientEvents>;
   #handlers: Emitter<Record<string, (data: unknown) => void>>;
   #unleave: () => void;
@@ -58,6 +60,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     // What other contexts post is checked first: any script of the origin can post there.
     this.#chan.onmessage = receiver(ctx.options.logger, (m) => this.#on(m));
     this.#election = new Election(platform.locks!, name);
+    // A tab that crashed says no `leave`: its released lock says it for it.
+    this.#tabs = tabs(platform.locks!, name, this.tab, (tab) => this.#on({ t: 'leave', tab }));
     // A leader that is unloaded or frozen hands over at once, rather than after the browser notices.
     this.#unleave = platform.onLeave?.((reason) => (reason === 'pagehide' ? this.close() : this.#resign(true))) ?? (() => {});
     this.#post({ t: 'join', tab: this.tab });
@@ -126,11 +130,12 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
    */
   close(): void {
     if (this.#closed) return;
-    this.#resign(this.#tabs.size > 0);
+    this.#resign(this.#tabs.alive.size > 0);
     // Posted before closing: #post posts nothing once closed.
     this.#post({ t: 'leave', tab: this.tab });
     this.#closed = true;
     this.#election.resign();
+    this.#tabs.close();
     this.#unleave();
     this.#chan.onmessage = null;
     this.#chan.close();
@@ -172,7 +177,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         if (this.#relay) this.#post({ t: 'snap', to: m.tab, leader: this.tab, snap: this.#relay.snapshot(), received: this.#received, mirror: this.#mirror.state() });
         return;
       case 'leave':
-        this.#tabs.delete(m.tab);
+        this.#tabs.alive.delete(m.tab);
         this.#relay?.left(m.tab);
         return;
       case 'snap':

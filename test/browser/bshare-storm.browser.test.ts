@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { cleanup, startServer, track } from '../support/harness';
-import { startBsharePages } from '../support/bshare-pages';
-import { CHROMIUM_FLAGS, findChromium } from './chromium';
+import { describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startServer, track } from '../support/harness';
+import { bshareBrowser } from '../support/bshare-pages';
+import { findChromium } from './chromium';
 
 /*
  * Tabs coming and going while the shared connection is still being made, in a real Chromium: the
@@ -14,20 +14,7 @@ import { CHROMIUM_FLAGS, findChromium } from './chromium';
 const executablePath = findChromium();
 const TABS = 5;
 const COUNT = 3;
-let browser: Browser;
-let pages: Awaited<ReturnType<typeof startBsharePages>>;
-
-if (executablePath) {
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
-    pages = await startBsharePages(process.cwd());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await pages?.close();
-  });
-  afterEach(cleanup);
-}
+const world = bshareBrowser(executablePath);
 
 type View = { role: string; state: string; acked: number[]; failed: string[]; errors: string[]; buffered: { messages: number } };
 type Win = { __start(u: string, o: unknown, s: boolean): void; __say(t: number, c: number): void; __view(): View; __ready?: boolean };
@@ -49,16 +36,16 @@ describe.runIf(executablePath)('tab sharing in Chromium: leaders that go before 
     test(`${kind}: the first leader closes, the next crashes, both unwelcomed: every other tab's sends arrive once, in order`, async () => {
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
-      const { server, url } = await startServer({ allowedOrigins: [pages.origin], authenticate: () => gate.then(() => 'u'), authTimeoutMs: 120_000 });
+      const { server, url } = await startServer({ allowedOrigins: [world.pages.origin], authenticate: () => gate.then(() => 'u'), authTimeoutMs: 120_000 });
       track(server);
       const got: { tab: number; n: number }[] = [];
       server.on('connection', (conn) => conn.subscribe('say', (d) => void got.push(d as never)));
-      const context = await browser.newContext();
+      const context = await world.browser.newContext();
       track({ close: () => context.close() });
       const list: Page[] = [];
       for (let i = 0; i < TABS; i++) {
         const page = await context.newPage();
-        await page.goto(`${pages.origin}/${kind}.html`);
+        await page.goto(`${world.pages.origin}/${kind}.html`);
         await page.waitForFunction(() => (window as unknown as Win).__ready === true);
         await page.evaluate(([u]) => (window as unknown as Win).__start(u, { transports: ['ws'], welcomeTimeout: 120_000 }, true), [url] as const);
         list.push(page);

@@ -1,3 +1,7 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_FLAGS } from '../browser/chromium';
+import { cleanup } from './harness';
 import { servePages } from './static-pages';
 
 /**
@@ -30,4 +34,23 @@ const pages: Record<string, string> = {
 
 export function startBsharePages(root: string): Promise<{ origin: string; close(): Promise<void> }> {
   return servePages(root, pages);
+}
+
+/**
+ * A test file's Chromium and bshare pages: launched before its tests, closed after them (and what
+ * each test `track`ed, after it). Nothing runs without `executablePath` (no Chromium here).
+ */
+export function bshareBrowser(executablePath: string | undefined): { browser: Browser; pages: Awaited<ReturnType<typeof startBsharePages>> } {
+  const world = {} as ReturnType<typeof bshareBrowser>;
+  if (!executablePath) return world;
+  beforeAll(async () => {
+    world.browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
+    world.pages = await startBsharePages(process.cwd());
+  });
+  afterAll(async () => {
+    await world.browser?.close();
+    await world.pages?.close();
+  });
+  afterEach(cleanup);
+  return world;
 }

@@ -8,35 +8,6 @@ import { fakeTransports } from './fake-transport';
 
 /* Fake tabs for wirefall/share tests: Web Locks and BroadcastChannel as browsers run them. */
 
-/** Web Locks as the browser runs them: one holder per name, the next waiter granted on release. */
-export function fakeLocks(): LocksLike {
-  const queues = new Map<string, (() => void)[]>();
-  const held = new Set<string>();
-  const grant = (name: string) => {
-    if (held.has(name)) return;
-    const next = queues.get(name)?.shift();
-    if (next) next();
-  };
-  return {
-    request(name, opts, cb) {
-      return new Promise((resolve, reject) => {
-        const run = () => {
-          held.add(name);
-          void cb(null).then(() => (held.delete(name), resolve(undefined), grant(name)));
-        };
-        const q = queues.get(name) ?? [];
-        queues.set(name, q);
-        q.push(run);
-        opts.signal?.addEventListener('abort', () => {
-          const i = q.indexOf(run);
-          if (i >= 0) q.splice(i, 1), reject(new Error('AbortError'));
-        });
-        grant(name);
-      });
-    },
-  };
-}
-
 export function fakeChannels() {
   const open = new Set<{ tab: string; ch: ChannelLike }>();
   const dead = new Set<string>();
@@ -65,42 +36,62 @@ export function fakeChannels() {
   };
 }
 
-/** Web Locks whose holder can die without running any code (a crashed renderer): the lock passes on. */
-export function crashableLocks(): LocksLike & { crash(): void } {
-  const queue: (() => void)[] = [];
-  let holder: (() => void) | undefined;
-  const grant = () => {
-    if (!holder) queue.shift()?.();
+/**
+ * Web Locks as the browser runs them: per name, exclusive or shared, granted in request order, the
+ * callback's promise holding the lock. `for(tab)` is one tab's `navigator.locks`; `crash(tab)`
+ * kills that tab without running any of its code: the browser releases every lock it held and
+ * forgets the ones it waited for, as it does for a crashed renderer.
+ */
+export function crashableLocks(): LocksLike & { for(tab: string): LocksLike; crash(tab: string): void } {
+  type Req = { owner?: string; shared: boolean; run(): void; release?: () => void };
+  const names = new Map<string, { held: Set<Req>; queue: Req[] }>();
+  const at = (name: string) => names.get(name) ?? names.set(name, { held: new Set(), queue: [] }).get(name)!;
+  const grantable = (r: Req | undefined, held: Set<Req>) => r && (!held.size || (r.shared && [...held].every((h) => h.shared)));
+  const grant = (name: string) => {
+    const { held, queue } = at(name);
+    while (grantable(queue[0], held)) {
+      const r = queue.shift()!;
+      held.add(r);
+      r.run();
+    }
   };
-  return {
-    request(_name, opts, cb) {
+  const view = (owner?: string): LocksLike => ({
+    request(name, opts, cb) {
       return new Promise((resolve, reject) => {
-        const run = () => {
-          const done = () => {
-            if (holder !== done) return;
-            holder = undefined;
-            resolve(undefined);
-            grant();
-          };
-          holder = done;
-          void cb(null).then(done);
+        const { held, queue } = at(name);
+        const r: Req = {
+          owner,
+          shared: opts.mode === 'shared',
+          run: () => {
+            r.release = () => void (held.delete(r) && (resolve(undefined), grant(name)));
+            void Promise.resolve(cb(null)).then(r.release);
+          },
         };
-        queue.push(run);
+        queue.push(r);
         opts.signal?.addEventListener('abort', () => {
-          const i = queue.indexOf(run);
+          const i = queue.indexOf(r);
           if (i >= 0) queue.splice(i, 1), reject(new Error('AbortError'));
         });
-        grant();
+        grant(name);
       });
     },
-    crash: () => holder?.(),
+  });
+  return {
+    ...view(),
+    for: view,
+    crash(tab) {
+      for (const [name, { held, queue }] of names) {
+        for (const r of queue.filter((q) => q.owner === tab)) queue.splice(queue.indexOf(r), 1);
+        for (const r of [...held]) if (r.owner === tab) held.delete(r);
+        grant(name);
+      }
+    },
   };
 }
 
-
 /**
  * Tabs A, B, C… in one fake origin, each a shared client on fake transports (vitest's fake timers
- * on: `flushTabs` runs them). The first to run leads once `flushTabs(200)` has run.
+ * on: `flushTabs` runs them). Each holds its locks as its own (`locks.crash(name)`). The first to run leads once `flushTabs(200)` has run.
  */
 export function fakeSharedTabs<Api extends ApiShape & ApiCheck<Api>>(names: string[], options: ClientOptions = {}) {
   vi.useFakeTimers();
@@ -113,7 +104,7 @@ export function fakeSharedTabs<Api extends ApiShape & ApiCheck<Api>>(names: stri
       transports: ['ws'],
       transportFactories: { ws: t.factory },
       ...options,
-      platform: { locks, channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
+      platform: { locks: locks.for(name), channel: channels.for(name), onLeave: () => () => {}, onWake: () => () => {}, random: () => 0.5 },
     });
     return { name, c, t };
   });

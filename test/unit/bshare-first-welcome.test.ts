@@ -41,7 +41,7 @@ describe('the leader goes before its first welcome: the sends it numbered go thr
       expect(tabs.map((x) => x.c.buffered.messages)).toEqual([3, 3, 3]);
       expect(written(A!.t.last())).toEqual([]);
       if (how === 'closes') A!.c.close();
-      else channels.kill('A'), locks.crash(), vi.spyOn(A!.c, 'close');
+      else channels.kill('A'), locks.crash('A'), vi.spyOn(A!.c, 'close');
       await flush(150);
       expect(B!.c.role).toBe('leader');
       const t = B!.t.last();

@@ -46,7 +46,7 @@ describe('a new session\'s server messages reach every tab', () => {
     const { tabs, heard, channels, locks } = await start();
     const [A, B] = tabs;
     channels.kill('A');
-    locks.crash();
+    locks.crash('A');
     vi.spyOn(A!.c, 'close');
     await flush(150);
     expect(B!.c.role).toBe('leader');

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { connect, type WirefallError } from '../../src/index';
 import { share } from '../../src/share/index';
 import { fakeTransports } from '../support/fake-transport';
-import { fakeChannels, fakeLocks } from '../support/fake-tabs';
+import { crashableLocks, fakeChannels } from '../support/fake-tabs';
 
 /*
  * `request()` is part of the Client a shared `connect` returns (its type says so), but it is not
@@ -14,7 +14,7 @@ afterEach(() => void vi.useRealTimers());
 
 test('request() on a shared client rejects with WF_INVALID in the leader and in a follower, and is not relayed', async () => {
   const channels = fakeChannels();
-  const locks = fakeLocks();
+  const locks = crashableLocks();
   const t = fakeTransports();
   const [A, B] = ['A', 'B'].map((name) =>
     connect<{ client: {}; server: {}; rpc: { add: [[number, number], number] } }>('http://h.test/wf', {

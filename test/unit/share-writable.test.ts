@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { connect } from '../../src/index';
 import { share } from '../../src/share/index';
 import { fakeTransports } from '../support/fake-transport';
-import { fakeChannels, fakeLocks } from '../support/fake-tabs';
+import { crashableLocks, fakeChannels } from '../support/fake-tabs';
 
 /*
  * A shared client's `whenWritable()` (every tab's, the leader's included) follows the leader's
@@ -20,7 +20,7 @@ const flush = async (ms = 0) => {
 
 async function tabs() {
   const channels = fakeChannels();
-  const locks = fakeLocks();
+  const locks = crashableLocks();
   const t = fakeTransports();
   const [A, B] = ['A', 'B'].map((name) =>
     connect<{ client: { say: { text: string } }; server: Record<string, never> }>('http://h.test/wf', {

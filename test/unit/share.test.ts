@@ -13,13 +13,13 @@ import type { Client } from '../../src/core/client';
 import { WirefallError } from '../../src/protocol/errors';
 import { HOLD_MS } from '../../src/share/relay';
 import { fakeTransports, type FakeTransport } from '../support/fake-transport';
-import { crashableLocks, fakeChannels, fakeLocks, fakeSharedTabs, flushTabs } from '../support/fake-tabs';
+import { crashableLocks, fakeChannels, fakeSharedTabs, flushTabs } from '../support/fake-tabs';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('Election (Web Locks)', () => {
   test('one leader at a time; resigning hands the lock to the next tab in line', async () => {
-    const locks = fakeLocks();
+    const locks = crashableLocks();
     const led: string[] = [];
     const a = new Election(locks, 'x');
     const b = new Election(locks, 'x');
@@ -115,7 +115,7 @@ describe('hand-over after the leader crashed (fake tabs): the resumed welcome se
   async function crashAndResume(w: Awaited<ReturnType<typeof start>>, ack: number, before?: () => void) {
     const [A, B] = w.tabs;
     w.channels.kill('A');
-    w.locks.crash();
+    w.locks.crash('A');
     vi.spyOn(A!.c, 'close'); // A's timers still exist in this process; its channel is dead, so they reach no one
     await flush(150); // B's sync window
     expect(B!.c.role).toBe('leader');
