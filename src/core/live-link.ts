@@ -83,7 +83,13 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   batcher.push(encodeFrame.ack(inbox.received));
   if (report) batcher.push(encodeFrame.report(report));
 
-  const armPing = (beats = 1): void => arm('ping', () => (link.ping(), armPing()), w.hb * beats);
+  // The server's beat, trusted up to a minute (protocol.md §5): a welcome's `hb` of an hour or a
+  // year (a broken server, or a typo) meant no ping of ours and no silence bound, so an idle
+  // client never noticed a dead link. Past a minute we ping on our own every minute (the protocol
+  // lets a client ping whenever it likes) and a silence of two minutes is a stall: a server's long
+  // beat still spares its clients most of its pings, and a dead link is found within ~62 s.
+  const hb = Math.min(w.hb, 6e4);
+  const armPing = (beats = 1): void => arm('ping', () => (link.ping(), armPing()), hb * beats);
 
   function armLiveness(): void {
     if (!live) return;
@@ -99,7 +105,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       Math.max(lastAnswered, outbox.ackedAt),
       inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
       // Two heartbeat intervals: one late heartbeat is tolerated, a second is not.
-      w.hb * 2,
+      hb * 2,
       // The answer deadline, plus the time what is held may take to leave a slow uplink (32 KB/s,
       // a weak phone's): the ack of a 300 KB message comes seconds after its write, and 2 s alone
       // made its every resend a stall (docs/transports.md, "Liveness"). At most one write's worth
