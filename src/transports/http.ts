@@ -59,6 +59,14 @@ export interface HttpChannel {
   open(hello: string, headers?: Record<string, string>): Promise<Response | void>;
   /** A long-poll of the session with its key in the body, once the welcome was seen. */
   poll(): Promise<Response> | undefined;
+  /**
+   * Reads an answer's body as text, chunk by chunk, into `feed`, which returns how many UTF-16
+   * units it holds. Past 100 Mi, where Node's `ws` bounds a WebSocket message (maxPayload,
+   * 100 MiB), the link fails as WF_PROTOCOL: a broken server or a middlebox that answers without
+   * end grew a string until the engine's limit (~1 GB of heap in Node). True when the body ended
+   * within the bound on a link still up; a cut body rejects.
+   */
+  read(res: Response, feed: (text: string) => number): Promise<boolean>;
 }
 
 /**
@@ -154,6 +162,15 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       return done ? undefined : res.ok ? res : fail(refused(res));
     },
     poll: () => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1`, w.key),
+    async read(res, feed) {
+      const reader = res.body!.getReader();
+      // No flush at the end: a transport message is JSON, whose last character is ASCII.
+      const decoder = new TextDecoder();
+      for (let r; !done && !(r = await reader.read()).done; ) {
+        if (feed(decoder.decode(r.value, { stream: true })) > 100 * 2 ** 20) fail({ code: 'WF_PROTOCOL', message: DEV ? 'a message over 100 Mi characters' : '' });
+      }
+      return !done;
+    },
   };
   if (platform.fetch) downlink(ch).catch(net);
   else queueMicrotask(() => fail({ code: 'WF_INVALID', message: DEV ? 'no fetch implementation: pass one in options.fetch' : '' }));

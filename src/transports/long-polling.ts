@@ -14,8 +14,10 @@ export function longPollTransport(ctx: TransportContext): Transport {
     const clock = ctx.platform.clock;
     for (let first = true, at = 0; !ch.done(); first = false) {
       if (res.status !== 200) return ch.fail(refused(res));
-      const text = await res.text();
-      if (ch.done()) return;
+      // Read in chunks, bounded as an SSE event is: an answer without end (a broken server, a
+      // middlebox) was read whole, until the engine's string limit (http.ts).
+      let text = '';
+      if (!(await ch.read(res, (chunk) => (text += chunk).length))) return;
       if (first) ctx.events.open();
       // An empty answer (the hold ran out) is delivered too: it proves the server alive. The next
       // poll leaves after the delivery: asked for before it (so a burst's next answer travels
