@@ -46,8 +46,8 @@ export const refused = (res: Response, note = ''): TransportFailure => refusal(r
 export interface HttpChannel {
   /** A request to the endpoint with `q` added to the query, on this transport's abort signal. */
   req(q: string, init?: RequestInit): Promise<Response>;
-  /** Hands a message to the core, learning the session from its welcome on the way. */
-  deliver(text: string): void;
+  /** Hands a message to the core, learning the session from its welcome on the way; truthy: wait before the next poll. */
+  deliver(text: string): unknown;
   fail(f: TransportFailure): void;
   done(): boolean;
   /**
@@ -155,7 +155,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       } catch {
         /* the core reports malformed data */
       }
-      events.message(text);
+      return events.message(text);
     },
     async open(hello, headers) {
       const res = await postTo(`u=${u}`, hello, headers);
