@@ -1,8 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, expect, test } from 'vitest';
-import type { WirefallError } from '../../src/index';
-import { cleanup, client, eventually } from '../support/harness';
-import { fakeHttp, hi } from '../support/bclient-http';
+import { afterEach, test } from 'vitest';
+import { cleanup } from '../support/harness';
+import { fakeHttp, hi, refusedThenResumed } from '../support/bclient-http';
 
 afterEach(cleanup);
 
@@ -40,11 +39,6 @@ for (const [what, headers] of [
       if (polls++ === 0) return padded(res, headers);
       setTimeout(() => !res.destroyed && res.writeHead(200).end('[]'), 2000);
     });
-    const c = client(s.url, { transports: ['longpoll'] });
-    const errors: WirefallError[] = [];
-    c.on('error', (e) => errors.push(e));
-    await eventually(() => errors.length > 0, 30_000, 'an error');
-    expect(errors[0]!.code).toBe('WF_PROTOCOL');
-    await eventually(() => opens === 2 && c.state === 'open', 10_000, 'the resume');
+    await refusedThenResumed(s.url, 'longpoll', () => opens);
   }, 60_000);
 }
