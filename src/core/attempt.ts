@@ -36,7 +36,8 @@ export interface AttemptTimeouts {
 
 /** Where a verified transport's events go once the live connection owns it. */
 export interface LiveSink {
-  frames(frames: Frame[]): void;
+  /** True when the next long-poll should wait (transport.ts, `message`). */
+  frames(frames: Frame[]): boolean | void;
   close(failure: TransportFailure): void;
 }
 

@@ -45,7 +45,12 @@ export interface LiveLink {
   /** Ends the link: every timer stops, and the transport is closed with `code`. */
   stop(code: number): void;
   fail(f: TransportFailure): void;
-  frames(frames: Frame[]): void;
+  /**
+   * Handles what arrived. True after two transport messages in a row that each came soon after
+   * the one before and brought no news (a new message, an ack that moved the outbox on, the
+   * server's beat): long-polling then waits before its next poll.
+   */
+  frames(frames: Frame[]): boolean | void;
 }
 
 /**
@@ -63,6 +68,9 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   let lastAnswered = lastReceived;
   let ping: { n: number; at: number } | undefined;
   let pings = 0;
+  /** Transport messages in a row that came soon and brought no news, and when the server last pinged (`frames`). */
+  let idle = 0;
+  let pinged = 0;
   /** When the armed liveness check fires (clock reading), or 0. */
   let livenessAt = 0;
   const arm = timers<'ping' | 'liveness'>(clock);
@@ -83,7 +91,13 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   batcher.push(encodeFrame.ack(inbox.received));
   if (report) batcher.push(encodeFrame.report(report));
 
-  const armPing = (beats = 1): void => arm('ping', () => (link.ping(), armPing()), w.hb * beats);
+  // The server's beat, trusted up to a minute (protocol.md §5): a welcome's `hb` of an hour or a
+  // year (a broken server, or a typo) meant no ping of ours and no silence bound, so an idle
+  // client never noticed a dead link. Past a minute we ping on our own every minute (the protocol
+  // lets a client ping whenever it likes) and a silence of two minutes is a stall: a server's long
+  // beat still spares its clients most of its pings, and a dead link is found within ~62 s.
+  const hb = Math.min(w.hb, 6e4);
+  const armPing = (beats = 1): void => arm('ping', () => (link.ping(), armPing()), hb * beats);
 
   function armLiveness(): void {
     if (!live) return;
@@ -99,7 +113,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       Math.max(lastAnswered, outbox.ackedAt),
       inFlight === undefined ? pingAt : Math.min(inFlight, pingAt ?? inFlight),
       // Two heartbeat intervals: one late heartbeat is tolerated, a second is not.
-      w.hb * 2,
+      hb * 2,
       // The answer deadline, plus the time what is held may take to leave a slow uplink (32 KB/s,
       // a weak phone's): the ack of a 300 KB message comes seconds after its write, and 2 s alone
       // made its every resend a stall (docs/transports.md, "Liveness"). At most one write's worth
@@ -145,6 +159,11 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
     },
     frames(frames) {
       const now = clock.now();
+      const was = inbox.received + outbox.acked;
+      // Soon: within a second of the one before (on long-polling, of its poll: an answer held
+      // longer, such as a hold that ran out, is no sign of a loop).
+      const soon = now - lastReceived < 1e3;
+      let beat;
       lastReceived = now;
       for (const f of frames) {
         // A subscriber may have closed the client, or a frame broken the link.
@@ -169,6 +188,9 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           if (arrival === 'new') host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
+          // The server's beat, not sooner than half a beat after the last: news (below).
+          beat = now - pinged > hb / 2;
+          pinged = now;
           // The server's heartbeat paces ours: our ping rides with the answer (one uplink request
           // per beat instead of two on the HTTP rungs), and our own timer waits for the next beat.
           // On the HTTP rungs the server asks for an answer only when it did not hear from us
@@ -193,6 +215,14 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
         }
       }
       // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
+      // News: a new message, an ack that moved the outbox on, the server's beat. A server or
+      // middlebox that answers every poll at once with nothing new (`[]`, pings, an ack of
+      // nothing) had a long-poll client polling as fast as the network went, for ever (1,225 polls
+      // in 1.8 s on localhost with a ping): after two such answers in a row, each poll waits a
+      // second (long-polling.ts) until news comes. Two, not one: a pong alone answers our ping at
+      // once. What comes late neither counts nor resets (the answer after a wait comes late).
+      idle = was !== inbox.received + outbox.acked || beat ? 0 : idle + +soon;
+      return idle > 1;
     },
   };
   return link;

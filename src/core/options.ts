@@ -1,3 +1,4 @@
+import { DEV } from '../dev';
 import type { Platform, WebSocketConstructor } from '../platform';
 import type { TransportFactory } from '../transports/transport';
 import type { Rung, RungName } from './rungs';
@@ -76,17 +77,32 @@ export interface ResolvedTimings {
 /** @internal */
 export function resolveTimings(o: ClientOptions): ResolvedTimings {
   const r = o.reconnect;
+  const p = o.upgradeProbe;
+  /**
+   * A duration or a bound the client cannot do without: a number above 0 (a string of one counts
+   * as that number), else the default. A string, NaN or 0 made a delay of 0, a NaN or a string
+   * concatenation: a reconnect or climb loop without backoff, a liveness timer armed at once over
+   * and over, an outbox without bound. Not a throw: the production build could not name the
+   * option (src/dev.ts), and must not throw where the default build does not. The default build
+   * warns (the logger option, else the console).
+   */
+  const n = (v: unknown, d: number, name: string): number => {
+    const x = (v as number) > 0 ? +(v as number) : d;
+    if (DEV && v !== x && v !== undefined) (o.logger ?? console).warn?.(`[wirefall] connect: ${name} must be a number above 0; got ${typeof v == 'string' ? JSON.stringify(v) : String(v)}, using ${x}`);
+    return x;
+  };
   return {
+    // 0 is meaningful for these two (every rung at once; no memory), and nothing loops on a bad one.
     stagger: o.stagger ?? 250,
     early: o.earlyFallback !== false,
-    openTimeout: o.openTimeout ?? 5000,
-    welcomeTimeout: o.welcomeTimeout ?? 15000,
-    answerDeadline: o.answerDeadline ?? 2000,
-    backoff: r === false ? false : { base: r?.base ?? 250, max: r?.max ?? 30000 },
-    maxMessages: o.outbox?.maxMessages ?? 10000,
-    maxBytes: o.outbox?.maxBytes ?? 8 * 1024 * 1024,
-    highWaterBytes: o.outbox?.highWaterBytes ?? 1024 * 1024,
+    openTimeout: n(o.openTimeout, 5000, 'openTimeout'),
+    welcomeTimeout: n(o.welcomeTimeout, 15000, 'welcomeTimeout'),
+    answerDeadline: n(o.answerDeadline, 2000, 'answerDeadline'),
+    backoff: r === false ? false : { base: n(r?.base, 250, 'reconnect.base'), max: n(r?.max, 30000, 'reconnect.max') },
+    maxMessages: n(o.outbox?.maxMessages, 10000, 'outbox.maxMessages'),
+    maxBytes: n(o.outbox?.maxBytes, 8 * 1024 * 1024, 'outbox.maxBytes'),
+    highWaterBytes: n(o.outbox?.highWaterBytes, 1024 * 1024, 'outbox.highWaterBytes'),
     rememberRungMs: o.rememberRungMs ?? 60 * 60 * 1000,
-    climb: o.upgradeProbe === false ? false : { first: o.upgradeProbe?.first ?? 3000, max: o.upgradeProbe?.max ?? 300_000 },
+    climb: p === false ? false : { first: n(p?.first, 3000, 'upgradeProbe.first'), max: n(p?.max, 300_000, 'upgradeProbe.max') },
   };
 }

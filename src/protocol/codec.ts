@@ -1,5 +1,5 @@
 import { DEV } from '../dev';
-import type { Frame } from './frames';
+import { PROTOCOL_VERSION, type Frame } from './frames';
 import { CODE, ENCODING, ID, MESSAGE, REASON, TYPE, utf8Length, VERSIONS } from './limits';
 
 /**
@@ -33,7 +33,8 @@ const n = (f: Record<string, unknown>) => optNum(f.n);
  */
 export const clientChecks: FrameChecks = {
   greet: (f) => Array.isArray(f.v) && f.v.length <= VERSIONS && f.v.every(isNum),
-  welcome: (f) => isNum(f.v) && isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max),
+  // The welcome echoes the version the hello chose (§3): a client offers only PROTOCOL_VERSION.
+  welcome: (f) => isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max) && f.v === PROTOCOL_VERSION,
   ping: n,
   pong: n,
   msg: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && !!f.ev /* not empty */ && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),

@@ -46,8 +46,8 @@ export const refused = (res: Response, note = ''): TransportFailure => refusal(r
 export interface HttpChannel {
   /** A request to the endpoint with `q` added to the query, on this transport's abort signal. */
   req(q: string, init?: RequestInit): Promise<Response>;
-  /** Hands a message to the core, learning the session from its welcome on the way. */
-  deliver(text: string): void;
+  /** Hands a message to the core, learning the session from its welcome on the way; truthy: wait before the next poll. */
+  deliver(text: string): unknown;
   fail(f: TransportFailure): void;
   done(): boolean;
   /**
@@ -59,6 +59,14 @@ export interface HttpChannel {
   open(hello: string, headers?: Record<string, string>): Promise<Response | void>;
   /** A long-poll of the session with its key in the body, once the welcome was seen. */
   poll(): Promise<Response> | undefined;
+  /**
+   * Reads an answer's body as text, chunk by chunk, into `feed`, which returns how many UTF-16
+   * units it holds. Past 100 Mi, where Node's `ws` bounds a WebSocket message (maxPayload,
+   * 100 MiB), the link fails as WF_PROTOCOL: a broken server or a middlebox that answers without
+   * end grew a string until the engine's limit (~1 GB of heap in Node). True when the body ended
+   * within the bound on a link still up; a cut body rejects.
+   */
+  read(res: Response, feed: (text: string) => number): Promise<boolean>;
 }
 
 /**
@@ -119,9 +127,10 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       let tries = 0;
       const retry = (f: TransportFailure) => (off ? 0 : ++tries > 4 ? fail(f) : platform.clock.setTimeout(send, 50 << tries));
       // Drained (the bye was the last): the downlink may stop. Our server's answer is a 204; a body
-      // (a middlebox's page) is cancelled, or in Node each POST held its connection until GC
-      // (31 open after 30 POSTs answered with 1 MiB each). Caught: a cut body's cancel rejects.
-      const sent = (res: Response) => (res.ok ? (res.body?.cancel().catch(() => 0), inFlight--, pump(), done && !inFlight && !queue[0] && abort()) : res.status >= 500 ? retry(refused(res)) : fail(refused(res)));
+      // (a middlebox's page, a gateway's 502 page before a retry) is cancelled, or in Node each POST
+      // held its connection until GC (31 open after 30 POSTs answered with 1 MiB each; 22 open,
+      // none closed, after 20 POSTs each retried past a 502). Caught: a cut body's cancel rejects.
+      const sent = (res: Response) => (res.body?.cancel().catch(() => 0), res.ok ? (inFlight--, pump(), done && !inFlight && !queue[0] && abort()) : res.status >= 500 ? retry(refused(res)) : fail(refused(res)));
       // keepalive while draining (a page's last act), but not for a body over its 64 KiB quota.
       const send = () => !off && post(body, seq, done && body.length < EAGER_UNITS).then(sent, (cause) => retry(netError(cause)));
       send();
@@ -147,13 +156,22 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       } catch {
         /* the core reports malformed data */
       }
-      events.message(text);
+      return events.message(text);
     },
     async open(hello, headers) {
       const res = await postTo(`u=${u}`, hello, headers);
       return done ? undefined : res.ok ? res : fail(refused(res));
     },
     poll: () => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1`, w.key),
+    async read(res, feed) {
+      const reader = res.body!.getReader();
+      // No flush at the end: a transport message is JSON, whose last character is ASCII.
+      const decoder = new TextDecoder();
+      for (let r; !done && !(r = await reader.read()).done; ) {
+        if (feed(decoder.decode(r.value, { stream: true })) > 100 * 2 ** 20) fail({ code: 'WF_PROTOCOL', message: DEV ? 'a message over 100 Mi characters' : '' });
+      }
+      return !done;
+    },
   };
   if (platform.fetch) downlink(ch).catch(net);
   else queueMicrotask(() => fail({ code: 'WF_INVALID', message: DEV ? 'no fetch implementation: pass one in options.fetch' : '' }));

@@ -29,8 +29,12 @@ export interface TransportFailure {
 export interface TransportEvents {
   /** The channel is up (WebSocket `open`, SSE response head). Not yet verified. */
   open(): void;
-  /** One encoded message arrived: text, or a binary WebSocket message (§1.3). */
-  message(data: string | Uint8Array): void;
+  /**
+   * One encoded message arrived: text, or a binary WebSocket message (§1.3). Returns truthy when
+   * messages keep arriving at once with nothing new in them (src/core/live-link.ts): long-polling
+   * then waits before its next poll.
+   */
+  message(data: string | Uint8Array): unknown;
   /** The channel is gone. Called at most once, never after `close()`. */
   close(failure: TransportFailure): void;
 }

@@ -9,9 +9,10 @@ afterEach(cleanup);
  * A long-poll answer with no frames (`[]`) comes from our server when a hold runs out (25 s) or a
  * newer poll replaced the held one: never at once, twice in a row. A broken server or a middlebox
  * that answers every poll with `[]` at once made the client poll again at once, for ever: 657
- * polls a second here, with the link "alive" (an answer proves the server alive). An empty answer
- * within a second of its poll now waits a second before the next poll; one that was held longer
- * (our server's hold) does not wait, so the next messages are not held back.
+ * polls a second here, with the link "alive" (an answer proves the server alive). After two such
+ * answers in a row within a second, each poll now waits a second (the live link's rule for any
+ * answer with nothing new: bclient2-lp-idle); one that was held longer (our server's hold) does
+ * not wait, so the next messages are not held back.
  */
 test('a server that answers every poll with [] at once is polled with backoff, and the link still carries messages', async () => {
   let say = false;

@@ -1,8 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, expect, test } from 'vitest';
-import type { WirefallError } from '../../src/index';
-import { cleanup, client, eventually } from '../support/harness';
-import { fakeHttp, hi, sse } from '../support/bclient-http';
+import { afterEach, test } from 'vitest';
+import { cleanup } from '../support/harness';
+import { fakeHttp, hi, refusedThenResumed, sse } from '../support/bclient-http';
 
 afterEach(cleanup);
 
@@ -42,11 +41,6 @@ for (const [what, head] of [['a data line', 'data: '], ['a comment line', ': '],
       }
       endless(res, head);
     });
-    const c = client(s.url, { transports: ['sse'] });
-    const errors: WirefallError[] = [];
-    c.on('error', (e) => errors.push(e));
-    await eventually(() => errors.length > 0, 30_000, 'an error');
-    expect(errors[0]!.code).toBe('WF_PROTOCOL');
-    await eventually(() => opens === 2 && c.state === 'open', 10_000, 'the resume');
+    await refusedThenResumed(s.url, 'sse', () => opens);
   }, 60_000);
 }

@@ -203,17 +203,17 @@ describe('binary messages are negotiated: each side writes them only to a peer t
   });
 
   test('a client whose server did not say `bin` (an older server) writes bytes as b64 text', async () => {
-    // An older server, by hand: greet, and a welcome without `bin`; it records what arrives.
+    // A server older than `bin`, by hand: greet, and a welcome without `bin`; it records what arrives.
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     track({ close: () => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))) });
     const got: { binary: boolean; text: string }[] = [];
     wss.on('connection', (ws) => {
-      ws.send('{"t":"greet","v":[2,1]}');
+      ws.send('{"t":"greet","v":[3,2,1]}');
       ws.on('message', (d, binary) => {
         got.push({ binary, text: binary ? '' : String(d) });
         if (!binary && String(d).includes('"hello"')) {
           expect(JSON.parse(String(d))).toMatchObject({ t: 'hello', bin: 1 }); // the client says it reads them
-          ws.send(JSON.stringify({ t: 'welcome', v: 2, sid: 's', key: 'k', hb: 5000, ack: 0, resumed: false, max: 1 << 20 }));
+          ws.send(JSON.stringify({ t: 'welcome', v: 3, sid: 's', key: 'k', hb: 5000, ack: 0, resumed: false, max: 1 << 20 }));
         }
       });
     });

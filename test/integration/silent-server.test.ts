@@ -18,7 +18,7 @@ async function silentServer() {
   wss.on('connection', (ws) => {
     connections++;
     ws.send(encodeFrame.greet());
-    ws.once('message', () => ws.send(encodeFrame.welcome({ v: 1, sid: `s${connections}`, key: 'k', hb: 200, ack: 0, resumed: false, max: 65536 })));
+    ws.once('message', () => ws.send(encodeFrame.welcome({ v: 3, sid: `s${connections}`, key: 'k', hb: 200, ack: 0, resumed: false, max: 65536 })));
   });
   const { port } = wss.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/wirefall`, connections: () => connections };

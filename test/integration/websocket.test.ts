@@ -120,7 +120,7 @@ describe('WebSocket rung against the reference server', () => {
     await new Promise((r) => wss.once('listening', r));
     wss.on('connection', (ws) => {
       ws.send('{"t":"greet","v":[1]}');
-      ws.once('message', () => ws.send(JSON.stringify({ t: 'welcome', v: 1, sid: 'x', key: 'y', hb: 200, ack: 0, resumed: false, max: 1000 })));
+      ws.once('message', () => ws.send(JSON.stringify({ t: 'welcome', v: 3, sid: 'x', key: 'y', hb: 200, ack: 0, resumed: false, max: 1000 })));
     });
     const c = client(`http://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { reconnect: false });
     const errors: WirefallError[] = [];

@@ -25,7 +25,7 @@ export function mockServer() {
     socket.on('message', (raw) => {
       const parsed = JSON.parse(String(raw));
       for (const f of Array.isArray(parsed) ? parsed : [parsed]) {
-        if (f.t === 'hello') socket.send('{"t":"welcome","v":1,"sid":"a","key":"b","hb":5000,"ack":0,"resumed":false,"max":100000}');
+        if (f.t === 'hello') socket.send('{"t":"welcome","v":3,"sid":"a","key":"b","hb":5000,"ack":0,"resumed":false,"max":100000}');
         if (f.t === 'ping') socket.send(JSON.stringify({ t: 'pong', n: f.n }));
         if (f.t === 'msg') {
           received.push({ type: f.ev, data: f.d });

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { track } from './harness';
+import { expect } from 'vitest';
+import type { RungName, WirefallError } from '../../src/index';
+import { client, eventually, track } from './harness';
 
 /** What a fake HTTP-rung server sees of one request. */
 export interface FakeRequest {
@@ -38,4 +40,18 @@ export async function fakeHttp(handle: (r: FakeRequest) => void) {
   track({ close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) });
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/wirefall`, counts };
+}
+
+/**
+ * A client of the fake server on `rung` whose first error must be WF_PROTOCOL (what came down
+ * broke a bound), after which it resumes: the server sees a second open (`opens`) and the client
+ * is open again.
+ */
+export async function refusedThenResumed(url: string, rung: RungName, opens: () => number): Promise<void> {
+  const c = client(url, { transports: [rung] });
+  const errors: WirefallError[] = [];
+  c.on('error', (e) => errors.push(e));
+  await eventually(() => errors.length > 0, 30_000, 'an error');
+  expect(errors[0]!.code).toBe('WF_PROTOCOL');
+  await eventually(() => opens() === 2 && c.state === 'open', 10_000, 'the resume');
 }

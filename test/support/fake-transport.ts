@@ -33,7 +33,7 @@ export class FakeTransport implements Transport {
     return this.open().receive({ t: 'greet', v: [1] });
   }
   welcome(w: Partial<{ sid: string; key: string; hb: number; ack: number; resumed: boolean; max: number }> = {}): this {
-    return this.receive({ t: 'welcome', v: 1, sid: 's1', key: 'k1', hb: 5000, ack: 0, resumed: false, max: 1024, ...w });
+    return this.receive({ t: 'welcome', v: 3, sid: 's1', key: 'k1', hb: 5000, ack: 0, resumed: false, max: 1024, ...w });
   }
   fail(f: TransportFailure): void {
     this.ctx.events.close(f);

@@ -11,7 +11,7 @@ import { seeded } from '../../lab/random';
 const valid = [
   '{"t":"greet","v":[1]}',
   '{"t":"hello","v":1,"sid":"a","key":"b","ack":3,"race":"r"}',
-  '{"t":"welcome","v":1,"sid":"a","key":"b","hb":5000,"ack":0,"resumed":false,"max":1000}',
+  '{"t":"welcome","v":3,"sid":"a","key":"b","hb":5000,"ack":0,"resumed":false,"max":1000}',
   '{"t":"msg","s":1,"ev":"chat","d":{"text":"hi","n":[1,2,{"x":null}]}}',
   '[{"t":"ack","a":4},{"t":"ping","n":2},{"t":"pong"}]',
   '{"t":"error","code":"x","message":"y","status":401,"fatal":true}',

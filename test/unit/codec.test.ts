@@ -33,7 +33,7 @@ describe('codec', () => {
     ['msg with an ack that is not a number', '{"t":"msg","s":1,"a":"2","ev":"x","d":1}'],
     ['msg with a negative ack', '{"t":"msg","s":1,"a":-1,"ev":"x","d":1}'],
     ['ack with a negative number', '{"t":"ack","a":-1}'],
-    ['welcome missing its key', '{"t":"welcome","v":1,"sid":"a","hb":1,"ack":0,"resumed":false,"max":1}'],
+    ['welcome missing its key', '{"t":"welcome","v":3,"sid":"a","hb":1,"ack":0,"resumed":false,"max":1}'],
     ['hello with a string version', '{"t":"hello","v":"1"}'],
     ['one bad frame in a batch', '[{"t":"ping"},{"t":"ack"}]'],
   ])('rejects %s with a DecodeError, on both sides', (_, text) => {

@@ -6,7 +6,7 @@ import { platformFrom } from '../../src/platform';
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
-const welcome = { t: 'welcome', v: 1, sid: 's1', key: 'k1', hb: 5000, ack: 0, resumed: false, max: 1 << 20 };
+const welcome = { t: 'welcome', v: 3, sid: 's1', key: 'k1', hb: 5000, ack: 0, resumed: false, max: 1 << 20 };
 
 /**
  * An SSE rung on a fake fetch: the open POST's answer is the stream, which greets and welcomes;

@@ -34,7 +34,7 @@ test('in a browser-like environment the WebSocket rung verifies with greet → h
     });
     const answer = (f: { t: string; s: number; d: { text: string } }) => {
       received.push(f);
-      if (f.t === 'hello') socket.send(JSON.stringify({ t: 'welcome', v: 1, sid: 'a', key: 'b', hb: 5000, ack: 0, resumed: false, max: 1000 }));
+      if (f.t === 'hello') socket.send(JSON.stringify({ t: 'welcome', v: 3, sid: 'a', key: 'b', hb: 5000, ack: 0, resumed: false, max: 1000 }));
       if (f.t === 'msg') socket.send(JSON.stringify([{ t: 'ack', a: f.s }, { t: 'msg', s: 1, ev: 'said', d: { from: 'srv', text: f.d.text } }]));
     };
   });
