@@ -27,7 +27,8 @@
  * - connection-limit is the browser's pool seen from the wire: the request is read, then waits
  *   (not forwarded) until fewer than `max` forwarded requests are still open. The limit spans
  *   every client of the lab, as a browser's spans its tabs. A waiting request whose client gives
- *   up leaves the queue.
+ *   up leaves the queue. First come, first served: Chromium's pool serves waiting requests by
+ *   priority, then in order, and wirefall's fetches all have the default priority.
  */
 import net from 'node:net';
 import tls from 'node:tls';
