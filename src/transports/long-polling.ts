@@ -14,9 +14,10 @@ export function longPollTransport(ctx: TransportContext): Transport {
     const clock = ctx.platform.clock;
     for (let first = true; !ch.done(); first = false) {
       // Read in chunks, bounded as an SSE event is: an answer without end (a broken server, a
-      // middlebox) was read whole, until the engine's string limit (http.ts).
+      // middlebox) was read whole, until the engine's string limit (http.ts). Only a 200's: a 204
+      // has no body to read, and any other status fails the link (its abort cancels the body).
       let text = '';
-      if (!(await ch.read(res, (chunk) => (text += chunk).length))) return;
+      if (res.status === 200 && !(await ch.read(res, (chunk) => (text += chunk).length))) return;
       // A 200 that is no frame nor batch (JSON) is a captive portal's page or a meddling proxy, not us: a
       // refusal with its status, as on the event stream, not a protocol error of the server.
       if (res.status !== 200 || !'[{'.includes(text[0]!)) return ch.fail(refused(res));
