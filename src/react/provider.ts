@@ -1,4 +1,4 @@
-import { createContext, createElement, useContext, useEffect, useState, useSyncExternalStore, type ReactElement, type ReactNode } from 'react';
+import { createContext, createElement, useContext, useEffect, useInsertionEffect, useState, useSyncExternalStore, type ReactElement, type ReactNode } from 'react';
 import type { ApiShape, Client } from '../core/client';
 import type { ApiCheck } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
@@ -46,6 +46,8 @@ export function WirefallProvider<Api extends ApiShape & ApiCheck<Api> = DefaultA
   const [failure, setFailure] = useState<{ error: unknown } | null>(null);
   if (failure) throw failure.error;
 
+  // Insertion effects' cleanups run before every layout effect of the commit, children's too.
+  useInsertionEffect(() => () => store.hold(), [store, client, url]);
   useEffect(() => {
     const release = store.retain();
     if (client) {

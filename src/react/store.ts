@@ -24,6 +24,8 @@ export class ClientStore {
   #mounted = 0;
   /** Unmounted for good (until a remount, as when an `<Activity>` is shown again). */
   #disposed = false;
+  /** The provider committed a new `url` or `client`: the current client is on its way out. */
+  #held = false;
 
   constructor(client: AnyClient | null) {
     this.#client = client;
@@ -46,16 +48,27 @@ export class ClientStore {
    */
   send = (type: string, data: unknown): Promise<void> => {
     const client = this.#client;
-    if (client && this.#pending.length === 0) return client.send(type as never, data as never);
+    if (client && !this.#held && this.#pending.length === 0) return client.send(type as never, data as never);
     if (this.#disposed) return Promise.reject(unmounted());
     return new Promise<void>((resolve, reject) => this.#pending.push({ type, data, resolve, reject }));
   };
 
   set(client: AnyClient | null): void {
-    if (client === this.#client) return;
+    const changed = client !== this.#client;
     this.#client = client;
+    this.#held = false;
     if (client) for (const p of this.#pending.splice(0)) client.send(p.type as never, p.data as never).then(p.resolve, p.reject);
-    for (const l of [...this.#listeners]) l();
+    if (changed) for (const l of [...this.#listeners]) l();
+  }
+
+  /**
+   * Queues sends until the next `set`, without telling anyone (it runs in an insertion effect,
+   * where React forbids updates). The provider calls it in the commit that changes its `url` or
+   * `client`, before any layout effect of that commit: the new children's sends must not reach
+   * the outgoing client, which the provider closes (or stops sharing) only in its passive effect.
+   */
+  hold(): void {
+    this.#held = true;
   }
 
   /**

@@ -1,10 +1,10 @@
 // @vitest-environment jsdom
 // The hooks against the real reference server, over the `ws` package's WebSocket.
 import { cleanup as unmountAll, render, screen, waitFor, fireEvent } from '@testing-library/react';
-import { StrictMode, useState } from 'react';
+import { StrictMode, useLayoutEffect, useState } from 'react';
 import { afterEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import type { ClientOptions } from '../../src/index';
+import { connect, type Client, type ClientOptions, type WirefallError } from '../../src/index';
 import { createWirefallReact } from '../../src/react/index';
 import { cleanup, startServer, track, type Chat } from '../support/harness';
 import { failOnConsoleError } from './support';
@@ -91,4 +91,60 @@ test('useSend delivers to the server, and useSubscription receives its broadcast
   await screen.findByText('hello from react');
   expect(seen.said).toEqual(['hello from react']);
   expect(screen.getByTestId('status').textContent).toBe('open/ws');
+});
+
+/** A reference server that records each `say` under its name. */
+async function namedServer(name: string, log: string[]) {
+  const { server, url } = await startServer();
+  track(server);
+  server.on('connection', (conn) => conn.subscribe('say', ({ text }) => log.push(`${name}:${text}`)));
+  return url;
+}
+
+/** A room that joins in a layout effect (measuring, then announcing, is a common reason to). */
+function LayoutJoin({ room, settled }: { room: string; settled: string[] }) {
+  const send = useSend();
+  useLayoutEffect(() => {
+    send('say', { text: `join ${room}` }).then(
+      () => settled.push(`ok ${room}`),
+      (e: WirefallError) => settled.push(`${e.code} ${room}`),
+    );
+  }, [send, room]);
+  return null;
+}
+
+test('a new url: the new children\'s layout-effect sends reach the new server, not the client being closed', async () => {
+  const log: string[] = [];
+  const [a, b] = [await namedServer('A', log), await namedServer('B', log)];
+  const settled: string[] = [];
+  const ui = (url: string, room: string) => (
+    <WirefallProvider url={url} options={options}>
+      <LayoutJoin key={room} room={room} settled={settled} />
+    </WirefallProvider>
+  );
+  const { rerender } = render(ui(a, 'a'));
+  await waitFor(() => expect(settled).toEqual(['ok a']));
+  rerender(ui(b, 'b'));
+  // Before: 'WF_CLOSED b', the join went to A's client, which the provider closed in that commit.
+  await waitFor(() => expect(settled).toEqual(['ok a', 'ok b']), { timeout: 5000 });
+  expect(log).toEqual(['A:join a', 'B:join b']);
+});
+
+test('a new client: the new children\'s layout-effect sends go through it, not through the previous one', async () => {
+  const log: string[] = [];
+  const [a, b] = [await namedServer('A', log), await namedServer('B', log)];
+  const clientA = track(connect<Chat>(a, options));
+  const clientB = track(connect<Chat>(b, options));
+  const settled: string[] = [];
+  const ui = (client: Client<Chat>, room: string) => (
+    <WirefallProvider client={client}>
+      <LayoutJoin key={room} room={room} settled={settled} />
+    </WirefallProvider>
+  );
+  const { rerender } = render(ui(clientA, 'a'));
+  await waitFor(() => expect(settled).toEqual(['ok a']));
+  rerender(ui(clientB, 'b'));
+  await waitFor(() => expect(settled).toEqual(['ok a', 'ok b']), { timeout: 5000 });
+  // Before: ['A:join a', 'A:join b'], the app's other client carried the new room's join.
+  expect(log).toEqual(['A:join a', 'B:join b']);
 });
