@@ -26,6 +26,10 @@ export class ClientStore {
   #disposed = false;
   /** The provider committed a new `url` or `client`: the current client is on its way out. */
   #held = false;
+  /** The client whose errors are heard (while mounted), the last one, and how to stop. */
+  #heard: AnyClient | null = null;
+  #lastError: WirefallError | null = null;
+  #unhear?: (() => void) | undefined;
 
   constructor(client: AnyClient | null) {
     this.#client = client;
@@ -33,6 +37,9 @@ export class ClientStore {
 
   /** The client, or null before the provider has created it (first render, server rendering). */
   getClient = (): AnyClient | null => this.#client;
+
+  /** The current client's last error since the provider has had it (listeners hear each). */
+  getLastError = (): WirefallError | null => (this.#client && this.#client === this.#heard ? this.#lastError : null);
 
   subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
@@ -58,7 +65,24 @@ export class ClientStore {
     this.#client = client;
     this.#held = false;
     if (client) for (const p of this.#pending.splice(0)) client.send(p.type as never, p.data as never).then(p.resolve, p.reject);
-    if (changed) for (const l of [...this.#listeners]) l();
+    this.#hear(client);
+    if (changed) this.#notify();
+  }
+
+  #notify(): void {
+    for (const l of [...this.#listeners]) l();
+  }
+
+  /** Listens to `client`'s errors (and no longer to the previous one's): a set() or an unmount. */
+  #hear(client: AnyClient | null): void {
+    if (client === this.#heard) return;
+    this.#unhear?.();
+    this.#heard = client;
+    this.#lastError = null;
+    this.#unhear = client?.on('error', (e) => {
+      this.#lastError = e;
+      this.#notify();
+    });
   }
 
   /**
@@ -84,6 +108,7 @@ export class ClientStore {
       queueMicrotask(() => {
         if (this.#mounted > 0) return;
         this.#disposed = true;
+        this.#hear(null);
         const err = unmounted();
         for (const p of this.#pending.splice(0)) p.reject(err);
       });
