@@ -148,3 +148,27 @@ test('a new client: the new children\'s layout-effect sends go through it, not t
   // Before: ['A:join a', 'A:join b'], the app's other client carried the new room's join.
   expect(log).toEqual(['A:join a', 'B:join b']);
 });
+
+test('unmounting while sends await their acknowledgement settles each of them with WF_CLOSED, and opens nothing more', async () => {
+  const { url, seen } = await chatServer();
+  let send: ((text: string) => Promise<void>) | undefined;
+  function Grab() {
+    const sendFn = useSend();
+    send = (text) => sendFn('say', { text });
+    return <Room />;
+  }
+  const { unmount } = render(
+    <StrictMode>
+      <WirefallProvider url={url} options={options}>
+        <Grab />
+      </WirefallProvider>
+    </StrictMode>,
+  );
+  await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('open/ws'));
+  const settled = ['a', 'b', 'c'].map((t) => send!(t).then(() => 'ok', (e: WirefallError) => e.code));
+  unmount();
+  expect(await Promise.all(settled)).toEqual(['WF_CLOSED', 'WF_CLOSED', 'WF_CLOSED']);
+  await waitFor(() => expect(seen.ended).toEqual(['client closed']));
+  await new Promise((r) => setTimeout(r, 200)); // room for a reconnect that must not happen
+  expect(seen).toMatchObject({ upgrades: 1, sessions: 1 });
+});
