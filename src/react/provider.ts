@@ -2,6 +2,7 @@ import { createContext, createElement, useContext, useEffect, useInsertionEffect
 import type { ApiShape, Client } from '../core/client';
 import type { ApiCheck } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
+import { DEV } from '../dev';
 import type { ClientOptions } from '../core/options';
 import { connect } from '../index';
 import { ClientStore } from './store';
@@ -84,7 +85,7 @@ export function WirefallProvider<Api extends ApiShape & ApiCheck<Api> = DefaultA
 /** @internal The provider's store, or a clear error naming the hook used outside one. */
 export function useStore(hook: string): ClientStore {
   const store = useContext(WirefallContext);
-  if (!store) throw new WirefallError('WF_INVALID', `${hook}() must be used inside a <WirefallProvider>`);
+  if (!store) throw new WirefallError('WF_INVALID', DEV ? `${hook}() must be used inside a <WirefallProvider>` : '');
   return store;
 }
 

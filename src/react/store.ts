@@ -1,5 +1,6 @@
 import type { ApiShape, Client } from '../core/client';
 import { WirefallError } from '../protocol/errors';
+import { DEV } from '../dev';
 
 interface Pending {
   type: string;
@@ -10,7 +11,7 @@ interface Pending {
 
 type AnyClient = Client<ApiShape>;
 
-const unmounted = () => new WirefallError('WF_CLOSED', 'the WirefallProvider unmounted: there is no client to send through');
+const unmounted = () => new WirefallError('WF_CLOSED', DEV ? 'the WirefallProvider unmounted: there is no client to send through' : '');
 
 /**
  * @internal What a provider shares with its tree: the current client (or none yet) and the sends
