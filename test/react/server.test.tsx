@@ -4,7 +4,7 @@ import { cleanup as unmountAll, render, screen, waitFor, fireEvent } from '@test
 import { StrictMode, useLayoutEffect, useState } from 'react';
 import { afterEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { connect, type Client, type ClientOptions, type WirefallError } from '../../src/index';
+import { connect, type ClientOptions, type WirefallError } from '../../src/index';
 import { createWirefallReact } from '../../src/react/index';
 import { cleanup, startServer, track, type Chat } from '../support/harness';
 import { failOnConsoleError } from './support';
@@ -113,41 +113,27 @@ function LayoutJoin({ room, settled }: { room: string; settled: string[] }) {
   return null;
 }
 
-test('a new url: the new children\'s layout-effect sends reach the new server, not the client being closed', async () => {
-  const log: string[] = [];
-  const [a, b] = [await namedServer('A', log), await namedServer('B', log)];
-  const settled: string[] = [];
-  const ui = (url: string, room: string) => (
-    <WirefallProvider url={url} options={options}>
-      <LayoutJoin key={room} room={room} settled={settled} />
-    </WirefallProvider>
-  );
-  const { rerender } = render(ui(a, 'a'));
-  await waitFor(() => expect(settled).toEqual(['ok a']));
-  rerender(ui(b, 'b'));
-  // Before: 'WF_CLOSED b', the join went to A's client, which the provider closed in that commit.
-  await waitFor(() => expect(settled).toEqual(['ok a', 'ok b']), { timeout: 5000 });
-  expect(log).toEqual(['A:join a', 'B:join b']);
-});
-
-test('a new client: the new children\'s layout-effect sends go through it, not through the previous one', async () => {
-  const log: string[] = [];
-  const [a, b] = [await namedServer('A', log), await namedServer('B', log)];
-  const clientA = track(connect<Chat>(a, options));
-  const clientB = track(connect<Chat>(b, options));
-  const settled: string[] = [];
-  const ui = (client: Client<Chat>, room: string) => (
-    <WirefallProvider client={client}>
-      <LayoutJoin key={room} room={room} settled={settled} />
-    </WirefallProvider>
-  );
-  const { rerender } = render(ui(clientA, 'a'));
-  await waitFor(() => expect(settled).toEqual(['ok a']));
-  rerender(ui(clientB, 'b'));
-  await waitFor(() => expect(settled).toEqual(['ok a', 'ok b']), { timeout: 5000 });
-  // Before: ['A:join a', 'A:join b'], the app's other client carried the new room's join.
-  expect(log).toEqual(['A:join a', 'B:join b']);
-});
+// Before the fix: with a new url the join of b settled 'WF_CLOSED b' (it went to A's client, which
+// the provider closed in that commit); with a new client, A's log read 'A:join b' (the app's
+// previous client carried it).
+for (const given of ['url', 'client'] as const) {
+  test(`a new ${given}: the new children's layout-effect sends go to the new one, not the outgoing one`, async () => {
+    const log: string[] = [];
+    const urls = { a: await namedServer('A', log), b: await namedServer('B', log) };
+    const clients = given === 'client' ? { a: track(connect<Chat>(urls.a, options)), b: track(connect<Chat>(urls.b, options)) } : undefined;
+    const settled: string[] = [];
+    const ui = (room: 'a' | 'b') => (
+      <WirefallProvider {...(clients ? { client: clients[room] } : { url: urls[room], options })}>
+        <LayoutJoin key={room} room={room} settled={settled} />
+      </WirefallProvider>
+    );
+    const { rerender } = render(ui('a'));
+    await waitFor(() => expect(settled).toEqual(['ok a']));
+    rerender(ui('b'));
+    await waitFor(() => expect(settled).toEqual(['ok a', 'ok b']), { timeout: 5000 });
+    expect(log).toEqual(['A:join a', 'B:join b']);
+  });
+}
 
 test('unmounting while sends await their acknowledgement settles each of them with WF_CLOSED, and opens nothing more', async () => {
   const { url, seen } = await chatServer();
