@@ -1,7 +1,8 @@
-import { createContext, createElement, useContext, useEffect, useState, useSyncExternalStore, type ReactElement, type ReactNode } from 'react';
+import { createContext, createElement, useContext, useEffect, useInsertionEffect, useState, useSyncExternalStore, type ReactElement, type ReactNode } from 'react';
 import type { ApiShape, Client } from '../core/client';
 import type { ApiCheck } from '../protocol/api';
 import { WirefallError } from '../protocol/errors';
+import { DEV } from '../dev';
 import type { ClientOptions } from '../core/options';
 import { connect } from '../index';
 import { ClientStore } from './store';
@@ -46,6 +47,8 @@ export function WirefallProvider<Api extends ApiShape & ApiCheck<Api> = DefaultA
   const [failure, setFailure] = useState<{ error: unknown } | null>(null);
   if (failure) throw failure.error;
 
+  // Insertion effects' cleanups run before every layout effect of the commit, children's too.
+  useInsertionEffect(() => () => store.hold(), [store, client, url]);
   useEffect(() => {
     const release = store.retain();
     if (client) {
@@ -82,7 +85,7 @@ export function WirefallProvider<Api extends ApiShape & ApiCheck<Api> = DefaultA
 /** @internal The provider's store, or a clear error naming the hook used outside one. */
 export function useStore(hook: string): ClientStore {
   const store = useContext(WirefallContext);
-  if (!store) throw new WirefallError('WF_INVALID', `${hook}() must be used inside a <WirefallProvider>`);
+  if (!store) throw new WirefallError('WF_INVALID', DEV ? `${hook}() must be used inside a <WirefallProvider>` : '');
   return store;
 }
 

@@ -1,5 +1,6 @@
 import type { ApiShape, Client } from '../core/client';
 import { WirefallError } from '../protocol/errors';
+import { DEV } from '../dev';
 
 interface Pending {
   type: string;
@@ -10,7 +11,7 @@ interface Pending {
 
 type AnyClient = Client<ApiShape>;
 
-const unmounted = () => new WirefallError('WF_CLOSED', 'the WirefallProvider unmounted: there is no client to send through');
+const unmounted = () => new WirefallError('WF_CLOSED', DEV ? 'the WirefallProvider unmounted: there is no client to send through' : '');
 
 /**
  * @internal What a provider shares with its tree: the current client (or none yet) and the sends
@@ -24,6 +25,12 @@ export class ClientStore {
   #mounted = 0;
   /** Unmounted for good (until a remount, as when an `<Activity>` is shown again). */
   #disposed = false;
+  /** The provider committed a new `url` or `client`: the current client is on its way out. */
+  #held = false;
+  /** The client whose errors are heard (while mounted), the last one, and how to stop. */
+  #heard: AnyClient | null = null;
+  #lastError: WirefallError | null = null;
+  #unhear?: (() => void) | undefined;
 
   constructor(client: AnyClient | null) {
     this.#client = client;
@@ -31,6 +38,9 @@ export class ClientStore {
 
   /** The client, or null before the provider has created it (first render, server rendering). */
   getClient = (): AnyClient | null => this.#client;
+
+  /** The current client's last error since the provider has had it (listeners hear each). */
+  getLastError = (): WirefallError | null => (this.#client && this.#client === this.#heard ? this.#lastError : null);
 
   subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
@@ -46,16 +56,44 @@ export class ClientStore {
    */
   send = (type: string, data: unknown): Promise<void> => {
     const client = this.#client;
-    if (client && this.#pending.length === 0) return client.send(type as never, data as never);
+    if (client && !this.#held && this.#pending.length === 0) return client.send(type as never, data as never);
     if (this.#disposed) return Promise.reject(unmounted());
     return new Promise<void>((resolve, reject) => this.#pending.push({ type, data, resolve, reject }));
   };
 
   set(client: AnyClient | null): void {
-    if (client === this.#client) return;
+    const changed = client !== this.#client;
     this.#client = client;
+    this.#held = false;
     if (client) for (const p of this.#pending.splice(0)) client.send(p.type as never, p.data as never).then(p.resolve, p.reject);
+    this.#hear(client);
+    if (changed) this.#notify();
+  }
+
+  #notify(): void {
     for (const l of [...this.#listeners]) l();
+  }
+
+  /** Listens to `client`'s errors (and no longer to the previous one's): a set() or an unmount. */
+  #hear(client: AnyClient | null): void {
+    if (client === this.#heard) return;
+    this.#unhear?.();
+    this.#heard = client;
+    this.#lastError = null;
+    this.#unhear = client?.on('error', (e) => {
+      this.#lastError = e;
+      this.#notify();
+    });
+  }
+
+  /**
+   * Queues sends until the next `set`, without telling anyone (it runs in an insertion effect,
+   * where React forbids updates). The provider calls it in the commit that changes its `url` or
+   * `client`, before any layout effect of that commit: the new children's sends must not reach
+   * the outgoing client, which the provider closes (or stops sharing) only in its passive effect.
+   */
+  hold(): void {
+    this.#held = true;
   }
 
   /**
@@ -71,6 +109,7 @@ export class ClientStore {
       queueMicrotask(() => {
         if (this.#mounted > 0) return;
         this.#disposed = true;
+        this.#hear(null);
         const err = unmounted();
         for (const p of this.#pending.splice(0)) p.reject(err);
       });

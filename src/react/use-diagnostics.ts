@@ -11,7 +11,7 @@ export interface Diagnostics {
   readonly rung: RungName | null;
   /** The last measured round-trip time, ms (from heartbeats). */
   readonly rtt: number | undefined;
-  /** The last error the client reported since this component mounted, or null. */
+  /** The last error the provider's client reported (since the provider has had it), or null. */
   readonly lastError: WirefallError | null;
   /** Every connection attempt so far, oldest first (the last 50): `describeAttempt` says each in words. */
   readonly attempts: readonly AttemptRecord[];
@@ -36,20 +36,18 @@ const none = () => NONE;
 export function useDiagnostics(options: { intervalMs?: number | undefined } = {}): Diagnostics {
   const store = useStore('useDiagnostics');
   const intervalMs = options.intervalMs ?? 1000;
-  // Per hook: the last error heard and the last snapshot handed out.
-  const [seen] = useState(() => ({ lastError: null as WirefallError | null, snap: NONE, client: null as unknown }));
+  // Per hook: the last snapshot handed out.
+  const [seen] = useState(() => ({ snap: NONE }));
   const subscribe = useCallback(
     (onChange: () => void) => {
       let offs: (() => void)[] = [];
       const watch = () => {
         offs.forEach((off) => off());
         const c = store.getClient();
-        if (c !== seen.client) ((seen.client = c), (seen.lastError = null));
-        offs = c
-          ? [c.on('state', onChange), c.on('attempt', onChange), c.on('backpressure', onChange), c.on('error', (e) => ((seen.lastError = e), onChange()))]
-          : [];
+        offs = c ? [c.on('state', onChange), c.on('attempt', onChange), c.on('backpressure', onChange)] : [];
       };
       watch();
+      // The store tells a new client and each error (it keeps the last one for late mounts).
       const offStore = store.subscribe(() => (watch(), onChange()));
       const timer = setInterval(onChange, intervalMs);
       return () => {
@@ -65,8 +63,9 @@ export function useDiagnostics(options: { intervalMs?: number | undefined } = {}
     if (!c) return NONE;
     const s = seen.snap;
     const b = c.buffered;
-    const same = s.state === c.state && s.rung === c.rung && s.rtt === c.rtt && s.lastError === seen.lastError && s.attempts === c.attempts && s.buffered.messages === b.messages && s.buffered.bytes === b.bytes;
-    if (!same) seen.snap = Object.freeze({ state: c.state, rung: c.rung, rtt: c.rtt, lastError: seen.lastError, attempts: c.attempts, buffered: Object.freeze(b) });
+    const lastError = store.getLastError();
+    const same = s.state === c.state && s.rung === c.rung && s.rtt === c.rtt && s.lastError === lastError && s.attempts === c.attempts && s.buffered.messages === b.messages && s.buffered.bytes === b.bytes;
+    if (!same) seen.snap = Object.freeze({ state: c.state, rung: c.rung, rtt: c.rtt, lastError, attempts: c.attempts, buffered: Object.freeze(b) });
     return seen.snap;
   }, [store, seen]);
   return useSyncExternalStore(subscribe, getSnapshot, none);

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup as unmountAll, render, waitFor } from '@testing-library/react';
 import { renderToString } from 'react-dom/server';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import WebSocket from 'ws';
 import { connect, describeAttempt, type Client } from '../../src/index';
 import { createWirefallReact, type Diagnostics } from '../../src/react/index';
@@ -66,6 +66,42 @@ describe('useDiagnostics', () => {
     void client.send('say', { text: 'queued' }).catch(() => {});
     await waitFor(() => expect(seen.at(-1)!.buffered).toEqual({ messages: 1, bytes: 17 }));
     client.close();
+  });
+
+  test('lastError is the client\'s last error, also for a component mounted after it (a support page opened once things went wrong)', async () => {
+    const s = mockServer();
+    const client: Client<Chat> = connect<Chat>(s.url, mockOptions);
+    let listening = 0; // the provider's and the hooks' `error` listeners on the app's client
+    const on = client.on.bind(client);
+    vi.spyOn(client, 'on').mockImplementation(((event: 'error', fn: () => void) => {
+      const off = on(event, fn);
+      if (event !== 'error') return off;
+      listening++;
+      return () => (listening--, off());
+    }) as never);
+    const early: Diagnostics[] = [];
+    const late: Diagnostics[] = [];
+    const ui = (showLate: boolean) => (
+      <WirefallProvider client={client}>
+        <Probe into={early} />
+        {showLate && <Probe into={late} />}
+      </WirefallProvider>
+    );
+    const { rerender, unmount } = render(ui(false));
+    await waitFor(() => expect(early.at(-1)!.state).toBe('open'));
+    client.subscribe('said', () => {
+      throw new Error('subscriber bug');
+    });
+    s.push('said', { from: 's', text: 't' });
+    await waitFor(() => expect(early.at(-1)!.lastError).toMatchObject({ code: 'WF_INVALID' }));
+    rerender(ui(true));
+    // Before: null, the hook heard only the errors reported after it mounted.
+    expect(late.at(-1)!.lastError).toBe(early.at(-1)!.lastError);
+    unmount();
+    await new Promise((r) => setTimeout(r, 0)); // the provider lets go a microtask later (StrictMode remounts)
+    expect(listening).toBe(0); // nothing left listening to a client the provider does not own
+    client.close();
+    await s.stop();
   });
 
   test('server rendering: the empty snapshot, no client', () => {
