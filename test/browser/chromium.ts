@@ -24,3 +24,43 @@ export const CHROMIUM_FLAGS = [
 ];
 
 export const INSTALL_LINE = 'sudo apt-get install chromium   # Debian/Ubuntu; or set CHROMIUM_PATH';
+
+/**
+ * A Chromium that pages can really leave: started by us and attached over CDP with Playwright's
+ * `noDefaults`, pages in its default context. `chromium.launch` cannot do it: Playwright turns on
+ * focus emulation for every page it opens, which holds the page visible (a captured page), so
+ * `Page.setWebLifecycleState('frozen')` did nothing (no `freeze` event, timers ran on); and it
+ * passes `--disable-back-forward-cache`.
+ */
+export async function launchLifecycleChromium(executablePath: string, extraFlags: string[] = []) {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync('/tmp/wirefall-lifecycle-');
+  const child = spawn(executablePath, [...CHROMIUM_FLAGS, '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraFlags, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`Chromium did not start: ${err}`)), 15_000);
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b;
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+      if (m) (clearTimeout(t), resolve(m[1]!));
+    });
+    child.once('exit', (code) => (clearTimeout(t), reject(new Error(`Chromium exited (${code}): ${err}`))));
+  });
+  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true, isLocal: true });
+  return {
+    browser,
+    context: browser.contexts()[0]!,
+    close: async () => {
+      await browser.close().catch(() => {});
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await gone;
+      }
+      // The browser's last writes may still be landing: retried, as rm -rf would be.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    },
+  };
+}
