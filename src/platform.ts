@@ -148,7 +148,10 @@ export function sharePlatform(p: Platform): Platform {
   return {
     locks: Channel && g.navigator?.locks,
     channel: Channel && ((name: string) => new Channel(name)),
-    onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
+    // A page going into the back/forward cache (`persisted`) is not unloaded: it is frozen next (its
+    // `freeze` follows), and may come back. Closing for good there left a restored page with a
+    // closed client; leaving as a frozen page does keeps it working (docs/sharing.md).
+    onLeave: (listener) => both(listen(g, 'pagehide', (e) => (e as PageTransitionEvent).persisted || listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
     ...p,
   };
 }

@@ -46,7 +46,8 @@ export async function openLifecyclePage(o: LifecyclePageOptions) {
   track({ close: () => page.close() });
   await page.goto(o.origin + (o.path ?? '/umd.html'));
   await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true);
-  await page.evaluate(
+  /** What the app does when its page loads: connect, and record. */
+  const boot = () => page.evaluate(
     ([url, opts]) => {
       type Client = { on(e: string, f: (...a: any[]) => void): void; subscribe(t: string, f: (d: { n: number }) => void): void };
       const w = window as unknown as { __lib: { connect(u: string, o: unknown): Client; share(): unknown }; __client: Client; __lc: Timeline };
@@ -65,12 +66,14 @@ export async function openLifecyclePage(o: LifecyclePageOptions) {
     },
     [`${lab?.url ?? `http://127.0.0.1:${port}`}/wirefall`, o.client] as const,
   );
+  await boot();
   const cdp: CDPSession = await o.context.newCDPSession(page);
   const timeline = () => page.evaluate(() => (window as unknown as { __lc: Timeline }).__lc);
   return {
     page,
     cdp,
     lab,
+    boot,
     /** Pushes `n` numbered ticks on the newest session. */
     push: (n: number) => {
       for (let i = 0; i < n; i++) latest?.send('tick', { n: tick++ });
