@@ -47,6 +47,24 @@ describe.runIf(executablePath)('a page frozen and resumed, in Chromium', () => {
     expect(t.log.map(([, s]) => s)).toContain('resume');
   }, 20_000);
 
+  test('a hidden tab that becomes visible checks its link at once (a path that died while hidden)', async () => {
+    const p = await openLifecyclePage({ context: L.context, origin: pagesServer.origin, lab: true, server: { heartbeatMs: 8000 }, client: { transports: ['ws'], reconnect: { base: 50, max: 500 } } });
+    await p.waitOpen();
+    // Hidden, as a background tab: a freeze leaves the page hidden (its WebSocket closed on resume).
+    await p.freeze();
+    await p.resume();
+    await p.until((t) => t.log.filter(([, s]) => s === 'open:ws').length === 2, 8000, 'reconnected while hidden');
+    // The path dies without a word while the tab is in the background; then the user comes back.
+    p.lab!.freezeAll();
+    await sleep(500);
+    await p.cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true }); // visible again
+    p.push(3);
+    // At the stall deadline these would come 16 s after the last beat; `visible` pings at once.
+    const t = await p.until((x) => x.ticks.length >= 3, 8000, 'the server\'s messages after becoming visible');
+    expect(t.ticks).toEqual(upTo(3));
+    expect(t.log.map(([, s]) => s)).toEqual(expect.arrayContaining(['hidden', 'visible', '!WF_STALLED']));
+  }, 20_000);
+
   for (const rung of ['ws', 'sse', 'longpoll'])
     test(`${rung}: frozen past the session's life, the unacknowledged sends come back in sessionlost`, async () => {
       const p = await openLifecyclePage({
