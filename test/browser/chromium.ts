@@ -37,7 +37,8 @@ export async function launchLifecycleChromium(executablePath: string, extraFlags
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync('/tmp/wirefall-lifecycle-');
-  const child = spawn(executablePath, [...CHROMIUM_FLAGS, '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraFlags, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: closing ends the helpers it started too (they write to the profile).
+  const child = spawn(executablePath, [...CHROMIUM_FLAGS, '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraFlags, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const endpoint = await new Promise<string>((resolve, reject) => {
     let err = '';
     const t = setTimeout(() => reject(new Error(`Chromium did not start: ${err}`)), 15_000);
@@ -54,13 +55,27 @@ export async function launchLifecycleChromium(executablePath: string, extraFlags
     context: browser.contexts()[0]!,
     close: async () => {
       await browser.close().catch(() => {});
-      if (child.exitCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill();
-        await gone;
+      const gone = child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined;
+      const group = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          /* already gone */
+        }
+      };
+      group('SIGTERM');
+      if (gone) await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+      group('SIGKILL');
+      // The helpers' last writes may still land for a moment: retried, bounded.
+      for (let i = 0; ; i++) {
+        try {
+          rmSync(profile, { recursive: true, force: true });
+          return;
+        } catch (e) {
+          if (i === 30) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
-      // The browser's last writes may still be landing: retried, as rm -rf would be.
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }
