@@ -40,7 +40,7 @@ export interface KeyValueStorage {
   removeItem(key: string): void;
 }
 
-/** Signals that the network or the page's visibility changed: check the connection now. */
+/** Signals that the network changed, or that the page became visible or runs again after a freeze (`visible`): check the connection now. */
 export type WakeReason = 'online' | 'visible';
 
 /** The part of the Web Locks API (`navigator.locks`) that tab sharing uses to elect a leader. */
@@ -94,11 +94,11 @@ type Globals = {
 } & Target;
 
 /** Adds `fn` for `event` on `target` (when there is one); returns the function that removes it. */
-const listen = (target: Target | undefined, event: string, fn: () => void) => (
+const listen = (target: Target | undefined, event: string, fn: (e: Event) => void) => (
   target?.addEventListener?.(event, fn), () => target?.removeEventListener?.(event, fn)
 );
-/** Both of two listeners (`listen`'s), removed together. */
-const both = (a: () => void, b: () => void) => () => (a(), b());
+/** Listeners (`listen`'s), removed together. */
+const both = (...offs: (() => void)[]) => () => offs.map((off) => off());
 const random36 = () => Math.random().toString(36).slice(2);
 const globals = globalThis as unknown as Globals;
 
@@ -125,7 +125,11 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     random: Math.random,
     nonce: () => (g.crypto ? Array.from(g.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('') : random36() + random36()),
     onWake: (listener) =>
-      both(listen(g, 'online', () => listener('online')), listen(doc, 'visibilitychange', () => doc!.visibilityState === 'visible' && listener('visible'))),
+      // `resume`: a frozen page runs again, still hidden (a background tab Chrome unfroze, a page
+      // frozen by DevTools). Its links may have died meanwhile: Chromium leaves the event stream
+      // of a fetch it froze silent for good (no error, no end), found only at the stall deadline,
+      // 2 heartbeats later (10 s by default) instead of within the answer deadline (2 s).
+      both(listen(g, 'online', () => listener('online')), listen(doc, 'resume', () => listener('visible')), listen(doc, 'visibilitychange', () => doc!.visibilityState === 'visible' && listener('visible'))),
     pageUrl: g.location?.href,
     ...overrides,
   };
@@ -144,7 +148,10 @@ export function sharePlatform(p: Platform): Platform {
   return {
     locks: Channel && g.navigator?.locks,
     channel: Channel && ((name: string) => new Channel(name)),
-    onLeave: (listener) => both(listen(g, 'pagehide', () => listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
+    // A page going into the back/forward cache (`persisted`) is not unloaded: it is frozen next (its
+    // `freeze` follows), and may come back. Closing for good there left a restored page with a
+    // closed client; leaving as a frozen page does keeps it working (docs/sharing.md).
+    onLeave: (listener) => both(listen(g, 'pagehide', (e) => (e as PageTransitionEvent).persisted || listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
     ...p,
   };
 }
