@@ -8,6 +8,7 @@ import { RoomSubscriptions } from './redis-rooms';
 import type { SessionState, StagedFanout } from '../handover';
 import { Durable } from '../durable';
 import { within } from './redis-deadline';
+import { SeenNodes } from './redis-seen';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
 
 /** Options of `redisStore`. */
@@ -90,8 +91,8 @@ export class RedisStore implements SessionStore {
   #stats = { published: 0, received: 0, dropped: 0, corrupt: 0 };
   /** This node's fan-out entries are numbered, so a session that moves is never given one twice. */
   #seq = 0;
-  /** Per publishing node, the last entry this node received (and delivered). */
-  #seen = new Map<string, number>();
+  /** Per publishing node, the last entry this node received (and delivered); bounded (redis-seen.ts). */
+  #seen = new SeenNodes();
   /** The log id of the last entry this node heard live (every earlier one for its sessions was delivered). */
   #live = '';
   /** This node's subscriptions to its rooms (a moved session catches up once they are in place). */
@@ -192,7 +193,7 @@ export class RedisStore implements SessionStore {
     const staged: StagedFanout = { channels: [], texts: [] };
     for (const entry of entries) {
       const seq = ++this.#seq;
-      this.#seen.set(this.nodeId, seq);
+      this.#seen.note(this.nodeId, seq);
       this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
       staged.channels.push(this.#channel(entry.room));
       staged.texts.push(encodeEntry(this.nodeId, seq, entry));
@@ -203,7 +204,7 @@ export class RedisStore implements SessionStore {
 
   #publish(entry: FanOutEntry): void {
     const seq = ++this.#seq;
-    this.#seen.set(this.nodeId, seq);
+    this.#seen.note(this.nodeId, seq);
     this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
     const pub = this.#pub;
     if (!pub?.isReady) {
@@ -251,6 +252,11 @@ export class RedisStore implements SessionStore {
     this.#rooms.watch(room, present);
   }
 
+  /** @internal How many publishing nodes this node remembers (tests). */
+  get seenNodes(): number {
+    return this.#seen.size;
+  }
+
   /** @internal This node's room subscriptions (tests). */
   get rooms(): RoomSubscriptions {
     return this.#rooms;
@@ -288,7 +294,7 @@ export class RedisStore implements SessionStore {
     if (idAfter(id, this.#live)) this.#live = id;
     const origin = entry.origin!;
     if (origin.node === this.nodeId) return; // ours: delivered when it was published
-    this.#seen.set(origin.node, origin.seq);
+    this.#seen.note(origin.node, origin.seq);
     this.#stats.received++;
     node.deliver(entry);
   }
