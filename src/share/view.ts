@@ -19,13 +19,13 @@ export class View {
   }
 
   /** An event of the leader's client, told to this tab's app. */
-  event(m: Extract<TabMessage, { t: 'event' }>): void {
-    if (m.name === 'error') this.#events.emit('error', errorFrom(m.args[0] as ErrorShape));
-    else if (m.name === 'sessionlost') this.#events.emit('sessionlost', m.args[0] as never);
+  event({ name, args }: Extract<TabMessage, { t: 'event' }>): void {
+    if (name === 'error') this.#events.emit('error', errorFrom(args[0] as ErrorShape));
+    else if (name === 'sessionlost') this.#events.emit('sessionlost', args[0] as never);
     else {
       // The snapshot's `high` too: the outbox fills and drains while the state stays the same.
-      this.set({ ...this.snap, high: m.args[0] as boolean });
-      this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
+      this.set({ ...this.snap, high: args[0] as boolean });
+      this.#events.emit('backpressure', args[0] as boolean, args[1] as number);
     }
   }
 
