@@ -1,9 +1,8 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import { bufferBody, gzipResponse, type BodyFilter } from './body-filters';
 import { DelayLine } from './delay-line';
-import { EMPTY, formatReply, getHeader, HEAD_END, MAX_HEAD, parseHead, serialize, setHeader, type Head } from './http-head';
-import { relay, resetSocket } from './sockets';
+import { closeAfter, EMPTY, formatReply, getHeader, HEAD_END, MAX_HEAD, parseHead, serialize, setHeader, stripUpgrade, type Head } from './http-head';
+import { connectTo, relay, resetSocket } from './sockets';
 import type { ExchangeKind, LabOptions, LabStats } from './proxy';
 import { afterUpgrade, REASONS, requestKind, requestVerdict, type Reply, type RequestKind, type Scenario } from './scenarios';
 
@@ -130,18 +129,12 @@ export class Exchange {
       return; // 'hang': keep the socket, read and ignore, never answer
     }
     if (verdict.strip) {
-      // A proxy that does not know WebSocket: `Upgrade` and the `upgrade` token of `Connection`
-      // are hop-by-hop (RFC 9110 §7.6.1), so they go, and the handshake (Sec-WebSocket-Key and
-      // all) continues as a plain HTTP/1.1 request. `Connection: close` below replaces the rest.
-      setHeader(head, 'upgrade');
+      // A proxy that does not know WebSocket: the handshake continues as a plain request.
+      stripUpgrade(head);
       this.#upgrade = false;
       this.#hub.stats.upgradesStripped++;
     }
-    if (!this.#upgrade) {
-      setHeader(head, 'connection', 'close');
-      setHeader(head, 'keep-alive');
-      setHeader(head, 'proxy-connection');
-    }
+    if (!this.#upgrade) closeAfter(head, 'proxy-connection');
     // A browser's pool: the request waits, unsent, for a free connection (upgrades were refused).
     const go = () => {
       this.#connectUpstream();
@@ -153,18 +146,9 @@ export class Exchange {
   }
 
   #connectUpstream(): void {
-    const { host, port, tls: secure } = this.#hub.upstream;
-    // allowHalfOpen reaches TLSSocket at runtime although @types/node does not list it.
-    const opts = { host, port, allowHalfOpen: true };
-    const up = secure
-      ? tls.connect({ ...opts, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false } as tls.ConnectionOptions)
-      : net.connect(opts);
-    this.#upstream = up;
-    up.setNoDelay(true);
-    up.on('data', (c: Buffer) => this.#onUpstreamData(c));
-    up.on('end', () => this.#onUpstreamEnd());
-    up.on('error', () => {});
-    up.on('close', () => this.#onUpstreamClose());
+    this.#upstream = connectTo(this.#hub.upstream, {
+      data: (c) => this.#onUpstreamData(c), end: () => this.#onUpstreamEnd(), close: () => this.#onUpstreamClose(),
+    });
   }
 
   #onClientEnd(): void {
@@ -229,8 +213,7 @@ export class Exchange {
     }
     const sse = /^\s*text\/event-stream/i.test(getHeader(head, 'content-type') ?? '');
     this.#count(sse ? 'sse' : 'http');
-    setHeader(head, 'connection', 'close');
-    setHeader(head, 'keep-alive');
+    closeAfter(head);
     const down = (b: Buffer) => this.#sendDown(b);
     if (sse && s.kind === 'gzip-sse' && this.#gzipOk && !getHeader(head, 'content-encoding')) {
       this.#hub.stats.gzipped++;

@@ -38,6 +38,21 @@ export function setHeader(h: Head, name: string, value?: string): void {
   }
 }
 
+/**
+ * The `Upgrade` header goes, as at a proxy that does not know WebSocket: it and the `upgrade`
+ * token of `Connection` are hop-by-hop (RFC 9110 §7.6.1), so the handshake (Sec-WebSocket-Key and
+ * all) continues as a plain HTTP/1.1 request. `closeAfter` replaces the rest of `Connection`.
+ */
+export function stripUpgrade(h: Head): void {
+  setHeader(h, 'upgrade');
+}
+
+/** One request or answer per connection: `Connection: close`, and the headers of keep-alive (`also`) gone. */
+export function closeAfter(h: Head, ...also: string[]): void {
+  setHeader(h, 'connection', 'close');
+  for (const name of ['keep-alive', ...also]) setHeader(h, name);
+}
+
 export const serialize = (h: Head): Buffer =>
   Buffer.from(`${h.line}\r\n${h.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`, 'latin1');
 

@@ -88,7 +88,12 @@ export interface ReportParts {
  * second report is refused with a non-fatal `protocol_error`, without ending the link (§4.1).
  */
 export class SessionReports {
-  #last: { link: object; attempts: readonly AttemptReport[] } | undefined;
+  #last: readonly AttemptReport[] = [];
+  /**
+   * The links that reported, held weakly: a session outlives its links, and one kept here (with
+   * its socket and closures) would stay for as long as the session waits for its client.
+   */
+  #reported = new WeakSet<object>();
   #p: ReportParts;
 
   constructor(parts: ReportParts) {
@@ -96,19 +101,20 @@ export class SessionReports {
   }
 
   get attempts(): readonly AttemptReport[] {
-    return this.#last?.attempts ?? [];
+    return this.#last;
   }
 
   /** A `report` frame that came on `link`: told to the app and the metrics, or refused. */
   receive(entries: readonly unknown[], link: object): void {
     const { opts, id } = this.#p;
-    const read = this.#last?.link === link ? problem('a second report on one link') : readReport(entries);
+    const read = this.#reported.has(link) ? problem('a second report on one link') : readReport(entries);
     if ('code' in read) {
       opts.logger.warn(`refused an attempt report: ${read.message}`, { session: id });
       opts.metrics?.refused(read.code);
       return this.#p.reply(encodeFrame.error(read.code, `report refused: ${read.message}`, undefined, false));
     }
-    this.#last = { link, attempts: read.attempts };
+    this.#last = read.attempts;
+    this.#reported.add(link);
     opts.metrics?.attempts(read.attempts);
     this.#p.told(read.attempts);
   }

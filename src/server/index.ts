@@ -19,10 +19,11 @@ import { emitter, type Emitter } from '../util/emitter';
 import { CloseCode } from '../protocol/close-codes';
 import { Hub } from './hub';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
-import { originAllowed, REFUSAL_HEADER } from './policy';
+import { REFUSAL_HEADER } from './policy';
 import { HttpRung } from './rung-http';
 import { AddressLimiter } from './limits';
 import { WebSocketRung } from './rung-websocket';
+import { upgradeHandler } from './upgrade';
 import type { Connection } from './session';
 import { checkRoom, Rooms } from './rooms';
 import { memoryStore } from './store/memory-store';
@@ -111,35 +112,10 @@ export class WirefallServer<Api extends ApiShape = AnyApi, User = unknown> {
       this.httpServer.headersTimeout = this.#opts.headersTimeoutMs;
       this.httpServer.requestTimeout = this.#opts.headersTimeoutMs + this.#opts.bodyTimeoutMs;
     }
-    const secure = 'setSecureContext' in this.httpServer;
-    this.#onUpgrade = (req, socket, head) => {
-      if (!this.#matches(req)) {
-        // Another endpoint's upgrade, if the server has another listener for it; else nobody
-        // would ever answer it, nor close its socket (Node hands an upgrade's socket over whole).
-        if (this.httpServer.listenerCount('upgrade') !== 1) return;
-        socket.on('error', destroy);
-        return refuseUpgrade(socket, '404 Not Found');
-      }
-      socket.on('error', destroy);
-      if (this.#closing) return refuseUpgrade(socket, '503 Service Unavailable', 'Retry-After: 1\r\n');
-      // An 'upgrade' listener that throws takes the process down: nothing here may.
-      try {
-        if (!originAllowed(req, this.#allowed, this.#opts.logger)) {
-          this.#opts.logger.warn('refused a WebSocket upgrade from a foreign origin', { origin: req.headers.origin });
-          this.#opts.metrics?.refused('forbidden_origin');
-          return refuseUpgrade(socket, '403 Forbidden', `${REFUSAL_HEADER}: origin\r\n`);
-        }
-        if (!this.#opens.allow(req.socket.remoteAddress)) {
-          this.#opts.logger.warn('refused a WebSocket upgrade: too many connections from one address', { remote: req.socket.remoteAddress });
-          this.#opts.metrics?.refused('rate_limited');
-          return refuseUpgrade(socket, '429 Too Many Requests', `${REFUSAL_HEADER}: rate_limited\r\nRetry-After: 1\r\n`);
-        }
-        this.#ws.upgrade(req, socket, head, secure);
-      } catch (err) {
-        this.#opts.logger.warn(`a WebSocket upgrade failed: ${String(err)}`);
-        socket.destroy();
-      }
-    };
+    this.#onUpgrade = upgradeHandler({
+      server: this.httpServer, opts: this.#opts, allowed: this.#allowed, opens: this.#opens, rung: this.#ws, secure: 'setSecureContext' in this.httpServer,
+      matches: (req) => this.#matches(req), closing: () => this.#closing,
+    });
     this.httpServer.on('upgrade', this.#onUpgrade);
     this.#http = new HttpRung(this.#hub, this.#opts, this.#allowed, this.#opens, store.routes);
     this.#onRequest = (req, res) => {
@@ -272,22 +248,6 @@ export function createServer<Api extends ApiShape & ApiCheck<Api> = AnyApi, User
   // Bytes the server sends are encoded with Node's base64 (bench/binary.mjs: 7 µs for 64 KiB, 560 with the table).
   useBase64Encoder(nodeBase64);
   return new WirefallServer<Api, User>(options);
-}
-
-/** A socket's error, or its refusal written, ends it (`this` is the socket: one function for all). */
-function destroy(this: Duplex): void {
-  this.destroy();
-}
-
-/**
- * Answers an upgrade with `status` and closes the socket once the answer is written (its error
- * listener is the caller's). Ending only our half left it open for as long as the client kept its
- * own (HTTP sockets are half-open), so each refusal, those over the rate limit included, could
- * hold a file descriptor for ever.
- */
-function refuseUpgrade(socket: Duplex, status: string, headers = ''): void {
-  socket.once('finish', destroy);
-  socket.end(`HTTP/1.1 ${status}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 const nodeBase64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

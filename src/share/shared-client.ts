@@ -22,7 +22,7 @@ import { Calls, uncloned } from './calls';
 import { receiver } from './tab-check';
 import { View } from './view';
 import { tabs, type Tabs } from './tabs';
-import { errorFrom, errorShape, type ErrorShape, type TabMessage } from './tab-protocol';
+import { errorShape, type TabMessage } from './tab-protocol';
 
 /** How long a new leader listens for what the other tabs know before resuming. */
 export const SYNC_MS = 100;
@@ -39,22 +39,20 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   #leader: string | undefined;
   #relay: Relay | undefined;
   #calls: Calls;
-  #view = new View((state, rung) => this.#events.emit('state', state, rung));
+  #events: Emitter<ClientEvents> = emitter((cause, event) => {
+    if (event !== 'error') this.#events.emit('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
+  });
+  #handlers = emitter<Record<string, (data: unknown) => void>>((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
+  #view = new View(this.#events);
   #closed = false;
   /** The other tabs alive, as far as this one knows (./tabs). */
   #tabs: Tabs;
-  #events: Emitter<ClientEvents>;
-  #handlers: Emitter<Record<string, (data: unknown) => void>>;
   #unleave: () => void;
 
   constructor(ctx: ShareContext, name: string) {
     this.#ctx = ctx;
     const { platform } = ctx;
     this.tab = platform.nonce();
-    this.#events = emitter((cause, event) => {
-      if (event !== 'error') this.#events.emit('error', new WirefallError('WF_INVALID', `a "${event}" listener threw`, { cause }));
-    });
-    this.#handlers = emitter((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
     this.#chan = platform.channel!(name);
     this.#calls = new Calls(resolveTimings(ctx.options));
     // What other contexts post is checked first: any script of the origin can post there.
@@ -215,14 +213,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         this.#handlers.emit(m.ev, m.d);
         return;
       case 'event':
-        if (m.name === 'error') this.#events.emit('error', errorFrom(m.args[0] as ErrorShape));
-        else if (m.name === 'sessionlost') this.#events.emit('sessionlost', m.args[0] as never);
-        else {
-          // The snapshot's `high` too: the outbox fills and drains while the state stays the same.
-          this.#view.set({ ...this.#view.snap, high: m.args[0] as boolean });
-          this.#events.emit('backpressure', m.args[0] as boolean, m.args[1] as number);
-        }
-        return;
+        return this.#view.event(m);
       case 'state':
         if (!own && this.#relay) return;
         this.#view.set(m.snap);

@@ -1,20 +1,32 @@
 /**
  * The shared connection as one tab sees it: the leader's last snapshot (its state, rung, attempts,
- * rtt and whether its outbox is above the high-water mark), and who waits for that outbox to drain.
+ * rtt and whether its outbox is above the high-water mark), who waits for that outbox to drain,
+ * and the leader's client events, told to this tab's app.
  */
-import type { ConnectionState } from '../core/client-types';
-import type { RungName } from '../protocol/api';
-import type { Snapshot } from './tab-protocol';
+import type { ClientEvents } from '../core/client-types';
+import type { Emitter } from '../util/emitter';
+import { errorFrom, type ErrorShape, type Snapshot, type TabMessage } from './tab-protocol';
 
 export class View {
   snap: Snapshot = { state: 'connecting', rung: null, attempts: [], high: false };
   #wasOpen = false;
   #waiters: (() => void)[] = [];
-  #changed: (state: ConnectionState, rung: RungName | null) => void;
+  #events: Emitter<ClientEvents>;
 
-  /** `changed`: the state or the rung changed (not called for the other fields). */
-  constructor(changed: (state: ConnectionState, rung: RungName | null) => void) {
-    this.#changed = changed;
+  /** `events`: this tab's app's; `state` is told when the state or the rung changes. */
+  constructor(events: Emitter<ClientEvents>) {
+    this.#events = events;
+  }
+
+  /** An event of the leader's client, told to this tab's app. */
+  event({ name, args }: Extract<TabMessage, { t: 'event' }>): void {
+    if (name === 'error') this.#events.emit('error', errorFrom(args[0] as ErrorShape));
+    else if (name === 'sessionlost') this.#events.emit('sessionlost', args[0] as never);
+    else {
+      // The snapshot's `high` too: the outbox fills and drains while the state stays the same.
+      this.set({ ...this.snap, high: args[0] as boolean });
+      this.#events.emit('backpressure', args[0] as boolean, args[1] as number);
+    }
   }
 
   set(snap: Snapshot): void {
@@ -24,7 +36,7 @@ export class View {
     if (snap.state === 'open') this.#wasOpen = true;
     this.snap = snap;
     if (!snap.high) this.release();
-    if (snap.state !== was.state || snap.rung !== was.rung) this.#changed(snap.state, snap.rung);
+    if (snap.state !== was.state || snap.rung !== was.rung) this.#events.emit('state', snap.state, snap.rung);
   }
 
   /** Resolves once the shared outbox is below its high-water mark; at once when `closed` (nothing is buffered any more). */

@@ -2,6 +2,7 @@ import type { createClient } from 'redis';
 import type { FanoutPosition, SessionState } from '../handover';
 import { decodeEntry, idAfter } from './redis-fanout';
 import { REDIS_COMMAND_TIMEOUT_MS, within } from './redis-deadline';
+import type { SeenNodes } from './redis-seen';
 import type { FanOutEntry, StoreNode } from './types';
 
 /** How long a moved session's catch-up waits for this node's subscriptions to its rooms. */
@@ -18,7 +19,7 @@ export interface FollowsParts {
   /** The log id of the last entry this node heard live; '' while the log was never read. */
   live(): string;
   /** Per publishing node, the last entry this node received (and delivered); this node's own too. */
-  readonly seen: Map<string, number>;
+  readonly seen: SeenNodes;
   /** Ends session `state` here and leaves it in the store, unowned, for its client to resume anywhere. */
   leave(state: SessionState, why: string): void;
   /** The number of this node's last published entry. */
@@ -235,7 +236,7 @@ export class Follow {
   }
 
   /** Done following: every entry this session could have had twice is behind this node's live position. */
-  done(live: string, seen: Map<string, number>): boolean {
-    return !this.catching && !idAfter(this.floor, live) && ((seen.get(this.from.node) ?? 0) >= this.from.seq || (this.from.node !== this.self && idAfter(live, this.end)));
+  done(live: string, seen: SeenNodes): boolean {
+    return !this.catching && !idAfter(this.floor, live) && (seen.get(this.from.node) >= this.from.seq || (this.from.node !== this.self && idAfter(live, this.end)));
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createClient, type RedisClientOptions } from 'redis';
+import { createClient } from 'redis';
 import { RedisRoutes } from './redis-routes';
 import { RedisSessions } from './redis-sessions';
 import { decodeEntry, encodeEntry, FANOUT, idAfter, LOG_ID } from './redis-fanout';
@@ -8,64 +8,11 @@ import { RoomSubscriptions } from './redis-rooms';
 import type { SessionState, StagedFanout } from '../handover';
 import { Durable } from '../durable';
 import { within } from './redis-deadline';
+import { SeenNodes } from './redis-seen';
 import type { FanOutEntry, SessionStore, StoreNode } from './types';
+import type { RedisStoreOptions, RedisStoreStats } from './redis-store-options';
 
-/** Options of `redisStore`. */
-export interface RedisStoreOptions {
-  /** `redis://host:port` (or `rediss://`); default `redis://127.0.0.1:6379`. */
-  url?: string;
-  /** More node-redis client options (TLS, credentials, a socket path). `url` wins over `client.url`. */
-  client?: RedisClientOptions;
-  /** Prefix of every channel, so that several apps can share one Redis. Default `wf`. */
-  prefix?: string;
-  /**
-   * `open` (and so `server.listen`) waits this long for Redis; then the node starts anyway and
-   * its fan-out reaches other nodes once Redis answers. Default 5000 ms.
-   */
-  openTimeoutMs?: number;
-  /**
-   * The URL other nodes reach this one at, for HTTP-rung requests forwarded to the node that holds
-   * a session's link (`http://10.0.0.5:8124`). Default: the address `server.listen` listened on.
-   */
-  advertise?: string;
-  /**
-   * About how many fan-out entries the log keeps (`{prefix}:log`), for sessions that move to catch
-   * up from. Default 100,000: at 1,000 broadcasts a second, a session may be between nodes 100 s.
-   */
-  fanoutLog?: number;
-  /** @internal How often a node writes its address and its links' holder records again (default 10 min; tests). */
-  routesRefreshMs?: number;
-}
-
-/** What a Redis store has carried so far: for tests, logs and metrics. */
-export interface RedisStoreStats {
-  /** Entries this node sent to the other nodes, and those from other nodes delivered here. */
-  published: number;
-  received: number;
-  /** Entries that could not reach the other nodes (Redis unreachable); this node's own sessions still got them. */
-  dropped: number;
-  /** HTTP-rung requests this node sent on to the node holding their session's link (or ticket). */
-  forwarded: number;
-  /** Session records written by this node (one per batch). */
-  commits: number;
-  /** Sessions this node took over from the store (parked, handed over, or left by a killed node). */
-  takeovers: number;
-  /** Fan-out entries delivered to sessions that moved here from the log (published while they moved). */
-  caughtUp: number;
-  /** Sessions that moved here and were ended because they missed fan-out entries the log no longer had (their clients hear `sessionlost`). */
-  lost: number;
-  /**
-   * Malformed data found in Redis and never passed on (docs/scaling.md §5): fan-out entries (live
-   * or in the log) a client could not decode, session records that do not hold a well-formed
-   * session (dropped: their clients get a new session), fan-out positions past the log's end.
-   */
-  corrupt: number;
-  /**
-   * Sessions that moved here and went back to the store because this node's subscriptions to
-   * their rooms were not in place within 3 s (Redis away or hung): their clients resume (1001).
-   */
-  givenBack: number;
-}
+export type { RedisStoreOptions, RedisStoreStats } from './redis-store-options';
 
 /** Reconnect after 50 ms, doubling up to 2 s, with jitter so a fleet does not return in step. */
 const backoff = (retries: number): number => Math.min(50 * 2 ** retries, 2000) * (0.5 + Math.random() / 2);
@@ -90,8 +37,8 @@ export class RedisStore implements SessionStore {
   #stats = { published: 0, received: 0, dropped: 0, corrupt: 0 };
   /** This node's fan-out entries are numbered, so a session that moves is never given one twice. */
   #seq = 0;
-  /** Per publishing node, the last entry this node received (and delivered). */
-  #seen = new Map<string, number>();
+  /** Per publishing node, the last entry this node received (and delivered); bounded (redis-seen.ts). */
+  #seen = new SeenNodes();
   /** The log id of the last entry this node heard live (every earlier one for its sessions was delivered). */
   #live = '';
   /** This node's subscriptions to its rooms (a moved session catches up once they are in place). */
@@ -192,7 +139,7 @@ export class RedisStore implements SessionStore {
     const staged: StagedFanout = { channels: [], texts: [] };
     for (const entry of entries) {
       const seq = ++this.#seq;
-      this.#seen.set(this.nodeId, seq);
+      this.#seen.note(this.nodeId, seq);
       this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
       staged.channels.push(this.#channel(entry.room));
       staged.texts.push(encodeEntry(this.nodeId, seq, entry));
@@ -203,7 +150,7 @@ export class RedisStore implements SessionStore {
 
   #publish(entry: FanOutEntry): void {
     const seq = ++this.#seq;
-    this.#seen.set(this.nodeId, seq);
+    this.#seen.note(this.nodeId, seq);
     this.#node?.deliver({ ...entry, origin: { node: this.nodeId, seq } });
     const pub = this.#pub;
     if (!pub?.isReady) {
@@ -251,6 +198,11 @@ export class RedisStore implements SessionStore {
     this.#rooms.watch(room, present);
   }
 
+  /** @internal How many publishing nodes this node remembers (tests). */
+  get seenNodes(): number {
+    return this.#seen.size;
+  }
+
   /** @internal This node's room subscriptions (tests). */
   get rooms(): RoomSubscriptions {
     return this.#rooms;
@@ -288,7 +240,7 @@ export class RedisStore implements SessionStore {
     if (idAfter(id, this.#live)) this.#live = id;
     const origin = entry.origin!;
     if (origin.node === this.nodeId) return; // ours: delivered when it was published
-    this.#seen.set(origin.node, origin.seq);
+    this.#seen.note(origin.node, origin.seq);
     this.#stats.received++;
     node.deliver(entry);
   }
