@@ -17,7 +17,9 @@ export function longPollTransport(ctx: TransportContext): Transport {
     let next: Promise<Response | void> | undefined = ch.open(ctx.hello);
     // `got`: answers read whole, the open's the first; each poll says it (§2.3). `tries`: polls
     // lost in a row.
-    for (let got = 0, tries = 0; !ch.done(); ) {
+    // No test of `done` before the await: a poll asked for is awaited (its rejection handled: after
+    // a close it is the abort, thrown to nothing), or it was an unhandled rejection.
+    for (let got = 0, tries = 0; ; ) {
       let text = '';
       let res: Response | void = undefined;
       // A poll lost on the way (a gateway's 5xx in place of the answer, a reset, a cut body) is
