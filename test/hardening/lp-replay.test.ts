@@ -6,7 +6,8 @@
  * typed 400, and the link and the server carry on.
  */
 import { afterEach, expect, test } from 'vitest';
-import { cleanup, startServer, track } from '../support/harness';
+import type { Connection } from '../../src/server/index';
+import { cleanup, startServer, track, type Chat } from '../support/harness';
 
 afterEach(cleanup);
 
@@ -21,7 +22,7 @@ async function session() {
   // Speaking on the link claims the session: the app hears of it.
   const up = await fetch(`${url}?t=lp&sid=${welcome.sid}&u=test&n=1`, { method: 'POST', body: `${welcome.key}\n{"t":"ack","a":0}` });
   expect(up.status).toBe(204);
-  const conn = await new Promise<import('../../src/server/index').Connection>((r) => {
+  const conn = await new Promise<Connection<Chat>>((r) => {
     const c = [...server.connections][0];
     if (c) r(c);
     else server.on('connection', r);
