@@ -3,12 +3,16 @@
 // One wirefall client talks through it for DURATION: a message every 50 ms each way (sent, then
 // echoed). Counts what the gateway saw, per minute, and checks delivery: every message exactly
 // once, in order, both ways. Not part of `npm run bench`.
+// With `lp`: long-polling alone, behind a gateway that answers 504 to one poll in three (the
+// server handled the poll: its answer is what is lost), every POST passing.
 //   node bench/faults.mjs [seconds]            # this build (dist/)
+//   node bench/faults.mjs [seconds] lp         # long-polling, 504 to one poll in three
 //   WIREFALL_DIST=/path/to/dist node bench/faults.mjs   # another build, for a before/after
 import http from 'node:http';
 import WS from 'ws';
 
 const SECONDS = Number(process.argv[2] ?? 20);
+const LP = process.argv[3] === 'lp';
 const dist = process.env.WIREFALL_DIST ? `file://${process.env.WIREFALL_DIST.replace(/\/$/, '')}` : new URL('../dist', import.meta.url).href;
 const { connect } = await import(`${dist}/index.mjs`);
 const { createServer } = await import(`${dist}/server.mjs`);
@@ -19,23 +23,27 @@ server.on('connection', (conn) => conn.subscribe('up', (d) => (got.push(d.i), vo
 const upstream = await server.listen(0);
 const upPort = typeof upstream === 'number' ? upstream : upstream.port ?? server.port;
 
-const seen = { connections: 0, upgrades: 0, sse: 0, longpolls: 0, posts: 0, failedPosts: 0, other: 0 };
+const seen = { connections: 0, upgrades: 0, sse: 0, longpolls: 0, polls: 0, posts: 0, failedPosts: 0, failedPolls: 0, other: 0 };
 const agent = new http.Agent({ keepAlive: true });
 const gateway = http.createServer((req, res) => {
   const q = req.url ?? '';
   // Protocol 3 opens with a POST (no sid, an uplink id `u`) whose answer is the stream or the
   // first poll; protocol 2 with a ticket POST, then a GET. Either way one open counts once.
   const opens = req.method === 'GET' || (req.method === 'POST' && !q.includes('sid=') && /[?&]u=/.test(q));
+  // A poll, the long-poll open included (its answer is the first poll's).
+  const poll = req.method === 'POST' && (/[?&]poll=/.test(q) || (opens && q.includes('t=lp')));
+  if (poll) seen.polls++;
   if (req.method === 'POST') seen.posts++;
   if (opens && q.includes('t=sse')) seen.sse++;
   else if (opens && q.includes('t=lp')) seen.longpolls++;
   else if (req.method !== 'POST') seen.other++;
-  const lose = req.method === 'POST' && seen.posts % 4 === 0;
+  const lose = LP ? poll && seen.polls % 3 === 0 : req.method === 'POST' && seen.posts % 4 === 0;
   const up = http.request({ host: '127.0.0.1', port: upPort, method: req.method, path: q, headers: req.headers, agent }, (r) => {
     if (lose) {
-      seen.failedPosts++;
+      if (poll) seen.failedPolls++;
+      else seen.failedPosts++;
       r.resume();
-      r.on('end', () => res.writeHead(502).end());
+      r.on('end', () => res.writeHead(LP ? 504 : 502).end());
       return;
     }
     res.writeHead(r.statusCode ?? 502, r.headers);
@@ -53,19 +61,23 @@ gateway.on('upgrade', (req, socket) => {
 await new Promise((r) => gateway.listen(0, '127.0.0.1', r));
 const port = gateway.address().port;
 
-const client = connect(`http://127.0.0.1:${port}/wirefall`, { WebSocket: WS, transports: ['ws', 'sse', 'longpoll'] });
+const client = connect(`http://127.0.0.1:${port}/wirefall`, { WebSocket: WS, transports: LP ? ['longpoll'] : ['ws', 'sse', 'longpoll'] });
 const back = [];
 let errors = 0;
 client.on('error', () => errors++);
 let reconnects = 0;
 client.on('state', (s) => s === 'reconnecting' && reconnects++);
-client.subscribe('down', (d) => back.push(d.i));
+// Round trip of each echo (sent to echoed back), ms.
+const sentAt = [];
+const rtt = [];
+client.subscribe('down', (d) => (back.push(d.i), rtt.push(performance.now() - sentAt[d.i])));
 let sent = 0;
 const sends = [];
 const t0 = Date.now();
 await new Promise((resolve) => {
   const timer = setInterval(() => {
     if (Date.now() - t0 >= SECONDS * 1000) return clearInterval(timer), resolve();
+    sentAt[sent] = performance.now();
     sends.push(client.send('up', { i: sent++ }).catch(() => 'rejected'));
   }, 50);
 });
@@ -79,12 +91,15 @@ const row = {
   'TCP connections/min': perMin(seen.connections),
   'refused upgrades/min': perMin(seen.upgrades),
   'event streams/min': perMin(seen.sse),
-  'long-polls/min': perMin(seen.longpolls),
-  'POSTs/min': perMin(seen.posts),
+  'long-poll links/min': perMin(seen.longpolls),
+  'polls/min': perMin(seen.polls),
+  'POSTs/min (polls included)': perMin(seen.posts),
   '502s injected': seen.failedPosts,
+  '504s injected': seen.failedPolls,
   reconnects,
   errors,
   rung: client.rung,
+  'echo ms p50/p99/max': [0.5, 0.99, 1].map((q) => Math.round(rtt.sort((a, b) => a - b)[Math.min(rtt.length - 1, Math.floor(q * rtt.length))] ?? NaN)).join('/'),
   'sent/acked': `${sent}/${settled === 'timeout' ? 'timeout' : settled.filter((x) => x !== 'rejected').length}`,
   'server got all once, in order': inOrder(got),
   'client got all once, in order': inOrder(back),

@@ -71,6 +71,12 @@ export interface WelcomeFrame {
   pa?: number;
   /** 1: this server reads `run` frames (§1.4); without it a client sends `msg` frames only. */
   run?: number;
+  /**
+   * 1 on long-polling: a poll that says it read one answer less than was sent gets that answer
+   * again (`r`, §2.3), so a client may try a failed poll again on the link; without it a lost
+   * answer is lost with its link (the resume's `ack` has the server resend the messages).
+   */
+  rp?: number;
 }
 
 /**

@@ -32,8 +32,11 @@ export interface HttpLink<C extends Receiver = Receiver> extends Link {
   grace?: ReturnType<typeof setTimeout>;
   /** Protocol 3: the uplink's numbered POSTs, put back in order. */
   up?: OrderedUplink;
-  /** Long-polling only: a poll arrived for this link. */
-  poll?(res: ServerResponse): void;
+  /**
+   * Long-polling only: a poll arrived for this link; `read`, its `r`: how many of the link's
+   * answers its client read whole (docs/protocol.md §2.3), absent from older clients.
+   */
+  poll?(res: ServerResponse, read?: string | null): void;
   /** Ends the link for a shutting-down server. */
   drop(): void;
   /** Clears the link's timers once it is gone. */

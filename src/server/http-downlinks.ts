@@ -3,7 +3,7 @@ import type { RungName } from '../protocol/api';
 import { unbatch, wrapFrames } from '../protocol/encode';
 import { encodeFrame } from './codec';
 import type { HelloFrame } from '../protocol/frames';
-import type { HttpLink } from './http-answers';
+import { refuse, type HttpLink } from './http-answers';
 import type { ResolvedServerOptions } from './options';
 import { drainSignal } from './link';
 
@@ -129,6 +129,16 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
   // The greeting leads the first answer; the open itself is a poll held until the hello is done.
   // Frames joined by commas, not transport messages: an answer is one batch of all of them.
   let pending: string[] = [GREET];
+  /**
+   * Answers written on this link, the open's the first, and the last one's frames: a poll says
+   * how many answers it read whole (`r`, docs/protocol.md §2.3), and one that read one less (its
+   * answer lost on the way: a gateway's 504 in its place, a cut) gets those frames again, first.
+   * The last answer only: a client polls again once it read an answer, so it can have lost no
+   * other. Its messages are still in the session's outbox (unacknowledged), but so may be the
+   * ack, pong or reply the answer carried, which are not.
+   */
+  let answers = 0;
+  let last: string[] = [];
   let held: ServerResponse | undefined = res;
   let opening = true;
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
@@ -140,6 +150,8 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     held = undefined;
     clearTimeout(holdTimer);
     r.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(pending.length ? wrapFrames('[', pending, ']') : '[]');
+    answers++;
+    last = pending;
     pending = [];
     pendingBytes = 0;
     // A client may poll again without reading the last answer: it stays here, unread, a while.
@@ -187,11 +199,22 @@ export function openPoll<L extends HttpLink>(host: DownlinkHost<L>, req: Incomin
     link.closed = true; // first: the answer that carries the bye is the link's last
     send(encodeFrame.bye(code, reason));
   });
-  link.poll = (r) => {
+  link.poll = (r, read) => {
     // A poll is the client's heartbeat here: our pings then ask for no answer (§5).
     link.conn?.polled(link);
-    // One poll per session: the older one goes back empty so the client's newer one wins.
+    // One poll per session: the older one goes back empty so the client's newer one wins. (A
+    // client polls again only once it gave the older one up: that answer is the one it lost.)
     if (held) answer();
+    if (read != null) {
+      const n = /^\d{1,9}$/.test(read) ? +read : -1;
+      // More than was sent, two or more answers behind, or no number: not our client's poll.
+      if (n !== answers && n !== answers - 1) return refuse(r, 400, 'bad_request', `query parameter r must be the number of answers read on this link: ${answers} or ${answers - 1}`);
+      if (n < answers) {
+        answers = n;
+        for (const text of last) pendingBytes += text.length;
+        pending = last.concat(pending);
+      }
+    }
     hold(r);
     if (pending.length || link.closed) return answer();
     holdTimer = setTimeout(answer, HOLD_MS);

@@ -94,7 +94,7 @@ export class HttpRung<Api extends ApiShape, User> {
       const remote = req.socket.remoteAddress;
       if (req.method === 'POST') {
         if (sid === null) return this.#open(req, res, q, rung); // v3: the open answers; v2: a ticket
-        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`); // v2, v3: poll
+        if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`, q.get('r')); // v2, v3: poll
         return this.#post(req, res, q, `${sid} ${rung}`);
       }
       if (req.method !== 'GET') return refuse(res, 405, 'bad_method', `${req.method} is not used here`);
@@ -155,9 +155,9 @@ export class HttpRung<Api extends ApiShape, User> {
     return this.#opts.maxMessageBytes + 64 * 1024;
   }
 
-  /** A poll (v2, v3): a POST whose body is the session key, so the key is in no URL. */
-  #bodyPoll(req: IncomingMessage, res: ServerResponse, sid: string): void {
-    void readBody(req, res, LIMITS.id, this.#opts.bodyTimeoutMs).then((key) => key !== undefined && this.#poll(res, sid, key));
+  /** A poll (v2, v3): a POST whose body is the session key, so the key is in no URL; `read`: its `r` (§2.3). */
+  #bodyPoll(req: IncomingMessage, res: ServerResponse, sid: string, read: string | null): void {
+    void readBody(req, res, LIMITS.id, this.#opts.bodyTimeoutMs).then((key) => key !== undefined && this.#poll(res, sid, key, read));
   }
 
   #busy(res: ServerResponse, rung: RungName, remote: string | undefined): void {
@@ -253,11 +253,11 @@ export class HttpRung<Api extends ApiShape, User> {
     refuse(res, 404, 'session_unknown', 'no such session on an HTTP rung (expired, replaced, or a wrong key)', 'session');
   }
 
-  #poll(res: ServerResponse, sid: string, key: string | null): void {
+  #poll(res: ServerResponse, sid: string, key: string | null, read?: string | null): void {
     const link = this.#links.get(sid);
     // A closed link still answers one poll: its bye is waiting there.
     if (!link?.poll || key === null || !sameSecret(key, link.conn!.key)) return this.#unknown(res);
-    link.poll(res);
+    link.poll(res, read);
   }
 
   #post(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, sid: string): void {

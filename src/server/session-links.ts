@@ -103,6 +103,9 @@ export class SessionLinks {
       run: 1,
       // A WebSocket link reads binary messages: the client may write them (docs/protocol.md §1.3).
       ...((link.rung === 'ws' || link.rung === 'wss') && { bin: 1 }),
+      // A long-poll link answers a poll again when its client says it lost the answer (§2.3): the
+      // client may then try a failed poll again on the link, instead of giving the link up.
+      ...(link.rung === 'longpoll' && { rp: 1 }),
     }));
     // Parked: a client that never speaks on it (a race loser it closed) does not keep it.
     if (this.current) this.#parked.set(link, setTimeout(() => this.detach(link, false), opts.helloTimeoutMs));

@@ -57,8 +57,10 @@ export interface HttpChannel {
    * when it failed (already reported).
    */
   open(hello: string, headers?: Record<string, string>): Promise<Response | void>;
-  /** A long-poll of the session with its key in the body, once the welcome was seen. */
-  poll(): Promise<Response> | undefined;
+  /** A long-poll of the session with its key in the body, once the welcome was seen; `got`: the answers read whole (§2.3). */
+  poll(got: number): Promise<Response> | undefined;
+  /** The welcome said the server answers a lost poll again (`rp`, §2.3): a failed poll may be sent again. */
+  rp(): unknown;
   /**
    * Reads an answer's body as text, chunk by chunk, into `feed`, which returns how many UTF-16
    * units it holds. Past 100 Mi, where Node's `ws` bounds a WebSocket message (maxPayload,
@@ -162,7 +164,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       const res = await postTo(`u=${u}`, hello, headers);
       return done ? undefined : res.ok ? res : fail(refused(res));
     },
-    poll: () => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1`, w.key),
+    poll: (got) => w && postTo(`sid=${encodeURIComponent(w.sid)}&poll=1&r=${got}`, w.key),
+    rp: () => w?.rp,
     async read(res, feed) {
       const reader = res.body!.getReader();
       // No flush at the end: a transport message is JSON, whose last character is ASCII.

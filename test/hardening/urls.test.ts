@@ -12,12 +12,18 @@ import { claimed, cleanup, client, eventually, startServer, track, until } from 
 guardProcess();
 afterEach(cleanup);
 
-/** A fetch that records every URL it is asked for, and can cut what is in flight (once). */
+/**
+ * A fetch that records every URL it is asked for, and can cut what is in flight (once), the
+ * network then down for a second: a long-poll link outlives a poll or two lost on the way (it
+ * sends them again, docs/protocol.md §2.3), not a network that stays down.
+ */
 function recordingFetch() {
   const urls: string[] = [];
   const live = new Set<AbortController>();
+  let downUntil = 0;
   const f: typeof fetch = (input, init) => {
     urls.push(String(input));
+    if (Date.now() < downUntil) return Promise.reject(new TypeError('network is down'));
     const ac = new AbortController();
     live.add(ac);
     const signal = init?.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
@@ -28,6 +34,7 @@ function recordingFetch() {
     fetch: f,
     urls,
     cut() {
+      downUntil = Date.now() + 1000;
       for (const ac of live) ac.abort();
       live.clear();
     },
