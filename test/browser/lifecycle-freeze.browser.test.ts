@@ -85,11 +85,19 @@ describe.runIf(executablePath)('a page frozen and resumed, in Chromium', () => {
       await sleep(4000);
       await p.resume();
       const t = await p.until((x) => x.lost.length > 0, 8000, 'sessionlost');
-      expect(t.lost).toEqual([[2, 3, 4].map((n) => ({ type: 'echo', data: { n } }))]);
+      expect(t.lost).toHaveLength(1);
       expect(t.log.map(([, s]) => s)).toContain('!WF_SESSION_LOST');
+      // Each of 2, 3, 4 is either undelivered (in sessionlost) or went through both ways, never
+      // both nor neither. Usually all three are lost. On long-polling a loaded machine may run the
+      // held poll's failure (Chromium fails it on resume) before the stall timer: the poll is sent
+      // again (§2.3), the server's closed link answers it again with the answer the freeze ate
+      // (the acks and echoes of 2-4, then the bye), and only then is the session found gone.
+      const lost = t.lost[0]!.map((m) => m.data.n);
+      expect(t.lost[0]!.every((m) => m.type === 'echo')).toBe(true);
+      expect([...lost, ...t.echoes.filter((n) => n >= 2)].sort()).toEqual([2, 3, 4]);
       // The new session carries on.
       await p.send(5, 2);
-      const after = await p.until((x) => x.echoes.length >= 4, 5000, 'sends on the new session');
-      expect(after.echoes).toEqual([0, 1, 5, 6]);
+      const after = await p.until((x) => x.echoes.includes(6), 5000, 'sends on the new session');
+      expect(after.echoes.filter((n) => n < 2 || n > 4)).toEqual([0, 1, 5, 6]);
     }, 20_000);
 });
