@@ -5,24 +5,14 @@
 // hundred bytes over `npm run size`'s; the shares are what matter.
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { appEntry, bundleApp } from './app-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const production = {
   name: 'production',
   setup: (b) => b.onLoad({ filter: /src[\\/]dev\.ts$/ }, () => ({ contents: 'export const DEV = false;', loader: 'ts' })),
 };
-const out = await build({
-  stdin: { contents: `import { connect } from './src/index.ts';\nconnect('/x').subscribe('a', console.log);`, resolveDir: root, loader: 'ts' },
-  plugins: [production],
-  metafile: true,
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  write: false,
-});
+const out = await bundleApp({ contents: appEntry('./src/index.ts'), resolveDir: root, loader: 'ts' }, { plugins: [production] });
 const { inputs } = Object.values(out.metafile.outputs)[0];
 const rows = Object.entries(inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput);
 const code = out.outputFiles[0].text;

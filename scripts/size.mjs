@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { appEntry, bundleApp } from './app-bundle.mjs';
 
 const GOAL = 7168;
 // Raised from 10,889 B when the features of issues 13 and 14 landed in the core (binary data and
@@ -162,17 +162,9 @@ if (!existsSync(dist)) {
 }
 // Resolved as an app's bundler does in a production build: the package's own `exports` under the
 // `production` condition (dist/prod/, without the explanatory text; src/dev.ts).
-const out = await build({
-  stdin: { contents: `import { connect } from 'wirefall';\nconnect('/x').subscribe('a', console.log);`, resolveDir: root, loader: 'js' },
+const out = await bundleApp({ contents: appEntry('wirefall'), resolveDir: root, loader: 'js' }, {
   conditions: ['production'],
   tsconfigRaw: {}, // the repo's tsconfig maps `wirefall` to src/ for the tests; an app has no such path
-  metafile: true,
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  write: false,
 });
 const inputs = Object.keys(Object.values(out.metafile.outputs)[0].inputs);
 if (!inputs.some((f) => f.startsWith('dist/prod/'))) {
