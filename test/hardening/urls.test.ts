@@ -53,7 +53,8 @@ describe.each<RungName>(['sse', 'longpoll'])('the %s rung', (rung) => {
     await c.send('echo', { n: 1 });
     const [first] = (await claimed(server, 2)).filter((x) => x.rung === rung);
     rec.cut(); // the client resumes its session, with its key, on the same rung
-    await eventually(() => c.attempts.filter((a) => a.outcome === 'verified').length === 2 && c.state === 'open', 10_000, 'the resume');
+    // At least one resume (a loaded machine may stall the new link once more: then another).
+    await eventually(() => c.attempts.filter((a) => a.outcome === 'verified').length >= 2 && c.state === 'open', 10_000, `the resume (${JSON.stringify(c.attempts.map((a) => [a.outcome, a.reason]))})`);
     await c.send('echo', { n: 2 });
     expect([...server.connections].filter((x) => x.rung === rung)).toEqual([first]); // resumed, not a new session
     expect(rec.urls.length).toBeGreaterThan(3);
