@@ -26,7 +26,8 @@ const none = () => NONE;
  * The provider's client as a support page or a status badge wants it: state, rung, round-trip
  * time, the last error, the attempts and what is buffered. Events (state, error, attempt,
  * backpressure) re-render at once; the round-trip time and the buffer, which change without an
- * event, are read every `intervalMs` (default 1000). Nothing re-renders while nothing changed.
+ * event, are read every `intervalMs` (default 1000; 0, a negative or an endless one: never, events
+ * only). Nothing re-renders while nothing changed.
  * @example
  * function Health() {
  *   const d = useDiagnostics();
@@ -36,6 +37,10 @@ const none = () => NONE;
 export function useDiagnostics(options: { intervalMs?: number | undefined } = {}): Diagnostics {
   const store = useStore('useDiagnostics');
   const intervalMs = options.intervalMs ?? 1000;
+  // 0 means "events only", as a refresh interval of 0 does in SWR and TanStack Query. Timers clamp
+  // a delay of 0 to ~4 ms and run one past 2^31 - 1 ms (or Infinity) after 1 ms: either would poll
+  // the client ~250 times a second.
+  const polls = intervalMs > 0 && intervalMs <= 0x7fffffff;
   // Per hook: the last snapshot handed out.
   const [seen] = useState(() => ({ snap: NONE }));
   const subscribe = useCallback(
@@ -49,14 +54,14 @@ export function useDiagnostics(options: { intervalMs?: number | undefined } = {}
       watch();
       // The store tells a new client and each error (it keeps the last one for late mounts).
       const offStore = store.subscribe(() => (watch(), onChange()));
-      const timer = setInterval(onChange, intervalMs);
+      const timer = polls ? setInterval(onChange, intervalMs) : undefined;
       return () => {
         clearInterval(timer);
         offStore();
         offs.forEach((off) => off());
       };
     },
-    [store, seen, intervalMs],
+    [store, seen, intervalMs, polls],
   );
   const getSnapshot = useCallback(() => {
     const c = store.getClient();

@@ -104,6 +104,29 @@ describe('useDiagnostics', () => {
     await s.stop();
   });
 
+  test.each([0, -1, Infinity])('intervalMs %s polls nothing: events only (a timer would run it every few ms)', async (intervalMs) => {
+    const s = mockServer();
+    const client: Client<Chat> = connect<Chat>(s.url, mockOptions);
+    const seen: Diagnostics[] = [];
+    render(
+      <WirefallProvider client={client}>
+        <Probe into={seen} intervalMs={intervalMs} />
+      </WirefallProvider>,
+    );
+    await waitFor(() => expect(seen.at(-1)!.state).toBe('open'));
+    // Each poll reads `buffered` (getSnapshot); count the reads of a quiet client for 300 ms.
+    let reads = 0;
+    const buffered = Object.getOwnPropertyDescriptor(client, 'buffered') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(client), 'buffered')!;
+    Object.defineProperty(client, 'buffered', { configurable: true, get: () => (reads++, buffered.get!.call(client)) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reads).toBe(0); // before: ~280 for each of the three
+    // Events still re-render: the state changes when the link goes.
+    await s.stop();
+    s.cut();
+    await waitFor(() => expect(seen.at(-1)!.state).toBe('reconnecting'));
+    client.close();
+  });
+
   test('server rendering: the empty snapshot, no client', () => {
     const seen: Diagnostics[] = [];
     renderToString(
