@@ -44,8 +44,6 @@ export const refused = (res: Response, note = ''): TransportFailure => refusal(r
 
 /** What an HTTP rung's downlink loop gets from the shared part. */
 export interface HttpChannel {
-  /** A request to the endpoint with `q` added to the query, on this transport's abort signal. */
-  req(q: string, init?: RequestInit): Promise<Response>;
   /** Hands a message to the core, learning the session from its welcome on the way; truthy: wait before the next poll. */
   deliver(text: string): unknown;
   fail(f: TransportFailure): void;
@@ -99,10 +97,11 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   };
   const netError = (cause: unknown): TransportFailure => ({ code: 'WF_NETWORK', message: DEV ? 'network error (possibly a proxy)' : '', cause });
   const net = (cause: unknown) => fail(netError(cause));
-  const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
-  // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
+  // Every request is a POST (protocol 3: the open, the polls, the uplink) with `q` added to the
+  // query, on this transport's abort signal. text/plain keeps it a "simple" cross-origin request:
+  // no preflight round trip.
   const postTo = (q: string, body: string, headers?: Record<string, string>, keepalive?: boolean) =>
-    req(q, { method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
+    platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
   // `body`: the key line, then the frames (src/server/rung-http.ts).
   const post = (body: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, body, undefined, keepalive);
 
@@ -147,7 +146,6 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   };
 
   const ch: HttpChannel = {
-    req,
     fail,
     done: () => done,
     deliver(text) {
