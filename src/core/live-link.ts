@@ -1,7 +1,7 @@
 // Close codes as checked literals: importing the CloseCode table would put all of it in the client bundle (-155 B gzip).
 import type { CloseCode } from '../protocol/close-codes';
 import { DEV } from '../dev';
-import { Batcher } from '../protocol/batcher';
+import { createBatcher } from '../protocol/batcher';
 import { encodeFrame } from '../protocol/encode';
 import { decodeData } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
@@ -76,7 +76,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   const arm = timers<'ping' | 'liveness'>(clock);
   // A server that did not say it reads binary messages gets text only (§1.3).
   const writer = w.bin === 1 ? transport : { send: (text: string) => transport.send(text) };
-  const batcher = new Batcher({
+  const batcher = createBatcher({
     clock,
     inbox,
     outbox,
