@@ -4,6 +4,7 @@ import { DEV } from '../dev';
 import { createBatcher } from '../protocol/batcher';
 import { encodeFrame } from '../protocol/encode';
 import { decodeData } from '../protocol/data';
+import { GAP, NEW } from '../protocol/inbox';
 import { WirefallError } from '../protocol/errors';
 import type { Frame, ReportEntry, WelcomeFrame } from '../protocol/frames';
 import type { RungName } from '../protocol/api';
@@ -184,8 +185,8 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
             return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
           }
           const arrival = inbox.accept(f.s);
-          if (arrival === 'gap') return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
-          if (arrival === 'new') host.deliver(f.s, f.ev, data);
+          if (arrival === GAP) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
+          if (arrival === NEW) host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
           // The server's beat, not sooner than half a beat after the last: news (below).
