@@ -1,4 +1,5 @@
 import { DEV } from '../dev';
+import { decode } from '../protocol/codec';
 import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
@@ -151,8 +152,8 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
     deliver(text) {
       if (done) return;
       try {
-        // One frame or a batch of them: `flat` makes either a list (`?.`: a `null` is malformed).
-        w ??= ([JSON.parse(text)].flat() as WelcomeFrame[]).find((f) => f?.t === 'welcome');
+        // Read until the welcome (the core reads every message again: this costs one decode, once).
+        w ??= decode(text).find((f): f is WelcomeFrame => f.t === 'welcome');
       } catch {
         /* the core reports malformed data */
       }
