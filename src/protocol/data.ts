@@ -186,13 +186,13 @@ export interface Encoded {
  */
 export function encodeData(data: unknown, type: string): Encoded {
   if (type.length > TYPE) throw new WirefallError('WF_INVALID', DEV ? `"${type.slice(0, 32)}…": a type or request name is at most ${TYPE} characters` : '');
-  if (data === undefined) return { payload: 'null' };
   const bytes = scan(data, false, 0);
   if (bytes === null) {
     // Naming the part takes a second walk and its text: the default build only (src/dev.ts).
     throw new WirefallError('WF_INVALID', DEV ? `${locate(data, `"${type}" data`, false, 0) ?? `"${type}" data: unknown`} cannot be sent (JSON values and Uint8Array/ArrayBuffer only)` : '');
   }
-  return bytes ? { payload: JSON.stringify(toTagged(data)), e: BINARY } : { payload: JSON.stringify(data) };
+  // Undefined data (a send without any) goes as null.
+  return bytes ? { payload: JSON.stringify(toTagged(data)), e: BINARY } : { payload: JSON.stringify(data) ?? 'null' };
 }
 
 /** The data of a received `msg` frame (`d`, `e`); throws `DecodeError` when the encoding is broken or unknown. */
