@@ -2,7 +2,7 @@
 import type { CloseCode } from '../protocol/close-codes';
 import { DEV } from '../dev';
 import { createBatcher } from '../protocol/batcher';
-import { encodeFrame } from '../protocol/encode';
+import { encodeAck, encodePing, encodePong, encodeReport } from '../protocol/encode';
 import { decodeData } from '../protocol/data';
 import { GAP, NEW } from '../protocol/inbox';
 import { WirefallError } from '../protocol/errors';
@@ -89,8 +89,8 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   batcher.pa = w.pa === 1;
   batcher.run = w.run === 1;
   // Speaking first claims the session for this connection (the server parks the others).
-  batcher.push(encodeFrame.ack(inbox.received));
-  if (report) batcher.push(encodeFrame.report(report));
+  batcher.push(encodeAck(inbox.received));
+  if (report) batcher.push(encodeReport(report));
 
   // The server's beat, trusted up to a minute (protocol.md §5): a welcome's `hb` of an hour or a
   // year (a broken server, or a typo) meant no ping of ours and no silence bound, so an idle
@@ -142,7 +142,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
     ping() {
       if (!live) return;
       ping ??= { n: ++pings, at: clock.now() };
-      batcher.push(encodeFrame.ping(ping.n));
+      batcher.push(encodePing(ping.n));
       batcher.schedule();
       armLiveness();
     },
@@ -197,7 +197,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           // On the HTTP rungs the server asks for an answer only when it did not hear from us
           // lately (`q`, §5), and half a beat of slack keeps a late ping from costing a request.
           if (!f.q) {
-            batcher.push(encodeFrame.pong(f.n));
+            batcher.push(encodePong(f.n));
             if (ping) batcher.schedule();
             else link.ping();
           }

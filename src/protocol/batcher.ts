@@ -1,4 +1,4 @@
-import { batch, encodeFrame } from './encode';
+import { batch, encodeAck } from './encode';
 import type { Inbox } from './inbox';
 import type { Outbox } from './outbox';
 
@@ -92,7 +92,7 @@ export function createBatcher(parts: BatcherParts): Batcher {
       // The ack rides in the first message to a peer that reads it there (`pa`, §4): in a
       // conversation the peer parses one frame per turn instead of two. Else it goes first, alone.
       outbox.takeUnsent(parts.slice(), clock.now(), frames, b.pa ? ack : undefined, b.run);
-      if (ack !== undefined && !(b.pa && frames.length > n)) frames.splice(n, 0, encodeFrame.ack(ack));
+      if (ack !== undefined && !(b.pa && frames.length > n)) frames.splice(n, 0, encodeAck(ack));
       if (!frames.length) return;
       if (to.sendFrames) to.sendFrames(frames);
       else to.send(batch(frames));

@@ -1,6 +1,6 @@
 import { DEV } from '../dev';
 import { decode } from '../protocol/codec';
-import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
+import { encodeBye, unbatch, wrapFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Transport, TransportContext, TransportFailure } from './transport';
@@ -197,7 +197,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // on) ends the session after the server's grace, not the gap's deadline (protocol.md §2.2).
       if (code === 1000 && w) {
         timer = platform.clock.setTimeout(abort, DRAIN_MS);
-        queue.push(encodeFrame.bye(1000));
+        queue.push(encodeBye(1000));
         pump();
       } else abort();
     },
