@@ -29,12 +29,15 @@ export function refusal(status: number | undefined, ours: string | null | undefi
   const denied = !!ours && (status === 401 || status === 403);
   return {
     code:
-      status === 407 ? 'WF_PROXY_AUTH'
+      // Only a WebSocket's upgrade sees a 101 here: one that Node's parser did not take as an
+      // upgrade had its `Connection` header rewritten.
+      status === 101 ? 'WF_HANDSHAKE'
+      : status === 407 ? 'WF_PROXY_AUTH'
       : denied ? 'WF_UNAUTHORIZED'
       : ours === ('upgrade_stripped' satisfies WireErrorCode) ? 'WF_UPGRADE_STRIPPED'
       : 'WF_REFUSED',
     // The production build keeps our tag; the status is in `status`.
-    message: DEV ? `HTTP ${status}${ours ? ` (${ours})` : note}` : ours || '',
+    message: DEV ? (status === 101 ? '101 without Connection: Upgrade' : `HTTP ${status}${ours ? ` (${ours})` : note}`) : ours || '',
     status,
     fromServer: denied,
   };

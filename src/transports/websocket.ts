@@ -50,13 +50,8 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     const status = res.statusCode;
     res.resume?.();
     req.destroy();
-    // A 101 that Node's parser did not take as an upgrade had its `Connection` header rewritten.
     const ours = res.headers['x-wirefall-error'];
-    finish(
-      status === 101
-        ? { code: 'WF_HANDSHAKE', message: DEV ? '101 without Connection: Upgrade' : '', status }
-        : refusal(status, typeof ours === 'string' ? ours : undefined, DEV ? ' to the upgrade' : ''),
-    );
+    finish(refusal(status, typeof ours === 'string' ? ours : undefined, DEV ? ' to the upgrade' : ''));
     close();
   });
 
