@@ -1,5 +1,5 @@
 import { DEV } from '../dev';
-import { encodeFrame } from '../protocol/encode';
+import { encodeHello } from '../protocol/encode';
 import { decodeData, encodeData, type Encoded } from '../protocol/data';
 import { WirefallError } from '../protocol/errors';
 import { PROTOCOL_VERSION, type WelcomeFrame } from '../protocol/frames';
@@ -78,7 +78,7 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
       return p;
     },
     hello: (race) =>
-      credentials(auth, (auth) => encodeFrame.hello({ v: PROTOCOL_VERSION, ...(s.id && { sid: s.id.sid, key: s.id.key, ack: inbox.received }), auth, race, bin: 1, pa: 1 })),
+      credentials(auth, (auth) => encodeHello({ v: PROTOCOL_VERSION, ...(s.id && { sid: s.id.sid, key: s.id.key, ack: inbox.received }), auth, race, bin: 1, pa: 1 })),
     retryAuth: (error) => !authRetried && staleCredentials(auth, error) && (authRetried = true),
     welcome(w, now) {
       let lost: UndeliveredMessage[] | undefined;

@@ -1,9 +1,10 @@
 // Close codes as checked literals: importing the CloseCode table would put all of it in the client bundle (-155 B gzip).
 import type { CloseCode } from '../protocol/close-codes';
 import { DEV } from '../dev';
-import { Batcher } from '../protocol/batcher';
-import { encodeFrame } from '../protocol/encode';
+import { createBatcher } from '../protocol/batcher';
+import { encodeAck, encodePing, encodePong, encodeReport } from '../protocol/encode';
 import { decodeData } from '../protocol/data';
+import { GAP, NEW } from '../protocol/inbox';
 import { WirefallError } from '../protocol/errors';
 import type { Frame, ReportEntry, WelcomeFrame } from '../protocol/frames';
 import type { RungName } from '../protocol/api';
@@ -76,7 +77,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   const arm = timers<'ping' | 'liveness'>(clock);
   // A server that did not say it reads binary messages gets text only (§1.3).
   const writer = w.bin === 1 ? transport : { send: (text: string) => transport.send(text) };
-  const batcher = new Batcher({
+  const batcher = createBatcher({
     clock,
     inbox,
     outbox,
@@ -88,8 +89,8 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   batcher.pa = w.pa === 1;
   batcher.run = w.run === 1;
   // Speaking first claims the session for this connection (the server parks the others).
-  batcher.push(encodeFrame.ack(inbox.received));
-  if (report) batcher.push(encodeFrame.report(report));
+  batcher.push(encodeAck(inbox.received));
+  if (report) batcher.push(encodeReport(report));
 
   // The server's beat, trusted up to a minute (protocol.md §5): a welcome's `hb` of an hour or a
   // year (a broken server, or a typo) meant no ping of ours and no silence bound, so an idle
@@ -141,7 +142,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
     ping() {
       if (!live) return;
       ping ??= { n: ++pings, at: clock.now() };
-      batcher.push(encodeFrame.ping(ping.n));
+      batcher.push(encodePing(ping.n));
       batcher.schedule();
       armLiveness();
     },
@@ -184,8 +185,8 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
             return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
           }
           const arrival = inbox.accept(f.s);
-          if (arrival === 'gap') return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
-          if (arrival === 'new') host.deliver(f.s, f.ev, data);
+          if (arrival === GAP) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
+          if (arrival === NEW) host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
           // The server's beat, not sooner than half a beat after the last: news (below).
@@ -196,7 +197,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           // On the HTTP rungs the server asks for an answer only when it did not hear from us
           // lately (`q`, §5), and half a beat of slack keeps a late ping from costing a request.
           if (!f.q) {
-            batcher.push(encodeFrame.pong(f.n));
+            batcher.push(encodePong(f.n));
             if (ping) batcher.schedule();
             else link.ping();
           }

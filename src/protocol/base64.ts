@@ -9,7 +9,15 @@ type NativeBase64 = { toBase64?: (this: Uint8Array) => string };
 const nativeTo = (Uint8Array.prototype as NativeBase64).toBase64;
 const nativeFrom = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
 
-let platformEncoder: ((bytes: Uint8Array) => string) | undefined = nativeTo && ((bytes) => nativeTo.call(bytes));
+/** Without the native method: `btoa` of the bytes as a binary string. */
+function btoaEncoder(bytes: Uint8Array): string {
+  let s = '';
+  // Chunks keep `String.fromCharCode.apply` under engines' argument limits.
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
+  return btoa(s);
+}
+
+let platformEncoder: (bytes: Uint8Array) => string = nativeTo ? (bytes) => nativeTo.call(bytes) : btoaEncoder;
 
 /**
  * Installs the platform's base64 encoder for `toBase64` (the server installs Node's `Buffer`,
@@ -19,13 +27,7 @@ export function useBase64Encoder(encode: (bytes: Uint8Array) => string): void {
   platformEncoder = encode;
 }
 
-export function toBase64(bytes: Uint8Array): string {
-  if (platformEncoder) return platformEncoder(bytes);
-  let s = '';
-  // Chunks keep `String.fromCharCode.apply` under engines' argument limits.
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
-  return btoa(s);
-}
+export const toBase64 = (bytes: Uint8Array): string => platformEncoder(bytes);
 
 /** Canonical padded base64 only: `atob` would also take whitespace and missing padding. */
 const STRICT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

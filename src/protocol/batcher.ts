@@ -1,4 +1,4 @@
-import { batch, encodeFrame } from './encode';
+import { batch, encodeAck } from './encode';
 import type { Inbox } from './inbox';
 import type { Outbox } from './outbox';
 
@@ -36,36 +36,15 @@ const done = Promise.resolve();
  * How each side of a session writes, the same on client and server: control frames, the
  * cumulative ack and the unsent messages of the outbox leave together as one transport message.
  */
-export class Batcher {
+export interface Batcher {
   /** The peer reads an ack inside a `msg` frame (`pa`, §4): the ack rides in the first message. */
   pa?: boolean;
   /** The peer reads `run` frames (§1.4): a burst's messages of one type go as runs. */
   run?: boolean;
-  #p: BatcherParts;
-  #control: string[] = [];
-  #queued = false;
-  #ackTimer: unknown;
-  /** One closure for every scheduled write, not one per write. */
-  #flush = () => this.flush();
-
-  constructor(parts: BatcherParts) {
-    this.#p = parts;
-  }
-
   /** Queues a control frame (ping, pong, ack) for the next write. */
-  push(frame: string): void {
-    this.#control.push(frame);
-  }
-
+  push(frame: string): void;
   /** Writes at the end of this tick: everything sent in one tick leaves as one batch. */
-  schedule(): void {
-    if (this.#queued || !this.#p.link()) return;
-    this.#queued = true;
-    // A promise reaction, not queueMicrotask: Node wraps each queueMicrotask callback in an
-    // AsyncResource, which showed in the round trip's profile (both ends schedule once a turn).
-    done.then(this.#flush);
-  }
-
+  schedule(): void;
   /**
    * A message arrived: its ack rides along with the next write, or alone within 20 ms, so a burst
    * costs one ack. The timer is not cleared by writes: in a conversation an armed timer finds
@@ -73,39 +52,58 @@ export class Batcher {
    * timer per 20 ms instead of a setTimeout and clearTimeout per message (both ends of a round
    * trip paid them).
    */
-  ackSoon(): void {
-    this.#ackTimer ??= this.#p.clock.setTimeout(() => {
-      this.#ackTimer = undefined;
-      this.flush();
-    }, 20);
-  }
-
-  flush(): void {
-    const { clock, inbox, outbox, link } = this.#p;
-    this.#queued = false;
-    const to = link();
-    if (!to) return;
-    const parts = this.#control;
-    this.#control = [];
-    const ack = inbox.takeAck();
-    const idle = outbox.oldestInFlight() === undefined;
-    const n = parts.length;
-    // A long burst leaves in slices, so the receiver works while the sender is still sending.
-    // The ack rides in the first message to a peer that reads it there (`pa`, §4): in a
-    // conversation the peer parses one frame per turn instead of two. Else it goes first, alone.
-    outbox.takeUnsent(this.#p.slice(), clock.now(), parts, this.pa ? ack : undefined, this.run);
-    if (ack !== undefined && !(this.pa && parts.length > n)) parts.splice(n, 0, encodeFrame.ack(ack));
-    if (!parts.length) return;
-    if (to.sendFrames) to.sendFrames(parts);
-    else to.send(batch(parts));
-    if (outbox.hasUnsent) this.schedule();
-    this.#p.sent?.(idle);
-  }
-
+  ackSoon(): void;
+  flush(): void;
   /** The link is gone: cancels the delayed ack and forgets queued control frames. */
-  stop(): void {
-    this.#p.clock.clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-    this.#control = [];
-  }
+  stop(): void;
+}
+
+/** A batcher writing `parts`' outbox (a closure: no class, no `this`, one `flush` for every scheduled write). */
+export function createBatcher(parts: BatcherParts): Batcher {
+  const { clock, inbox, outbox, link } = parts;
+  let control: string[] = [];
+  let queued = false;
+  let ackTimer: unknown;
+  const b: Batcher = {
+    push: (frame) => void control.push(frame),
+    schedule() {
+      if (queued || !link()) return;
+      queued = true;
+      // A promise reaction, not queueMicrotask: Node wraps each queueMicrotask callback in an
+      // AsyncResource, which showed in the round trip's profile (both ends schedule once a turn).
+      void done.then(b.flush);
+    },
+    ackSoon() {
+      ackTimer ??= clock.setTimeout(() => {
+        ackTimer = undefined;
+        b.flush();
+      }, 20);
+    },
+    flush() {
+      queued = false;
+      const to = link();
+      if (!to) return;
+      const frames = control;
+      control = [];
+      const ack = inbox.takeAck();
+      const idle = outbox.oldestInFlight() === undefined;
+      const n = frames.length;
+      // A long burst leaves in slices, so the receiver works while the sender is still sending.
+      // The ack rides in the first message to a peer that reads it there (`pa`, §4): in a
+      // conversation the peer parses one frame per turn instead of two. Else it goes first, alone.
+      outbox.takeUnsent(parts.slice(), clock.now(), frames, b.pa ? ack : undefined, b.run);
+      if (ack !== undefined && !(b.pa && frames.length > n)) frames.splice(n, 0, encodeAck(ack));
+      if (!frames.length) return;
+      if (to.sendFrames) to.sendFrames(frames);
+      else to.send(batch(frames));
+      if (outbox.hasUnsent) b.schedule();
+      parts.sent?.(idle);
+    },
+    stop() {
+      clock.clearTimeout(ackTimer);
+      ackTimer = undefined;
+      control = [];
+    },
+  };
+  return b;
 }

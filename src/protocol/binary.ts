@@ -30,7 +30,7 @@ export const BINARY_LAYOUT = 1;
  * only occurs as a tag.
  */
 const TAG = /\{"\$b":"([A-Za-z0-9+/=]*)"\}/g;
-/** How `encodeFrame.msg` ends a frame whose payload carries bytes. */
+/** How `encodeMsg` ends a frame whose payload carries bytes. */
 const B64_END = ',"e":"b64"}';
 // fatal: a header that is not UTF-8 is a protocol error, not text with replacement characters.
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -45,11 +45,10 @@ export function toBinary(parts: readonly string[], decode64 = fromBase64 as (s: 
   let texts = parts as string[];
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p]!;
-    // Only a msg frame as `encodeFrame.msg` writes it, with bytes inside, is rewritten.
+    // Only a msg frame as `encodeMsg` writes it, with bytes inside, is rewritten.
     if (!part.endsWith(B64_END) || !part.startsWith('{"t":"msg"')) continue;
     if (!segments) (segments = []), (texts = parts.slice());
-    const all = segments;
-    texts[p] = `${part.slice(0, -B64_END.length).replace(TAG, (_, b64: string) => `{"${RAW}":${all.push(decode64(b64)) - 1}}`)},"e":"bin"}`;
+    texts[p] = `${part.slice(0, -B64_END.length).replace(TAG, (_, b64: string) => `{"${RAW}":${segments!.push(decode64(b64)) - 1}}`)},"e":"bin"}`;
   }
   if (!segments) return undefined;
   // The header is the first length-prefixed chunk, the segments the others.
@@ -69,7 +68,7 @@ export function toBinary(parts: readonly string[], decode64 = fromBase64 as (s: 
 export function decodeBinary(data: Uint8Array, checks?: FrameChecks): Frame[] {
   // A plain view: a Node Buffer's `slice` would share memory, Uint8Array's copies.
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const segments: Uint8Array[] = [];
   let text: string;
   try {

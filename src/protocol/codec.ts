@@ -21,6 +21,8 @@ export class DecodeError extends Error {
 export type FrameChecks = { [T in Frame['t']]?: (f: Record<string, unknown>) => boolean };
 
 export const isNum = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+/** A positive integer: a message's number, a call's id. */
+export const isPos = (x: unknown): x is number => isNum(x) && x > 0;
 /** A string of at most `max` UTF-16 units: every string field is bounded (docs/protocol.md §1). */
 export const str = (x: unknown, max: number): x is string => typeof x == 'string' && x.length <= max;
 export const isId = (x: unknown): x is string => str(x, ID);
@@ -37,7 +39,7 @@ export const clientChecks: FrameChecks = {
   welcome: (f) => isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max) && f.v === PROTOCOL_VERSION,
   ping: n,
   pong: n,
-  msg: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && !!f.ev /* not empty */ && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
+  msg: (f) => isPos(f.s) && str(f.ev, TYPE) && !!f.ev /* not empty */ && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),
   ack: (f) => isNum(f.a),
   error: (f) => str(f.code, CODE) && str(f.message, MESSAGE) && optNum(f.status),
   bye: (f) => isNum(f.code) && (f.reason === undefined || (str(f.reason, REASON) && utf8Length(f.reason) <= REASON)),

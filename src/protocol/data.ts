@@ -137,22 +137,22 @@ function toTagged(v: unknown): unknown {
  * `{"$b":"<base64>"}` in text (`b64`), or `{"$r":i}`, the i-th raw segment of a binary WebSocket
  * message (`bin`, §1.3), when `raw` is given.
  */
-function fromTagged(v: unknown, depth: number, raw?: readonly Uint8Array[]): unknown {
+function fromTagged(v: unknown, raw?: readonly Uint8Array[], depth = 0): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (depth > MAX_DEPTH) throw new DecodeError(DEV ? 'data nested too deep' : '');
-  if (Array.isArray(v)) return v.map((x) => fromTagged(x, depth + 1, raw));
+  if (Array.isArray(v)) return v.map((x) => fromTagged(x, raw, depth + 1));
   const keys = Object.keys(v);
   if (keys.length === 1 && keys[0] === (raw ? RAW : '$b')) {
     const tag: unknown = (v as Record<string, unknown>)[keys[0]];
     // A segment is copied: the message's buffer may be large, or reused by the socket.
-    const bytes = raw ? (typeof tag === 'number' ? raw[tag]?.slice() : undefined) : typeof tag === 'string' ? fromBase64(tag) : undefined;
+    const bytes = typeof tag !== (raw ? 'number' : 'string') ? undefined : raw ? raw[tag as number]?.slice() : fromBase64(tag as string);
     if (!bytes) throw new DecodeError(DEV ? 'bad bytes in binary data' : '');
     return bytes;
   }
   return Object.fromEntries(
     keys.map((k) => {
       if (k[0] === '$' && k[1] !== '$') throw new DecodeError(DEV ? `unescaped key ${JSON.stringify(k.slice(0, 32))} in binary data` : '');
-      return [k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], depth + 1, raw)];
+      return [k[0] === '$' ? k.slice(1) : k, fromTagged((v as Record<string, unknown>)[k], raw, depth + 1)];
     }),
   );
 }
@@ -161,7 +161,7 @@ function fromTagged(v: unknown, depth: number, raw?: readonly Uint8Array[]): unk
 export const RAW = '$r';
 
 /** The data of a `bin` msg frame, its `{"$r":i}` tags resolved against the message's segments. */
-export const resolveRaw = (d: unknown, segments: readonly Uint8Array[]): unknown => fromTagged(d, 0, segments);
+export const resolveRaw: (d: unknown, segments: readonly Uint8Array[]) => unknown = fromTagged;
 
 /**
  * The size of a received message's data in bytes: its JSON, with bytes (already decoded from a
@@ -186,20 +186,20 @@ export interface Encoded {
  */
 export function encodeData(data: unknown, type: string): Encoded {
   if (type.length > TYPE) throw new WirefallError('WF_INVALID', DEV ? `"${type.slice(0, 32)}…": a type or request name is at most ${TYPE} characters` : '');
-  if (data === undefined) return { payload: 'null' };
   const bytes = scan(data, false, 0);
   if (bytes === null) {
     // Naming the part takes a second walk and its text: the default build only (src/dev.ts).
     throw new WirefallError('WF_INVALID', DEV ? `${locate(data, `"${type}" data`, false, 0) ?? `"${type}" data: unknown`} cannot be sent (JSON values and Uint8Array/ArrayBuffer only)` : '');
   }
-  return bytes ? { payload: JSON.stringify(toTagged(data)), e: BINARY } : { payload: JSON.stringify(data) };
+  // Undefined data (a send without any) goes as null.
+  return bytes ? { payload: JSON.stringify(toTagged(data)), e: BINARY } : { payload: JSON.stringify(data) ?? 'null' };
 }
 
 /** The data of a received `msg` frame (`d`, `e`); throws `DecodeError` when the encoding is broken or unknown. */
 export function decodeData(d: unknown, e: string | undefined): unknown {
   if (e === undefined) return d;
   if (e !== BINARY) throw new DecodeError(DEV ? `unknown payload encoding ${JSON.stringify(e)}` : '');
-  return fromTagged(d, 0);
+  return fromTagged(d);
 }
 
 /**

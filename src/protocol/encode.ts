@@ -11,29 +11,32 @@ const evJson = (ev: string): string => (ev === lastEv ? lastEvJson : (lastEvJson
 /** A ping or a pong, with its number when it has one. */
 const beat = (t: string, n?: number) => `{"t":"${t}"${n === undefined ? '' : `,"n":${n}`}}`;
 
-/**
+/*
  * Typed encoders: the one place where frames become text. These are what a client writes (and a
  * server too: msg, ack, ping, pong); the frames only a server writes (greet, welcome, error, a bye
  * with a reason) are encoded in src/server/codec.ts, out of the client's bundle. The hot ones
  * (msg, ack, ping, pong) are templates rather than `JSON.stringify` of an object, because they run
  * once per message or heartbeat; their fields are numbers or pre-encoded JSON, so the template
- * cannot produce invalid JSON. Everything else goes through `JSON.stringify`.
+ * cannot produce invalid JSON. Everything else goes through `JSON.stringify`. Each is a function of
+ * its own (gathered in `encodeFrame` for the server): the client's minifier names them with a
+ * letter or two, where an object's property names stay in the bundle.
  */
-export const encodeFrame = {
-  hello: (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f }),
-  /**
-   * `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its
-   * encoding (`b64`: bytes inside, §1.1); `a` an ack riding with it (`pa`, §4).
-   */
-  msg: (s: number, ev: string, payload: string, e?: string, a?: number): string =>
-    `{"t":"msg",${a === undefined ? '' : `"a":${a},`}"s":${s},"ev":${evJson(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`,
-  report: (a: ReportEntry[]): string => JSON.stringify({ t: 'report', a }),
-  ack: (a: number): string => `{"t":"ack","a":${a}}`,
-  ping: (n?: number): string => beat('ping', n),
-  pong: (n?: number): string => beat('pong', n),
-  /** A bye without a reason (a client's close of an HTTP session). */
-  bye: (code: number): string => `{"t":"bye","code":${code}}`,
-};
+export const encodeHello = (f: Omit<HelloFrame, 't'>): string => JSON.stringify({ t: 'hello', ...f });
+/**
+ * `payload` is the message data already encoded as JSON (encoded once, resent as is); `e` its
+ * encoding (`b64`: bytes inside, §1.1); `a` an ack riding with it (`pa`, §4).
+ */
+export const encodeMsg = (s: number, ev: string, payload: string, e?: string, a?: number): string =>
+  `{"t":"msg",${a === undefined ? '' : `"a":${a},`}"s":${s},"ev":${evJson(ev)},"d":${payload}${e === undefined ? '' : `,"e":"${e}"`}}`;
+export const encodeReport = (a: ReportEntry[]): string => JSON.stringify({ t: 'report', a });
+export const encodeAck = (a: number): string => `{"t":"ack","a":${a}}`;
+export const encodePing = (n?: number): string => beat('ping', n);
+export const encodePong = (n?: number): string => beat('pong', n);
+/** A bye without a reason (a client's close of an HTTP session). */
+export const encodeBye = (code: number): string => `{"t":"bye","code":${code}}`;
+
+/** The encoders above as one object, which the server's codec extends with its own frames. */
+export const encodeFrame = { hello: encodeHello, msg: encodeMsg, report: encodeReport, ack: encodeAck, ping: encodePing, pong: encodePong, bye: encodeBye };
 
 /**
  * `parts` joined with commas between `open` and `close`, as one flat string. The ends are added to

@@ -3,7 +3,11 @@
  * needs acknowledging. Transports keep order, and a resume restarts at `received + 1`, so a
  * number below that is a resend to drop and a number above it means frames went missing.
  */
-export type Arrival = 'new' | 'duplicate' | 'gap';
+// Numbers, not words: the client's bundle carried the three words, where these are inlined.
+export const NEW = 0;
+export const DUPLICATE = 1;
+export const GAP = 2;
+export type Arrival = typeof NEW | typeof DUPLICATE | typeof GAP;
 
 export class Inbox {
   /** Highest sequence number received in order. */
@@ -22,11 +26,11 @@ export class Inbox {
     if (s <= this.received) {
       // The peer resent what we have: it missed our ack, so repeat it.
       this.#force = true;
-      return 'duplicate';
+      return DUPLICATE;
     }
-    if (s !== this.received + 1) return 'gap';
+    if (s !== this.received + 1) return GAP;
     this.received = s;
-    return 'new';
+    return NEW;
   }
 
   /** The ack to send, if anything arrived since the last one. */

@@ -1,5 +1,5 @@
 import { DEV } from '../dev';
-import { encodeFrame, wrapFrames } from './encode';
+import { encodeMsg, wrapFrames } from './encode';
 import { utf8Length } from './limits';
 import { WirefallError } from './errors';
 
@@ -169,8 +169,8 @@ export class Outbox {
       out.push(
         k > j + 1
           ? // The msg frame's template up to its data, as a run: `{"t":"run",("a":…,)"s":…,"ev":…,"d":[`.
-            wrapFrames(`{"t":"run"${encodeFrame.msg(f.s, f.ev, '[', undefined, ack).slice(10, -1)}`, q.slice(j, k).map((x) => x.payload), ']}')
-          : encodeFrame.msg(f.s, f.ev, f.payload, f.e, ack),
+            wrapFrames(`{"t":"run"${encodeMsg(f.s, f.ev, '[', undefined, ack).slice(10, -1)}`, q.slice(j, k).map((x) => x.payload), ']}')
+          : encodeMsg(f.s, f.ev, f.payload, f.e, ack),
       );
     }
     this.#cursor = end;

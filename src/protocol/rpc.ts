@@ -1,4 +1,4 @@
-import { isNum } from './codec';
+import { isPos } from './codec';
 import { cutUtf8, LIMITS } from './limits';
 import type { Encoded } from './data';
 
@@ -29,18 +29,16 @@ export function encodeReply(id: number, result: Encoded | { code: string; messag
   return { payload: JSON.stringify({ id, err }) };
 }
 
-const isId = (x: unknown): x is number => isNum(x) && x > 0;
-
 /** A received call, or undefined when the payload is not one. */
 export function readCall(d: unknown): { id: number; m: string; a: unknown } | undefined {
   const c = d as { id?: unknown; m?: unknown; a?: unknown } | null;
-  return c && typeof c === 'object' && isId(c.id) && typeof c.m === 'string' && c.m.length <= LIMITS.type ? { id: c.id, m: c.m, a: c.a } : undefined;
+  return c && typeof c === 'object' && isPos(c.id) && typeof c.m === 'string' && c.m.length <= LIMITS.type ? { id: c.id, m: c.m, a: c.a } : undefined;
 }
 
 /** A received reply, or undefined when the payload is not one. */
 export function readReply(d: unknown): { id: number; r?: unknown; err?: { code: string; message: string } } | undefined {
   const r = d as { id?: unknown; r?: unknown; err?: { code?: unknown; message?: unknown } } | null;
-  if (!r || typeof r !== 'object' || !isId(r.id)) return undefined;
+  if (!r || typeof r !== 'object' || !isPos(r.id)) return undefined;
   if (r.err === undefined) return { id: r.id, r: r.r };
   return { id: r.id, err: { code: String(r.err?.code ?? 'error'), message: String(r.err?.message ?? '') } };
 }

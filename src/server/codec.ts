@@ -1,5 +1,5 @@
 import { decodeBinary as decodeBinaryWith } from '../protocol/binary';
-import { clientChecks, decode as decodeWith, isId, isNum, str, type FrameChecks } from '../protocol/codec';
+import { clientChecks, decode as decodeWith, isId, isNum, isPos, str, type FrameChecks } from '../protocol/codec';
 import { encodeFrame as clientFrames } from '../protocol/encode';
 import type { ByeFrame, ErrorFrame, Frame, WelcomeFrame } from '../protocol/frames';
 import { PROTOCOL_VERSIONS } from '../protocol/frames';
@@ -45,7 +45,7 @@ export const serverChecks: FrameChecks = {
   // the report, not the link.
   report: (f) => Array.isArray(f.a),
   // A run is messages s, s+1, …: each needs a number, so an empty one is malformed (§1.4).
-  run: (f) => isNum(f.s) && f.s > 0 && str(f.ev, TYPE) && !!f.ev && Array.isArray(f.d) && f.d.length > 0 && opt(f.a, isNum),
+  run: (f) => isPos(f.s) && str(f.ev, TYPE) && !!f.ev && Array.isArray(f.d) && f.d.length > 0 && opt(f.a, isNum),
 };
 
 /** Decodes a text message from a client; throws `DecodeError` when it is malformed. */

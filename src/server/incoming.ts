@@ -2,7 +2,7 @@ import { dataBytes, decodeData } from '../protocol/data';
 import type { Batcher } from '../protocol/batcher';
 import { encodeFrame } from '../protocol/encode';
 import type { Frame, MsgFrame } from '../protocol/frames';
-import type { Inbox } from '../protocol/inbox';
+import { GAP, NEW, type Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import type { Link } from './link';
 import { violation, type Violation } from './violation';
@@ -38,8 +38,8 @@ function readOne(s: number, ev: string, d: unknown, e: string | undefined, textB
   const read = readMessage({ s, d, e }, textBytes, sink.maxBytes);
   if (!('data' in read)) return read;
   const arrival = sink.inbox.accept(s);
-  if (arrival === 'gap') return violation('protocol_error', `message ${s} arrived after ${sink.inbox.received}`);
-  if (arrival === 'new') sink.deliver(ev, read.data);
+  if (arrival === GAP) return violation('protocol_error', `message ${s} arrived after ${sink.inbox.received}`);
+  if (arrival === NEW) sink.deliver(ev, read.data);
   sink.batcher.ackSoon();
   return undefined;
 }

@@ -6,7 +6,7 @@ import { WirefallError } from '../protocol/errors';
 import { rejected, SKIP } from '../protocol/outbox';
 import { RetainingOutbox } from './retaining-outbox';
 import { CloseCode } from '../protocol/close-codes';
-import { Batcher, type BatchClock } from '../protocol/batcher';
+import { createBatcher, type Batcher, type BatchClock } from '../protocol/batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { Violation } from './violation';
 import type { Link } from './link';
@@ -95,7 +95,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // A write is at most half the unread downlink a link may have (`full` holds messages back past
     // the other half), so a client that reads is never cut as a slow reader for our burst.
     const slice = Math.min(opts.maxMessageBytes, opts.maxBufferedBytes / 2);
-    this.#batcher = new Batcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
+    this.#batcher = createBatcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
     this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => this.#events.emit('attempts', a) });
     this.#links = new SessionLinks({
       id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,

@@ -1,5 +1,6 @@
 import { DEV } from '../dev';
-import { encodeFrame, unbatch, wrapFrames } from '../protocol/encode';
+import { decode } from '../protocol/codec';
+import { encodeBye, unbatch, wrapFrames } from '../protocol/encode';
 import type { WelcomeFrame } from '../protocol/frames';
 import type { WireErrorCode } from '../protocol/wire-errors';
 import type { Transport, TransportContext, TransportFailure } from './transport';
@@ -28,12 +29,15 @@ export function refusal(status: number | undefined, ours: string | null | undefi
   const denied = !!ours && (status === 401 || status === 403);
   return {
     code:
-      status === 407 ? 'WF_PROXY_AUTH'
+      // Only a WebSocket's upgrade sees a 101 here: one that Node's parser did not take as an
+      // upgrade had its `Connection` header rewritten.
+      status === 101 ? 'WF_HANDSHAKE'
+      : status === 407 ? 'WF_PROXY_AUTH'
       : denied ? 'WF_UNAUTHORIZED'
       : ours === ('upgrade_stripped' satisfies WireErrorCode) ? 'WF_UPGRADE_STRIPPED'
       : 'WF_REFUSED',
     // The production build keeps our tag; the status is in `status`.
-    message: DEV ? `HTTP ${status}${ours ? ` (${ours})` : note}` : ours || '',
+    message: DEV ? (status === 101 ? '101 without Connection: Upgrade' : `HTTP ${status}${ours ? ` (${ours})` : note}`) : ours || '',
     status,
     fromServer: denied,
   };
@@ -44,8 +48,6 @@ export const refused = (res: Response, note = ''): TransportFailure => refusal(r
 
 /** What an HTTP rung's downlink loop gets from the shared part. */
 export interface HttpChannel {
-  /** A request to the endpoint with `q` added to the query, on this transport's abort signal. */
-  req(q: string, init?: RequestInit): Promise<Response>;
   /** Hands a message to the core, learning the session from its welcome on the way; truthy: wait before the next poll. */
   deliver(text: string): unknown;
   fail(f: TransportFailure): void;
@@ -99,10 +101,11 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   };
   const netError = (cause: unknown): TransportFailure => ({ code: 'WF_NETWORK', message: DEV ? 'network error (possibly a proxy)' : '', cause });
   const net = (cause: unknown) => fail(netError(cause));
-  const req = (q: string, init?: RequestInit) => platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, ...init });
-  // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip.
+  // Every request is a POST (protocol 3: the open, the polls, the uplink) with `q` added to the
+  // query, on this transport's abort signal. text/plain keeps it a "simple" cross-origin request:
+  // no preflight round trip.
   const postTo = (q: string, body: string, headers?: Record<string, string>, keepalive?: boolean) =>
-    req(q, { method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
+    platform.fetch!(base + q, { cache: 'no-store', signal: ac.signal, method: 'POST', keepalive, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, body });
   // `body`: the key line, then the frames (src/server/rung-http.ts).
   const post = (body: string, seq: number, keepalive?: boolean) => postTo(`sid=${encodeURIComponent(w!.sid)}&u=${u}&n=${seq}`, body, undefined, keepalive);
 
@@ -147,14 +150,13 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
   };
 
   const ch: HttpChannel = {
-    req,
     fail,
     done: () => done,
     deliver(text) {
       if (done) return;
       try {
-        // One frame or a batch of them: `flat` makes either a list (`?.`: a `null` is malformed).
-        w ??= ([JSON.parse(text)].flat() as WelcomeFrame[]).find((f) => f?.t === 'welcome');
+        // Read until the welcome (the core reads every message again: this costs one decode, once).
+        w ??= decode(text).find((f): f is WelcomeFrame => f.t === 'welcome');
       } catch {
         /* the core reports malformed data */
       }
@@ -198,7 +200,7 @@ export function httpTransport(ctx: TransportContext, t: string, downlink: (ch: H
       // on) ends the session after the server's grace, not the gap's deadline (protocol.md §2.2).
       if (code === 1000 && w) {
         timer = platform.clock.setTimeout(abort, DRAIN_MS);
-        queue.push(encodeFrame.bye(1000));
+        queue.push(encodeBye(1000));
         pump();
       } else abort();
     },

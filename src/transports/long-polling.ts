@@ -10,8 +10,8 @@ const TRIES = 3;
  * and the welcome); then each poll (a POST whose body is the session key) returns one message and
  * the next leaves at once. POSTs go up.
  */
-export function longPollTransport(ctx: TransportContext): Transport {
-  return httpTransport(ctx, 'lp', async (ch) => {
+export const longPollTransport = (ctx: TransportContext): Transport =>
+  httpTransport(ctx, 'lp', async (ch) => {
     const clock = ctx.platform.clock;
     const wait = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
     let next: Promise<Response | void> | undefined = ch.open(ctx.hello);
@@ -57,4 +57,3 @@ export function longPollTransport(ctx: TransportContext): Transport {
       if (!(next = ch.poll(got))) return ch.fail({ code: 'WF_PROTOCOL', message: DEV ? 'the server answered the hello without a welcome' : '' });
     }
   });
-}

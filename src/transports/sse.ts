@@ -4,8 +4,8 @@ import { sseParser } from './sse-parser';
 import type { Transport, TransportContext } from './transport';
 
 /** The `sse` rung: an event stream down (the answer to the open POST), POSTs up. The response head counts as `open`. */
-export function sseTransport(ctx: TransportContext): Transport {
-  return httpTransport(ctx, 'sse', async (ch) => {
+export const sseTransport = (ctx: TransportContext): Transport =>
+  httpTransport(ctx, 'sse', async (ch) => {
     // Protocol 3: the open POST's answer is the stream (fetch reads a POST's streamed answer in
     // browsers and Node alike; EventSource, which cannot POST, is not used).
     const res = await ch.open(ctx.hello, { Accept: 'text/event-stream' });
@@ -25,4 +25,3 @@ export function sseTransport(ctx: TransportContext): Transport {
     }
     ch.fail({ code: 'WF_DISCONNECTED', message: DEV ? 'event stream ended' : '' });
   });
-}

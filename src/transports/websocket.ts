@@ -50,13 +50,8 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     const status = res.statusCode;
     res.resume?.();
     req.destroy();
-    // A 101 that Node's parser did not take as an upgrade had its `Connection` header rewritten.
     const ours = res.headers['x-wirefall-error'];
-    finish(
-      status === 101
-        ? { code: 'WF_HANDSHAKE', message: DEV ? '101 without Connection: Upgrade' : '', status }
-        : refusal(status, typeof ours === 'string' ? ours : undefined, DEV ? ' to the upgrade' : ''),
-    );
+    finish(refusal(status, typeof ours === 'string' ? ours : undefined, DEV ? ' to the upgrade' : ''));
     close();
   });
 
@@ -65,14 +60,13 @@ export function webSocketTransport(ctx: TransportContext): Transport {
     send(ctx.hello);
     events.open();
   };
-  // Binary messages carry messages with bytes, raw (§1.3): a Buffer from `ws`, else an
-  // ArrayBuffer (`binaryType`); anything else (a Blob) reads as empty, a protocol error.
-  const message = (data: unknown) => events.message(typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
-  // With `ws`, its own 'message' event: `onmessage` builds a MessageEvent per message, which
-  // showed in the round trip's profile. Guarded by `done`: `end()` only unsets the on* handlers.
-  // Its Buffer's toString() decodes UTF-8 (it stays `nodebuffer`: `arraybuffer` would give text as bytes too).
-  if (ws.on) ws.on('message', (data, binary) => !done && message(binary ? data : data.toString()));
-  else (ws.binaryType = 'arraybuffer'), (ws.onmessage = (ev) => message(ev.data));
+  // Binary messages carry messages with bytes, raw (§1.3). With `ws`, its own 'message' event:
+  // `onmessage` builds a MessageEvent per message, which showed in the round trip's profile.
+  // Guarded by `done`: `end()` only unsets the on* handlers. Its data is a Buffer, whose toString()
+  // decodes UTF-8 (it stays `nodebuffer`: `arraybuffer` would give text as bytes too). Elsewhere
+  // binary data is an ArrayBuffer (`binaryType`); anything else (a Blob) reads as empty, a protocol error.
+  if (ws.on) ws.on('message', (data, binary) => !done && events.message(binary ? data : data.toString()));
+  else (ws.binaryType = 'arraybuffer'), (ws.onmessage = ({ data }) => events.message(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)));
   // `close` follows and carries the code; the `ws` package also says what went wrong.
   ws.onerror = (ev) => void (lastError = String((ev as { message?: unknown }).message ?? ''));
   ws.onclose = (ev) => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { Batcher } from '../../src/protocol/batcher';
+import { createBatcher } from '../../src/protocol/batcher';
 import { encodeFrame } from '../../src/protocol/encode';
 import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
@@ -16,7 +16,7 @@ function setup(slice = 1 << 20) {
   const sent: boolean[] = [];
   let linked = true;
   const clock = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as never) };
-  const b = new Batcher({
+  const b = createBatcher({
     clock, inbox, outbox, slice: () => slice,
     link: () => (linked ? { send: (t: string) => void written.push(JSON.parse(t)) } : undefined),
     sent: (idle) => void sent.push(idle),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BINARY_LAYOUT, decodeBinary, toBinary } from '../../src/protocol/binary';
-import { Batcher } from '../../src/protocol/batcher';
+import { createBatcher } from '../../src/protocol/batcher';
 import { DecodeError, decode } from '../../src/protocol/codec';
 import { decodeData, encodeData } from '../../src/protocol/data';
 import { batch, encodeFrame } from '../../src/protocol/encode';
@@ -79,7 +79,7 @@ describe('binary WebSocket messages (docs/protocol.md §1.3)', () => {
       send: (t) => written.push(t),
       sendFrames: (p) => written.push(toBinary(p) ?? batch(p)),
     };
-    const batcher = new Batcher({ clock, inbox: new Inbox(), outbox, link: () => writer, slice: () => 1e6 });
+    const batcher = createBatcher({ clock, inbox: new Inbox(), outbox, link: () => writer, slice: () => 1e6 });
     const { payload, e } = encodeData({ raw: bytes(1000) }, 'x');
     void outbox.push('x', payload, false, undefined, e);
     void outbox.push('plain', '{"n":1}', false);
@@ -115,7 +115,7 @@ describe('binary WebSocket messages (docs/protocol.md §1.3)', () => {
     adoptOutbox(moved, state.outbox);
     const out: Uint8Array[] = [];
     const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
-    new Batcher({ clock, inbox: new Inbox(), outbox: moved, link: () => ({ send: () => {}, sendFrames: (p) => out.push(toBinary(p)!) }), slice: () => 1e6 }).flush();
+    createBatcher({ clock, inbox: new Inbox(), outbox: moved, link: () => ({ send: () => {}, sendFrames: (p) => out.push(toBinary(p)!) }), slice: () => 1e6 }).flush();
     expect(read(out[0]!)).toEqual([{ t: 'msg', s: 1, ev: 'x', d: { raw: bytes(2048, 4) } }]);
   });
 

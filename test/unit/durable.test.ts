@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import { Outbox } from '../../src/protocol/outbox';
+import { NEW } from '../../src/protocol/inbox';
 import { outboxState } from '../../src/server/outbox-state';
 import { Durable, GatedInbox } from '../../src/server/durable';
 import type { RecordDelta, SessionRecords, SessionState } from '../../src/server/handover';
@@ -43,7 +44,7 @@ describe('a durable session (durable.ts)', () => {
     const { inbox, outbox, d, commits, puts } = setup();
     await d.create();
     expect(puts).toHaveLength(1);
-    expect(inbox.accept(1)).toBe('new');
+    expect(inbox.accept(1)).toBe(NEW);
     void outbox.push('echo', '1', false);
     void outbox.push('echo', '2', false);
     d.touch();

@@ -1,13 +1,13 @@
 import { expect, test } from 'vitest';
-import { Inbox } from '../../src/protocol/inbox';
+import { DUPLICATE, GAP, Inbox, NEW } from '../../src/protocol/inbox';
 import { GatedInbox } from '../../src/server/durable';
 
 test('accepts in order, drops duplicates, flags gaps', () => {
   const i = new Inbox();
-  expect(i.accept(1)).toBe('new');
-  expect(i.accept(2)).toBe('new');
-  expect(i.accept(2)).toBe('duplicate');
-  expect(i.accept(4)).toBe('gap');
+  expect(i.accept(1)).toBe(NEW);
+  expect(i.accept(2)).toBe(NEW);
+  expect(i.accept(2)).toBe(DUPLICATE);
+  expect(i.accept(4)).toBe(GAP);
   expect(i.received).toBe(2);
 });
 

@@ -15,6 +15,8 @@ test.each([
   [401, undefined, 'WF_REFUSED', false],
   [502, undefined, 'WF_REFUSED', false],
   [407, undefined, 'WF_PROXY_AUTH', false],
+  // A WebSocket upgrade answered 101 that Node's parser did not take as one (Connection rewritten).
+  [101, undefined, 'WF_HANDSHAKE', false],
 ] as const)('HTTP %i with x-wirefall-error %s is %s (fatal: %s)', (status, ours, code, fatal) => {
   expect(refusal(status, ours)).toMatchObject({ code, status, fromServer: fatal });
 });

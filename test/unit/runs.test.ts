@@ -4,7 +4,7 @@
  * reader take a run as the messages it stands for, each once and in order.
  */
 import { describe, expect, test } from 'vitest';
-import { Batcher } from '../../src/protocol/batcher';
+import { createBatcher } from '../../src/protocol/batcher';
 import { Inbox } from '../../src/protocol/inbox';
 import { Outbox } from '../../src/protocol/outbox';
 import { decode } from '../../src/server/codec';
@@ -57,7 +57,7 @@ describe('the outbox writes runs only when asked', () => {
       const o = new Outbox(limits);
       const written: string[] = [];
       const clock = { now: () => 0, setTimeout: () => 0, clearTimeout() {} };
-      const b = new Batcher({ clock, inbox: new Inbox(), outbox: o, link: () => ({ send: (t) => void written.push(t) }), slice: () => 1 << 20 });
+      const b = createBatcher({ clock, inbox: new Inbox(), outbox: o, link: () => ({ send: (t) => void written.push(t) }), slice: () => 1 << 20 });
       b.run = run;
       o.push('a', '1', false);
       o.push('a', '2', false);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { Batcher } from '../../src/protocol/batcher';
+import { createBatcher } from '../../src/protocol/batcher';
 import { Outbox } from '../../src/protocol/outbox';
 import { GatedInbox } from '../../src/server/durable';
 import type { Link } from '../../src/server/link';
@@ -30,7 +30,7 @@ function setup() {
   const inbox = new GatedInbox();
   const outbox = new Outbox({ maxMessages: 100, maxBytes: 100_000 });
   const links: { s?: SessionLinks } = {};
-  const batcher = new Batcher({ clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} }, inbox, outbox, link: () => links.s?.current, slice: () => 1 << 20 });
+  const batcher = createBatcher({ clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} }, inbox, outbox, link: () => links.s?.current, slice: () => 1 << 20 });
   const s = new SessionLinks({ id: 'sid', key: 'key', opts, inbox, outbox, batcher, linked: () => {}, end: () => {} });
   links.s = s;
   open.push(s);
@@ -102,7 +102,7 @@ describe('a new writer fences the old one (SessionLinks)', () => {
     const opts = resolveServerOptions({ logger: { warn() {} }, helloTimeoutMs: 50 });
     const inbox = new GatedInbox();
     const outbox = new Outbox({ maxMessages: 100, maxBytes: 100_000 });
-    const batcher = new Batcher({ clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} }, inbox, outbox, link: () => undefined, slice: () => 1 << 20 });
+    const batcher = createBatcher({ clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} }, inbox, outbox, link: () => undefined, slice: () => 1 << 20 });
     let linked: string | null | undefined;
     const s = new SessionLinks({ id: 'sid', key: 'key', opts, inbox, outbox, batcher, linked: (r) => void (linked = r), end: () => {} });
     open.push(s);
