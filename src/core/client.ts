@@ -30,15 +30,14 @@ type Event = LifecycleEvent & { win?: RaceResult['win']; records?: AttemptRecord
  * live link (./live-link); it commits each transition, runs its effects, then tells listeners.
  *
  * The object `connect` returns is the one `makeClient` builds below (closures over its state,
- * not `#fields`, which the bundle pays for at every use: scripts/size.mjs); the class gives it
- * its name, type and docs. So `client instanceof Client` is false, and its methods need no `this`.
+ * not `#fields`, which the bundle pays for at every use: scripts/size.mjs); the class, declared
+ * only (no code: a constructor that forwarded to `makeClient` cost the bundle 20 B), gives it its
+ * name, type and docs. So `client instanceof Client` is false, and its methods need no `this`.
  * @typeParam Api - what each side may send; see {@link ApiShape}.
  */
-export class Client<Api extends ApiShape = AnyApi> {
+export declare class Client<Api extends ApiShape = AnyApi> {
   /** @internal Use `connect()`. */
-  constructor(setup: ClientSetup, options: ClientOptions) {
-    return makeClient(setup, options) as Client<Api>;
-  }
+  constructor(setup: ClientSetup, options: ClientOptions);
 }
 
 // The members, merged into the class's type: methods (not function-typed properties), so that a
@@ -78,7 +77,8 @@ export interface Client<Api extends ApiShape = AnyApi> {
   close(): void;
 }
 
-function makeClient(setup: ClientSetup, options: ClientOptions): Client {
+/** @internal The client `connect` returns (see `Client`). */
+export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const { rungs, platform } = setup;
   const { clock } = platform;
   const t = resolveTimings(options);
