@@ -14,8 +14,8 @@ import { rungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
-import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
-import { clientSession } from './client-session';
+import { liveLink, type LiveLink, type Subscribers } from './live-link';
+import { clientSession, type ClientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
 import { requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
@@ -124,10 +124,9 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     if (action === 'forget') memory?.forget();
     else if (action) memory?.remember(rungs[action.remember]!.name, clock.now());
   };
-  /** What every live link shares. */
-  const host: LinkHost = {
+  /** What every live link shares, and what a sharing layer reaches (ClientInternals): the session itself, not three objects. */
+  const host: ClientInternals = Object.assign(s, {
     clock,
-    s,
     answerDeadline: t.answerDeadline,
     deliver: (_, ev, data) => handlers.emit(ev, data),
     lost: (error, rung) => {
@@ -136,8 +135,11 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
       dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
     },
-    error: (error) => tell('error', error),
-  };
+    error: (error: WirefallError) => tell('error', error),
+    wake: () => link?.write(false),
+    // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
+    bye: 1000 satisfies typeof CloseCode.Normal,
+  } satisfies Omit<ClientInternals, keyof ClientSession>);
 
   /** Commits each transition, runs its effects, and only then tells listeners (TanStack Query's `#dispatch`). */
   function dispatch(e: Event): void {
@@ -192,7 +194,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     else if (fx === 'ping') link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
-      drop(internals.bye);
+      drop(host.bye);
       timer();
       unwake();
       s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
@@ -267,9 +269,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     whenWritable: s.whenWritable,
     close: () => dispatch({ type: 'close' }),
   };
-  // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
-  const internals: ClientInternals = { s, host, wake: () => link?.write(false), bye: 1000 satisfies typeof CloseCode.Normal };
-  setup.hook?.(internals);
+  setup.hook?.(host);
   const unwake = platform.onWake((reason) => {
     // A new network: what we learned about the old one no longer holds.
     if (reason === 'online') learn(ladder.newNetwork(lad));

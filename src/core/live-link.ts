@@ -17,11 +17,12 @@ import { checkLiveness } from './liveness';
 /** The app's handlers per message type: an emitter whose events are the message types. */
 export type Subscribers = Emitter<Record<string, (data: unknown) => void>>;
 
-/** What every live link of a client shares: made once by the client, not per link. */
-export interface LinkHost {
+/**
+ * What every live link of a client shares: made once by the client, not per link. It is the
+ * session the link carries (its inbox is acked, its outbox written), with the client's callbacks.
+ */
+export interface LinkHost extends ClientSession {
   clock: Clock;
-  /** The session the link carries (its inbox is acked, its outbox written). */
-  s: ClientSession;
   answerDeadline: number;
   /** A new server message, with its number: to the subscribers (and, sharing, to the other tabs first). */
   deliver(s: number, ev: string, data: unknown): void;
@@ -61,8 +62,7 @@ export interface LiveLink {
  * `this.#field` (scripts/size.mjs).
  */
 export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, host: LinkHost, report?: ReportEntry[]): LiveLink {
-  const { clock, s, answerDeadline } = host;
-  const { inbox, outbox } = s;
+  const { clock, answerDeadline, inbox, outbox } = host;
   let live: Transport | undefined = transport;
   let lastReceived = clock.now();
   let lastAnswered = lastReceived;
@@ -173,7 +173,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           if (!outbox.ack(f.a!, now)) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `ack ${f.a} of unsent messages` : '' });
           lastAnswered = now;
           // Acks moved the outbox on: backpressure may ease.
-          s.checkWater();
+          host.checkWater();
         }
         if (f.t === 'msg') {
           // Decoded before it counts as received: a message we cannot read must not be acked.
