@@ -19,18 +19,21 @@ const defaultTransports: Partial<Record<RungName, TransportFactory>> = {
 
 /** @internal The ladder, transports and platform for a URL and options (shared by connect and probe). */
 export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
-  const { WebSocket, fetch } = options;
-  const platform = platformFrom({ ...options.platform, ...(WebSocket && { WebSocket }), ...(fetch && { fetch }) });
+  const platform = platformFrom(options.platform);
+  // The options' own WebSocket and fetch, where given, win over the platform's.
+  platform.WebSocket = options.WebSocket || platform.WebSocket;
+  platform.fetch = options.fetch || platform.fetch;
   const factories = { ...defaultTransports, ...options.transportFactories };
-  // Every rung by default; a rung without a factory (one set to undefined) is left out either way.
-  const rungs = (options.rungs ?? deriveRungs(url, { securePort: options.securePort, transports: options.transports, pageUrl: platform.pageUrl })).filter(
-    (r) => factories[r.name],
-  );
+  // Every rung by default (deriveRungs reads `transports` and `securePort` of the options).
   // Without a WebSocket implementation (Node < 22 without `ws`) the built-in WebSocket rungs
   // cannot exist: skip them (a race, or a climb, toward them can only fail) and say so once.
-  const usable = rungs.filter((r) => platform.WebSocket || factories[r.name] !== webSocketTransport);
-  if (usable.length < rungs.length) noWebSocket(options.logger);
-  if (!usable.length) throw new WirefallError('WF_INVALID', DEV ? `no rung to try: check transports, rungs and transportFactories${usable.length < rungs.length ? `; ${NO_WEBSOCKET}` : ''}` : '');
+  // One pass: a rung without a factory (one set to undefined) is left out too.
+  let skipped: unknown, f: TransportFactory | undefined;
+  const usable = (options.rungs ?? deriveRungs(url, { ...options, pageUrl: platform.pageUrl })).filter(
+    (r) => (f = factories[r.name]) && (platform.WebSocket || f !== webSocketTransport || !(skipped = 1)),
+  );
+  if (skipped) noWebSocket(options.logger);
+  if (!usable.length) throw new WirefallError('WF_INVALID', DEV ? `no rung to try: check transports, rungs and transportFactories${skipped ? `; ${NO_WEBSOCKET}` : ''}` : '');
   return { rungs: usable, factories, platform, serverKey: usable.at(-1)!.url };
 }
 
