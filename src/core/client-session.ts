@@ -57,23 +57,20 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     outbox,
     inbox,
     push(type, data, closed, encoded) {
-      let problem: WirefallError | undefined;
-      let bytes = 0;
+      let bytes;
+      // Every check throws, in this order (the data's own problems first), and rejects once.
       try {
         // A type that is not a string throws here (reading it), or in encodeData (its length).
         if (!encoded && type[0] === '$') throw new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
         encoded ??= encodeData(data, type);
         bytes = utf8Length(encoded.payload);
+        if (closed) throw new WirefallError('WF_CLOSED', DEV ? 'client closed' : '');
+        if (typeof type !== 'string' || !type) throw new WirefallError('WF_INVALID', DEV ? 'bad type' : '');
+        if (bytes > max) throw new WirefallError('WF_TOO_LARGE', DEV ? `"${type}": ${bytes} bytes > ${max}` : '');
       } catch (cause) {
-        problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause });
+        return rejected(cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause }));
       }
-      problem ??=
-        closed ? new WirefallError('WF_CLOSED', DEV ? 'client closed' : '')
-        : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', DEV ? 'bad type' : '')
-        : bytes > max ? new WirefallError('WF_TOO_LARGE', DEV ? `"${type}": ${bytes} bytes > ${max}` : '')
-        : undefined;
-      if (problem) return rejected(problem);
-      const p = outbox.push(type, encoded!.payload, true, bytes, encoded!.e);
+      const p = outbox.push(type, encoded.payload, true, bytes, encoded.e);
       s.checkWater();
       return p;
     },
