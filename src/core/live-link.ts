@@ -45,7 +45,11 @@ export interface LiveLink {
   ping(): void;
   /** Ends the link: every timer stops, and the transport is closed with `code`. */
   stop(code: number): void;
-  fail(f: TransportFailure): void;
+  /**
+   * The link failed (its transport's failure, or one the link found): it stops and tells the
+   * host (`lost`). Named as the attempt's sink names it: the link is that sink (`handOver(link)`).
+   */
+  close(f: TransportFailure): void;
   /**
    * Handles what arrived. True after two transport messages in a row that each came soon after
    * the one before and brought no news (a new message, an ack that moved the outbox on, the
@@ -120,7 +124,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       // (`max`): the oldest message's ack comes with its own transport message, whatever follows.
       answerDeadline + Math.min(outbox.bytes, w.max) / 32,
     );
-    if (typeof v === 'string') return link.fail({ code: v, message: DEV ? (v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent') : '' });
+    if (typeof v === 'string') return link.close({ code: v, message: DEV ? (v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent') : '' });
     // An armed check that comes no later than this one is kept: it re-checks from the readings
     // when it fires. So a conversation re-arms about once per answer deadline, not per write.
     const at = now + v + 1;
@@ -152,7 +156,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       batcher.stop();
       t?.close(code);
     },
-    fail(f) {
+    close(f) {
       if (!live) return;
       link.stop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
       host.lost(new WirefallError(f.code, f.message, { rung, status: f.status, closeCode: f.closeCode }), rung);
@@ -170,7 +174,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
         if (!live) return;
         // An ack may ride in a msg frame (`pa`, §4): it counts as an ack frame just before it.
         if (f.t === 'ack' || (f.t === 'msg' && f.a !== undefined)) {
-          if (!outbox.ack(f.a!, now)) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `ack ${f.a} of unsent messages` : '' });
+          if (!outbox.ack(f.a!, now)) return link.close({ code: 'WF_PROTOCOL', message: DEV ? `ack ${f.a} of unsent messages` : '' });
           lastAnswered = now;
           // Acks moved the outbox on: backpressure may ease.
           host.checkWater();
@@ -181,10 +185,10 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           try {
             data = decodeData(f.d, f.e);
           } catch (e) {
-            return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
+            return link.close({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
           }
           const arrival = inbox.accept(f.s);
-          if (arrival === 'gap') return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
+          if (arrival === 'gap') return link.close({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
           if (arrival === 'new') host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
@@ -211,7 +215,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung, status: f.status }));
         } else if (f.t !== 'ack') {
           const bye = f.t === 'bye';
-          return link.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: DEV ? (bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`) : (bye && f.reason) || '', closeCode: bye ? f.code : undefined });
+          return link.close({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: DEV ? (bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`) : (bye && f.reason) || '', closeCode: bye ? f.code : undefined });
         }
       }
       // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.
