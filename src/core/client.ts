@@ -111,12 +111,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   // A throwing subscriber must not break delivery to the others, nor the connection.
   const handlers: Subscribers = emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
   const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
-  const push = (type: string, data: unknown, encoded?: Encoded): Promise<void> => {
-    const p = s.push(type, data, life.phase === 'closed', encoded);
-    link?.write(s.outbox.unsent >= 256);
-    return p;
-  };
-  const rpc = requests(clock, handlers, (type, encoded) => push(type, null, encoded));
+  const rpc = requests(clock, handlers, (type, encoded) => s.push(type, null, encoded));
   const index = (rung: RungName): number => rungs.findIndex((r) => r.name === rung);
   /** Applies what the ladder policy concluded, and what it tells the rung memory. */
   const learn = ([next, action]: [ladder.Ladder, ladder.MemoryAction]): void => {
@@ -136,10 +131,10 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
     },
     error: (error: WirefallError) => tell('error', error),
-    wake: () => link?.write(false),
+    wake: (urgent?: boolean) => link?.write(urgent),
     // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
     bye: 1000 satisfies typeof CloseCode.Normal,
-  } satisfies Omit<ClientInternals, keyof ClientSession>);
+  } satisfies Omit<ClientInternals, Exclude<keyof ClientSession, 'wake'>>);
 
   /** Commits each transition, runs its effects, and only then tells listeners (TanStack Query's `#dispatch`). */
   function dispatch(e: Event): void {
@@ -262,7 +257,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     get buffered() {
       return { messages: s.outbox.q.length, bytes: s.outbox.bytes };
     },
-    send: (type: string, data: unknown) => push(type, data),
+    send: (type: string, data: unknown) => s.push(type, data),
     request: rpc.request,
     subscribe: handlers.on,
     on: events.on,

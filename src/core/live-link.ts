@@ -40,7 +40,7 @@ export interface LiveLink {
   /** Starts heartbeats, handles frames that came with the welcome, and writes the claim. */
   start(rest: Frame[]): void;
   /** The outbox has news: write now (`urgent`: a long burst leaves in slices) or at the end of the tick. */
-  write(urgent: boolean): void;
+  write(urgent?: boolean): void;
   /** Verifies the link now, rather than at the next heartbeat. */
   ping(): void;
   /** Ends the link: every timer stops, and the transport is closed with `code`. */

@@ -11,8 +11,6 @@ import type { Platform } from '../platform';
  * that does not share carries none of it.
  */
 export interface ClientInternals extends LinkHost {
-  /** Writes what the outbox can write now (a held send was released). */
-  wake(): void;
   /** The close code `close()` ends the link with: 1000, or 1001 to leave the session for another context. */
   readonly bye: number;
 }
