@@ -3,7 +3,6 @@ import type { ClientOptions } from './core/options';
 import { DEV } from './dev';
 import { WirefallError } from './protocol/errors';
 import { deriveRungs, type RungName } from './core/rungs';
-import type { ClientLogger } from './core/logger';
 import { platformFrom } from './platform';
 import { longPollTransport } from './transports/long-polling';
 import { sseTransport } from './transports/sse';
@@ -32,7 +31,14 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
   const usable = (options.rungs ?? deriveRungs(url, { ...options, pageUrl: platform.pageUrl })).filter(
     (r) => (f = factories[r.name]) && (platform.WebSocket || f !== webSocketTransport || !(skipped = 1)),
   );
-  if (skipped) noWebSocket(options.logger);
+  // Said once per process on the console (a configuration problem, like the server's origin
+  // warning); to a client's own logger every time. The production build says only what is missing
+  // (src/dev.ts), written out so that no constant is left for it.
+  if (skipped) {
+    const text = DEV ? `[wirefall] ${NO_WEBSOCKET}` : '[wirefall] no WebSocket';
+    if (options.logger) options.logger.warn?.(text);
+    else if (!told) (told = true), console.warn(text);
+  }
   if (!usable.length) throw new WirefallError('WF_INVALID', DEV ? `no rung to try: check transports, rungs and transportFactories${skipped ? `; ${NO_WEBSOCKET}` : ''}` : '');
   return { rungs: usable, factories, platform, serverKey: usable.at(-1)!.url };
 }
@@ -40,11 +46,3 @@ export function resolveSetup(url: string, options: ClientOptions): ClientSetup {
 const NO_WEBSOCKET =
   "no WebSocket implementation here (Node < 22): the wss and ws rungs are skipped, SSE and long-polling remain. To use WebSocket, pass one: connect(url, { WebSocket: (await import('ws')).default })";
 let told = false;
-
-/** Once per process on the console (a configuration problem, like the server's origin warning); to a client's own logger every time. */
-function noWebSocket(logger: ClientLogger | undefined): void {
-  // The production build says only what is missing (src/dev.ts), written out so that no constant is left for it.
-  const text = DEV ? `[wirefall] ${NO_WEBSOCKET}` : '[wirefall] no WebSocket';
-  if (logger) logger.warn?.(text);
-  else if (!told) (told = true), console.warn(text);
-}
