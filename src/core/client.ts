@@ -143,11 +143,12 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     busy = true;
     try {
       for (let ev; (ev = queue.shift()); ) {
-        const was = [client.state, life.rung];
+        // State and rung as one string: unambiguous, since no state's name begins another's.
+        const was = client.state + life.rung;
         const { state, effects } = reduce(life, ev);
         life = state;
         for (const fx of effects) run(fx, ev);
-        if (client.state !== was[0] || life.rung !== was[1]) tell('state', client.state, life.rung);
+        if (client.state + life.rung !== was) tell('state', client.state, life.rung);
         for (let f; (f = told.shift()); ) f();
       }
     } finally {
