@@ -8,7 +8,7 @@ import { emitter, type Emitter } from '../util/emitter';
 import { timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
-import { resolveTimings, type ClientOptions } from './options';
+import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
 import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
@@ -22,6 +22,7 @@ import { requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
 
+type Backoff = Exclude<ResolvedTimings['backoff'], false>;
 type Event = LifecycleEvent & { win?: RaceResult['win']; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
@@ -125,7 +126,8 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     answerDeadline: t.answerDeadline,
     deliver: (_, ev, data) => handlers.emit(ev, data),
     lost: (error, rung) => {
-      if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
+      // WF_STALLED or WF_UPLINK_STALLED (no other code ends so).
+      if (error.code.endsWith('STALLED')) learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
       // Stable: a second passed since the race that found it began (a climb does not restart the
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
       dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
@@ -186,7 +188,8 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       });
     } else if (fx === 'drop') drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
     else if (fx === 'error') tell('error', e.error!);
-    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
+    // Only a client that reconnects (`backoff` not false: the lifecycle's `reconnect`) waits.
+    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff as Backoff, platform.random));
     else if (fx === 'ping') link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
