@@ -83,7 +83,8 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const { rungs, platform } = setup;
   const { clock } = platform;
   const t = resolveTimings(options);
-  let life: Lifecycle = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: t.backoff !== false, failures: 0 };
+  // `above` and `resumable` start unset: the lifecycle reads them as flags.
+  let life = { phase: 'racing', rung: null, reconnect: t.backoff !== false, failures: 0 } as Lifecycle;
   const queue: Event[] = [];
   let busy = false;
   /** Emissions held back until the transition that caused them is committed. */
