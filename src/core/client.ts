@@ -4,7 +4,7 @@ import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
 import type { AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
-import { emitter, type Emitter } from '../util/emitter';
+import { emitter } from '../util/emitter';
 import { timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
@@ -17,7 +17,7 @@ import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent }
 import { liveLink, type LiveLink, type Subscribers } from './live-link';
 import { clientSession, type ClientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
-import { requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
+import { requests, type ArgOf, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
