@@ -9,7 +9,7 @@
  * await client.send('say', { text: 'hello' });
  */
 import type { AnyApi, ApiCheck } from './protocol/api';
-import { Client, type ApiShape } from './core/client';
+import { makeClient, type ApiShape, type Client } from './core/client';
 import type { ClientOptions } from './core/options';
 import { runProbe, type ProbeReport } from './core/probe';
 import { resolveSetup } from './setup';
@@ -50,8 +50,8 @@ export function connect<Api extends ApiShape & ApiCheck<Api> = AnyApi>(
 ): Client<Api> {
   const setup = resolveSetup(url, options);
   // Sharing (wirefall/share) decides whether this context makes the connection or relays to another's.
-  const make = (hook?: (internals: never) => void) => new Client({ ...setup, hook: hook as ClientHook | undefined }, options);
-  return options.share ? (options.share({ url, options, platform: setup.platform, make }) as unknown as Client<Api>) : new Client<Api>(setup, options);
+  const make = (hook?: (internals: never) => void) => makeClient({ ...setup, hook: hook as ClientHook | undefined }, options);
+  return (options.share ? options.share({ url, options, platform: setup.platform, make }) : make()) as unknown as Client<Api>;
 }
 
 /**

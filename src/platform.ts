@@ -99,7 +99,6 @@ const listen = (target: Target | undefined, event: string, fn: (e: Event) => voi
 );
 /** Listeners (`listen`'s), removed together. */
 const both = (...offs: (() => void)[]) => () => offs.map((off) => off());
-const random36 = () => Math.random().toString(36).slice(2);
 const globals = globalThis as unknown as Globals;
 
 /** The platform of the running environment, with any part replaced by `overrides`. */
@@ -123,7 +122,8 @@ export function platformFrom(overrides: Partial<Platform> = {}): Platform {
     },
     storage,
     random: Math.random,
-    nonce: () => (g.crypto ? Array.from(g.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('') : random36() + random36()),
+    // Without Web Crypto (Node 18), two Math.random()s: base 36 digits after a "0." each.
+    nonce: () => Array.from(g.crypto?.getRandomValues(new Uint32Array(4)) ?? [Math.random(), Math.random()], (n) => n.toString(36)).join(''),
     onWake: (listener) =>
       // `resume`: a frozen page runs again, still hidden (a background tab Chrome unfroze, a page
       // frozen by DevTools). Its links may have died meanwhile: Chromium leaves the event stream

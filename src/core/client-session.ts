@@ -17,10 +17,17 @@ export interface ClientSession {
   /** The session's id, once a welcome gave it (or a hand-over's seed did, src/share): hellos resume it. */
   id?: { sid: string; key: string } | undefined;
   /**
-   * Queues a message (resolves on the server's ack), or rejects at once saying why it cannot.
-   * `encoded`: the payload is encoded already, and `type` may be one of the protocol's own (`$…`).
+   * Queues a message (resolves on the server's ack), or rejects at once saying why it cannot
+   * (`WF_CLOSED` once `end` ran), then has it written (`wake`). `encoded`: the payload is encoded
+   * already, and `type` may be one of the protocol's own (`$…`).
    */
-  push(type: string, data: unknown, closed: boolean, encoded?: Encoded): Promise<void>;
+  push(type: string, data: unknown, encoded?: Encoded): Promise<void>;
+  /**
+   * Writes what the outbox can write now (the client's live link, if any): at once when `urgent`
+   * (a long burst leaves in slices), else at the end of the tick. wirefall/share calls it when a
+   * held send was released.
+   */
+  wake(urgent?: boolean): void;
   /**
    * The hello of a race: `race` is one token for all its attempts, so they open (or resume) one
    * session. A promise when `auth` returned one; the session's position is read once it resolved.
@@ -51,30 +58,30 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
   let max = 1024 * 1024;
   let high = false;
   let authRetried = false;
+  let closed = false;
   const waiters: (() => void)[] = [];
   const release = () => waiters.splice(0).forEach((r) => r());
-  const s: ClientSession = {
+  // `wake` is the client's (it knows the live link): set once the session is made.
+  const s = {
     outbox,
     inbox,
-    push(type, data, closed, encoded) {
-      let problem: WirefallError | undefined;
-      let bytes = 0;
+    push(type, data, encoded) {
+      let bytes;
+      // Every check throws, in this order (the data's own problems first), and rejects once.
       try {
         // A type that is not a string throws here (reading it), or in encodeData (its length).
         if (!encoded && type[0] === '$') throw new WirefallError('WF_INVALID', DEV ? `"${type}": types starting with $ are reserved` : '');
         encoded ??= encodeData(data, type);
         bytes = utf8Length(encoded.payload);
+        if (closed) throw new WirefallError('WF_CLOSED', DEV ? 'client closed' : '');
+        if (typeof type !== 'string' || !type) throw new WirefallError('WF_INVALID', DEV ? 'bad type' : '');
+        if (bytes > max) throw new WirefallError('WF_TOO_LARGE', DEV ? `"${type}": ${bytes} bytes > ${max}` : '');
       } catch (cause) {
-        problem = cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause });
+        return rejected(cause instanceof WirefallError ? cause : new WirefallError('WF_INVALID', DEV ? (typeof type === 'string' ? `"${type}": data is not JSON` : 'bad type') : '', { cause }));
       }
-      problem ??=
-        closed ? new WirefallError('WF_CLOSED', DEV ? 'client closed' : '')
-        : typeof type !== 'string' || !type ? new WirefallError('WF_INVALID', DEV ? 'bad type' : '')
-        : bytes > max ? new WirefallError('WF_TOO_LARGE', DEV ? `"${type}": ${bytes} bytes > ${max}` : '')
-        : undefined;
-      if (problem) return rejected(problem);
-      const p = outbox.push(type, encoded!.payload, true, bytes, encoded!.e);
+      const p = outbox.push(type, encoded.payload, true, bytes, encoded.e);
       s.checkWater();
+      s.wake?.(outbox.unsent >= 256);
       return p;
     },
     hello: (race) =>
@@ -130,10 +137,11 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     },
     whenWritable: () => new Promise((resolve) => (high ? waiters.push(resolve) : resolve())),
     end(err) {
+      closed = true;
       outbox.rejectAll(err);
       // Below half now (empty): waiters go on, and a later whenWritable() resolves at once.
       s.checkWater();
     },
-  };
+  } as ClientSession;
   return s;
 }

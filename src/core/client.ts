@@ -4,24 +4,25 @@ import type { ApiShape, AnyApi, RungName } from '../protocol/api';
 import type { ClientEvents, ClientRole, ClientSetup, ConnectionState } from './client-types';
 import type { AttemptRecord } from './attempt';
 import { backoffDelay } from './backoff';
-import { emitter, type Emitter } from '../util/emitter';
+import { emitter } from '../util/emitter';
 import { timers } from '../util/timers';
 import { WirefallError } from '../protocol/errors';
 import { DEV } from '../dev';
-import { resolveTimings, type ClientOptions } from './options';
+import { resolveTimings, type ClientOptions, type ResolvedTimings } from './options';
 import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
 import * as ladder from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
-import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
-import { clientSession } from './client-session';
+import { liveLink, type LiveLink, type Subscribers } from './live-link';
+import { clientSession, type ClientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
-import { requests, type ArgOf, type Encoded, type ReplyOf, type RequestOptions, type RpcOf } from './request';
+import { requests, type ArgOf, type ReplyOf, type RequestOptions, type RpcOf } from './request';
 
 export type { ApiShape };
 export type { ConnectionState, UndeliveredMessage, ClientEvents, ClientSetup, ClientRole } from './client-types';
 
+type Backoff = Exclude<ResolvedTimings['backoff'], false>;
 type Event = LifecycleEvent & { win?: RaceResult['win']; records?: AttemptRecord[]; error?: WirefallError };
 
 /**
@@ -30,15 +31,14 @@ type Event = LifecycleEvent & { win?: RaceResult['win']; records?: AttemptRecord
  * live link (./live-link); it commits each transition, runs its effects, then tells listeners.
  *
  * The object `connect` returns is the one `makeClient` builds below (closures over its state,
- * not `#fields`, which the bundle pays for at every use: scripts/size.mjs); the class gives it
- * its name, type and docs. So `client instanceof Client` is false, and its methods need no `this`.
+ * not `#fields`, which the bundle pays for at every use: scripts/size.mjs); the class, declared
+ * only (no code: a constructor that forwarded to `makeClient` cost the bundle 20 B), gives it its
+ * name, type and docs. So `client instanceof Client` is false, and its methods need no `this`.
  * @typeParam Api - what each side may send; see {@link ApiShape}.
  */
-export class Client<Api extends ApiShape = AnyApi> {
+export declare class Client<Api extends ApiShape = AnyApi> {
   /** @internal Use `connect()`. */
-  constructor(setup: ClientSetup, options: ClientOptions) {
-    return makeClient(setup, options) as Client<Api>;
-  }
+  constructor(setup: ClientSetup, options: ClientOptions);
 }
 
 // The members, merged into the class's type: methods (not function-typed properties), so that a
@@ -78,11 +78,13 @@ export interface Client<Api extends ApiShape = AnyApi> {
   close(): void;
 }
 
-function makeClient(setup: ClientSetup, options: ClientOptions): Client {
+/** @internal The client `connect` returns (see `Client`). */
+export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const { rungs, platform } = setup;
   const { clock } = platform;
   const t = resolveTimings(options);
-  let life: Lifecycle = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: t.backoff !== false, failures: 0 };
+  // `above` and `resumable` start unset: the lifecycle reads them as flags.
+  let life = { phase: 'racing', rung: null, reconnect: t.backoff !== false, failures: 0 } as Lifecycle;
   const queue: Event[] = [];
   let busy = false;
   /** Emissions held back until the transition that caused them is committed. */
@@ -111,12 +113,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   // A throwing subscriber must not break delivery to the others, nor the connection.
   const handlers: Subscribers = emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
   const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
-  const push = (type: string, data: unknown, encoded?: Encoded): Promise<void> => {
-    const p = s.push(type, data, life.phase === 'closed', encoded);
-    link?.write(s.outbox.unsent >= 256);
-    return p;
-  };
-  const rpc = requests(clock, handlers, (type, encoded) => push(type, null, encoded));
+  const rpc = requests(clock, handlers, (type, encoded) => s.push(type, null, encoded));
   const index = (rung: RungName): number => rungs.findIndex((r) => r.name === rung);
   /** Applies what the ladder policy concluded, and what it tells the rung memory. */
   const learn = ([next, action]: [ladder.Ladder, ladder.MemoryAction]): void => {
@@ -124,20 +121,23 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     if (action === 'forget') memory?.forget();
     else if (action) memory?.remember(rungs[action.remember]!.name, clock.now());
   };
-  /** What every live link shares. */
-  const host: LinkHost = {
+  /** What every live link shares, and what a sharing layer reaches (ClientInternals): the session itself, not three objects. */
+  const host: ClientInternals = Object.assign(s, {
     clock,
-    s,
     answerDeadline: t.answerDeadline,
     deliver: (_, ev, data) => handlers.emit(ev, data),
     lost: (error, rung) => {
-      if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
+      // WF_STALLED or WF_UPLINK_STALLED (no other code ends so).
+      if (error.code.endsWith('STALLED')) learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
       // Stable: a second passed since the race that found it began (a climb does not restart the
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
       dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
     },
-    error: (error) => tell('error', error),
-  };
+    error: (error: WirefallError) => tell('error', error),
+    wake: (urgent?: boolean) => link?.write(urgent),
+    // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
+    bye: 1000 satisfies typeof CloseCode.Normal,
+  } satisfies Omit<ClientInternals, Exclude<keyof ClientSession, 'wake'>>);
 
   /** Commits each transition, runs its effects, and only then tells listeners (TanStack Query's `#dispatch`). */
   function dispatch(e: Event): void {
@@ -146,11 +146,12 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     busy = true;
     try {
       for (let ev; (ev = queue.shift()); ) {
-        const was = [client.state, life.rung];
+        // State and rung as one string: unambiguous, since no state's name begins another's.
+        const was = client.state + life.rung;
         const { state, effects } = reduce(life, ev);
         life = state;
         for (const fx of effects) run(fx, ev);
-        if (client.state !== was[0] || life.rung !== was[1]) tell('state', client.state, life.rung);
+        if (client.state + life.rung !== was) tell('state', client.state, life.rung);
         for (let f; (f = told.shift()); ) f();
       }
     } finally {
@@ -188,11 +189,12 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       });
     } else if (fx === 'drop') drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
     else if (fx === 'error') tell('error', e.error!);
-    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
+    // Only a client that reconnects (`backoff` not false: the lifecycle's `reconnect`) waits.
+    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff as Backoff, platform.random));
     else if (fx === 'ping') link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
-      drop(internals.bye);
+      drop(host.bye);
       timer();
       unwake();
       s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
@@ -226,8 +228,8 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     const l = (link = liveLink(win!.transport, win!.rung.name, welcome, host,
       // The attempts that led here, for the server's metrics (protocol.md §4.1), if it takes them.
       welcome.rep ? fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined));
-    win!.handOver({ frames: l.frames, close: l.fail });
-    if (lost === false) return l.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages, or resumes another session' : '' });
+    win!.handOver(l);
+    if (lost === false) return l.close({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages, or resumes another session' : '' });
     if (lost) {
       tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));
       tell('sessionlost', lost);
@@ -260,16 +262,14 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     get buffered() {
       return { messages: s.outbox.q.length, bytes: s.outbox.bytes };
     },
-    send: (type: string, data: unknown) => push(type, data),
+    send: (type: string, data: unknown) => s.push(type, data),
     request: rpc.request,
     subscribe: handlers.on,
     on: events.on,
     whenWritable: s.whenWritable,
     close: () => dispatch({ type: 'close' }),
   };
-  // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
-  const internals: ClientInternals = { s, host, wake: () => link?.write(false), bye: 1000 satisfies typeof CloseCode.Normal };
-  setup.hook?.(internals);
+  setup.hook?.(host);
   const unwake = platform.onWake((reason) => {
     // A new network: what we learned about the old one no longer holds.
     if (reason === 'online') learn(ladder.newNetwork(lad));

@@ -18,11 +18,12 @@ import { checkLiveness } from './liveness';
 /** The app's handlers per message type: an emitter whose events are the message types. */
 export type Subscribers = Emitter<Record<string, (data: unknown) => void>>;
 
-/** What every live link of a client shares: made once by the client, not per link. */
-export interface LinkHost {
+/**
+ * What every live link of a client shares: made once by the client, not per link. It is the
+ * session the link carries (its inbox is acked, its outbox written), with the client's callbacks.
+ */
+export interface LinkHost extends ClientSession {
   clock: Clock;
-  /** The session the link carries (its inbox is acked, its outbox written). */
-  s: ClientSession;
   answerDeadline: number;
   /** A new server message, with its number: to the subscribers (and, sharing, to the other tabs first). */
   deliver(s: number, ev: string, data: unknown): void;
@@ -40,12 +41,16 @@ export interface LiveLink {
   /** Starts heartbeats, handles frames that came with the welcome, and writes the claim. */
   start(rest: Frame[]): void;
   /** The outbox has news: write now (`urgent`: a long burst leaves in slices) or at the end of the tick. */
-  write(urgent: boolean): void;
+  write(urgent?: boolean): void;
   /** Verifies the link now, rather than at the next heartbeat. */
   ping(): void;
   /** Ends the link: every timer stops, and the transport is closed with `code`. */
   stop(code: number): void;
-  fail(f: TransportFailure): void;
+  /**
+   * The link failed (its transport's failure, or one the link found): it stops and tells the
+   * host (`lost`). Named as the attempt's sink names it: the link is that sink (`handOver(link)`).
+   */
+  close(f: TransportFailure): void;
   /**
    * Handles what arrived. True after two transport messages in a row that each came soon after
    * the one before and brought no news (a new message, an ack that moved the outbox on, the
@@ -62,8 +67,7 @@ export interface LiveLink {
  * `this.#field` (scripts/size.mjs).
  */
 export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, host: LinkHost, report?: ReportEntry[]): LiveLink {
-  const { clock, s, answerDeadline } = host;
-  const { inbox, outbox } = s;
+  const { clock, answerDeadline, inbox, outbox } = host;
   let live: Transport | undefined = transport;
   let lastReceived = clock.now();
   let lastAnswered = lastReceived;
@@ -121,7 +125,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       // (`max`): the oldest message's ack comes with its own transport message, whatever follows.
       answerDeadline + Math.min(outbox.bytes, w.max) / 32,
     );
-    if (typeof v === 'string') return link.fail({ code: v, message: DEV ? (v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent') : '' });
+    if (typeof v === 'string') return link.close({ code: v, message: DEV ? (v === 'WF_UPLINK_STALLED' ? 'acks stopped' : 'silent') : '' });
     // An armed check that comes no later than this one is kept: it re-checks from the readings
     // when it fires. So a conversation re-arms about once per answer deadline, not per write.
     const at = now + v + 1;
@@ -153,7 +157,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
       batcher.stop();
       t?.close(code);
     },
-    fail(f) {
+    close(f) {
       if (!live) return;
       link.stop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
       host.lost(new WirefallError(f.code, f.message, { rung, status: f.status, closeCode: f.closeCode }), rung);
@@ -171,10 +175,10 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
         if (!live) return;
         // An ack may ride in a msg frame (`pa`, §4): it counts as an ack frame just before it.
         if (f.t === 'ack' || (f.t === 'msg' && f.a !== undefined)) {
-          if (!outbox.ack(f.a!, now)) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `ack ${f.a} of unsent messages` : '' });
+          if (!outbox.ack(f.a!, now)) return link.close({ code: 'WF_PROTOCOL', message: DEV ? `ack ${f.a} of unsent messages` : '' });
           lastAnswered = now;
           // Acks moved the outbox on: backpressure may ease.
-          s.checkWater();
+          host.checkWater();
         }
         if (f.t === 'msg') {
           // Decoded before it counts as received: a message we cannot read must not be acked.
@@ -182,10 +186,10 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           try {
             data = decodeData(f.d, f.e);
           } catch (e) {
-            return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
+            return link.close({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s}: ${(e as Error).message}` : '' });
           }
           const arrival = inbox.accept(f.s);
-          if (arrival === GAP) return link.fail({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
+          if (arrival === GAP) return link.close({ code: 'WF_PROTOCOL', message: DEV ? `message ${f.s} after ${inbox.received}` : '' });
           if (arrival === NEW) host.deliver(f.s, f.ev, data);
           batcher.ackSoon();
         } else if (f.t === 'ping') {
@@ -212,7 +216,7 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
           host.error(new WirefallError(f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : 'WF_SERVER_ERROR', f.message, { rung, status: f.status }));
         } else if (f.t !== 'ack') {
           const bye = f.t === 'bye';
-          return link.fail({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: DEV ? (bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`) : (bye && f.reason) || '', closeCode: bye ? f.code : undefined });
+          return link.close({ code: bye ? 'WF_DISCONNECTED' : 'WF_PROTOCOL', message: DEV ? (bye ? `bye ${f.code} ${f.reason ?? ''}` : `unexpected ${f.t}`) : (bye && f.reason) || '', closeCode: bye ? f.code : undefined });
         }
       }
       // No re-arming here: what arrives only moves deadlines later, and the armed timer re-checks.

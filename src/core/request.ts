@@ -35,40 +35,38 @@ export interface Requests {
  */
 export function requests(clock: Clock, handlers: Subscribers, send: (type: string, data: Encoded) => Promise<void>): Requests {
   let next = 1;
-  /** Per call id: how to settle it, and whether the server acknowledged the call (its handler runs or ran). */
-  const pending = new Map<number, { settle: (err: WirefallError | undefined, reply?: unknown) => void; acked?: boolean }>();
+  /** Per call id: how to settle it, marked `acked` once the server acknowledged the call (its handler runs or ran). */
+  const pending = new Map<number, Settle>();
   handlers.on(REPLY, (d) => {
     const r = readReply(d);
     // A reply to a call that timed out, or to one of a previous page life, finds nothing.
-    pending.get(r?.id!)?.settle(r!.err && new WirefallError('WF_REQUEST_FAILED', r!.err.message || r!.err.code, { remoteCode: r!.err.code }), r!.r);
+    pending.get(r?.id!)?.(r!.err && new WirefallError('WF_REQUEST_FAILED', r!.err.message || r!.err.code, { remoteCode: r!.err.code }), r!.r);
   });
   return {
-    request(name, args, options = {}) {
-      const id = next;
-      return new Promise((resolve, reject) => {
+    request: (name, args, options = {}) =>
+      new Promise((resolve, reject) => {
         if (typeof name !== 'string' || !name) throw new WirefallError('WF_INVALID', DEV ? 'a request needs a name' : '');
-        const encoded = encodeCall(id, name, encodeData(args, name));
-        next++;
+        const encoded = encodeCall(next, name, encodeData(args, name));
+        const id = next++;
         const timeout = options.timeout ?? 30_000;
-        const timer = clock.setTimeout(() => p.settle(new WirefallError('WF_TIMEOUT', DEV ? `"${name}": no reply within ${timeout} ms` : '')), timeout);
-        const p = {
-          settle: (err: WirefallError | undefined, reply?: unknown) => {
-            pending.delete(id);
-            clock.clearTimeout(timer);
-            if (err) reject(err);
-            else resolve(reply);
-          },
-          acked: false,
+        const timer = clock.setTimeout(() => settle(new WirefallError('WF_TIMEOUT', DEV ? `"${name}": no reply within ${timeout} ms` : '')), timeout);
+        const settle: Settle = (err, reply) => {
+          pending.delete(id);
+          clock.clearTimeout(timer);
+          if (err) reject(err);
+          else resolve(reply);
         };
-        pending.set(id, p);
-        send(CALL, encoded).then(() => void (p.acked = true), p.settle);
-      });
-    },
+        pending.set(id, settle);
+        send(CALL, encoded).then(() => void (settle.acked = true), settle);
+      }),
     end(closed) {
-      for (const p of [...pending.values()]) {
-        if (closed) p.settle(new WirefallError('WF_CLOSED', DEV ? 'client closed before the reply' : ''));
-        else if (p.acked) p.settle(new WirefallError('WF_SESSION_LOST', DEV ? 'session lost before the reply; the handler may have run' : ''));
-      }
+      // A Map's iteration survives the deletion of the entry it is at: no copy needed.
+      for (const settle of pending.values())
+        if (closed || settle.acked)
+          settle(new WirefallError(closed ? 'WF_CLOSED' : 'WF_SESSION_LOST', DEV ? (closed ? 'client closed before the reply' : 'session lost before the reply; the handler may have run') : ''));
     },
   };
 }
+
+/** Settles a call: with an error, or with the reply. */
+type Settle = ((err: WirefallError | undefined, reply?: unknown) => void) & { acked?: boolean };

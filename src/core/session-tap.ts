@@ -1,21 +1,16 @@
 import type { Client } from './client';
 import type { ClientOptions } from './options';
-import type { ClientSession } from './client-session';
 import type { LinkHost } from './live-link';
 import type { Platform } from '../platform';
 
 /**
- * @internal What a sharing layer reaches of the client it makes. The core calls no hook of its
+ * @internal What a sharing layer reaches of the client it makes: its session (outbox, inbox, its id,
+ * set to resume a session another context began, welcome, hello), which is also what every live
+ * link shares (`deliver` hears each new server message with its number). The core calls no hook of its
  * own: wirefall/share (src/share/tap.ts) wraps the methods it needs to hear from, so a client
  * that does not share carries none of it.
  */
-export interface ClientInternals {
-  /** The session: outbox, inbox, its id (set to resume a session another context began), welcome. */
-  s: ClientSession;
-  /** What every live link shares: `deliver` hears each new server message with its number. */
-  host: LinkHost;
-  /** Writes what the outbox can write now (a held send was released). */
-  wake(): void;
+export interface ClientInternals extends LinkHost {
   /** The close code `close()` ends the link with: 1000, or 1001 to leave the session for another context. */
   readonly bye: number;
 }

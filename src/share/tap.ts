@@ -55,7 +55,9 @@ export interface SessionTap {
 export const tapHook =
   (tap: SessionTap): ClientHook =>
   (c) => {
-    const { s, host } = c;
+    // The client's session is also its links' host (src/core/session-tap.ts).
+    const s = c;
+    const host = c;
     const { outbox, inbox } = s;
     const seed = tap.seed;
     // A promise per send (no groups, src/protocol/outbox.ts): the tabs' sends are held one by one.

@@ -15,11 +15,11 @@ const big = { pad: 'x'.repeat(100_000) };
 test('a resumed welcome with a smaller max: the message over it fails alone and keeps its number as $skip', async () => {
   const s = clientSession(resolveTimings({}), undefined, () => {});
   expect(s.welcome(welcome({}), 0)).toBeUndefined();
-  const first = s.push('say', { n: 1 }, false);
+  const first = s.push('say', { n: 1 });
   await Promise.resolve(); // a new tick: no group shares the next send's promise
-  const large = s.push('say', big, false).then(() => 'acked', (e: { code: string }) => e.code);
+  const large = s.push('say', big).then(() => 'acked', (e: { code: string }) => e.code);
   await Promise.resolve();
-  const last = s.push('say', { n: 3 }, false);
+  const last = s.push('say', { n: 3 });
   // Written on the old server's link, none acknowledged.
   expect(s.outbox.takeUnsent(1 << 20, 1)).toHaveLength(3);
   const before = s.outbox.bytes;
@@ -41,8 +41,8 @@ test('a resumed welcome with a smaller max: the message over it fails alone and 
 test('a message sharing its tick\'s promise rejects that promise; the others still go', async () => {
   const s = clientSession(resolveTimings({}), undefined, () => {});
   s.welcome(welcome({}), 0);
-  const a = s.push('say', { n: 1 }, false);
-  const b = s.push('say', { pad: 'y'.repeat(9000) }, false);
+  const a = s.push('say', { n: 1 });
+  const b = s.push('say', { pad: 'y'.repeat(9000) });
   expect(a).toBe(b); // one group
   s.welcome(welcome({ resumed: true, max: 4096 }), 1);
   await expect(a).rejects.toMatchObject({ code: 'WF_TOO_LARGE' });
@@ -53,7 +53,7 @@ test('a message sharing its tick\'s promise rejects that promise; the others sti
 test('a message within the new max is untouched', () => {
   const s = clientSession(resolveTimings({}), undefined, () => {});
   s.welcome(welcome({}), 0);
-  void s.push('say', big, false);
+  void s.push('say', big);
   s.welcome(welcome({ resumed: true, max: 200_000 }), 1);
   expect(s.outbox.q.map((e) => e.ev)).toEqual(['say']);
 });

@@ -13,7 +13,8 @@ test('a seeded session\'s hellos carry fence until its first resumed welcome; a 
   const settled: Promise<void>[] = [];
   const s = clientSession(resolveTimings({}), undefined, () => {});
   // Seeded the way wirefall/share seeds a new leader's client.
-  tapHook({ seed, seeded: (p) => void settled.push(...p) })({ s, host: { deliver: () => {} } as never, wake: () => {}, bye: 1000 });
+  // The session is also the links' host (src/core/session-tap.ts): the client adds its callbacks.
+  tapHook({ seed, seeded: (p) => void settled.push(...p) })(Object.assign(s, { deliver: () => {}, wake: () => {}, bye: 1000 }) as never);
   const hello = () => JSON.parse(s.hello('race-1') as string) as Record<string, unknown>;
   // `tabs`: wirefall/share's hook marks every hello of a shared session (the server keeps its last acked messages).
   expect(hello()).toMatchObject({ t: 'hello', sid: 'sid-1', key: 'key-1', ack: 4, fence: 1, tabs: 1 });

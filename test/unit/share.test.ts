@@ -4,9 +4,7 @@ import { Mirror } from '../../src/share/mirror';
 import { share } from '../../src/share/index';
 import { connect } from '../../src/index';
 import { platformFrom } from '../../src/platform';
-import type { ClientHook } from '../../src/core/session-tap';
-import type { ClientSession } from '../../src/core/client-session';
-import type { LinkHost } from '../../src/core/live-link';
+import type { ClientHook, ClientInternals } from '../../src/core/session-tap';
 import { Outbox } from '../../src/protocol/outbox';
 import { Inbox } from '../../src/protocol/inbox';
 import type { Client } from '../../src/core/client';
@@ -364,8 +362,9 @@ describe('relay: any client method a tab calls runs on the leader\'s client, its
    */
   function fakeClient(hook: ClientHook | undefined, ran: string[]) {
     const outbox = new Outbox({ maxMessages: 100, maxBytes: 1 << 20 });
-    const s = { outbox, inbox: new Inbox(), welcome: () => undefined } as unknown as ClientSession;
-    hook?.({ s, host: { deliver: () => {} } as unknown as LinkHost, wake: () => {}, bye: 1000 });
+    // The session, which is also the links' host (src/core/session-tap.ts).
+    const s = { outbox, inbox: new Inbox(), welcome: () => undefined, deliver: () => {}, wake: () => {}, bye: 1000 } as unknown as ClientInternals;
+    hook?.(s);
     const c = {
       state: 'open',
       rung: 'ws',
