@@ -12,7 +12,7 @@ import { resolveTimings, type ClientOptions } from './options';
 import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
-import * as ladder from './ladder';
+import { ladder } from './ladder';
 import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
 import { clientSession } from './client-session';
@@ -94,9 +94,8 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   let link: LiveLink | undefined;
   /** When the last race began: how long the session has been connected (`lost`'s `stable`). */
   let racedAt = 0;
-  let lad = ladder.freshLadder();
   const timer = timers<'retry' | 'climb'>(clock);
-  const memory = t.rememberRungMs > 0 ? rungMemory(setup.serverKey, platform.storage, t.rememberRungMs) : undefined;
+  const lad = ladder(rungs, t.rememberRungMs > 0 ? rungMemory(setup.serverKey, platform.storage, t.rememberRungMs) : undefined, clock.now);
 
   /** Tells listeners, once the transition under way (if any) is committed. */
   const tell = <E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void => {
@@ -118,12 +117,6 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   };
   const rpc = requests(clock, handlers, (type, encoded) => push(type, null, encoded));
   const index = (rung: RungName): number => rungs.findIndex((r) => r.name === rung);
-  /** Applies what the ladder policy concluded, and what it tells the rung memory. */
-  const learn = ([next, action]: [ladder.Ladder, ladder.MemoryAction]): void => {
-    lad = next;
-    if (action === 'forget') memory?.forget();
-    else if (action) memory?.remember(rungs[action.remember]!.name, clock.now());
-  };
   /** What every live link shares. */
   const host: LinkHost = {
     clock,
@@ -131,7 +124,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     answerDeadline: t.answerDeadline,
     deliver: (_, ev, data) => handlers.emit(ev, data),
     lost: (error, rung) => {
-      if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
+      if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') lad.stalled(index(rung));
       // Stable: a second passed since the race that found it began (a climb does not restart the
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
       dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
@@ -162,27 +155,24 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     if (fx === 'race') {
       timer('retry');
       racedAt = clock.now();
-      const recalled = s.id ? undefined : memory?.recall(clock.now());
-      const start = ladder.startIndex(lad, recalled && index(recalled), rungs.length, clock.now());
+      const [start, cold] = lad.startOf(!s.id);
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       newRace(rungs.slice(start), (r) => {
         if (r.win) return won(r);
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
         if (r.fatal && s.retryAuth(r.error)) return run('race', e);
-        learn(ladder.raceFailed(lad, start));
+        lad.raceFailed(start);
         dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
-      }, t.early && !s.id && !recalled);
+      }, t.early && cold);
     } else if (fx === 'adopt') adopt(e);
     else if (fx === 'plan-climb') {
       if (!t.climb) return;
-      const now = clock.now();
-      lad = ladder.climbAt(lad, now, t.climb);
-      timer('climb', () => dispatch({ type: 'climb' }), lad.climbDue - now);
+      timer('climb', () => dispatch({ type: 'climb' }), lad.climbIn(t.climb));
     } else if (fx === 'climb') {
-      lad = ladder.climbed(lad);
+      lad.climbed();
       // The climb resumes the session on the better rung: if it verifies, the move is already done.
       newRace(rungs.slice(0, index(life.rung!)), (r) => {
-        lad = ladder.climbed(lad, !!r.win);
+        lad.climbed(!!r.win);
         if (r.win) won(r);
         else dispatch({ type: 'stay' });
       });
@@ -218,7 +208,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   /** The race (or climb) winner becomes the live link; the server already detached the old one. */
   function adopt({ win, records }: Event): void {
     const welcome = win!.welcome!;
-    learn(ladder.won(lad, index(win!.rung.name), records!, (a) => index(a.rung)));
+    lad.won(index(win!.rung.name), records!);
     drop(4409 satisfies typeof CloseCode.Replaced);
     // The welcome first: a new session (the old one lost) resets the inbox, and the link's claim
     // acknowledges what the inbox holds then, not what the lost session had delivered.
@@ -272,7 +262,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   setup.hook?.(internals);
   const unwake = platform.onWake((reason) => {
     // A new network: what we learned about the old one no longer holds.
-    if (reason === 'online') learn(ladder.newNetwork(lad));
+    if (reason === 'online') lad.newNetwork();
     dispatch({ type: reason });
   });
   run('race', { type: 'retry' });
