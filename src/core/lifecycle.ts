@@ -89,33 +89,35 @@ const live = (p: Phase): boolean => p === 'open' || p === 'climbing';
 const refusal = (e: WirefallError): boolean => e.closeCode === (4401 satisfies typeof CloseCode.Unauthorized) || e.closeCode === (4403 satisfies typeof CloseCode.Forbidden);
 
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
-  if (s.phase === 'closed') return { state: s, effects: [] };
+  const { type } = e;
+  const { phase } = s;
+  if (phase === 'closed') return { state: s, effects: [] };
   // A link that lasted, or a new network, starts the backoff over (even where nothing else changes).
-  if (e.type === 'online' || (e.type === 'lost' && e.stable)) s = { ...s, failures: 0 };
+  if (type === 'online' || (type === 'lost' && e.stable)) s = { ...s, failures: 0 };
   const same: Transition = { state: s, effects: [] };
-  const to = (phase: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
-    state: { ...s, phase, rung: live(phase) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
+  const to = (next: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
+    state: { ...s, phase: next, rung: live(next) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
     effects,
   });
-  const open = live(s.phase);
+  const open = live(phase);
   // One shape for a race that failed and a link that was lost (the link is dropped first): the
   // server's own refusal ends the client, as does a failure with `reconnect: false`; else back off.
-  if ((e.type === 'failed' && s.phase === 'racing') || (e.type === 'lost' && open)) {
+  if ((type === 'failed' && phase === 'racing') || (type === 'lost' && open)) {
     const fx: Effect[] = open ? ['drop', 'error'] : ['error'];
-    return (e.type === 'failed' ? e.fatal : refusal(e.error)) ? to('closed', [...fx, 'refuse'])
+    return (type === 'failed' ? e.fatal : refusal(e.error)) ? to('closed', [...fx, 'refuse'])
       : s.reconnect ? to('backoff', [...fx, 'wait'])
       : to('closed', [...fx, 'end']);
   }
-  if (e.type === 'close') return to('closed', ['end']);
+  if (type === 'close') return to('closed', ['end']);
   // A race or a climb verified a rung.
-  if (e.type === 'won' && (s.phase === 'racing' || s.phase === 'climbing')) return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
-  if (s.phase === 'backoff') return e.type === 'retry' || e.type === 'online' ? to('racing', ['race']) : same;
+  if (type === 'won' && (phase === 'racing' || phase === 'climbing')) return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
+  if (phase === 'backoff') return type === 'retry' || type === 'online' ? to('racing', ['race']) : same;
   if (!open) return same;
   // open or climbing
-  if (e.type === 'visible') return to(s.phase, ['ping']);
-  if (s.phase === 'climbing') return e.type === 'stay' ? to('open', ['plan-climb']) : e.type === 'online' ? to(s.phase, ['ping']) : same;
-  if (e.type === 'climb' && s.above) return to('climbing', ['climb']);
-  return e.type !== 'online' ? same : s.above ? to('climbing', ['climb', 'ping']) : to('open', ['ping']);
+  if (type === 'visible') return to(phase, ['ping']);
+  if (phase === 'climbing') return type === 'stay' ? to('open', ['plan-climb']) : type === 'online' ? to(phase, ['ping']) : same;
+  if (type === 'climb' && s.above) return to('climbing', ['climb']);
+  return type !== 'online' ? same : s.above ? to('climbing', ['climb', 'ping']) : to('open', ['ping']);
 }
 
 /** The public `client.state` of a lifecycle state. */
