@@ -11,7 +11,7 @@ export const INTERNAL_NAMES = [
   // The lifecycle (src/core/lifecycle.ts) and the ladder policy's methods (src/core/ladder.ts).
   'phase', 'startOf', 'raceFailed', 'won', 'failures', 'stalled', 'climbIn', 'resumable', 'climbed', 'newNetwork',
   // An attempt (src/core/attempt.ts), the setup (src/setup.ts), the client's session.
-  'greeted', 'abandon', 'handOver', 'factories', 'serverKey', 'checkWater', 'retryAuth',
+  'greeted', 'abandon', 'handOver', 'began', 'verdict', 'openedAt', 'factories', 'serverKey', 'checkWater', 'retryAuth',
   // The outbox, the inbox and the batcher (src/protocol/), shared with the server.
   'oldestInFlight', 'acknowledgeable', 'ackedAt', 'unsent', 'takeUnsent', 'takeAck', 'rewind', 'rejectAll', 'hasUnsent', 'ackSoon',
   // An attempt's frames after its welcome, a call's settle (src/core/request.ts), the batcher's schedule.

@@ -40,11 +40,12 @@ export interface LiveSink {
 /** One try of one rung; the race (./race.ts) starts it. */
 export interface Attempt {
   readonly rung: Rung;
-  readonly startedAt: number;
-  /** Set when it verified, failed or was abandoned. */
-  record?: AttemptRecord;
+  /** When it started (clock reading). */
+  readonly began: number;
+  /** Its record, set when it verified, failed or was abandoned. */
+  verdict?: AttemptRecord;
   /** Clock readings when the transport opened and when the first frame arrived: evidence for the race. */
-  opened?: number;
+  openedAt?: number;
   greeted?: number;
   /** Once verified: the server's welcome, and the frames that came with it and after it, in order. */
   welcome?: WelcomeFrame;

@@ -83,7 +83,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
 
   const rank = (a: Attempt) => rungs.indexOf(a.rung);
   /** The attempts still under way. */
-  const live = () => all.filter((a) => !a.record);
+  const live = () => all.filter((a) => !a.verdict);
   /** Ends the race: every attempt but the winner is abandoned (a no-op for those already done). */
   const cancel = (w?: Attempt) => {
     over = true;
@@ -93,7 +93,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   // Every attempt has its record once the race ends: verified, failed, or abandoned by it.
   const finish = (r: Omit<RaceResult, 'records'>) => {
     cancel(r.win);
-    done({ ...r, records: all.map((a) => a.record!) });
+    done({ ...r, records: all.map((a) => a.verdict!) });
   };
   /** The race's one timer: `fn` at clock reading `due`. */
   const at = (due: number, fn: () => void) => {
@@ -110,7 +110,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     if (first && rungs[next] === first.rung) {
       next++;
       // The early rung is already under way: it is the next rung, and the stagger runs from its start.
-      if (!first.record && !held) return stagger(first, first.startedAt + t.stagger);
+      if (!first.verdict && !held) return stagger(first, first.began + t.stagger);
     }
     const rung = rungs[next];
     // While an early HTTP rung is held, only rungs above it may still start.
@@ -118,7 +118,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     next++;
     const a = start(rung);
     // An attempt that ended while starting (a throwing factory) has already moved the race on.
-    if (!over && !a.record) stagger(a, a.startedAt + t.stagger);
+    if (!over && !a.verdict) stagger(a, a.began + t.stagger);
   }
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
@@ -135,7 +135,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
    * Each with SLACK.
    */
   const due = (a: Attempt, took: number) =>
-    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? a.opened + Math.min(a.opened - a.startedAt, took) : a.greeted + took + 3);
+    SLACK + (a.openedAt === undefined ? a.began + took : a.greeted === undefined ? a.openedAt + Math.min(a.openedAt - a.began, took) : a.greeted + took + 3);
   /**
    * While holding a verified rung: win with it once no better attempt can still be on time. A due
    * time that has passed gets one more turn of the event loop before the verdict: what the better
@@ -145,7 +145,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   function decide(): void {
     if (over) return;
     let when = 0;
-    for (const a of live()) if (rank(a) < rank(held!)) when = Math.max(when, due(a, held!.record!.duration));
+    for (const a of live()) if (rank(a) < rank(held!)) when = Math.max(when, due(a, held!.verdict!.duration));
     if (when > clock.now()) return at(when, () => at(0, decide));
     finish({ win: held });
   }
@@ -178,9 +178,9 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     else if (a === lead) {
       // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
       // silence for as long again as the opening took is evidence that frames are being dropped.
-      const opened = a.opened!;
-      const by = a.startedAt + t.stagger;
-      stagger(a, a.greeted !== undefined ? by : Math.min(by, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
+      const opened = a.openedAt!;
+      const by = a.began + t.stagger;
+      stagger(a, a.greeted !== undefined ? by : Math.min(by, opened + Math.max(opened - a.began, SLACK) + SLACK));
     }
   }
 
@@ -189,12 +189,12 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     let stage = 0;
     let deadline: unknown;
     let sink: LiveSink | undefined;
-    const a: Attempt = { rung, startedAt: clock.now(), rest: [], transport: undefined!, handOver: (s) => void (sink = s), abandon };
+    const a: Attempt = { rung, began: clock.now(), rest: [], transport: undefined!, handOver: (s) => void (sink = s), abandon };
     all.push(a);
     const end = (outcome: AttemptRecord['outcome'], reason?: ErrorCode, message?: string, status?: number) => {
       stage = outcome === 'verified' ? VERIFIED : DONE;
       clock.clearTimeout(deadline);
-      a.record = { rung: rung.name, url: rung.url, startedAt: a.startedAt, duration: clock.now() - a.startedAt, outcome, reason, status, message };
+      a.verdict = { rung: rung.name, url: rung.url, startedAt: a.began, duration: clock.now() - a.began, outcome, reason, status, message };
     };
     const arm = (ms: number) => {
       clock.clearTimeout(deadline);
@@ -217,8 +217,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       if (stage === DONE || sink) return;
       if (stage === VERIFIED) {
         stage = DONE;
-        a.record!.outcome = 'abandoned';
-        a.record!.message = DEV ? 'a better rung won' : '';
+        a.verdict!.outcome = 'abandoned';
+        a.verdict!.message = DEV ? 'a better rung won' : '';
       } else end('abandoned', STALLED[stage], stalledText(stage));
       a.transport?.close(4010 satisfies typeof CloseCode.Abandoned);
     }
@@ -252,7 +252,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
         if (stage < 2) {
           stage = 2;
           a.greeted = clock.now();
-          a.opened ??= a.greeted;
+          a.openedAt ??= a.greeted;
           arm(t.welcomeTimeout);
           progressed(a);
         }
@@ -273,7 +273,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
             later(() => {
               if (stage) return;
               stage = 1;
-              a.opened = clock.now();
+              a.openedAt = clock.now();
               progressed(a);
             }),
           // Per message: no closure once the factory has returned.
