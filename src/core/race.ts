@@ -262,23 +262,22 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     // Events a factory fires before it returns wait until `transport` is set, so that every
     // outcome (closing it included) sees the transport; custom factories are public API.
     let queued: (() => void)[] | undefined = [];
-    const later = (fn: () => void) => (queued ? queued.push(fn) : fn());
+    // Per event: no closure once the factory has returned.
+    const later = <T>(fn: (x: T) => unknown) => (x: T) => (queued ? queued.push(() => fn(x)) : fn(x));
     try {
       a.transport = setup.factories[rung.name]!({
         rung,
         hello: text,
         platform,
         events: {
-          open: () =>
-            later(() => {
-              if (stage) return;
-              stage = 1;
-              a.openedAt = clock.now();
-              progressed(a);
-            }),
-          // Per message: no closure once the factory has returned.
-          message: (data) => (queued ? queued.push(() => message(data)) : message(data)),
-          close: (failure) => later(() => (sink ? sink.close(failure) : fail(failure))),
+          open: later<void>(() => {
+            if (stage) return;
+            stage = 1;
+            a.openedAt = clock.now();
+            progressed(a);
+          }),
+          message: later(message),
+          close: later((failure: TransportFailure) => (sink ? sink.close(failure) : fail(failure))),
         },
       });
     } catch (cause) {
@@ -287,7 +286,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       fail({ code: 'WF_TRANSPORT', message: DEV ? 'transport threw' : '', cause });
       return a;
     }
-    for (const fn of queued.splice(0)) fn();
+    // In order, with any that these fire in turn.
+    for (const fn of queued) fn();
     queued = undefined;
     return a;
   }
