@@ -38,7 +38,7 @@ export function ladder(rungs: readonly Rung[], memory: RungMemory | undefined, n
   const remember = (index: number) => memory?.remember(rungs[index]!.name, now());
   const forget = () => {
     floor = skip = 0;
-    memory?.forget();
+    memory?.unlearn();
   };
   const index = (rung?: string) => rungs.findIndex((r) => r.name === rung);
   return {

@@ -49,6 +49,6 @@ export function rungMemory(serverUrl: string, storage: KeyValueStorage = process
         if (v) return now - v.at! <= ttlMs && now >= v.at! ? v.rung : void forget();
       }),
     remember: (rung: RungName, now: number) => safe(() => storage.setItem(key, JSON.stringify({ rung, at: now }))),
-    forget,
+    unlearn: forget,
   };
 }

@@ -19,7 +19,7 @@ function make(stored?: string) {
   const memory = {
     recall: () => stored,
     remember: (rung: string) => void told.push(rung),
-    forget: () => void told.push('forget'),
+    unlearn: () => void told.push('forget'),
   } as unknown as RungMemory;
   const l = ladder(order.map((name) => ({ name, url: `x://${name}` })), memory, () => clock.t);
   /** Three stalls of rung `at` within a minute. */
