@@ -140,7 +140,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     try {
       for (let ev; (ev = queue.shift()); ) {
         const was = [client.state, life.rung];
-        const { state, effects } = reduce(life, ev);
+        const [state, effects] = reduce(life, ev);
         life = state;
         for (const fx of effects) run(fx, ev);
         if (client.state !== was[0] || life.rung !== was[1]) tell('state', client.state, life.rung);

@@ -4,7 +4,7 @@ import type { RungName } from '../protocol/api';
 import type { WirefallError } from '../protocol/errors';
 
 /**
- * The connection's lifecycle as a pure reducer: `(state, event) → { state, effects }`. The
+ * The connection's lifecycle as a pure reducer: `(state, event) → [state, effects]`. The
  * client commits the state, runs the effects in order, and tells its listeners last, so that a
  * listener always sees a finished transition. docs/transports.md ("Connection states") is
  * checked against this table by test/unit/lifecycle.test.ts.
@@ -79,10 +79,8 @@ export type Effect =
   /** Stop everything and reject the outbox with the event's error (the server refused). */
   | 'refuse';
 
-export interface Transition {
-  state: Lifecycle;
-  effects: Effect[];
-}
+/** The next state, and the effects to run, in order (a pair: the bundle pays for property names). */
+export type Transition = [state: Lifecycle, effects: Effect[]];
 
 const live = (p: Phase): boolean => p === 'open' || p === 'climbing';
 /** Close codes of the server's own refusal of a live session (`authenticate` or origin). */
@@ -91,14 +89,14 @@ const refusal = (e: WirefallError): boolean => e.closeCode === (4401 satisfies t
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   const { type } = e;
   const { phase } = s;
-  if (phase === 'closed') return { state: s, effects: [] };
+  if (phase === 'closed') return [s, []];
   // A link that lasted, or a new network, starts the backoff over (even where nothing else changes).
   if (type === 'online' || (type === 'lost' && e.stable)) s = { ...s, failures: 0 };
-  const same: Transition = { state: s, effects: [] };
-  const to = (next: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => ({
-    state: { ...s, phase: next, rung: live(next) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
+  const same: Transition = [s, []];
+  const to = (next: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => [
+    { ...s, phase: next, rung: live(next) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
     effects,
-  });
+  ];
   const open = live(phase);
   // One shape for a race that failed and a link that was lost (the link is dropped first): the
   // server's own refusal ends the client, as does a failure with `reconnect: false`; else back off.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { connect, WirefallError } from '../../src/index';
-import { publicState, reduce, type Lifecycle, type LifecycleEvent, type Phase } from '../../src/core/lifecycle';
+import { publicState, reduce as reducePair, type Lifecycle, type LifecycleEvent, type Phase } from '../../src/core/lifecycle';
 import { fakeClient, type WakeListener } from '../support/fake-client';
 
 // The transition table of docs/transports.md is the reducer's: every row is checked against
@@ -65,6 +65,11 @@ function tableRows(): Row[] {
 }
 
 const rows = tableRows();
+/** The reducer's pair, named. */
+const reduce = (s: Lifecycle, e: LifecycleEvent) => {
+  const [state, effects] = reducePair(s, e);
+  return { state, effects };
+};
 
 describe('docs/transports.md "Connection states" is the reducer', () => {
   test('the table is there and every label is a known case', () => {
