@@ -13,7 +13,7 @@ import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
 import { ladder } from './ladder';
-import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
+import { CLOSED, RACING, publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
 import { clientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
@@ -82,7 +82,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const { rungs, platform } = setup;
   const { clock } = platform;
   const t = resolveTimings(options);
-  let life: Lifecycle = { phase: 'racing', rung: null, above: false, resumable: false, reconnect: t.backoff !== false, failures: 0 };
+  let life: Lifecycle = { phase: RACING, rung: null, above: false, resumable: false, reconnect: t.backoff !== false, failures: 0 };
   const queue: Event[] = [];
   let busy = false;
   /** Emissions held back until the transition that caused them is committed. */
@@ -111,7 +111,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const handlers: Subscribers = emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
   const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
   const push = (type: string, data: unknown, encoded?: Encoded): Promise<void> => {
-    const p = s.push(type, data, life.phase === 'closed', encoded);
+    const p = s.push(type, data, life.phase === CLOSED, encoded);
     link?.write(s.outbox.unsent >= 256);
     return p;
   };

@@ -9,17 +9,21 @@ import type { WirefallError } from '../protocol/errors';
  * listener always sees a finished transition. docs/transports.md ("Connection states") is
  * checked against this table by test/unit/lifecycle.test.ts.
  */
-export type Phase =
-  /** A race down the ladder is under way. */
-  | 'racing'
-  /** Every rung failed (or the link was lost): the retry timer runs. */
-  | 'backoff'
-  /** A verified link carries the session. */
-  | 'open'
-  /** Open, and a race of the rungs above is under way to move the session up. */
-  | 'climbing'
-  /** For good: `close()`, or a refusal of the server's own. */
-  | 'closed';
+// The phases, numbered: the bundle carries a digit where it carried a word (their names, as
+// docs/transports.md gives them: PHASES).
+/** A race down the ladder is under way. */
+export const RACING = 0;
+/** Every rung failed (or the link was lost): the retry timer runs. */
+export const BACKOFF = 1;
+/** A verified link carries the session. */
+export const OPEN = 2;
+/** Open, and a race of the rungs above is under way to move the session up. */
+export const CLIMBING = 3;
+/** For good: `close()`, or a refusal of the server's own. */
+export const CLOSED = 4;
+export type Phase = typeof RACING | typeof BACKOFF | typeof OPEN | typeof CLIMBING | typeof CLOSED;
+/** Each phase's name, by its number (docs/transports.md names them so). */
+export const PHASES = ['racing', 'backoff', 'open', 'climbing', 'closed'] as const;
 
 export interface Lifecycle {
   phase: Phase;
@@ -82,14 +86,14 @@ export type Effect =
 /** The next state, and the effects to run, in order (a pair: the bundle pays for property names). */
 export type Transition = [state: Lifecycle, effects: Effect[]];
 
-const live = (p: Phase): boolean => p === 'open' || p === 'climbing';
+const live = (p: Phase): boolean => p === OPEN || p === CLIMBING;
 /** Close codes of the server's own refusal of a live session (`authenticate` or origin). */
 const refusal = (e: WirefallError): boolean => e.closeCode === (4401 satisfies typeof CloseCode.Unauthorized) || e.closeCode === (4403 satisfies typeof CloseCode.Forbidden);
 
 export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   const { type } = e;
   const { phase } = s;
-  if (phase === 'closed') return [s, []];
+  if (phase === CLOSED) return [s, []];
   // A link that lasted, or a new network, starts the backoff over (even where nothing else changes).
   if (type === 'online' || (type === 'lost' && e.stable)) s = { ...s, failures: 0 };
   const same: Transition = [s, []];
@@ -100,25 +104,25 @@ export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   const open = live(phase);
   // One shape for a race that failed and a link that was lost (the link is dropped first): the
   // server's own refusal ends the client, as does a failure with `reconnect: false`; else back off.
-  if ((type === 'failed' && phase === 'racing') || (type === 'lost' && open)) {
+  if ((type === 'failed' && phase === RACING) || (type === 'lost' && open)) {
     const fx: Effect[] = open ? ['drop', 'error'] : ['error'];
-    return (type === 'failed' ? e.fatal : refusal(e.error)) ? to('closed', [...fx, 'refuse'])
-      : s.reconnect ? to('backoff', [...fx, 'wait'])
-      : to('closed', [...fx, 'end']);
+    return (type === 'failed' ? e.fatal : refusal(e.error)) ? to(CLOSED, [...fx, 'refuse'])
+      : s.reconnect ? to(BACKOFF, [...fx, 'wait'])
+      : to(CLOSED, [...fx, 'end']);
   }
-  if (type === 'close') return to('closed', ['end']);
+  if (type === 'close') return to(CLOSED, ['end']);
   // A race or a climb verified a rung.
-  if (type === 'won' && (phase === 'racing' || phase === 'climbing')) return to('open', e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
-  if (phase === 'backoff') return type === 'retry' || type === 'online' ? to('racing', ['race']) : same;
+  if (type === 'won' && (phase === RACING || phase === CLIMBING)) return to(OPEN, e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
+  if (phase === BACKOFF) return type === 'retry' || type === 'online' ? to(RACING, ['race']) : same;
   if (!open) return same;
   // open or climbing
   if (type === 'visible') return to(phase, ['ping']);
-  if (phase === 'climbing') return type === 'stay' ? to('open', ['plan-climb']) : type === 'online' ? to(phase, ['ping']) : same;
-  if (type === 'climb' && s.above) return to('climbing', ['climb']);
-  return type !== 'online' ? same : s.above ? to('climbing', ['climb', 'ping']) : to('open', ['ping']);
+  if (phase === CLIMBING) return type === 'stay' ? to(OPEN, ['plan-climb']) : type === 'online' ? to(phase, ['ping']) : same;
+  if (type === 'climb' && s.above) return to(CLIMBING, ['climb']);
+  return type !== 'online' ? same : s.above ? to(CLIMBING, ['climb', 'ping']) : to(OPEN, ['ping']);
 }
 
 /** The public `client.state` of a lifecycle state. */
 export function publicState(s: Lifecycle): 'connecting' | 'open' | 'reconnecting' | 'closed' {
-  return live(s.phase) ? 'open' : s.phase === 'closed' ? 'closed' : s.resumable ? 'reconnecting' : 'connecting';
+  return live(s.phase) ? 'open' : s.phase === CLOSED ? 'closed' : s.resumable ? 'reconnecting' : 'connecting';
 }
