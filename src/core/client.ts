@@ -13,7 +13,7 @@ import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
 import { ladder } from './ladder';
-import { CLOSED, RACING, publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
+import { ADOPT, CLIMB, CLOSED, DROP, PING, PLAN_CLIMB, RACE, RACING, REFUSE, TELL_ERROR, WAIT, publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
 import { clientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
@@ -152,7 +152,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   }
 
   function run(fx: Effect, e: Event): void {
-    if (fx === 'race') {
+    if (fx === RACE) {
       timer('retry');
       racedAt = clock.now();
       const [start, cold] = lad.startOf(!s.id);
@@ -160,15 +160,15 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       newRace(rungs.slice(start), (r) => {
         if (r.win) return won(r);
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
-        if (r.fatal && s.retryAuth(r.error)) return run('race', e);
+        if (r.fatal && s.retryAuth(r.error)) return run(RACE, e);
         lad.raceFailed(start);
         dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
       }, t.early && cold);
-    } else if (fx === 'adopt') adopt(e);
-    else if (fx === 'plan-climb') {
+    } else if (fx === ADOPT) adopt(e);
+    else if (fx === PLAN_CLIMB) {
       if (!t.climb) return;
       timer('climb', () => dispatch({ type: 'climb' }), lad.climbIn(t.climb));
-    } else if (fx === 'climb') {
+    } else if (fx === CLIMB) {
       lad.climbed();
       // The climb resumes the session on the better rung: if it verifies, the move is already done.
       newRace(rungs.slice(0, index(life.rung!)), (r) => {
@@ -176,16 +176,16 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
         if (r.win) won(r);
         else dispatch({ type: 'stay' });
       });
-    } else if (fx === 'drop') drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
-    else if (fx === 'error') tell('error', e.error!);
-    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
-    else if (fx === 'ping') link?.ping();
+    } else if (fx === DROP) drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
+    else if (fx === TELL_ERROR) tell('error', e.error!);
+    else if (fx === WAIT) timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
+    else if (fx === PING) link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
       drop(internals.bye);
       timer();
       unwake();
-      s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
+      s.end(fx === REFUSE ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
       rpc.end(true);
     }
   }
@@ -265,6 +265,6 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     if (reason === 'online') lad.newNetwork();
     dispatch({ type: reason });
   });
-  run('race', { type: 'retry' });
+  run(RACE, { type: 'retry' });
   return client as unknown as Client;
 }

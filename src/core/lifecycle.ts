@@ -61,27 +61,30 @@ export type LifecycleEvent =
   | { type: 'visible' }
   | { type: 'close' };
 
-export type Effect =
-  /** Start a race down the ladder (a resume hello once a session exists). */
-  | 'race'
-  /** Adopt the won attempt: abandon the others, claim the session, start the live link. */
-  | 'adopt'
-  /** Arm the climb timer, when the rungs above may be tried again. */
-  | 'plan-climb'
-  /** Start a race of the rungs above the live one. */
-  | 'climb'
-  /** Drop the live link at once (and a climb under way). */
-  | 'drop'
-  /** Emit the event's error. */
-  | 'error'
-  /** Arm the retry timer: a jittered backoff. */
-  | 'wait'
-  /** Ping now, rather than at the next heartbeat. */
-  | 'ping'
-  /** Stop everything and reject the outbox with `WF_CLOSED`. */
-  | 'end'
-  /** Stop everything and reject the outbox with the event's error (the server refused). */
-  | 'refuse';
+// The effects, numbered as the phases are (their names, as docs/transports.md gives them: EFFECTS).
+/** Start a race down the ladder (a resume hello once a session exists). */
+export const RACE = 0;
+/** Adopt the won attempt: abandon the others, claim the session, start the live link. */
+export const ADOPT = 1;
+/** Arm the climb timer, when the rungs above may be tried again. */
+export const PLAN_CLIMB = 2;
+/** Start a race of the rungs above the live one. */
+export const CLIMB = 3;
+/** Drop the live link at once (and a climb under way). */
+export const DROP = 4;
+/** Emit the event's error. */
+export const TELL_ERROR = 5;
+/** Arm the retry timer: a jittered backoff. */
+export const WAIT = 6;
+/** Ping now, rather than at the next heartbeat. */
+export const PING = 7;
+/** Stop everything and reject the outbox with `WF_CLOSED`. */
+export const END = 8;
+/** Stop everything and reject the outbox with the event's error (the server refused). */
+export const REFUSE = 9;
+export type Effect = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+/** Each effect's name, by its number (docs/transports.md names them so). */
+export const EFFECTS = ['race', 'adopt', 'plan-climb', 'climb', 'drop', 'error', 'wait', 'ping', 'end', 'refuse'] as const;
 
 /** The next state, and the effects to run, in order (a pair: the bundle pays for property names). */
 export type Transition = [state: Lifecycle, effects: Effect[]];
@@ -98,28 +101,28 @@ export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   if (type === 'online' || (type === 'lost' && e.stable)) s = { ...s, failures: 0 };
   const same: Transition = [s, []];
   const to = (next: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => [
-    { ...s, phase: next, rung: live(next) ? s.rung : null, failures: s.failures + +effects.includes('wait'), ...patch },
+    { ...s, phase: next, rung: live(next) ? s.rung : null, failures: s.failures + +effects.includes(WAIT), ...patch },
     effects,
   ];
   const open = live(phase);
   // One shape for a race that failed and a link that was lost (the link is dropped first): the
   // server's own refusal ends the client, as does a failure with `reconnect: false`; else back off.
   if ((type === 'failed' && phase === RACING) || (type === 'lost' && open)) {
-    const fx: Effect[] = open ? ['drop', 'error'] : ['error'];
-    return (type === 'failed' ? e.fatal : refusal(e.error)) ? to(CLOSED, [...fx, 'refuse'])
-      : s.reconnect ? to(BACKOFF, [...fx, 'wait'])
-      : to(CLOSED, [...fx, 'end']);
+    const fx: Effect[] = open ? [DROP, TELL_ERROR] : [TELL_ERROR];
+    return (type === 'failed' ? e.fatal : refusal(e.error)) ? to(CLOSED, [...fx, REFUSE])
+      : s.reconnect ? to(BACKOFF, [...fx, WAIT])
+      : to(CLOSED, [...fx, END]);
   }
-  if (type === 'close') return to(CLOSED, ['end']);
+  if (type === 'close') return to(CLOSED, [END]);
   // A race or a climb verified a rung.
-  if (type === 'won' && (phase === RACING || phase === CLIMBING)) return to(OPEN, e.above ? ['adopt', 'plan-climb'] : ['adopt'], { rung: e.rung, above: e.above, resumable: true });
-  if (phase === BACKOFF) return type === 'retry' || type === 'online' ? to(RACING, ['race']) : same;
+  if (type === 'won' && (phase === RACING || phase === CLIMBING)) return to(OPEN, e.above ? [ADOPT, PLAN_CLIMB] : [ADOPT], { rung: e.rung, above: e.above, resumable: true });
+  if (phase === BACKOFF) return type === 'retry' || type === 'online' ? to(RACING, [RACE]) : same;
   if (!open) return same;
   // open or climbing
-  if (type === 'visible') return to(phase, ['ping']);
-  if (phase === CLIMBING) return type === 'stay' ? to(OPEN, ['plan-climb']) : type === 'online' ? to(phase, ['ping']) : same;
-  if (type === 'climb' && s.above) return to(CLIMBING, ['climb']);
-  return type !== 'online' ? same : s.above ? to(CLIMBING, ['climb', 'ping']) : to(OPEN, ['ping']);
+  if (type === 'visible') return to(phase, [PING]);
+  if (phase === CLIMBING) return type === 'stay' ? to(OPEN, [PLAN_CLIMB]) : type === 'online' ? to(phase, [PING]) : same;
+  if (type === 'climb' && s.above) return to(CLIMBING, [CLIMB]);
+  return type !== 'online' ? same : s.above ? to(CLIMBING, [CLIMB, PING]) : to(OPEN, [PING]);
 }
 
 /** The public `client.state` of a lifecycle state. */

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { connect, WirefallError } from '../../src/index';
-import { PHASES, publicState as publicOf, reduce as reducePair, type Lifecycle as NumberedLifecycle, type LifecycleEvent } from '../../src/core/lifecycle';
+import { EFFECTS, PHASES, publicState as publicOf, reduce as reducePair, type Lifecycle as NumberedLifecycle, type LifecycleEvent } from '../../src/core/lifecycle';
 import { fakeClient, type WakeListener } from '../support/fake-client';
 
 // The transition table of docs/transports.md is the reducer's: every row is checked against
 // `reduce`, and every transition `reduce` makes must have a row.
 
-// The reducer numbers its phases; this test speaks of them by name, as the table does.
+// The reducer numbers its phases and effects; this test speaks of them by name, as the table does.
 type Phase = (typeof PHASES)[number];
 type Lifecycle = Omit<NumberedLifecycle, 'phase'> & { phase: Phase };
 const numbered = (s: Lifecycle): NumberedLifecycle => ({ ...s, phase: PHASES.indexOf(s.phase) as NumberedLifecycle['phase'] });
@@ -70,10 +70,10 @@ function tableRows(): Row[] {
 }
 
 const rows = tableRows();
-/** The reducer's pair, named, and its phases too. */
+/** The reducer's pair, named, and its phases and effects too. */
 const reduce = (s: Lifecycle, e: LifecycleEvent) => {
   const [state, effects] = reducePair(numbered(s), e);
-  return { state: { ...state, phase: PHASES[state.phase] } as Lifecycle, effects };
+  return { state: { ...state, phase: PHASES[state.phase] } as Lifecycle, effects: effects.map((fx) => EFFECTS[fx]) };
 };
 
 describe('docs/transports.md "Connection states" is the reducer', () => {
