@@ -13,7 +13,7 @@ import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
 import { ladder } from './ladder';
-import { ADOPT, CLIMB, CLOSED, DROP, PING, PLAN_CLIMB, RACE, RACING, REFUSE, TELL_ERROR, WAIT, publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
+import { ADOPT, CLIMB, CLIMB_DUE, CLOSE, CLOSED, DROP, FAILED, LOST, ONLINE, PING, PLAN_CLIMB, RACE, RACING, REFUSE, RETRY, STAY, TELL_ERROR, VISIBLE, WAIT, WON, publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { liveLink, type LinkHost, type LiveLink, type Subscribers } from './live-link';
 import { clientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
@@ -127,7 +127,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       if (error.code === 'WF_STALLED' || error.code === 'WF_UPLINK_STALLED') lad.stalled(index(rung));
       // Stable: a second passed since the race that found it began (a climb does not restart the
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
-      dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
+      dispatch({ type: LOST, error, stable: clock.now() - racedAt > 1e3 });
     },
     error: (error) => tell('error', error),
   };
@@ -162,23 +162,23 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
         if (r.fatal && s.retryAuth(r.error)) return run(RACE, e);
         lad.raceFailed(start);
-        dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
+        dispatch({ type: FAILED, error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
       }, t.early && cold);
     } else if (fx === ADOPT) adopt(e);
     else if (fx === PLAN_CLIMB) {
       if (!t.climb) return;
-      timer('climb', () => dispatch({ type: 'climb' }), lad.climbIn(t.climb));
+      timer('climb', () => dispatch({ type: CLIMB_DUE }), lad.climbIn(t.climb));
     } else if (fx === CLIMB) {
       lad.climbed();
       // The climb resumes the session on the better rung: if it verifies, the move is already done.
       newRace(rungs.slice(0, index(life.rung!)), (r) => {
         lad.climbed(!!r.win);
         if (r.win) won(r);
-        else dispatch({ type: 'stay' });
+        else dispatch({ type: STAY });
       });
     } else if (fx === DROP) drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
     else if (fx === TELL_ERROR) tell('error', e.error!);
-    else if (fx === WAIT) timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
+    else if (fx === WAIT) timer('retry', () => dispatch({ type: RETRY }), backoffDelay(life.failures - 1, t.backoff || { base: 0, max: 0 }, platform.random));
     else if (fx === PING) link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
@@ -202,7 +202,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
 
   function won({ win, records }: RaceResult): void {
     const rung = win!.rung.name;
-    dispatch({ type: 'won', rung, above: index(rung) > 0, win, records });
+    dispatch({ type: WON, rung, above: index(rung) > 0, win, records });
   }
 
   /** The race (or climb) winner becomes the live link; the server already detached the old one. */
@@ -255,7 +255,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     subscribe: handlers.on,
     on: events.on,
     whenWritable: s.whenWritable,
-    close: () => dispatch({ type: 'close' }),
+    close: () => dispatch({ type: CLOSE }),
   };
   // A tab handing its connection over leaves the session for the next leader (src/share: 1001).
   const internals: ClientInternals = { s, host, wake: () => link?.write(false), bye: 1000 satisfies typeof CloseCode.Normal };
@@ -263,8 +263,8 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const unwake = platform.onWake((reason) => {
     // A new network: what we learned about the old one no longer holds.
     if (reason === 'online') lad.newNetwork();
-    dispatch({ type: reason });
+    dispatch({ type: reason === 'online' ? ONLINE : VISIBLE });
   });
-  run(RACE, { type: 'retry' });
+  run(RACE, { type: RETRY });
   return client as unknown as Client;
 }

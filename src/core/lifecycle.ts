@@ -44,22 +44,32 @@ export interface Lifecycle {
   failures: number;
 }
 
+// The events, numbered as the phases are (their names, as docs/transports.md gives them: EVENTS).
+/** A race (or a climb) verified a rung. */
+export const WON = 0;
+/** A race ended without a winner; `fatal`: the server itself refused (auth, origin, version). */
+export const FAILED = 1;
+/** The live link stalled, closed, said bye or broke the protocol; `stable`: it had lasted (client.ts). */
+export const LOST = 2;
+/** The retry timer fired. */
+export const RETRY = 3;
+/** The climb timer fired. */
+export const CLIMB_DUE = 4;
+/** A climb found no better rung. */
+export const STAY = 5;
+/** The platform's wake reasons (`onWake`). */
+export const ONLINE = 6;
+export const VISIBLE = 7;
+/** `close()`. */
+export const CLOSE = 8;
+/** Each event's name, by its number (docs/transports.md names them so). */
+export const EVENTS = ['won', 'failed', 'lost', 'retry', 'climb', 'stay', 'online', 'visible', 'close'] as const;
+
 export type LifecycleEvent =
-  /** A race (or a climb) verified a rung. */
-  | { type: 'won'; rung: RungName; above: boolean }
-  /** A race ended without a winner; `fatal`: the server itself refused (auth, origin, version). */
-  | { type: 'failed'; error: WirefallError; fatal: boolean }
-  /** The live link stalled, closed, said bye or broke the protocol; `stable`: it had lasted (client.ts). */
-  | { type: 'lost'; error: WirefallError; stable?: boolean }
-  /** The retry timer fired. */
-  | { type: 'retry' }
-  /** The climb timer fired. */
-  | { type: 'climb' }
-  /** A climb found no better rung. */
-  | { type: 'stay' }
-  | { type: 'online' }
-  | { type: 'visible' }
-  | { type: 'close' };
+  | { type: typeof WON; rung: RungName; above: boolean }
+  | { type: typeof FAILED; error: WirefallError; fatal: boolean }
+  | { type: typeof LOST; error: WirefallError; stable?: boolean }
+  | { type: typeof RETRY | typeof CLIMB_DUE | typeof STAY | typeof ONLINE | typeof VISIBLE | typeof CLOSE };
 
 // The effects, numbered as the phases are (their names, as docs/transports.md gives them: EFFECTS).
 /** Start a race down the ladder (a resume hello once a session exists). */
@@ -98,7 +108,7 @@ export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   const { phase } = s;
   if (phase === CLOSED) return [s, []];
   // A link that lasted, or a new network, starts the backoff over (even where nothing else changes).
-  if (type === 'online' || (type === 'lost' && e.stable)) s = { ...s, failures: 0 };
+  if (type === ONLINE || (type === LOST && e.stable)) s = { ...s, failures: 0 };
   const same: Transition = [s, []];
   const to = (next: Phase, effects: Effect[], patch: Partial<Lifecycle> = {}): Transition => [
     { ...s, phase: next, rung: live(next) ? s.rung : null, failures: s.failures + +effects.includes(WAIT), ...patch },
@@ -107,22 +117,22 @@ export function reduce(s: Lifecycle, e: LifecycleEvent): Transition {
   const open = live(phase);
   // One shape for a race that failed and a link that was lost (the link is dropped first): the
   // server's own refusal ends the client, as does a failure with `reconnect: false`; else back off.
-  if ((type === 'failed' && phase === RACING) || (type === 'lost' && open)) {
+  if ((type === FAILED && phase === RACING) || (type === LOST && open)) {
     const fx: Effect[] = open ? [DROP, TELL_ERROR] : [TELL_ERROR];
-    return (type === 'failed' ? e.fatal : refusal(e.error)) ? to(CLOSED, [...fx, REFUSE])
+    return (type === FAILED ? e.fatal : refusal(e.error)) ? to(CLOSED, [...fx, REFUSE])
       : s.reconnect ? to(BACKOFF, [...fx, WAIT])
       : to(CLOSED, [...fx, END]);
   }
-  if (type === 'close') return to(CLOSED, [END]);
+  if (type === CLOSE) return to(CLOSED, [END]);
   // A race or a climb verified a rung.
-  if (type === 'won' && (phase === RACING || phase === CLIMBING)) return to(OPEN, e.above ? [ADOPT, PLAN_CLIMB] : [ADOPT], { rung: e.rung, above: e.above, resumable: true });
-  if (phase === BACKOFF) return type === 'retry' || type === 'online' ? to(RACING, [RACE]) : same;
+  if (type === WON && (phase === RACING || phase === CLIMBING)) return to(OPEN, e.above ? [ADOPT, PLAN_CLIMB] : [ADOPT], { rung: e.rung, above: e.above, resumable: true });
+  if (phase === BACKOFF) return type === RETRY || type === ONLINE ? to(RACING, [RACE]) : same;
   if (!open) return same;
   // open or climbing
-  if (type === 'visible') return to(phase, [PING]);
-  if (phase === CLIMBING) return type === 'stay' ? to(OPEN, [PLAN_CLIMB]) : type === 'online' ? to(phase, [PING]) : same;
-  if (type === 'climb' && s.above) return to(CLIMBING, [CLIMB]);
-  return type !== 'online' ? same : s.above ? to(CLIMBING, [CLIMB, PING]) : to(OPEN, [PING]);
+  if (type === VISIBLE) return to(phase, [PING]);
+  if (phase === CLIMBING) return type === STAY ? to(OPEN, [PLAN_CLIMB]) : type === ONLINE ? to(phase, [PING]) : same;
+  if (type === CLIMB_DUE && s.above) return to(CLIMBING, [CLIMB]);
+  return type !== ONLINE ? same : s.above ? to(CLIMBING, [CLIMB, PING]) : to(OPEN, [PING]);
 }
 
 /** The public `client.state` of a lifecycle state. */
