@@ -189,7 +189,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     let stage = 0;
     let deadline: unknown;
     let sink: LiveSink | undefined;
-    const a: Attempt = { rung, began: clock.now(), rest: [], transport: undefined!, handOver: (s) => void (sink = s), abandon };
+    // Its transport once the factory returns; its welcome and `rest` once verified.
+    const a = { rung, began: clock.now(), handOver: (s: LiveSink) => void (sink = s), abandon } as Attempt;
     all.push(a);
     const end = (outcome: AttemptRecord['outcome'], reason?: ErrorCode, message?: string, status?: number) => {
       stage = outcome === 'verified' ? VERIFIED : DONE;
