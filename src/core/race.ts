@@ -189,6 +189,20 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     let stage = 0;
     let deadline: unknown;
     let sink: LiveSink | undefined;
+    /**
+     * Another rung won, or the client closed: end this attempt, saying how far it got. A verified
+     * attempt the race held back for a better rung that then verified too is closed as well (its
+     * record keeps how long it took to verify).
+     */
+    const abandon = (): void => {
+      if (stage === DONE || sink) return;
+      if (stage === VERIFIED) {
+        stage = DONE;
+        a.verdict!.outcome = 'abandoned';
+        a.verdict!.message = DEV ? 'a better rung won' : '';
+      } else end('abandoned', STALLED[stage], stalledText(stage));
+      a.transport?.close(4010 satisfies typeof CloseCode.Abandoned);
+    };
     // Its transport once the factory returns; its welcome and `rest` once verified.
     const a = { rung, began: clock.now(), handOver: (s: LiveSink) => void (sink = s), abandon } as Attempt;
     all.push(a);
@@ -209,20 +223,6 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       a.transport?.close(4000 satisfies typeof CloseCode.ProtocolError);
       failed(a, new WirefallError(f.code, f.message, { rung: rung.name, url: rung.url, status: f.status, closeCode: f.closeCode, cause: f.cause }), f.fromServer);
     };
-    /**
-     * Another rung won, or the client closed: end this attempt, saying how far it got. A verified
-     * attempt the race held back for a better rung that then verified too is closed as well (its
-     * record keeps how long it took to verify).
-     */
-    function abandon(): void {
-      if (stage === DONE || sink) return;
-      if (stage === VERIFIED) {
-        stage = DONE;
-        a.verdict!.outcome = 'abandoned';
-        a.verdict!.message = DEV ? 'a better rung won' : '';
-      } else end('abandoned', STALLED[stage], stalledText(stage));
-      a.transport?.close(4010 satisfies typeof CloseCode.Abandoned);
-    }
     const message = (data: string | Uint8Array) => {
       if (stage === DONE) return;
       let frames: Frame[];
