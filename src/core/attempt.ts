@@ -30,11 +30,12 @@ export interface AttemptTimeouts {
   welcomeTimeout: number;
 }
 
-/** Where a verified transport's events go once the live connection owns it. */
+/** Where a verified transport's events go once the live connection owns it: the live link itself. */
 export interface LiveSink {
   /** True when the next long-poll should wait (transport.ts, `message`). */
   frames(frames: Frame[]): boolean | void;
-  close(failure: TransportFailure): void;
+  /** The transport closed, or sent what it could not decode. */
+  fail(failure: TransportFailure): void;
 }
 
 /** One try of one rung; the race (./race.ts) starts it. */

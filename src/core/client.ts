@@ -216,7 +216,7 @@ function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     const l = (link = liveLink(win!.transport, win!.rung.name, welcome, host,
       // The attempts that led here, for the server's metrics (protocol.md §4.1), if it takes them.
       welcome.rep ? fresh.splice(0).slice(-welcome.rep).map((a) => [a.rung, a.outcome, a.duration, a.reason]) : undefined));
-    win!.handOver({ frames: l.frames, close: l.fail });
+    win!.handOver(l);
     if (lost === false) return l.fail({ code: 'WF_PROTOCOL', message: DEV ? 'welcome acks unsent messages, or resumes another session' : '' });
     if (lost) {
       tell('error', new WirefallError('WF_SESSION_LOST', DEV ? `session lost; ${lost.length} unacked` : ''));

@@ -230,7 +230,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
         frames = typeof data === 'string' ? decode(data) : decodeBinary(data);
       } catch (e) {
         const f = { code: 'WF_PROTOCOL' as const, message: (e as Error).message, cause: e };
-        return sink ? sink.close(f) : fail(f);
+        return sink ? sink.fail(f) : fail(f);
       }
       if (sink) return sink.frames(frames);
       // Verified, and held by the race while a better rung may still verify: what follows the
@@ -278,7 +278,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
             progressed(a);
           }),
           message: later(message),
-          close: later((failure: TransportFailure) => (sink ? sink.close(failure) : fail(failure))),
+          close: later((failure: TransportFailure) => (sink ? sink.fail(failure) : fail(failure))),
         },
       });
     } catch (cause) {
