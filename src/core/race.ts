@@ -303,7 +303,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
     // the race starts once they are there, and fails with their error if they never come. The
     // deadline is the race's own timer, so that a close() meanwhile stops it too.
-    const failedAuth = (error: WirefallError) => void (over || (cancel(), done({ error, records: [] })));
+    const failedAuth = (error: WirefallError) => void (over || finish({ error }));
     timer = clock.setTimeout(() => failedAuth(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${t.welcomeTimeout} ms` : '')), t.welcomeTimeout);
     hello.then((h) => void ((text = h), over || begin()), failedAuth);
   }
