@@ -13,7 +13,7 @@ export const INTERNAL_NAMES = [
   // The rung memory (src/core/memory.ts); the lifecycle's `above` and `stable`, a race's `win`.
   'recall', 'remember', 'unlearn', 'above', 'stable', 'win',
   // An attempt (src/core/attempt.ts), the setup (src/setup.ts), the client's session.
-  'greeted', 'abandon', 'handOver', 'began', 'verdict', 'openedAt', 'factories', 'serverKey', 'checkWater', 'retryAuth',
+  'greeted', 'abandon', 'handOver', 'began', 'verdict', 'openedAt', 'rank', 'factories', 'serverKey', 'checkWater', 'retryAuth',
   // The outbox, the inbox and the batcher (src/protocol/), shared with the server.
   'oldestInFlight', 'acknowledgeable', 'ackedAt', 'unsent', 'takeUnsent', 'takeAck', 'rewind', 'rejectAll', 'hasUnsent', 'ackSoon',
   // An attempt's frames after its welcome, a call's settle (src/core/request.ts), the batcher's schedule.

@@ -41,6 +41,8 @@ export interface LiveSink {
 /** One try of one rung; the race (./race.ts) starts it. */
 export interface Attempt {
   readonly rung: Rung;
+  /** Its rung's place in the race's ladder (0: the best). */
+  readonly rank: number;
   /** When it started (clock reading). */
   readonly began: number;
   /** Its record, set when it verified, failed or was abandoned. */

@@ -81,7 +81,6 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   /** The attempt the stagger timer is waiting on. */
   let lead: Attempt | undefined;
 
-  const rank = (a: Attempt) => rungs.indexOf(a.rung);
   /** The attempts still under way. */
   const live = () => all.filter((a) => !a.verdict);
   /** Ends the race: every attempt but the winner is abandoned (a no-op for those already done). */
@@ -114,7 +113,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     }
     const rung = rungs[next];
     // While an early HTTP rung is held, only rungs above it may still start.
-    if (!rung || (held && rank(held) < next)) return;
+    if (!rung || (held && held.rank < next)) return;
     next++;
     const a = start(rung);
     // An attempt that ended while starting (a throwing factory) has already moved the race on.
@@ -145,7 +144,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   function decide(): void {
     if (over) return;
     let when = 0;
-    for (const a of live()) if (rank(a) < rank(held!)) when = Math.max(when, due(a, held!.verdict!.duration));
+    for (const a of live()) if (a.rank < held!.rank) when = Math.max(when, due(a, held!.verdict!.duration));
     if (when > clock.now()) return at(when, () => at(0, decide));
     finish({ win: held });
   }
@@ -165,9 +164,9 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   function verified(a: Attempt): void {
     if (over) return;
     // A rung below the held one (started by the stagger before the hold) is no better than it.
-    if (held && rank(a) > rank(held)) return a.abandon();
+    if (held && a.rank > held.rank) return a.abandon();
     // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
-    if (a !== first || !live().some((x) => rank(x) < rank(a))) return finish({ win: a });
+    if (a !== first || !live().some((x) => x.rank < a.rank)) return finish({ win: a });
     held = a;
     decide();
   }
@@ -204,7 +203,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       a.transport?.close(4010 satisfies typeof CloseCode.Abandoned);
     };
     // Its transport once the factory returns; its welcome and `rest` once verified.
-    const a = { rung, began: clock.now(), handOver: (s: LiveSink) => void (sink = s), abandon } as Attempt;
+    const a = { rung, rank: rungs.indexOf(rung), began: clock.now(), handOver: (s: LiveSink) => void (sink = s), abandon } as Attempt;
     all.push(a);
     const end = (outcome: AttemptRecord['outcome'], reason?: ErrorCode, message?: string, status?: number) => {
       stage = outcome === 'verified' ? VERIFIED : DONE;
