@@ -99,8 +99,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     clock.clearTimeout(timer);
     timer = clock.setTimeout(fn, Math.max(0, due - clock.now()));
   };
-  /** `a` leads: the next rung starts at `due` unless something happens first. */
-  const stagger = (a: Attempt, due: number) => {
+  /** `a` leads: the next rung starts at `due` (the stagger after its start) unless something happens first. */
+  const stagger = (a: Attempt, due = a.began + t.stagger) => {
     lead = a;
     if (next < rungs.length) at(due, startNext);
   };
@@ -109,7 +109,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     if (first && rungs[next] === first.rung) {
       next++;
       // The early rung is already under way: it is the next rung, and the stagger runs from its start.
-      if (!first.verdict && !held) return stagger(first, first.began + t.stagger);
+      if (!first.verdict && !held) return stagger(first);
     }
     const rung = rungs[next];
     // While an early HTTP rung is held, only rungs above it may still start.
@@ -117,7 +117,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     next++;
     const a = start(rung);
     // An attempt that ended while starting (a throwing factory) has already moved the race on.
-    if (!over && !a.verdict) stagger(a, a.began + t.stagger);
+    if (!over && !a.verdict) stagger(a);
   }
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
