@@ -13,7 +13,8 @@ export const PROCESS_MEMORY_MAX = 64;
  */
 const shared = new Map<string, string>();
 const processStorage: KeyValueStorage = {
-  getItem: (k) => shared.get(k) ?? null,
+  // Undefined where Storage says null: the memory's JSON.parse throws on it, and shrugs.
+  getItem: (k) => shared.get(k) as string,
   setItem: (k, v) => (shared.size > PROCESS_MEMORY_MAX - 1 && shared.clear(), shared.set(k, v)),
   removeItem: (k) => shared.delete(k),
 };
