@@ -66,7 +66,8 @@ export function ladder(rungs: readonly Rung[], memory: RungMemory | undefined, n
      * down. Falling further down restarts the climb schedule.
      */
     won(at: number, records: readonly AttemptRecord[]): void {
-      const winner = records.find((a) => a.outcome === 'verified')?.duration ?? 0;
+      /** Still stuck this long after the race began: it hangs (4× the winner's round trip, and 100 ms). */
+      const hangs = 4 * (records.find((a) => a.outcome === 'verified')?.duration ?? 0) + 100;
       const above = records.filter((a) => index(a.rung) < at);
       const broken =
         above.length > 0 &&
@@ -76,14 +77,14 @@ export function ladder(rungs: readonly Rung[], memory: RungMemory | undefined, n
             : // Opened and silent while another rung did a whole round trip: the greeting comes with
               // the server's first bytes, so frames are being dropped. Or still stuck long after the
               // winner verified: it hangs.
-              a.reason === 'WF_NO_DATA' || a.duration > 4 * winner + 100,
+              a.reason === 'WF_NO_DATA' || a.duration > hangs,
         );
       // The top rung is remembered too: a warm start then skips the cold start's early HTTP rung.
       if (!at || (broken && best >= at)) remember(at);
       const fell = at > last;
       if (fell) climbs = climbDue = 0;
       // Retried when it would have counted as hanging: as long after the win as the memory's test.
-      soon = fell && !broken && above.some((a) => a.outcome === 'abandoned') ? 4 * winner + 100 : 0;
+      soon = fell && !broken && above.some((a) => a.outcome === 'abandoned') ? hangs : 0;
       if (broken || at < skip) skip = at;
       best = Math.min(best, at);
       floor = Math.min(floor, at);
