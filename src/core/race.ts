@@ -178,8 +178,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
       // silence for as long again as the opening took is evidence that frames are being dropped.
       const opened = a.openedAt!;
-      const by = a.began + t.stagger;
-      stagger(a, a.greeted !== undefined ? by : Math.min(by, opened + Math.max(opened - a.began, SLACK) + SLACK));
+      stagger(a, a.greeted === undefined ? Math.min(a.began + t.stagger, opened + Math.max(opened - a.began, SLACK) + SLACK) : undefined);
     }
   }
 
