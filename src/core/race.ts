@@ -68,8 +68,11 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   const clock: Clock = platform.clock;
   /** Every attempt started, in start order; those without a record are still under way. */
   const all: Attempt[] = [];
-  /** The errors of the attempts that failed, in the order they failed. */
-  const errors: WirefallError[] = [];
+  /**
+   * Why the race failed if it does, of its attempts' errors: a status beats a guess, so the first
+   * that a proxy asked credentials in, else the first that saw an HTTP status, else the last.
+   */
+  let why: WirefallError | undefined;
   let text = typeof hello === 'string' ? hello : '';
   let next = 0;
   let over = false;
@@ -151,14 +154,13 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   /** `a` failed (`fromServer`: the server itself refused, so no other rung would do better). */
   function failed(a: Attempt, err: WirefallError, fromServer?: boolean): void {
     if (over) return;
-    errors.push(err);
+    if (!why || (why.code !== 'WF_PROXY_AUTH' && (err.code === 'WF_PROXY_AUTH' || !why.status))) why = err;
     if (held === a) held = undefined;
     // The server answered and said no: every rung would hear the same.
     if (fromServer) return finish({ error: err, fatal: true });
     if (next < rungs.length) startNext();
     if (held) return decide();
-    // A status beats a guess: prefer an error that saw an HTTP status, then the last one.
-    if (!over && !live().length) finish({ error: errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? errors.find((e) => e.status) ?? errors.at(-1) });
+    if (!over && !live().length) finish({ error: why });
   }
   /** `a` verified: its welcome came. */
   function verified(a: Attempt): void {
