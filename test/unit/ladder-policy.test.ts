@@ -76,24 +76,17 @@ describe('won: what a won race teaches the memory', () => {
     expect(told).toEqual(['wss']);
   });
 
-  test('falling further down restarts the climb schedule', () => {
+  test.each([
+    ['falling further down restarts the climb schedule', 1, 2, 3000],
+    ['climbing up keeps it', 2, 1, 23_000],
+  ])('%s', (_, from, to, next) => {
     const { l, clock } = make();
-    l.won(1, []);
+    l.won(from, []);
     for (let i = 0; i < 3; i++) l.climbed(false);
     expect(l.climbIn(schedule)).toBe(24_000);
     clock.t += 1000;
-    l.won(2, []);
-    expect(l.climbIn(schedule)).toBe(3000);
-  });
-
-  test('climbing up keeps it', () => {
-    const { l, clock } = make();
-    l.won(2, []);
-    for (let i = 0; i < 3; i++) l.climbed(false);
-    expect(l.climbIn(schedule)).toBe(24_000);
-    clock.t += 1000;
-    l.won(1, []);
-    expect(l.climbIn(schedule)).toBe(23_000);
+    l.won(to, []);
+    expect(l.climbIn(schedule)).toBe(next);
   });
 
   test('a win above a demoted floor lifts the floor', () => {
