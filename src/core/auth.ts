@@ -13,14 +13,17 @@ import { isThenable } from '../util/thenable';
  */
 export function credentials<T>(auth: ClientOptions['auth'], then: (auth: unknown) => T): T | Promise<T> {
   if (typeof auth !== 'function') return then(auth);
-  const failed = (cause: unknown) => new WirefallError('WF_AUTH', DEV ? `the auth callback failed: ${String((cause as Error)?.message ?? cause)}` : '', { cause });
   let value: unknown;
   try {
     value = (auth as () => unknown)();
   } catch (cause) {
-    return Promise.reject(failed(cause));
+    value = Promise.reject(cause);
   }
-  return isThenable(value) ? Promise.resolve(value).then(then, (cause) => Promise.reject(failed(cause))) : then(value);
+  return isThenable(value)
+    ? Promise.resolve(value).then(then, (cause) => {
+        throw new WirefallError('WF_AUTH', DEV ? `the auth callback failed: ${String((cause as Error)?.message ?? cause)}` : '', { cause });
+      })
+    : then(value);
 }
 
 /**

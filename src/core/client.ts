@@ -12,8 +12,8 @@ import { resolveTimings, type ClientOptions, type ResolvedTimings } from './opti
 import { race, type Race, type RaceResult } from './race';
 import { rungMemory } from './memory';
 import type { Rung } from './rungs';
-import * as ladder from './ladder';
-import { publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
+import { ladder } from './ladder';
+import { ADOPT, CLIMB, CLIMB_DUE, CLOSE, CLOSED, DROP, FAILED, LOST, ONLINE, PING, PLAN_CLIMB, RACE, RACING, REFUSE, RETRY, STAY, TELL_ERROR, VISIBLE, WAIT, WON, publicState, reduce, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle';
 import { liveLink, type LiveLink, type Subscribers } from './live-link';
 import { clientSession, type ClientSession } from './client-session';
 import type { ClientInternals } from './session-tap';
@@ -84,7 +84,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const { clock } = platform;
   const t = resolveTimings(options);
   // `above` and `resumable` start unset: the lifecycle reads them as flags.
-  let life = { phase: 'racing', rung: null, reconnect: t.backoff !== false, failures: 0 } as Lifecycle;
+  let life = { phase: RACING, rung: null, reconnect: t.backoff !== false, failures: 0 } as Lifecycle;
   const queue: Event[] = [];
   let busy = false;
   /** Emissions held back until the transition that caused them is committed. */
@@ -96,9 +96,8 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   let link: LiveLink | undefined;
   /** When the last race began: how long the session has been connected (`lost`'s `stable`). */
   let racedAt = 0;
-  let lad = ladder.freshLadder();
   const timer = timers<'retry' | 'climb'>(clock);
-  const memory = t.rememberRungMs > 0 ? rungMemory(setup.serverKey, platform.storage, t.rememberRungMs) : undefined;
+  const lad = ladder(rungs, t.rememberRungMs > 0 ? rungMemory(setup.serverKey, platform.storage, t.rememberRungMs) : undefined, clock.now);
 
   /** Tells listeners, once the transition under way (if any) is committed. */
   const tell = <E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void => {
@@ -115,12 +114,6 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
   const rpc = requests(clock, handlers, (type, encoded) => s.push(type, null, encoded));
   const index = (rung: RungName): number => rungs.findIndex((r) => r.name === rung);
-  /** Applies what the ladder policy concluded, and what it tells the rung memory. */
-  const learn = ([next, action]: [ladder.Ladder, ladder.MemoryAction]): void => {
-    lad = next;
-    if (action === 'forget') memory?.forget();
-    else if (action) memory?.remember(rungs[action.remember]!.name, clock.now());
-  };
   /** What every live link shares, and what a sharing layer reaches (ClientInternals): the session itself, not three objects. */
   const host: ClientInternals = Object.assign(s, {
     clock,
@@ -128,10 +121,10 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     deliver: (_, ev, data) => handlers.emit(ev, data),
     lost: (error, rung) => {
       // WF_STALLED or WF_UPLINK_STALLED (no other code ends so).
-      if (error.code.endsWith('STALLED')) learn(ladder.stalled(lad, index(rung), clock.now(), rungs.length));
+      if (error.code.endsWith('STALLED')) lad.stalled(index(rung));
       // Stable: a second passed since the race that found it began (a climb does not restart the
       // clock). From the race's start, not its win: the same bound on the reconnect rate, less code.
-      dispatch({ type: 'lost', error, stable: clock.now() - racedAt > 1e3 });
+      dispatch({ type: LOST, error, stable: clock.now() - racedAt > 1e3 });
     },
     error: (error: WirefallError) => tell('error', error),
     wake: (urgent?: boolean) => link?.write(urgent),
@@ -148,7 +141,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
       for (let ev; (ev = queue.shift()); ) {
         // State and rung as one string: unambiguous, since no state's name begins another's.
         const was = client.state + life.rung;
-        const { state, effects } = reduce(life, ev);
+        const [state, effects] = reduce(life, ev);
         life = state;
         for (const fx of effects) run(fx, ev);
         if (client.state + life.rung !== was) tell('state', client.state, life.rung);
@@ -160,44 +153,41 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   }
 
   function run(fx: Effect, e: Event): void {
-    if (fx === 'race') {
+    if (fx === RACE) {
       timer('retry');
       racedAt = clock.now();
-      const recalled = s.id ? undefined : memory?.recall(clock.now());
-      const start = ladder.startIndex(lad, recalled && index(recalled), rungs.length, clock.now());
+      const [start, cold] = lad.startOf(!s.id);
       // Cold (a first connection, nothing remembered): the first HTTP rung starts at once too.
       newRace(rungs.slice(start), (r) => {
         if (r.win) return won(r);
         // A 401 may be an expired token: one more race with fresh credentials before giving up.
-        if (r.fatal && s.retryAuth(r.error)) return run('race', e);
-        learn(ladder.raceFailed(lad, start));
-        dispatch({ type: 'failed', error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
-      }, t.early && !s.id && !recalled);
-    } else if (fx === 'adopt') adopt(e);
-    else if (fx === 'plan-climb') {
+        if (r.fatal && s.retryAuth(r.error)) return run(RACE, e);
+        lad.raceFailed(start);
+        dispatch({ type: FAILED, error: r.error ?? new WirefallError('WF_NETWORK', DEV ? 'no rung connected' : ''), fatal: !!r.fatal });
+      }, t.early && cold);
+    } else if (fx === ADOPT) adopt(e);
+    else if (fx === PLAN_CLIMB) {
       if (!t.climb) return;
-      const now = clock.now();
-      lad = ladder.climbAt(lad, now, t.climb);
-      timer('climb', () => dispatch({ type: 'climb' }), lad.climbDue - now);
-    } else if (fx === 'climb') {
-      lad = ladder.climbed(lad);
+      timer('climb', () => dispatch({ type: CLIMB_DUE }), lad.climbIn(t.climb));
+    } else if (fx === CLIMB) {
+      lad.climbed();
       // The climb resumes the session on the better rung: if it verifies, the move is already done.
       newRace(rungs.slice(0, index(life.rung!)), (r) => {
-        lad = ladder.climbed(lad, !!r.win);
+        lad.climbed(!!r.win);
         if (r.win) won(r);
-        else dispatch({ type: 'stay' });
+        else dispatch({ type: STAY });
       });
-    } else if (fx === 'drop') drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
-    else if (fx === 'error') tell('error', e.error!);
+    } else if (fx === DROP) drop(4009 satisfies typeof CloseCode.HeartbeatTimeout);
+    else if (fx === TELL_ERROR) tell('error', e.error!);
     // Only a client that reconnects (`backoff` not false: the lifecycle's `reconnect`) waits.
-    else if (fx === 'wait') timer('retry', () => dispatch({ type: 'retry' }), backoffDelay(life.failures - 1, t.backoff as Backoff, platform.random));
-    else if (fx === 'ping') link?.ping();
+    else if (fx === WAIT) timer('retry', () => dispatch({ type: RETRY }), backoffDelay(life.failures - 1, t.backoff as Backoff, platform.random));
+    else if (fx === PING) link?.ping();
     else {
       // end, refuse: nothing reconnects after this.
       drop(host.bye);
       timer();
       unwake();
-      s.end(fx === 'refuse' ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
+      s.end(fx === REFUSE ? e.error! : new WirefallError('WF_CLOSED', DEV ? 'client closed' : ''));
       rpc.end(true);
     }
   }
@@ -214,13 +204,13 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
 
   function won({ win, records }: RaceResult): void {
     const rung = win!.rung.name;
-    dispatch({ type: 'won', rung, above: index(rung) > 0, win, records });
+    dispatch({ type: WON, rung, above: index(rung) > 0, win, records });
   }
 
   /** The race (or climb) winner becomes the live link; the server already detached the old one. */
   function adopt({ win, records }: Event): void {
     const welcome = win!.welcome!;
-    learn(ladder.won(lad, index(win!.rung.name), records!, (a) => index(a.rung)));
+    lad.won(index(win!.rung.name), records!);
     drop(4409 satisfies typeof CloseCode.Replaced);
     // The welcome first: a new session (the old one lost) resets the inbox, and the link's claim
     // acknowledges what the inbox holds then, not what the lost session had delivered.
@@ -267,14 +257,14 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
     subscribe: handlers.on,
     on: events.on,
     whenWritable: s.whenWritable,
-    close: () => dispatch({ type: 'close' }),
+    close: () => dispatch({ type: CLOSE }),
   };
   setup.hook?.(host);
   const unwake = platform.onWake((reason) => {
     // A new network: what we learned about the old one no longer holds.
-    if (reason === 'online') learn(ladder.newNetwork(lad));
-    dispatch({ type: reason });
+    if (reason === 'online') lad.newNetwork();
+    dispatch({ type: reason === 'online' ? ONLINE : VISIBLE });
   });
-  run('race', { type: 'retry' });
+  run(RACE, { type: RETRY });
   return client as unknown as Client;
 }

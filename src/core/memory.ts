@@ -13,7 +13,8 @@ export const PROCESS_MEMORY_MAX = 64;
  */
 const shared = new Map<string, string>();
 const processStorage: KeyValueStorage = {
-  getItem: (k) => shared.get(k) ?? null,
+  // Undefined where Storage says null: the memory's JSON.parse throws on it, and shrugs.
+  getItem: (k) => shared.get(k) as string,
   setItem: (k, v) => (shared.size > PROCESS_MEMORY_MAX - 1 && shared.clear(), shared.set(k, v)),
   removeItem: (k) => shared.delete(k),
 };
@@ -49,6 +50,6 @@ export function rungMemory(serverUrl: string, storage: KeyValueStorage = process
         if (v) return now - v.at! <= ttlMs && now >= v.at! ? v.rung : void forget();
       }),
     remember: (rung: RungName, now: number) => safe(() => storage.setItem(key, JSON.stringify({ rung, at: now }))),
-    forget,
+    unlearn: forget,
   };
 }

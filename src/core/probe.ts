@@ -1,7 +1,7 @@
 import { CloseCode } from '../protocol/close-codes';
 import { encodeFrame } from '../protocol/encode';
 import { PROTOCOL_VERSION } from '../protocol/frames';
-import { startAttempt } from './attempt';
+import { race } from './race';
 import type { ClientSetup } from './client';
 import { WirefallError, type ErrorCode } from '../protocol/errors';
 import { authDeadline, credentials, staleCredentials } from './auth';
@@ -43,18 +43,16 @@ export async function runProbe(setup: ClientSetup, options: ClientOptions, retri
     const err = e as WirefallError;
     return { best: null, rungs: setup.rungs.map((r) => ({ rung: r.name, url: r.url, ok: false, reason: err.code, message: err.message, duration: 0 })) };
   }
+  // Each rung on its own: a race of one rung.
   const tries = setup.rungs.map(
     (rung) =>
       new Promise<ProbeResult>((resolve) => {
-        const factory = setup.factories[rung.name];
-        if (!factory) return resolve({ rung: rung.name, url: rung.url, ok: false, reason: 'WF_INVALID', message: 'no transport', duration: 0 });
-        startAttempt(rung, factory, hello, setup.platform, t, (a, err) => {
-          if (err) resolve({ rung: rung.name, url: rung.url, ok: false, reason: err.code, status: err.status, message: err.message, duration: a.record?.duration ?? 0 });
-          else if (a.record) {
-            // Verified. A clean close ends the probe's session on the server at once.
-            a.transport.close(CloseCode.Normal, 'probe done');
-            resolve({ rung: rung.name, url: rung.url, ok: true, duration: a.record.duration });
-          }
+        if (!setup.factories[rung.name]) return resolve({ rung: rung.name, url: rung.url, ok: false, reason: 'WF_INVALID', message: 'no transport', duration: 0 });
+        race(setup, t, hello, [rung], ({ win, error, records }) => {
+          const duration = records[0]?.duration ?? 0;
+          // Verified. A clean close ends the probe's session on the server at once.
+          if (win) win.transport.close(CloseCode.Normal, 'probe done');
+          resolve(win ? { rung: rung.name, url: rung.url, ok: true, duration } : { rung: rung.name, url: rung.url, ok: false, reason: error!.code, status: error!.status, message: error!.message, duration });
         });
       }),
   );

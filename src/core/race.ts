@@ -1,9 +1,15 @@
+// Close codes as checked literals: importing the CloseCode table would put all of it in the client bundle (-155 B gzip).
+import type { CloseCode } from '../protocol/close-codes';
 import type { Clock } from '../platform';
-import { startAttempt, type Attempt, type AttemptRecord } from './attempt';
+import type { Attempt, AttemptRecord, LiveSink } from './attempt';
 import { DEV } from '../dev';
+import { decodeBinary } from '../protocol/binary';
+import { decode } from '../protocol/codec';
+import type { Frame } from '../protocol/frames';
 import type { ClientSetup } from './client-types';
 import type { ResolvedTimings } from './options';
-import { WirefallError } from '../protocol/errors';
+import type { TransportFailure } from '../transports/transport';
+import { WirefallError, type ErrorCode } from '../protocol/errors';
 import type { Rung } from './rungs';
 
 export interface RaceResult {
@@ -27,11 +33,25 @@ export type Race = () => void;
  */
 const SLACK = 2;
 
+// An attempt's stages, in order: connecting, opened, greeted, verified, done.
+const VERIFIED = 3;
+const DONE = 4;
+
+/** What an attempt that ended at each stage says about the path (the words only in the default build). */
+const STALLED: ErrorCode[] = ['WF_OPEN_TIMEOUT', 'WF_NO_DATA', 'WF_NO_WELCOME'];
+const stalledText = (stage: number) => (DEV ? ['no answer', 'opened, no data', 'hello unanswered'][stage]! : '');
+
 /**
  * Staggered racing down the ladder, as Happy Eyeballs (RFC 8305) does for addresses: rung i+1
  * starts when rung i fails, or when it has not verified within `stagger` ms; every started
  * attempt keeps going and the first verified round trip wins. On a clean network the first
  * rung verifies long before the stagger runs out, so no extra connection is made.
+ *
+ * Each attempt (one try of one rung) goes up to the verified open: the server's welcome, in
+ * answer to our hello, over this very connection. An `open` event proves nothing (antivirus
+ * suites complete the upgrade and then drop every frame), so its stages tell a broken path from a
+ * slow server. Attempts live inside the race, which reads their stages as they happen; a probe is
+ * a race of one rung (./probe.ts).
  *
  * Two shortcuts use the evidence the attempts give (docs/transports.md, "Staggered racing"):
  * - `early`: on a cold start (nothing remembered) the first HTTP rung starts at once beside the
@@ -44,11 +64,15 @@ const SLACK = 2;
  * A race of `rungs` with the client's transports and timings, every attempt saying `hello`.
  */
 export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Promise<string>, rungs: Rung[], done: (r: RaceResult) => void, early = false): Race {
-  const clock: Clock = setup.platform.clock;
-  /** Every attempt started (in order), those still under way, and the errors of those that failed. */
-  const all = new Set<Attempt>();
-  const live = new Set<Attempt>();
-  const errors: WirefallError[] = [];
+  const { platform } = setup;
+  const clock: Clock = platform.clock;
+  /** Every attempt started, in start order; those without a record are still under way. */
+  const all: Attempt[] = [];
+  /**
+   * Why the race failed if it does, of its attempts' errors: a status beats a guess, so the first
+   * that a proxy asked credentials in, else the first that saw an HTTP status, else the last.
+   */
+  let why: WirefallError | undefined;
   let text = typeof hello === 'string' ? hello : '';
   let next = 0;
   let over = false;
@@ -60,7 +84,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   /** The attempt the stagger timer is waiting on. */
   let lead: Attempt | undefined;
 
-  const rank = (a: Attempt) => rungs.indexOf(a.rung);
+  /** The attempts still under way. */
+  const live = () => all.filter((a) => !a.verdict);
   /** Ends the race: every attempt but the winner is abandoned (a no-op for those already done). */
   const cancel = (w?: Attempt) => {
     over = true;
@@ -70,38 +95,32 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   // Every attempt has its record once the race ends: verified, failed, or abandoned by it.
   const finish = (r: Omit<RaceResult, 'records'>) => {
     cancel(r.win);
-    done({ ...r, records: [...all].map((a) => a.record!) });
+    done({ ...r, records: all.map((a) => a.verdict!) });
   };
   /** The race's one timer: `fn` at clock reading `due`. */
   const at = (due: number, fn: () => void) => {
     clock.clearTimeout(timer);
     timer = clock.setTimeout(fn, Math.max(0, due - clock.now()));
   };
-  /** `a` leads: the next rung starts at `due` unless something happens first. */
-  const stagger = (a: Attempt, due: number) => {
+  /** `a` leads: the next rung starts at `due` (the stagger after its start) unless something happens first. */
+  const stagger = (a: Attempt, due = a.began + t.stagger) => {
     lead = a;
     if (next < rungs.length) at(due, startNext);
-  };
-  const start = (rung: Rung) => {
-    const a = startAttempt(rung, setup.factories[rung.name]!, text, setup.platform, t, report);
-    all.add(a);
-    if (!a.record) live.add(a);
-    return a;
   };
   function startNext(): void {
     clock.clearTimeout(timer);
     if (first && rungs[next] === first.rung) {
       next++;
       // The early rung is already under way: it is the next rung, and the stagger runs from its start.
-      if (live.has(first) && !held) return stagger(first, first.startedAt + t.stagger);
+      if (!first.verdict && !held) return stagger(first);
     }
     const rung = rungs[next];
     // While an early HTTP rung is held, only rungs above it may still start.
-    if (!rung || (held && rank(held) < next)) return;
+    if (!rung || (held && held.rank < next)) return;
     next++;
     const a = start(rung);
     // An attempt that ended while starting (a throwing factory) has already moved the race on.
-    if (!over && !a.record) stagger(a, a.startedAt + t.stagger);
+    if (!over && !a.verdict) stagger(a);
   }
   /**
    * When `a` should have got further if its path works, judging by what the race has seen: open
@@ -118,7 +137,7 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
    * Each with SLACK.
    */
   const due = (a: Attempt, took: number) =>
-    SLACK + (a.opened === undefined ? a.startedAt + took : a.greeted === undefined ? a.opened + Math.min(a.opened - a.startedAt, took) : a.greeted + took + 3);
+    SLACK + (a.openedAt === undefined ? a.began + took : a.greeted === undefined ? a.openedAt + Math.min(a.openedAt - a.began, took) : a.greeted + took + 3);
   /**
    * While holding a verified rung: win with it once no better attempt can still be on time. A due
    * time that has passed gets one more turn of the event loop before the verdict: what the better
@@ -128,40 +147,152 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   function decide(): void {
     if (over) return;
     let when = 0;
-    for (const a of live) if (rank(a) < rank(held!)) when = Math.max(when, due(a, held!.record!.duration));
+    for (const a of live()) if (a.rank < held!.rank) when = Math.max(when, due(a, held!.verdict!.duration));
     if (when > clock.now()) return at(when, () => at(0, decide));
     finish({ win: held });
   }
-  function report(a: Attempt, err?: WirefallError, fromServer?: boolean): void {
+  /** `a` failed (`fromServer`: the server itself refused, so no other rung would do better). */
+  function failed(a: Attempt, err: WirefallError, fromServer?: boolean): void {
     if (over) return;
-    all.add(a); // a factory that threw reports before `start` returns
-    if (err) {
-      live.delete(a);
-      errors.push(err);
-      if (held === a) held = undefined;
-      // The server answered and said no: every rung would hear the same.
-      if (fromServer) return finish({ error: err, fatal: true });
-      if (next < rungs.length) startNext();
-      if (held) return decide();
-      // A status beats a guess: prefer an error that saw an HTTP status, then the last one.
-      if (!live.size && !over) finish({ error: errors.find((e) => e.code === 'WF_PROXY_AUTH') ?? errors.find((e) => e.status) ?? errors.at(-1) });
-    } else if (a.record) {
-      live.delete(a);
-      // A rung below the held one (started by the stagger before the hold) is no better than it.
-      if (held && rank(a) > rank(held)) return a.abandon();
-      // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
-      if (a !== first || ![...live].some((x) => rank(x) < rank(a))) return finish({ win: a });
-      held = a;
-      decide();
-    } else if (held) decide();
+    if (!why || (why.code !== 'WF_PROXY_AUTH' && (err.code === 'WF_PROXY_AUTH' || !why.status))) why = err;
+    if (held === a) held = undefined;
+    // The server answered and said no: every rung would hear the same.
+    if (fromServer) return finish({ error: err, fatal: true });
+    if (next < rungs.length) startNext();
+    if (held) return decide();
+    if (!over && !live().length) finish({ error: why });
+  }
+  /** `a` verified: its welcome came. */
+  function verified(a: Attempt): void {
+    if (over) return;
+    // A rung below the held one (started by the stagger before the hold) is no better than it.
+    if (held && a.rank > held.rank) return a.abandon();
+    // Only the early rung is held: otherwise the first verified round trip wins, as it always did.
+    if (a !== first || !live().some((x) => x.rank < a.rank)) return finish({ win: a });
+    held = a;
+    decide();
+  }
+  /** `a` got further: its transport opened, or it was greeted. */
+  function progressed(a: Attempt): void {
+    if (over) return;
+    if (held) decide();
     else if (a === lead) {
       // The adaptive stagger: the greeting comes with the server's first bytes after the `101`;
       // silence for as long again as the opening took is evidence that frames are being dropped.
-      const opened = a.opened!;
-      const by = a.startedAt + t.stagger;
-      stagger(a, a.greeted !== undefined ? by : Math.min(by, opened + Math.max(opened - a.startedAt, SLACK) + SLACK));
+      const opened = a.openedAt!;
+      stagger(a, a.greeted === undefined ? Math.min(a.began + t.stagger, opened + Math.max(opened - a.began, SLACK) + SLACK) : undefined);
     }
   }
+
+  /** One try of one rung, up to the verified open (or its failure, or its abandonment). */
+  function start(rung: Rung): Attempt {
+    let stage = 0;
+    let deadline: unknown;
+    let sink: LiveSink | undefined;
+    /**
+     * Another rung won, or the client closed: end this attempt, saying how far it got. A verified
+     * attempt the race held back for a better rung that then verified too is closed as well (its
+     * record keeps how long it took to verify).
+     */
+    const abandon = (): void => {
+      if (stage === DONE || sink) return;
+      if (stage === VERIFIED) {
+        stage = DONE;
+        a.verdict!.outcome = 'abandoned';
+        a.verdict!.message = DEV ? 'a better rung won' : '';
+      } else end('abandoned', STALLED[stage], stalledText(stage));
+      a.transport?.close(4010 satisfies typeof CloseCode.Abandoned);
+    };
+    // Its transport once the factory returns; its welcome and `rest` once verified.
+    const a = { rung, rank: rungs.indexOf(rung), began: clock.now(), handOver: (s: LiveSink) => void (sink = s), abandon } as Attempt;
+    all.push(a);
+    const end = (outcome: AttemptRecord['outcome'], reason?: ErrorCode, message?: string, status?: number) => {
+      stage = outcome === 'verified' ? VERIFIED : DONE;
+      clock.clearTimeout(deadline);
+      a.verdict = { rung: rung.name, url: rung.url, startedAt: a.began, duration: clock.now() - a.began, outcome, reason, status, message };
+    };
+    const arm = (ms: number) => {
+      clock.clearTimeout(deadline);
+      deadline = clock.setTimeout(() => fail({ code: STALLED[stage]!, message: stalledText(stage) }), ms);
+    };
+    const fail = (f: TransportFailure) => {
+      // A verified attempt gets here only while the race holds it (a live one reports to its sink).
+      if (stage === DONE) return;
+      end('failed', f.code, f.message, f.status);
+      // A failure we decided (timeout, protocol error, refusal) leaves the transport open otherwise.
+      a.transport?.close(4000 satisfies typeof CloseCode.ProtocolError);
+      failed(a, new WirefallError(f.code, f.message, { rung: rung.name, url: rung.url, status: f.status, closeCode: f.closeCode, cause: f.cause }), f.fromServer);
+    };
+    const message = (data: string | Uint8Array) => {
+      if (stage === DONE) return;
+      let frames: Frame[];
+      try {
+        frames = typeof data === 'string' ? decode(data) : decodeBinary(data);
+      } catch (e) {
+        const f = { code: 'WF_PROTOCOL' as const, message: (e as Error).message, cause: e };
+        return sink ? sink.close(f) : fail(f);
+      }
+      if (sink) return sink.frames(frames);
+      // Verified, and held by the race while a better rung may still verify: what follows the
+      // welcome joins the frames handed over with it (the same array), in order.
+      if (stage === VERIFIED) return void a.rest.push(...frames);
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i]!;
+        if (f.t === 'welcome') {
+          end('verified');
+          a.welcome = f;
+          a.rest = frames.slice(i + 1);
+          return verified(a);
+        }
+        if (f.t === 'error') {
+          // Only a refusal stops the ladder; a server error is worth another try.
+          const code = f.code === 'unauthorized' ? 'WF_UNAUTHORIZED' : f.code === 'unsupported_version' ? 'WF_VERSION' : 'WF_SERVER_ERROR';
+          return fail({ code, message: f.message, status: f.status, fromServer: code !== 'WF_SERVER_ERROR' });
+        }
+        // The greeting (or anything else before the welcome) proves the downlink: wait longer.
+        if (stage < 2) {
+          stage = 2;
+          a.greeted = clock.now();
+          a.openedAt ??= a.greeted;
+          arm(t.welcomeTimeout);
+          progressed(a);
+        }
+      }
+    };
+    arm(t.openTimeout);
+    // Events a factory fires before it returns wait until `transport` is set, so that every
+    // outcome (closing it included) sees the transport; custom factories are public API.
+    let queued: (() => void)[] | undefined = [];
+    // Per event: no closure once the factory has returned.
+    const later = <T>(fn: (x: T) => unknown) => (x: T) => (queued ? queued.push(() => fn(x)) : fn(x));
+    try {
+      a.transport = setup.factories[rung.name]!({
+        rung,
+        hello: text,
+        platform,
+        events: {
+          open: later<void>(() => {
+            if (stage) return;
+            stage = 1;
+            a.openedAt = clock.now();
+            progressed(a);
+          }),
+          message: later(message),
+          close: later((failure: TransportFailure) => (sink ? sink.close(failure) : fail(failure))),
+        },
+      });
+    } catch (cause) {
+      // A throwing factory fails this attempt only: the race goes on to the next rung.
+      queued = undefined;
+      fail({ code: 'WF_TRANSPORT', message: DEV ? 'transport threw' : '', cause });
+      return a;
+    }
+    // In order, with any that these fire in turn.
+    for (const fn of queued) fn();
+    queued = undefined;
+    return a;
+  }
+
   const begin = () => {
     const http = rungs.findIndex((r) => r.name === 'sse' || r.name === 'longpoll');
     startNext();
@@ -172,9 +303,9 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
     // Credentials still being fetched get the welcome's patience (a slow authenticate is as slow);
     // the race starts once they are there, and fails with their error if they never come. The
     // deadline is the race's own timer, so that a close() meanwhile stops it too.
-    const failed = (error: WirefallError) => void (over || (cancel(), done({ error, records: [] })));
-    timer = clock.setTimeout(() => failed(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${t.welcomeTimeout} ms` : '')), t.welcomeTimeout);
-    hello.then((h) => void ((text = h), over || begin()), failed);
+    const failedAuth = (error: WirefallError) => void (over || finish({ error }));
+    timer = clock.setTimeout(() => failedAuth(new WirefallError('WF_AUTH', DEV ? `the auth callback did not answer within ${t.welcomeTimeout} ms` : '')), t.welcomeTimeout);
+    hello.then((h) => void ((text = h), over || begin()), failedAuth);
   }
   return cancel;
 }

@@ -34,22 +34,14 @@ export function deriveRungs(url: string, opts: RungOptions = {}): Rung[] {
   // A fragment means nothing to a server, and breaks every rung: WebSocket constructors refuse it,
   // and the HTTP rungs' query would land inside it.
   u.hash = '';
-  const tls = u.protocol === 'https:' || u.protocol === 'wss:';
-  if (!tls && u.protocol !== 'http:' && u.protocol !== 'ws:') throw new WirefallError('WF_INVALID', DEV ? `unsupported scheme ${u.protocol}` : '');
+  const tls = /^(https|wss):$/.test(u.protocol);
+  if (!/^(http|ws)s?:$/.test(u.protocol)) throw new WirefallError('WF_INVALID', DEV ? `unsupported scheme ${u.protocol}` : '');
   const secure = tls || opts.pageUrl?.startsWith('https:');
-  const at = (protocol: string, port = u.port) => {
-    const v = new URL(u.href);
-    v.protocol = protocol;
-    v.port = port;
-    return v.href;
-  };
-  const http = secure ? 'https:' : 'http:';
-  // An http URL on an https page is upgraded in place; its port then belongs to the TLS listener.
-  const all: Rung[] = [
-    { name: 'wss', url: at('wss:', tls ? u.port : String(opts.securePort ?? 443)) },
-    ...(secure ? [] : [{ name: 'ws' as const, url: at('ws:') }]),
-    { name: 'sse', url: at(http) },
-    { name: 'longpoll', url: at(http) },
-  ];
-  return all.filter((r) => (opts.transports ?? LADDER).includes(r.name));
+  const { port } = u;
+  // One URL, rewritten for each rung: the protocol and the port set say all of it.
+  const at = (protocol: string, p = port) => ((u.protocol = protocol), (u.port = p), u.href);
+  const http = at(secure ? 'https:' : 'http:');
+  // In LADDER's order. An http URL on an https page is upgraded in place; its port then belongs to the TLS listener.
+  const urls = [at('wss:', tls ? port : String(opts.securePort ?? 443)), !secure && at('ws:'), http, http];
+  return LADDER.flatMap((name, i) => (urls[i] && (opts.transports ?? LADDER).includes(name) ? [{ name, url: urls[i] as string }] : []));
 }

@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { connect, WirefallError } from '../../src/index';
-import { publicState, reduce, type Lifecycle, type LifecycleEvent, type Phase } from '../../src/core/lifecycle';
+import { EFFECTS, EVENTS, PHASES, publicState as publicOf, reduce as reducePair, type Lifecycle as NumberedLifecycle, type LifecycleEvent as NumberedEvent } from '../../src/core/lifecycle';
 import { fakeClient, type WakeListener } from '../support/fake-client';
 
 // The transition table of docs/transports.md is the reducer's: every row is checked against
 // `reduce`, and every transition `reduce` makes must have a row.
 
+// The reducer numbers its phases, events and effects; this test speaks of them by name, as the table does.
+type Phase = (typeof PHASES)[number];
+type LifecycleEvent = { type: (typeof EVENTS)[number]; rung?: string; above?: boolean; error?: WirefallError; fatal?: boolean; stable?: boolean };
+type Lifecycle = Omit<NumberedLifecycle, 'phase'> & { phase: Phase };
+const numbered = (s: Lifecycle): NumberedLifecycle => ({ ...s, phase: PHASES.indexOf(s.phase) as NumberedLifecycle['phase'] });
+const publicState = (s: Lifecycle) => publicOf(numbered(s));
 const phases: Phase[] = ['racing', 'backoff', 'open', 'climbing', 'closed'];
 const net = new WirefallError('WF_NETWORK', 'x');
 const cut = new WirefallError('WF_DISCONNECTED', 'cut', { closeCode: 1006 });
@@ -65,6 +71,11 @@ function tableRows(): Row[] {
 }
 
 const rows = tableRows();
+/** The reducer's pair, named, and its phases, events and effects too. */
+const reduce = (s: Lifecycle, e: LifecycleEvent) => {
+  const [state, effects] = reducePair(numbered(s), { ...e, type: EVENTS.indexOf(e.type) } as NumberedEvent);
+  return { state: { ...state, phase: PHASES[state.phase] } as Lifecycle, effects: effects.map((fx) => EFFECTS[fx]) };
+};
 
 describe('docs/transports.md "Connection states" is the reducer', () => {
   test('the table is there and every label is a known case', () => {
