@@ -1,5 +1,10 @@
 /**
- * The server's WebSocket writes pass no callback unless a drain is awaited. A callback on every
+ * What the server does per round trip on WebSocket (issue 15: the round trip against raw `ws`).
+ *
+ * Its replies to a client's message leave once that transport message was read, not from a promise
+ * reaction queued per send (one of the three promises the server made per round trip).
+ *
+ * Its WebSocket writes pass no callback unless a drain is awaited. A callback on every
  * write made the socket schedule a `process.nextTick` and allocate its bookkeeping per round trip
  * (issue 15; bench/rtt-trace.mjs counted 2 ticks a round trip on the server against raw `ws`'s 1).
  * Flow control must still hear when a backlog drained: the writes already on their way carry no
@@ -42,6 +47,35 @@ it('ws: a conversation writes to the sockets without a write callback', async ()
   // Both ends write every turn (`ws` writes a frame's header and its data apart).
   expect(writes).toBeGreaterThanOrEqual(100);
   expect(withCallback).toBe(0);
+});
+
+it('ws: replies to a message have left by the next tick, in the same task that read it', async () => {
+  const { server, port, url } = await startServer();
+  track(server);
+  let serverWrites = 0;
+  const write = net.Socket.prototype.write;
+  vi.spyOn(net.Socket.prototype, 'write').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
+    if (this.localPort === port) serverWrites++;
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  });
+  const leftByNextTick: boolean[] = [];
+  server.on('connection', (conn) =>
+    conn.subscribe('echo', (d) => {
+      const before = serverWrites;
+      void conn.send('echoed', d).catch(() => {});
+      // Ticks run after the task's callback, before promise reactions.
+      process.nextTick(() => leftByNextTick.push(serverWrites > before));
+    }),
+  );
+  const c = client(url);
+  let echoes = 0;
+  c.subscribe('echoed', () => void echoes++);
+  await until(c, 'open');
+  for (let i = 0; i < 20; i++) {
+    void c.send('echo', { n: i }).catch(() => {});
+    await eventually(() => echoes > i, 5000, `echo ${i}`);
+  }
+  expect(leftByNextTick).toEqual(Array.from({ length: 20 }, () => true));
 });
 
 it('ws: a burst past maxBufferedBytes flows on once the socket drained, without waiting for a heartbeat', async () => {
