@@ -323,18 +323,18 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     const now = Date.now();
     this.#links.seen(now);
     // A durable session's handlers run inside its commit window, through a closure; no other
-    // session pays for one per message.
-    // Its replies leave once the frames are read (session-batcher.ts); a durable session's wait
-    // for their commit, from the end of the tick, as ever.
-    if (!this.#move.durable) {
-      this.#batcher.reading();
-      try {
-        return readFrames(frames, textBytes, now, this.#sink, link);
-      } finally {
-        this.#batcher.read();
-      }
+    // session pays for one per message. Its replies wait for their commit, as ever.
+    if (this.#move.durable) return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
+    // On HTTP rungs replies leave at the end of the tick: POSTs that the uplink's order releases
+    // together are answered in one write (on long-polling, one poll's answer).
+    if (link.rung !== 'ws' && link.rung !== 'wss') return readFrames(frames, textBytes, now, this.#sink, link);
+    // On WebSocket once the frames are read, without a promise (session-batcher.ts).
+    this.#batcher.reading();
+    try {
+      return readFrames(frames, textBytes, now, this.#sink, link);
+    } finally {
+      this.#batcher.read();
     }
-    return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
   }
 
   #deliver(type: string, data: unknown): void {
