@@ -14,6 +14,9 @@ import { drainSignal, type Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import type { Connection } from './session';
 
+/** A write of nothing: its callback says when the writes before it left (`drained`). */
+const EMPTY = Buffer.alloc(0);
+
 /** Node's base64 decoder: about ten times the speed of the portable one (bench/binary.mjs). */
 const base64 = (s: string) => Buffer.from(s, 'base64');
 
@@ -36,10 +39,10 @@ export class WebSocketRung<Api extends ApiShape, User> {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, req, secure));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, req, socket, secure));
   }
 
-  #connection(ws: WebSocket, req: IncomingMessage, secure: boolean): void {
+  #connection(ws: WebSocket, req: IncomingMessage, socket: Duplex, secure: boolean): void {
     const opts = this.#opts;
     // `ws` throws from send/close on bad input (a close reason over 123 bytes, a code out of
     // range); thrown inside a socket event it would end the process. Nothing here may throw.
@@ -54,14 +57,17 @@ export class WebSocketRung<Api extends ApiShape, User> {
         failed(what, err);
       }
     };
-    // Flow control (session-links.ts `full`): messages flow again once nothing waits to leave.
+    // Flow control (session-links.ts `full`): messages flow again once nothing waits to leave. A
+    // write carries `sent` only while that is awaited: a callback on every write cost each round
+    // trip a process.nextTick and two objects in the socket's write path (bench/rtt-trace.mjs).
     const drain = drainSignal(() => ws.bufferedAmount);
+    let awaited = false;
     // Guarded in place, not through `guard`: a write is every round trip's, and the two closures
     // it took were garbage each time (bench/rtt-trace.mjs).
     const write = (data: string | Uint8Array) => {
       try {
         if (ws.readyState !== ws.OPEN) return;
-        ws.send(data, drain.sent);
+        ws.send(data, awaited ? drain.sent : undefined);
         // A client that stops reading makes us queue for it without end (a ping flood with the
         // downlink unread grew the server by 165 MB): past the bound it is a slow reader. The
         // close frame waits behind what is queued; `ws` drops the socket if it is never read.
@@ -91,8 +97,13 @@ export class WebSocketRung<Api extends ApiShape, User> {
       },
       backlog: () => ws.bufferedAmount,
       received: () => req.socket.bytesRead,
-      // Called with a backlog: a write is still on its way, and its `sent` will come.
-      drained: drain.drained,
+      // Called with a backlog: writes are still on their way, without `sent`. An empty write queued
+      // behind them (no bytes on the wire) is called back once they left; later writes carry it.
+      drained: (fn) => {
+        awaited = true;
+        drain.drained(() => ((awaited = false), fn()));
+        if (socket.writable) socket.write(EMPTY, drain.sent);
+      },
       // A link that missed its heartbeats will not answer a closing handshake either.
       close: (code, reason) =>
         guard('close', () => (code === CloseCode.HeartbeatTimeout ? ws.terminate() : ws.close(code, cutUtf8(reason)))),

@@ -6,7 +6,8 @@ import { WirefallError } from '../protocol/errors';
 import { rejected, SKIP } from '../protocol/outbox';
 import { RetainingOutbox } from './retaining-outbox';
 import { CloseCode } from '../protocol/close-codes';
-import { createBatcher, type Batcher, type BatchClock } from '../protocol/batcher';
+import type { BatchClock } from '../protocol/batcher';
+import { sessionBatcher, type SessionBatcher } from './session-batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { Violation } from './violation';
 import type { Link } from './link';
@@ -52,7 +53,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #handlers: Emitter<Record<string, Handler>>;
   #calls: Calls<Connection<Api, User>>;
   #events: Emitter<ConnectionEvents>;
-  #batcher: Batcher;
+  #batcher: SessionBatcher;
   /** What reading the client's frames (incoming.ts) needs of this session. */
   #sink: FrameSink;
   #ended = false;
@@ -95,7 +96,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // A write is at most half the unread downlink a link may have (`full` holds messages back past
     // the other half), so a client that reads is never cut as a slow reader for our burst.
     const slice = Math.min(opts.maxMessageBytes, opts.maxBufferedBytes / 2);
-    this.#batcher = createBatcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
+    this.#batcher = sessionBatcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
     this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => this.#events.emit('attempts', a) });
     this.#links = new SessionLinks({
       id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,
@@ -322,9 +323,18 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     const now = Date.now();
     this.#links.seen(now);
     // A durable session's handlers run inside its commit window, through a closure; no other
-    // session pays for one per message.
-    if (!this.#move.durable) return readFrames(frames, textBytes, now, this.#sink, link);
-    return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
+    // session pays for one per message. Its replies wait for their commit, as ever.
+    if (this.#move.durable) return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
+    // On HTTP rungs replies leave at the end of the tick: POSTs that the uplink's order releases
+    // together are answered in one write (on long-polling, one poll's answer).
+    if (link.rung !== 'ws' && link.rung !== 'wss') return readFrames(frames, textBytes, now, this.#sink, link);
+    // On WebSocket once the frames are read, without a promise (session-batcher.ts).
+    this.#batcher.reading();
+    try {
+      return readFrames(frames, textBytes, now, this.#sink, link);
+    } finally {
+      this.#batcher.read();
+    }
   }
 
   #deliver(type: string, data: unknown): void {
