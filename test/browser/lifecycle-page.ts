@@ -89,7 +89,15 @@ export async function openLifecyclePage(o: LifecyclePageOptions) {
         await sleep(100);
       }
     },
-    waitOpen: () => page.waitForFunction(() => (window as unknown as { __client: { state: string } }).__client.state === 'open', undefined, { timeout: 10_000 }),
+    /**
+     * Waits until the page's client is open and the server has announced the session (`push`
+     * speaks on it): the client can be open before that, and a push then went nowhere (seen under
+     * load: the first exchange's ticks never came).
+     */
+    waitOpen: async () => {
+      await page.waitForFunction(() => (window as unknown as { __client: { state: string } }).__client.state === 'open', undefined, { timeout: 10_000 });
+      for (const end = Date.now() + 10_000; !latest; await sleep(20)) if (Date.now() > end) throw new Error('the server announced no session within 10 s of the client opening');
+    },
     /** Sends echoes `from`..`from + n - 1`; a send that rejects is noted in `failed`. */
     send: (from: number, n: number) =>
       page.evaluate(([f, k]) => {
