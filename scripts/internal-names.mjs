@@ -11,7 +11,7 @@ export const INTERNAL_NAMES = [
   // The lifecycle (src/core/lifecycle.ts) and the ladder policy's methods (src/core/ladder.ts).
   'phase', 'startOf', 'raceFailed', 'won', 'failures', 'stalled', 'climbIn', 'resumable', 'climbed', 'newNetwork',
   // The rung memory (src/core/memory.ts); the lifecycle's `above` and `stable`, a race's `win`.
-  'recall', 'remember', 'unlearn', 'above', 'stable', 'win',
+  'recall', 'rankOf', 'remember', 'unlearn', 'above', 'stable', 'win',
   // An attempt (src/core/attempt.ts), the setup (src/setup.ts), the client's session.
   'greeted', 'abandon', 'handOver', 'began', 'verdict', 'openedAt', 'rank', 'factories', 'serverKey', 'checkWater', 'retryAuth',
   // The outbox, the inbox and the batcher (src/protocol/), shared with the server.

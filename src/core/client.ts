@@ -113,7 +113,7 @@ export function makeClient(setup: ClientSetup, options: ClientOptions): Client {
   const handlers: Subscribers = emitter((cause, type) => tell('error', new WirefallError('WF_INVALID', DEV ? `a "${String(type)}" subscriber threw` : '', { cause })));
   const s = clientSession(t, options.auth, (high, bytes) => tell('backpressure', high, bytes));
   const rpc = requests(clock, handlers, (type, encoded) => s.push(type, null, encoded));
-  const index = (rung: RungName): number => rungs.findIndex((r) => r.name === rung);
+  const index = lad.rankOf;
   /** What every live link shares, and what a sharing layer reaches (ClientInternals): the session itself, not three objects. */
   const host: ClientInternals = Object.assign(s, {
     clock,

@@ -42,6 +42,8 @@ export function ladder(rungs: readonly Rung[], memory: RungMemory | undefined, n
   };
   const index = (rung?: string) => rungs.findIndex((r) => r.name === rung);
   return {
+    /** The ladder index of rung `rung` (-1: not on it); the client's too. */
+    rankOf: index,
     /**
      * Where a race starts: below rungs that stalled repeatedly, and on the first connection (a
      * page load, `fresh`) at the remembered rung. Reconnects start below rungs found broken until
