@@ -21,6 +21,7 @@ import { Relay } from './relay';
 import { Calls, uncloned } from './calls';
 import { receiver } from './tab-check';
 import { View } from './view';
+import { reconcile } from './back';
 import { tabs, type Tabs } from './tabs';
 import { errorShape, type MirrorState, type TabMessage } from './tab-protocol';
 
@@ -126,21 +127,10 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#open();
   }
 
-  /**
-   * Back from the cache, this tab knows the group's mirror again. Each of its calls is numbered
-   * (in the mirror: the session sends it), acknowledged while it was away (settles: it heard no
-   * `done` then), numbered and dropped meanwhile (its session ended: rejected, maybe delivered),
-   * or never numbered (submitted again). A send in flight when it left was numbered by the leader
-   * on its `leave` if at all, so the mirror or the acknowledged ids know of it: never twice.
-   */
+  /** Back from the cache, this tab knows the group's mirror again: its calls follow it (./back). */
   #reconcile(): void {
     this.#back = undefined;
-    for (const id of this.#calls.ids()) {
-      const call = this.#calls.get(id)!;
-      if (this.#mirror.has(this.tab, id)) this.#calls.numbered(id);
-      else if (call.method === 'send' && id <= this.#mirror.ackedUpTo(this.tab)) this.#calls.settle(id, true, undefined, undefined);
-      else if (call.numbered) this.#calls.settle(id, false, undefined, { code: 'WF_SESSION_LOST', message: 'the session ended while this page was in the back/forward cache' });
-    }
+    reconcile(this.#calls, this.#mirror, this.tab);
   }
 
   get role(): ClientRole {
