@@ -55,8 +55,12 @@ export interface ChannelLike {
   close(): void;
 }
 
-/** Why a page may stop running: it is being unloaded (`pagehide`) or frozen (Page Lifecycle `freeze`). */
-export type LeaveReason = 'pagehide' | 'freeze';
+/**
+ * Why a page may stop running: it is being unloaded (`pagehide`), frozen (Page Lifecycle `freeze`),
+ * or put into the back/forward cache (`cached`: a `pagehide` with `persisted`); and `restored`, a
+ * cached page that runs again (a `pageshow` with `persisted`).
+ */
+export type LeaveReason = 'pagehide' | 'freeze' | 'cached' | 'restored';
 
 export interface Platform {
   WebSocket?: WebSocketConstructor;
@@ -72,7 +76,7 @@ export interface Platform {
   locks?: LocksLike;
   /** Opens a `BroadcastChannel`, where available (wirefall/share). */
   channel?: (name: string) => ChannelLike;
-  /** Subscribes to the page being unloaded or frozen; returns the unsubscribe function. */
+  /** Subscribes to the page being unloaded, frozen, cached or restored from the cache; returns the unsubscribe function. */
   onLeave?: (listener: (reason: LeaveReason) => void) => () => void;
   /** The page's address, when there is a page: relative URLs resolve against it, and `https:` forbids plain `ws:` rungs. */
   pageUrl?: string;
@@ -148,10 +152,15 @@ export function sharePlatform(p: Platform): Platform {
   return {
     locks: Channel && g.navigator?.locks,
     channel: Channel && ((name: string) => new Channel(name)),
-    // A page going into the back/forward cache (`persisted`) is not unloaded: it is frozen next (its
-    // `freeze` follows), and may come back. Closing for good there left a restored page with a
-    // closed client; leaving as a frozen page does keeps it working (docs/sharing.md).
-    onLeave: (listener) => both(listen(g, 'pagehide', (e) => (e as PageTransitionEvent).persisted || listener('pagehide')), listen(g.document, 'freeze', () => listener('freeze'))),
+    // A page going into the back/forward cache (`persisted`) is not unloaded: it may come back, and
+    // its client with it. Closing for good there left a restored page with a closed client; holding
+    // its Web Locks and channel there got it evicted from the cache (docs/sharing.md).
+    onLeave: (listener) =>
+      both(
+        listen(g, 'pagehide', (e) => listener((e as PageTransitionEvent).persisted ? 'cached' : 'pagehide')),
+        listen(g, 'pageshow', (e) => (e as PageTransitionEvent).persisted && listener('restored')),
+        listen(g.document, 'freeze', () => listener('freeze')),
+      ),
     ...p,
   };
 }

@@ -7,6 +7,9 @@ import { utf8Length } from '../protocol/limits';
 import type { SessionSeed } from './tap';
 import type { MirrorEntry, MirrorState } from './tab-protocol';
 
+/** How many tabs' acknowledged call ids a mirror keeps (`Mirror.ackedCall`). */
+export const ACKED_TABS = 64;
+
 export class Mirror {
   session: { sid: string; key: string } | undefined;
   /** Highest number known acknowledged. */
@@ -16,6 +19,13 @@ export class Mirror {
   #entries = new Map<number, MirrorEntry>();
   /** The entries' payload bytes, kept as they come and go: `buffered` is read often, and a sum over every entry was O(n). */
   bytes = 0;
+  /**
+   * Per tab, the highest call id of its sends that the server acknowledged. A tab back from the
+   * back/forward cache heard no `done` while it was away: this tells it which of its sends settled
+   * meanwhile. One id says it: a tab's sends get their numbers in the order of its call ids, and
+   * acks are cumulative. Kept for the last `ACKED_TABS` tabs (a cached tab may never come back).
+   */
+  #ackedCalls = new Map<string, number>();
 
   assign(e: MirrorEntry): void {
     // `n`: the payload's UTF-8 bytes, the unit of the connection's own `buffered`, measured by the
@@ -29,6 +39,25 @@ export class Mirror {
     if (s <= this.acked) return;
     this.acked = s;
     for (const k of this.#entries.keys()) if (k <= s) this.drop(k);
+  }
+
+  /** Tab `tab`'s send `id` was acknowledged, and so were its sends before it. */
+  ackedCall(tab: string, id: number): void {
+    if (id <= this.ackedUpTo(tab)) return;
+    // Re-inserted: the map's order is the order tabs were last heard of, the oldest goes first.
+    this.#ackedCalls.delete(tab);
+    this.#ackedCalls.set(tab, id);
+    if (this.#ackedCalls.size > ACKED_TABS) this.#ackedCalls.delete(this.#ackedCalls.keys().next().value!);
+  }
+
+  /** The highest call id of `tab`'s sends known acknowledged (0: none). */
+  ackedUpTo(tab: string): number {
+    return this.#ackedCalls.get(tab) ?? 0;
+  }
+
+  /** Tab `tab` closed for good: its calls will not be asked about. */
+  forget(tab: string): void {
+    this.#ackedCalls.delete(tab);
   }
 
   /** `s` was rejected (the session was lost or closed), or acknowledged: it will not be resent. */
@@ -67,7 +96,7 @@ export class Mirror {
   }
 
   state(): MirrorState {
-    return { session: this.session, acked: this.acked, next: this.next, entries: this.entries() };
+    return { session: this.session, acked: this.acked, next: this.next, entries: this.entries(), calls: Object.fromEntries(this.#ackedCalls) };
   }
 
   /** Takes in another tab's knowledge: the union of what either saw assigned, minus what either saw acked. */
@@ -76,6 +105,7 @@ export class Mirror {
     this.next = Math.max(this.next, o.next);
     for (const e of o.entries) this.assign(e);
     this.acknowledge(o.acked);
+    for (const [tab, id] of Object.entries(o.calls ?? {})) this.ackedCall(tab, id);
   }
 
   /**

@@ -21,8 +21,9 @@ import { Relay } from './relay';
 import { Calls, uncloned } from './calls';
 import { receiver } from './tab-check';
 import { View } from './view';
+import { reconcile } from './back';
 import { tabs, type Tabs } from './tabs';
-import { errorShape, type TabMessage } from './tab-protocol';
+import { errorShape, type MirrorState, type TabMessage } from './tab-protocol';
 
 /** How long a new leader listens for what the other tabs know before resuming. */
 export const SYNC_MS = 100;
@@ -30,7 +31,8 @@ export const SYNC_MS = 100;
 export class SharedClient<Api extends ApiShape = AnyApi> {
   readonly tab: string;
   #ctx: ShareContext;
-  #chan: ChannelLike;
+  #name: string;
+  #chan!: ChannelLike;
   #election: Election;
   #mirror = new Mirror();
   #received = 0;
@@ -45,25 +47,90 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   #handlers = emitter<Record<string, (data: unknown) => void>>((cause, type) => this.#events.emit('error', new WirefallError('WF_INVALID', `a "${String(type)}" subscriber threw`, { cause })));
   #view = new View(this.#events);
   #closed = false;
+  /** In the back/forward cache: out of the group (no locks, no channel), its calls kept for the return. */
+  #away = false;
+  /**
+   * Back from the cache, until this tab learns what happened while it was away (a leader's `snap`,
+   * or the mirrors it gathers to lead): what it knew when it left (#reconcile).
+   */
+  #back: { mirror: MirrorState; received: number; heard: boolean } | undefined;
   /** The other tabs alive, as far as this one knows (./tabs). */
-  #tabs: Tabs;
+  #tabs!: Tabs;
   #unleave: () => void;
 
   constructor(ctx: ShareContext, name: string) {
     this.#ctx = ctx;
+    this.#name = name;
     const { platform } = ctx;
     this.tab = platform.nonce();
-    this.#chan = platform.channel!(name);
     this.#calls = new Calls(resolveTimings(ctx.options));
-    // What other contexts post is checked first: any script of the origin can post there.
-    this.#chan.onmessage = receiver(ctx.options.logger, (m) => this.#on(m));
     this.#election = new Election(platform.locks!, name);
-    // A tab that crashed says no `leave`: its released lock says it for it.
-    this.#tabs = tabs(platform.locks!, name, this.tab, (tab) => this.#on({ t: 'leave', tab }));
     // A leader that is unloaded or frozen hands over at once, rather than after the browser notices.
-    this.#unleave = platform.onLeave?.((reason) => (reason === 'pagehide' ? this.close() : this.#resign(true))) ?? (() => {});
+    this.#unleave =
+      platform.onLeave?.((reason) =>
+        reason === 'pagehide' ? this.close() : reason === 'cached' ? this.#suspend() : reason === 'restored' ? this.#restore() : this.#resign(true),
+      ) ?? (() => {});
+    this.#open();
+  }
+
+  /** Takes this tab's place in the group: a channel, its lock of life, a place in the election's line. */
+  #open(): void {
+    const { platform, options } = this.#ctx;
+    this.#chan = platform.channel!(this.#name);
+    // What other contexts post is checked first: any script of the origin can post there.
+    this.#chan.onmessage = receiver(options.logger, (m) => this.#on(m));
+    // A tab that crashed says no `leave`: its released lock says it for it (`away`: it may be a
+    // cached tab that comes back and asks for its calls' outcomes).
+    this.#tabs = tabs(platform.locks!, this.#name, this.tab, (tab) => this.#on({ t: 'leave', tab, away: true }));
     this.#post({ t: 'join', tab: this.tab });
     this.#election.join(() => this.#lead());
+  }
+
+  /** Leaves the group: the locks and the channel go, so the other tabs stop counting this one. */
+  #part(away: boolean): void {
+    // Posted first: #post posts nothing once away or closed.
+    this.#post({ t: 'leave', tab: this.tab, ...(away && { away }) });
+    this.#election.resign();
+    this.#tabs.close();
+    this.#chan.onmessage = null;
+    this.#chan.close();
+  }
+
+  /**
+   * Into the back/forward cache. Held Web Locks (ours, or the lock of another tab we wait for)
+   * got the page evicted (`WebLocksContention`), and so does a message on an open channel
+   * (`BroadcastChannelOnMessage`): a leader hands over (the session stays, for another tab or for
+   * this one when it is back) and the tab leaves the group as a closing one does, keeping its calls.
+   */
+  #suspend(): void {
+    if (this.#closed || this.#away) return;
+    this.#resign(true, false);
+    this.#part(true);
+    this.#away = true;
+    this.#leader = undefined;
+    if (this.#view.snap.state === 'open') this.#view.set({ ...this.#view.snap, state: 'reconnecting', rung: null });
+  }
+
+  /**
+   * Back from the cache: joins again as a new tab would (with the same id, which its calls carry),
+   * knowing nothing of the group yet. What it knew when it left waits in `#back`: the group may
+   * have moved on meanwhile (acknowledged, renumbered, a new session), and its old mirror merged
+   * in would bring back entries that are gone.
+   */
+  #restore(): void {
+    if (this.#closed || !this.#away) return;
+    this.#away = false;
+    this.#back = { mirror: this.#mirror.state(), received: this.#received, heard: false };
+    this.#mirror = new Mirror();
+    this.#received = 0;
+    this.#placed = false;
+    this.#open();
+  }
+
+  /** Back from the cache, this tab knows the group's mirror again: its calls follow it (./back). */
+  #reconcile(): void {
+    this.#back = undefined;
+    reconcile(this.#calls, this.#mirror, this.tab);
   }
 
   get role(): ClientRole {
@@ -129,14 +196,10 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
   close(): void {
     if (this.#closed) return;
     this.#resign(this.#tabs.alive.size > 0);
-    // Posted before closing: #post posts nothing once closed.
-    this.#post({ t: 'leave', tab: this.tab });
+    // In the cache, it has left the group already.
+    if (!this.#away) this.#part(false);
     this.#closed = true;
-    this.#election.resign();
-    this.#tabs.close();
     this.#unleave();
-    this.#chan.onmessage = null;
-    this.#chan.close();
     this.#calls.rejectAll(new WirefallError('WF_CLOSED', 'client closed before the server acknowledged'));
     this.#view.release();
     this.#events.emit('state', 'closed', null);
@@ -152,7 +215,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
 
   /** Posts to every other tab and applies it here too (a channel does not echo to its sender). */
   #post(m: TabMessage): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#away) return;
     try {
       this.#chan.postMessage(m);
     } catch (e) {
@@ -177,6 +240,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
       case 'leave':
         this.#tabs.alive.delete(m.tab);
         this.#relay?.left(m.tab);
+        if (!m.away) this.#mirror.forget(m.tab);
         return;
       case 'snap':
         if (m.to !== this.tab || this.#relay) return;
@@ -186,6 +250,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         this.#leader = m.leader;
         this.#tabs.add(m.leader);
         this.#view.set(m.snap);
+        if (this.#back) this.#reconcile();
         for (const id of this.#calls.ids()) this.#submit(id);
         return;
       case 'call':
@@ -203,7 +268,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         if (!own) this.#relay?.confirmed(m.from, m.id);
         return;
       case 'done':
-        if (m.s !== undefined) m.ok ? this.#mirror.acknowledge(m.s) : this.#mirror.drop(m.s);
+        if (m.s !== undefined) m.ok ? (this.#mirror.acknowledge(m.s), this.#mirror.ackedCall(m.to, m.id)) : this.#mirror.drop(m.s);
         if (m.to === this.tab) this.#calls.settle(m.id, m.ok, m.value, m.error);
         return;
       case 'msg':
@@ -243,10 +308,15 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
         return;
       case 'synced':
         if (!own) this.#tabs.add(m.from);
-        if (m.to === this.tab && !this.#relay) this.#mirror.merge(m.mirror);
+        if (m.to !== this.tab || this.#relay) return;
+        this.#mirror.merge(m.mirror);
+        // Back from the cache: where the others are, not where this tab left.
+        if (this.#back) (this.#back.heard = true), (this.#received = Math.max(this.#received, m.received));
         return;
       case 'leader':
         if (own) return;
+        // Back from the cache and not told yet what happened meanwhile: the leader's `snap` tells.
+        if (this.#back) return this.#post({ t: 'join', tab: this.tab });
         this.#leader = m.tab;
         this.#placed = true;
         if (m.fresh) this.#mirror.clear(), this.#calls.unnumber();
@@ -261,6 +331,10 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#post({ t: 'sync', leader: this.tab });
     this.#ctx.platform.clock.setTimeout(() => {
       if (this.#closed || !this.#election.leading) return;
+      const back = this.#back;
+      // Back from the cache and no tab answered: what this tab left with is all there is.
+      if (back && !back.heard) this.#mirror.merge(back.mirror), (this.#received = back.received);
+      if (back) this.#reconcile();
       this.#placed = true;
       const relay = new Relay({ tab: this.tab, clock: this.#ctx.platform.clock, post: (m) => this.#post(m), make: (tap) => this.#ctx.make(tapHook(tap)), mirror: this.#mirror, received: this.#received });
       this.#relay = relay;
@@ -275,8 +349,8 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     }, SYNC_MS);
   }
 
-  /** Stops leading; `handOver` keeps the session open for the next leader. */
-  #resign(handOver: boolean): void {
+  /** Stops leading; `handOver` keeps the session open for the next leader; `rejoin`: wait to lead again. */
+  #resign(handOver: boolean, rejoin = handOver): void {
     const relay = this.#relay;
     if (!relay) return;
     this.#relay = undefined;
@@ -284,7 +358,7 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     relay.stop(handOver);
     this.#election.resign();
     // A frozen page that wakes up follows whoever leads by then.
-    if (!this.#closed && handOver) this.#election.join(() => this.#lead());
+    if (!this.#closed && rejoin) this.#election.join(() => this.#lead());
   }
 }
 

@@ -24,17 +24,21 @@ const list =
   (c: Check): Check =>
   (v) => Array.isArray(v) && v.every(c);
 const any: Check = () => true;
+/** An object whose every value passes `c` (keys are any strings). */
+const record =
+  (c: Check): Check =>
+  (v) => typeof v === 'object' && v !== null && Object.values(v).every(c);
 
 const entry = obj({ s: num, ev: str, payload: str, enc: opt(str), n: opt(num), from: str, id: num });
 const session = obj({ sid: str, key: str });
-const mirror = obj({ session: opt(session), acked: num, next: num, entries: list(entry) });
+const mirror = obj({ session: opt(session), acked: num, next: num, entries: list(entry), calls: opt(record(num)) });
 const states = ['connecting', 'open', 'reconnecting', 'closed'];
 const snap = obj({ state: (v) => states.includes(v as string), rung: (v) => v === null || str(v), attempts: list(any), rtt: opt((v) => typeof v === 'number'), high: bool });
 const error = obj({ code: str, message: str });
 
 const shapes: Record<TabMessage['t'], Check> = {
   join: obj({ tab: str }),
-  leave: obj({ tab: str }),
+  leave: obj({ tab: str, away: opt(bool) }),
   snap: obj({ to: str, leader: str, snap, received: num, mirror }),
   call: obj({ from: str, id: num, method: str, args: list(any) }),
   assigned: obj({ e: entry }),

@@ -26,6 +26,8 @@ export interface MirrorState {
   acked: number;
   next: number;
   entries: MirrorEntry[];
+  /** Per tab, the highest call id of its sends acknowledged (absent from a tab of an older version). */
+  calls?: Record<string, number>;
 }
 
 /** The shared connection as the leader's client describes it. */
@@ -48,8 +50,8 @@ export interface ErrorShape {
 export type TabMessage =
   /** A tab arrived (or asks again): the leader answers with `snap`. */
   | { t: 'join'; tab: string }
-  /** A tab closed. */
-  | { t: 'leave'; tab: string }
+  /** A tab closed; `away`: it went into the back/forward cache, and may come back with the same id. */
+  | { t: 'leave'; tab: string; away?: boolean }
   | { t: 'snap'; to: string; leader: string; snap: Snapshot; received: number; mirror: MirrorState }
   /** Any client method, called in `from` and run by the leader. */
   | { t: 'call'; from: string; id: number; method: string; args: unknown[] }
