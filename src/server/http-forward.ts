@@ -1,5 +1,5 @@
-import { request as httpsRequest } from 'node:https';
-import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { refuse } from './http-answers';
@@ -44,19 +44,49 @@ function strip(h: IncomingHttpHeaders): Record<string, string | string[]> {
 
 /**
  * True when `req` was forwarded by another node (it proves the shared secret). Its client's
- * address then replaces the forwarding node's, so tickets, race tokens and per-address limits
- * see the client: a forwarded request comes alone on its own connection (no agent), so the
- * socket's address can stand for the request's.
+ * address then stands in for the forwarding node's on the socket, so tickets, race tokens,
+ * per-address limits and `authenticate` see the client. Nodes forward over kept-alive connections
+ * (`Forwarder`), so one socket carries the requests of many clients, one after another: an HTTP
+ * agent sends the next request on a socket only once the last answer has ended, so the address set
+ * here is that of the request being handled. A request that does not prove the secret takes the
+ * socket's own address back.
  */
 export function acceptForwarded(req: IncomingMessage, secret: string | undefined): boolean {
+  const socket = req.socket;
+  if (Object.hasOwn(socket, 'remoteAddress')) delete (socket as { remoteAddress?: string }).remoteAddress;
   const proof = req.headers[AUTH];
   if (typeof proof !== 'string' || !secret) return false;
   const a = Buffer.from(proof);
   const b = Buffer.from(secret);
   if (a.length !== b.length || !timingSafeEqual(a, b)) return false;
   const remote = req.headers[REMOTE];
-  if (typeof remote === 'string') Object.defineProperty(req.socket, 'remoteAddress', { value: remote, configurable: true });
+  if (typeof remote === 'string') Object.defineProperty(socket, 'remoteAddress', { value: remote, configurable: true });
   return true;
+}
+
+/**
+ * The connections a node forwards requests over, kept alive between requests. A new TCP
+ * connection per forwarded request (as before 2026-12-01) made hundreds a second under a fleet of
+ * idle HTTP-rung clients, each one through the listen queue of the other node: 4,000 queue
+ * overflows in one capacity run (docs/benchmarks.md), each a dropped SYN the sender retries a
+ * second later, and long-poll round trips of 1–2 s on a machine at half load. Idle connections
+ * are closed before the other node's keep-alive timeout would close them under a request (Node
+ * from 19 reads it from the answer's `Keep-Alive` header; `timeout` bounds it for older ones).
+ */
+export class Forwarder {
+  readonly #http = new Agent({ keepAlive: true, timeout: 4000 });
+  readonly #https = new HttpsAgent({ keepAlive: true, timeout: 4000 });
+
+  /** The agent for requests to `url`. */
+  agent(url: URL): Agent {
+    return url.protocol === 'https:' ? this.#https : this.#http;
+  }
+
+  /** Closes every connection: the node stops. */
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
 }
 
 /**
@@ -74,15 +104,15 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): voi
  * Forwards `req` to the node at `base`, streaming both ways (an SSE stream, a held poll). Its body
  * is at most `limit` bytes (what the other node reads of such a request).
  */
-export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string, limit = Infinity): void {
+export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string, via: Forwarder, limit = Infinity): void {
   if (Number(req.headers['content-length']) > limit) return tooLarge(req, res, limit);
   const headers = { ...strip(req.headers), [AUTH]: secret, [REMOTE]: req.socket.remoteAddress ?? '' };
   const url = new URL(req.url ?? '/', base);
   // TLS names the node, not the client's Host (Node would take the SNI name, and so the name its
   // certificate is checked against, from the Host header); never an IP address (RFC 6066 §3).
   const up = url.protocol === 'https:'
-    ? httpsRequest(url, { method: req.method, headers, agent: false, servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? '' : url.hostname })
-    : request(url, { method: req.method, headers, agent: false });
+    ? httpsRequest(url, { method: req.method, headers, agent: via.agent(url), servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? '' : url.hostname })
+    : request(url, { method: req.method, headers, agent: via.agent(url) });
   let size = 0;
   req.on('data', (chunk: Buffer) => {
     // Refused once: what still arrives before the answer ends the request is dropped.
@@ -113,7 +143,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
  * false when the request is this node's (handle it at once); otherwise it is answered, by the
  * other node or, when no other node has it, by `local` (which then says it is unknown).
  */
-export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, holds: (key: string) => boolean, local: () => void, limit = Infinity, warn: (message: string) => void = () => {}): boolean {
+export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: string, routes: RequestRoutes, via: Forwarder, holds: (key: string) => boolean, local: () => void, limit = Infinity, warn: (message: string) => void = () => {}): boolean {
   const sid = q.get('sid');
   const ticket = q.get('ticket');
   let where: Promise<string | undefined>;
@@ -130,7 +160,7 @@ export function routeElsewhere(req: IncomingMessage, res: ServerResponse, q: URL
     (base) => {
       if (!base || !routes.secret) return local();
       try {
-        forward(req, res, base, routes.secret, limit);
+        forward(req, res, base, routes.secret, via, limit);
       } catch (err) {
         // An address that is no http(s) URL (an `advertise` without its scheme, a corrupt key):
         // thrown here, in a promise callback, it was an unhandled rejection, which ends the process.

@@ -9,7 +9,7 @@ import type { Hub } from './hub';
 import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';
 import { parseHello, Tickets } from './http-tickets';
 import { orderedUplink, receiveOrdered, releaseHeld, uplinkId } from './http-uplink';
-import { acceptForwarded, routeElsewhere, type RequestRoutes } from './http-forward';
+import { acceptForwarded, Forwarder, routeElsewhere, type RequestRoutes } from './http-forward';
 import { LIMITS } from '../protocol/limits';
 import type { AddressLimiter } from './limits';
 import type { ResolvedServerOptions, ServerOptions } from './options';
@@ -49,6 +49,8 @@ export class HttpRung<Api extends ApiShape, User> {
   #tickets: Tickets;
   /** With a store that routes requests (Redis): uplinks and polls go to the node holding the link. */
   #routes: RequestRoutes | undefined;
+  /** Kept-alive connections to the other nodes, for the requests forwarded there. */
+  #forwarder = new Forwarder();
 
   constructor(hub: Hub<Api, User>, opts: ResolvedServerOptions, allowed: ServerOptions['allowedOrigins'], opens: AddressLimiter, routes?: RequestRoutes) {
     this.#routes = routes;
@@ -79,7 +81,7 @@ export class HttpRung<Api extends ApiShape, User> {
       // A request forwarded here is answered here: it never travels twice.
       // What the node it goes to reads of it: an uplink batch, else (a poll's key, a GET) an id.
       const limit = req.method === 'POST' && !q.has('poll') ? this.#bodyLimit() : LIMITS.id;
-      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit, (m) => this.#opts.logger.warn(m))) return;
+      if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, this.#forwarder, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit, (m) => this.#opts.logger.warn(m))) return;
       this.#dispatch(req, res, q, t, rung);
     } catch (err) {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
@@ -168,6 +170,7 @@ export class HttpRung<Api extends ApiShape, User> {
   close(): void {
     for (const l of [...this.#live]) l.drop();
     this.#links.clear();
+    this.#forwarder.close();
   }
 
 

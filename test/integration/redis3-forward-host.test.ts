@@ -2,7 +2,7 @@ import { createServer, request } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { makeTestCert } from '../../lab/cert';
-import { forward } from '../../src/server/http-forward';
+import { forward, Forwarder } from '../../src/server/http-forward';
 import { afterEach, describe, expect, test } from 'vitest';
 import { post, redisNode } from '../support/bredis-http';
 import { cleanup, track } from '../support/harness';
@@ -52,7 +52,9 @@ describe('a forwarded request keeps its Host', () => {
     const names: (string | undefined)[] = [];
     // The name the forwarding node asks for in its TLS hello (the certificate is checked against it).
     const node = createTlsServer({ key, cert, SNICallback: (name, cb) => (names.push(name), cb(null, undefined)) }, (_q, s) => s.end('ok'));
-    const front = createServer((req, res) => forward(req, res, `https://localhost:${(node.address() as AddressInfo).port}`, 'secret'));
+    const via = new Forwarder();
+    track({ close: () => via.close() });
+    const front = createServer((req, res) => forward(req, res, `https://localhost:${(node.address() as AddressInfo).port}`, 'secret', via));
     for (const s of [node, front]) {
       track({ close: () => new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r()))) });
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
