@@ -110,29 +110,48 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   const url = new URL(req.url ?? '/', base);
   // TLS names the node, not the client's Host (Node would take the SNI name, and so the name its
   // certificate is checked against, from the Host header); never an IP address (RFC 6066 §3).
-  const up = url.protocol === 'https:'
-    ? httpsRequest(url, { method: req.method, headers, agent: via.agent(url), servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? '' : url.hostname })
-    : request(url, { method: req.method, headers, agent: via.agent(url) });
+  const open = (agent: Agent | false) => url.protocol === 'https:'
+    ? httpsRequest(url, { method: req.method, headers, agent, servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? '' : url.hostname })
+    : request(url, { method: req.method, headers, agent });
+  let up = open(via.agent(url));
   let size = 0;
+  /** The body so far, for a second try on a new connection (it is at most `limit` bytes). */
+  const body: Buffer[] = [];
   req.on('data', (chunk: Buffer) => {
+    body.push(chunk);
     // Refused once: what still arrives before the answer ends the request is dropped.
     if (size > limit || (size += chunk.length) <= limit) return;
     req.unpipe(up);
     up.destroy();
     tooLarge(req, res, limit);
   });
-  up.on('response', (r) => {
-    res.writeHead(r.statusCode ?? 502, strip(r.headers));
-    res.flushHeaders();
-    r.pipe(res);
-    r.on('error', () => res.destroy());
-  });
-  // The node went away (killed, restarted): the session is unknown here, as it would be there.
-  up.on('error', () => {
-    if (size > limit) return; // refused here
-    if (!res.headersSent) refuse(res, 404, 'session_unknown', 'the node that held this session is gone', 'session');
-    else res.destroy();
-  });
+  const send = () => {
+    up.on('response', (r) => {
+      res.writeHead(r.statusCode ?? 502, strip(r.headers));
+      res.flushHeaders();
+      r.pipe(res);
+      r.on('error', () => res.destroy());
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (size > limit) return; // refused here
+      // A kept-alive connection the other node closed as this request went out on it: that node
+      // never read the request, so it is sent again, once, on a new connection (as Node's docs
+      // on `reusedSocket` advise). Otherwise the client would resume a session that is fine.
+      if (up.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent && !res.destroyed) {
+        req.unpipe(up);
+        up = open(false);
+        send();
+        for (const chunk of body) up.write(chunk);
+        if (req.readableEnded) up.end();
+        else req.pipe(up);
+        return;
+      }
+      // The node went away (killed, restarted): the session is unknown here, as it would be there.
+      if (!res.headersSent) refuse(res, 404, 'session_unknown', 'the node that held this session is gone', 'session');
+      else res.destroy();
+    });
+  };
+  send();
   res.on('close', () => up.destroy());
   req.pipe(up);
 }

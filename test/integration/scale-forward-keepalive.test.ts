@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import { Socket } from 'node:net';
+import { createServer as createHttpServer, request, type IncomingMessage } from 'node:http';
+import { createServer as createTcpServer, Socket, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { acceptForwarded } from '../../src/server/http-forward';
-import { cleanup, eventually } from '../support/harness';
+import { acceptForwarded, forward, Forwarder } from '../../src/server/http-forward';
+import { cleanup, eventually, track } from '../support/harness';
 import { msg, post, twoNodesAndSse } from '../support/bredis-http';
 import { redisForFile } from '../support/redis-server';
 
@@ -49,5 +49,49 @@ describe('forwarded requests', () => {
     expect(acceptForwarded(request({ 'x-wirefall-node': 'secret', 'x-wirefall-remote': '192.0.2.1' }), undefined)).toBe(false);
     expect(socket.remoteAddress).toBe(own);
     socket.destroy();
+  });
+
+  test('one sent on a kept-alive connection the other node reset under it is sent again on a new one, body and all', async () => {
+    // A node that answers the first request of each connection and keeps it alive, then resets
+    // the connection when a second request comes on it: as a node closing an idle connection
+    // just as a request goes out on it. It counts the bodies it answered.
+    const bodies: string[] = [];
+    const node = createTcpServer((socket) => {
+      let seen = 0;
+      let buf = '';
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        buf += d.toString();
+        const head = buf.indexOf('\r\n\r\n');
+        const length = Number(/content-length: *(\d+)/i.exec(buf)?.[1] ?? 0);
+        if (head < 0 || buf.length < head + 4 + length) return;
+        const body = buf.slice(head + 4, head + 4 + length);
+        buf = '';
+        if (++seen > 1) return void socket.resetAndDestroy();
+        bodies.push(body);
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    const via = new Forwarder();
+    const front = createHttpServer((req, res) => forward(req, res, `http://127.0.0.1:${(node.address() as AddressInfo).port}`, 'secret', via));
+    for (const s of [node, front]) {
+      track({ close: () => new Promise<void>((r) => s.close(() => r())) });
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    }
+    track({ close: () => (via.close(), front.closeAllConnections()) });
+    const send = (body: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: (front.address() as AddressInfo).port, path: '/wirefall?t=lp', method: 'POST', agent: false }, (res) => {
+          let b = '';
+          res.on('data', (d: Buffer) => (b += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(await send('first')).toEqual({ status: 200, body: 'ok' });
+    // Before: the reset was taken for a node gone, and answered 404 session_unknown.
+    expect(await send('second')).toEqual({ status: 200, body: 'ok' });
+    expect(bodies).toEqual(['first', 'second']);
   });
 });
