@@ -128,7 +128,10 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   const send = () => {
     up.on('response', (r) => {
       res.writeHead(r.statusCode ?? 502, strip(r.headers));
-      res.flushHeaders();
+      // An event stream's head goes at once (the client waits on it); any other answer's goes with
+      // its body, in one write: sent apart, a poll's answer was two segments, and a hop that
+      // delays a small segment behind an unacknowledged one (Nagle) held its body up to 40 ms.
+      if (String(r.headers['content-type']).startsWith('text/event-stream')) res.flushHeaders();
       r.pipe(res);
       r.on('error', () => res.destroy());
     });

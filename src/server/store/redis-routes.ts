@@ -25,6 +25,10 @@ if v and v ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`;
 
+/** How long a node's address read from Redis is used without reading it again, and how many are kept. */
+const ADDRESS_KEPT_MS = 60_000;
+const ADDRESSES_KEPT = 1024;
+
 /**
  * Where HTTP-rung requests go, over Redis: `{prefix}:addr:{node}` (each node's address),
  * `{prefix}:http:{sid}` (the node holding a session's HTTP link) and `{prefix}:secret` (what nodes
@@ -45,6 +49,12 @@ export class RedisRoutes implements RequestRoutes {
   #withdrawn = false;
   /** Requests this node sent to another one. */
   forwarded = 0;
+  /**
+   * Node addresses read lately: a node's id is new with each process and its address never
+   * changes, so every forwarded request need not read it again (it was one more Redis round trip
+   * before each forward). A node gone meanwhile is found as before: the forward fails.
+   */
+  #addresses = new Map<string, { address: string; until: number }>();
 
   constructor(parts: { pub: () => Client | undefined; prefix: string; nodeId: string; advertise: string | undefined; node: () => StoreNode | undefined; refreshMs?: number }) {
     this.#refreshMs = parts.refreshMs ?? REFRESH_MS;
@@ -106,7 +116,14 @@ export class RedisRoutes implements RequestRoutes {
   async node(id: string): Promise<string | undefined> {
     const pub = this.#pub();
     if (!pub?.isReady || id === this.nodeId) return undefined;
-    const address = (await within(pub.get(`${this.#prefix}:addr:${id}`), 'a node address')) ?? undefined;
+    const now = Date.now();
+    const known = this.#addresses.get(id);
+    let address = known && now < known.until ? known.address : undefined;
+    if (!address) {
+      address = (await within(pub.get(`${this.#prefix}:addr:${id}`), 'a node address')) ?? undefined;
+      if (this.#addresses.size >= ADDRESSES_KEPT) this.#addresses.clear();
+      if (address) this.#addresses.set(id, { address, until: now + ADDRESS_KEPT_MS });
+    }
     if (address) this.forwarded++;
     return address;
   }
