@@ -11,6 +11,11 @@ const dist = process.env.WIREFALL_DIST ? new URL(`file://${process.env.WIREFALL_
 const { connect } = await import(`${dist}/index.mjs`);
 const clients = [];
 let turn = 0;
+/** Idle clients that heard `sessionlost` (their session was not carried over). */
+let lost = 0;
+const lostBy = {};
+/** Streaming clients (`stream`): each sends numbered echoes and checks what comes back. */
+const streams = [];
 
 /** Resolves when `c` is open, rejects when it closes or after `ms`. */
 function opened(c, ms) {
@@ -38,6 +43,7 @@ serveIpc({
       for (let j = i; j < Math.min(n, i + batch); j++) {
         const rung = rungs[turn++ % rungs.length];
         const c = connect(url, options(rung));
+        c.on('sessionlost', () => (lost++, (lostBy[rung] = (lostBy[rung] ?? 0) + 1)));
         clients.push({ c, rung });
         waits.push(opened(c, 30_000).then(() => ok++, () => failed++));
       }
@@ -53,7 +59,46 @@ serveIpc({
     const open = { ws: 0, sse: 0, longpoll: 0 };
     let down = 0;
     for (const { c, rung } of clients) c.state === 'open' ? open[rung]++ : down++;
-    return { open, down, total: clients.length, rss: process.memoryUsage().rss };
+    return { open, down, total: clients.length, lost, lostBy, rss: process.memoryUsage().rss };
+  },
+  /**
+   * Starts `n` streaming clients (rungs in turn): each sends echo i = 0, 1, 2, … every `every` ms
+   * (not waiting for answers) until `streamsStop`, and checks the echoes: each once, in order.
+   */
+  async streamsStart({ url, rungs, n, every = 100, offset = 0 }) {
+    for (let j = 0; j < n; j++) {
+      const rung = rungs[(j + offset) % rungs.length];
+      const c = connect(url, options(rung));
+      const st = { c, rung, sent: 0, resolved: 0, rejected: 0, got: [], doubled: 0, reordered: 0, lost: 0, timer: undefined };
+      c.on('sessionlost', () => st.lost++);
+      c.subscribe('echoed', (d) => {
+        const last = st.got.at(-1) ?? -1;
+        if (st.got.includes(d.i)) st.doubled++;
+        else if (d.i < last) st.reordered++;
+        st.got.push(d.i);
+      });
+      await opened(c, 30_000);
+      st.timer = setInterval(() => {
+        const i = st.sent++;
+        c.send('echo', payload('echo', i)).then(() => st.resolved++, () => st.rejected++);
+      }, every);
+      streams.push(st);
+    }
+    return streams.length;
+  },
+  /** Stops sending, waits up to `ms` for the echoes of everything sent, and reports each stream. */
+  async streamsStop({ ms = 30_000 } = {}) {
+    for (const st of streams) clearInterval(st.timer);
+    const end = performance.now() + ms;
+    while (performance.now() < end && streams.some((st) => st.got.length < st.sent || st.resolved + st.rejected < st.sent)) await sleep(100);
+    const out = streams.map((st) => {
+      const seen = new Set(st.got);
+      let missing = 0;
+      for (let i = 0; i < st.sent; i++) if (!seen.has(i)) missing++;
+      return { rung: st.rung, sent: st.sent, echoed: seen.size, missing, doubled: st.doubled, reordered: st.reordered, resolved: st.resolved, rejected: st.rejected, sessionlost: st.lost };
+    });
+    for (const st of streams.splice(0)) st.c.close();
+    return out;
   },
   /** Sequential echo round trips on one extra client for `ms`, one every `every` ms; 5 s without an answer is a timeout. */
   async probe({ url, rung, ms, every = 100 }) {

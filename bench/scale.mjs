@@ -28,7 +28,7 @@ const BOUND = { p99: 1000, openShare: 0.99 };
 const NOFILE = 65_536;
 
 /** The nodes of one store: memory (one node) or redis (three), behind the round-robin balancer. */
-async function fleet(store, redisUrl, heartbeatMs) {
+export async function fleet(store, redisUrl, heartbeatMs) {
   const nodes = [];
   for (let i = 0; i < (store === 'redis' ? 3 : 1); i++) nodes.push(await startServer('wirefall', { cpu: null, redis: store === 'redis' ? redisUrl : undefined, nofile: NOFILE, heartbeatMs }));
   const balancer = await startHelper('balancer.mjs', { ports: nodes.map((n) => n.port) }, [], { nofile: NOFILE });

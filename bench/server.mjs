@@ -63,7 +63,10 @@ if (lib === 'raw') {
   // what the defaults allow a client on the internet (docs/security.md).
   // `redis`: the scale section's nodes share sessions and fan-out through Redis (bench/scale.mjs).
   const store = cfg.redis ? (await import(`${dist}/server-redis.mjs`)).redisStore({ url: cfg.redis, prefix: 'wfbench' }) : undefined;
-  const server = createServer({ logger: { warn() {} }, replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store, heartbeatMs: cfg.heartbeatMs });
+  // WF_BENCH_LOG=1: the server's info and warnings on stderr (why a resume found no session, …).
+  const say = (level) => (m, c) => process.stderr.write(`[node ${process.pid} ${level}] ${m} ${c ? JSON.stringify(c) : ''}\n`);
+  const logger = process.env.WF_BENCH_LOG ? { info: say('info'), warn: say('warn'), error: say('error') } : { warn() {} };
+  const server = createServer({ logger, logLevel: process.env.WF_BENCH_LOG ? 'info' : 'warn', replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store, heartbeatMs: cfg.heartbeatMs });
   server.on('connection', (conn) => {
     conn.on('close', () => conns--);
     app((k, o) => void conn.send(k, o).catch(() => {}), (k, fn) => conn.subscribe(k, fn));

@@ -70,11 +70,15 @@ export class Users<User> {
     }
   }
 
-  /** Whether two users `authenticate` returned are the same one (`identify`, else `===` or JSON). */
+  /**
+   * Whether two users `authenticate` returned are the same one (`identify`, else `===` or JSON).
+   * No user is `null` as well as `undefined`: a session's record stores it as `null` (`identity`),
+   * so a session taken over from the store has `null` where its client's hellos have `undefined`.
+   */
   same(a: User | undefined, b: User | undefined): boolean {
     try {
       if (this.#identify) return this.#identify(a as User) === this.#identify(b as User);
-      if (a === b) return true;
+      if ((a ?? null) === (b ?? null)) return true;
       const x = JSON.stringify(a);
       return x !== undefined && x === JSON.stringify(b);
     } catch (err) {
