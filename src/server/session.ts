@@ -254,6 +254,11 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /** @internal Takes over `state` from another node, before the first link (session-move.ts). */
   adopt(state: SessionState): void {
     this.#move.adopt(state);
+    // Its client claimed it long ago (a resume names it by the key of its first welcome): no race's
+    // leftover, so no claim deadline may end it (and drop its record) when the resuming link is
+    // lost before the client spoke on it. It waits for the next resume as any session that lost
+    // its link; the app hears of it here at the client's first word, as before.
+    if (this.#claim) clearTimeout(this.#claim.timer);
   }
   /** @internal Each batch is committed to `records` from now on (session-move.ts). */
   keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {

@@ -30,8 +30,8 @@ export function post(port: number, query: string, body: string, headers: Record<
   });
 }
 
-/** An SSE open (protocol 3): the event stream's frames, as they arrive. */
-export function openSse(port: number, u: string, hello: Record<string, unknown>): { frames: Record<string, unknown>[] } {
+/** An SSE open (protocol 3): the event stream's frames, as they arrive; `close` cuts it. */
+export function openSse(port: number, u: string, hello: Record<string, unknown>): { frames: Record<string, unknown>[]; close(): void } {
   const frames: Record<string, unknown>[] = [];
   const req = request({ host: '127.0.0.1', port, path: `/wirefall?t=sse&u=${u}`, method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', accept: 'text/event-stream' } }, (res) => {
     let buf = '';
@@ -51,7 +51,7 @@ export function openSse(port: number, u: string, hello: Record<string, unknown>)
   req.on('error', () => {});
   track({ close: () => void req.destroy() });
   req.end(JSON.stringify({ t: 'hello', v: 3, ...hello }));
-  return { frames };
+  return { frames, close: () => void req.destroy() };
 }
 
 /** A client message frame, as an uplink POST's body carries it after the key line. */
