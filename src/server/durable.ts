@@ -107,6 +107,16 @@ export class Durable {
   /** Commits keep the record alive; an idle session is touched before its TTL runs out. */
   #keepAlive: ReturnType<typeof setInterval>;
   #lastWrite = Date.now();
+  /**
+   * How long each write keeps the record: the session TTL and one keep-alive period. Written
+   * every period at the latest, a record whose node dies or hangs so still lives a whole TTL
+   * after the last write: its client has `sessionTtlMs` to find it, as when the client leaves a
+   * live node. (With the TTL alone it had as little as two thirds of it: under a node that hung
+   * with 1,700 sessions, a client whose reconnects landed on the hung node, then backed off, came
+   * back 47 s after the last write and found nothing; `npm run bench:failover` with
+   * WF_FAILOVER_MODE=stop.)
+   */
+  #recordTtl: number;
   #run = () => void this.#commit();
 
   /** `from`: a state taken from the store (with its epoch); absent: a new session, written at once. */
@@ -120,6 +130,7 @@ export class Durable {
     if (from) this.#point = { received: from.received, next: from.outbox.next, position: from.fanout };
     this.#gate();
     const every = Math.max(1000, Math.floor(parts.ttlMs / 3));
+    this.#recordTtl = parts.ttlMs + every;
     this.#keepAlive = setInterval(() => Date.now() - this.#lastWrite >= every && this.#force(), every);
     this.#keepAlive.unref?.();
   }
@@ -212,7 +223,7 @@ export class Durable {
       const entries = outboxSince(outbox, this.#next);
       // The commit writes the session's fan-out position now (read in the same synchronous step).
       this.#inflight = { received, next, position: records.position(this.#p.id) };
-      const r = await records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }), ...(fanout && { fanout }) }, this.#p.ttlMs);
+      const r = await records.commit(this.#p.id, this.epoch, { received, next, acked, entries, ...(rooms && { rooms }), ...(fanout && { fanout }) }, this.#recordTtl);
       if (this.#ended) return;
       if (r === 'fenced') return this.#fenced();
       if (r === 'missing') return (this.#inflight = undefined), void (await this.#whole()); // Redis restarted empty: write it again
@@ -240,7 +251,7 @@ export class Durable {
     const writing = { received: state.received, next: state.outbox.next, position: state.fanout };
     this.#inflight = writing;
     try {
-      const ok = await this.#p.records.put(state, this.epoch, this.#p.ttlMs);
+      const ok = await this.#p.records.put(state, this.epoch, this.#recordTtl);
       if (this.#ended) return;
       if (!ok) return this.#fenced();
       if (this.#degraded) this.#p.logger.info('session durable again', { session: this.#p.id });

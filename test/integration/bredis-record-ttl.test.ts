@@ -52,4 +52,20 @@ describe('a session taken over keeps a record that outlives the wait for its fir
     // session is 100 s away: the record of a live session expired for 40 s before.
     expect(await r.pTTL(`${prefix}:s:${welcome.sid}`)).toBeGreaterThan(ttl / 2);
   });
+
+  test('a live session\'s record outlives its last write by the session TTL and a keep-alive period, so a node that hangs leaves its client a whole TTL', async () => {
+    const prefix = 'bredis-ttl-live';
+    const ttl = 30_000;
+    const a = await redisNode(redis.url, prefix, { sessionTtlMs: ttl });
+    track(a.server);
+    const { c, welcome } = await hello(a.url);
+    c.ws.send('{"t":"ack","a":0}');
+    const r = await redisProbe(redis.url);
+    // Written every 10 s at the latest (a third of the TTL), with 40 s to live. Before: 30 s, and a
+    // node that hung just before its next keep-alive left its client 20 s to find the record.
+    const left = await r.pTTL(`${prefix}:s:${welcome.sid}`);
+    expect(left).toBeGreaterThan(ttl);
+    expect(left).toBeLessThanOrEqual(ttl + ttl / 3);
+  });
 });
+
