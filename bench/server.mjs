@@ -64,9 +64,9 @@ if (lib === 'raw') {
   // `redis`: the scale section's nodes share sessions and fan-out through Redis (bench/scale.mjs).
   const store = cfg.redis ? (await import(`${dist}/server-redis.mjs`)).redisStore({ url: cfg.redis, prefix: 'wfbench' }) : undefined;
   // WF_BENCH_LOG=1: the server's info and warnings on stderr (why a resume found no session, …).
-  const say = (level) => (m, c) => process.stderr.write(`[node ${process.pid} ${level}] ${m} ${c ? JSON.stringify(c) : ''}\n`);
-  const logger = process.env.WF_BENCH_LOG ? { info: say('info'), warn: say('warn'), error: say('error') } : { warn() {} };
-  const server = createServer({ logger, logLevel: process.env.WF_BENCH_LOG ? 'info' : 'warn', replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store, heartbeatMs: cfg.heartbeatMs });
+  const say = (level) => (m, c) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} [node ${process.pid} ${level}] ${m} ${c ? JSON.stringify(c) : ''}\n`);
+  const logger = process.env.WF_BENCH_LOG ? { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') } : { warn() {} };
+  const server = createServer({ logger, logLevel: process.env.WF_BENCH_LOG === 'debug' ? 'debug' : process.env.WF_BENCH_LOG ? 'info' : 'warn', replay: { maxMessages: 1_000_000 }, rateLimit: { session: false, ip: false }, store, heartbeatMs: cfg.heartbeatMs, logRepeatMs: process.env.WF_BENCH_LOG ? 0 : undefined });
   server.on('connection', (conn) => {
     conn.on('close', () => conns--);
     app((k, o) => void conn.send(k, o).catch(() => {}), (k, fn) => conn.subscribe(k, fn));
