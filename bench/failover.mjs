@@ -19,7 +19,9 @@ const RUNGS = ['ws', 'sse', 'longpoll'];
 /**
  * `kill` (default): `kill -9`, the node's connections reset at once. `stop`: SIGSTOP, a node that
  * hangs (its connections stay open and silent, the balancer still sends it new ones), then SIGCONT
- * once the others carry every client: it wakes up believing it still holds its sessions.
+ * once the others carry every client: it wakes up believing it still holds its sessions. `redis`:
+ * first Redis is killed and started again empty 3 s later (every node writes its sessions again),
+ * then, 10 s after that, `kill -9` of a node, whose sessions must have been written again.
  */
 const MODE = process.env.WF_FAILOVER_MODE ?? 'kill';
 const HUNG_MS = 25_000;
@@ -45,6 +47,13 @@ try {
   const sessions = await Promise.all(f.nodes.map((n) => n.call('count')));
   const before = await census();
   log(`${before.open} of ${idle} idle clients open, ${STREAMS} streaming; sessions per node ${sessions.join(' / ')}, load ${os.loadavg()[0].toFixed(1)}`);
+  if (MODE === 'redis') {
+    await redis.kill();
+    await sleep(3000);
+    await redis.restart();
+    await sleep(10_000);
+    log(`Redis killed, back empty 3 s later; 10 s on, ${(await census()).open} open; now kill -9 of a node`);
+  }
   const victim = f.nodes[0];
   const t0 = performance.now();
   victim.child.kill(MODE === 'stop' ? 'SIGSTOP' : 'SIGKILL');
