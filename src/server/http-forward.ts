@@ -66,12 +66,12 @@ export function acceptForwarded(req: IncomingMessage, secret: string | undefined
 
 /**
  * The connections a node forwards requests over, kept alive between requests. A new TCP
- * connection per forwarded request (as before 2026-12-01) made hundreds a second under a fleet of
- * idle HTTP-rung clients, each one through the listen queue of the other node: 4,000 queue
- * overflows in one capacity run (docs/benchmarks.md), each a dropped SYN the sender retries a
- * second later, and long-poll round trips of 1–2 s on a machine at half load. Idle connections
- * are closed before the other node's keep-alive timeout would close them under a request (Node
- * from 19 reads it from the answer's `Keep-Alive` header; `timeout` bounds it for older ones).
+ * connection per forwarded request (as before 2026-12-01) made 300–800 a second under a few
+ * thousand idle HTTP-rung clients, each through the other node's listen queue (up to 250 deep),
+ * and the capacity run's long-poll probe saw p99 round trips of 1–2 s on a machine at half load
+ * (docs/benchmarks.md, "Scale"). Idle connections are closed before the other node's keep-alive
+ * timeout would close them under a request (Node from 19 reads it from the answer's `Keep-Alive`
+ * header; `timeout` bounds it for older ones).
  */
 export class Forwarder {
   readonly #http = new Agent({ keepAlive: true, timeout: 4000 });
