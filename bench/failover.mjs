@@ -10,7 +10,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startRedis } from '../dist/lab.mjs';
 import { sleep } from './lib/common.mjs';
-import { startHelper } from './lib/procs.mjs';
+import { startHelper, startServer } from './lib/procs.mjs';
 import { fleet } from './scale.mjs';
 
 const TOTAL = Number(process.env.WF_FAILOVER_CLIENTS ?? 5000);
@@ -22,6 +22,8 @@ const RUNGS = ['ws', 'sse', 'longpoll'];
  * once the others carry every client: it wakes up believing it still holds its sessions. `redis`:
  * first Redis is killed and started again empty 3 s later (every node writes its sessions again),
  * then, 10 s after that, `kill -9` of a node, whose sessions must have been written again.
+ * `rolling`: a deploy. Each node in turn gets a new node beside it and is stopped with SIGTERM
+ * (`server.close()` leaves its sessions in Redis, their clients resume on the others).
  */
 const MODE = process.env.WF_FAILOVER_MODE ?? 'kill';
 const HUNG_MS = 25_000;
@@ -38,6 +40,8 @@ const census = async () => {
   return { open: st.reduce((n, x) => n + x.open.ws + x.open.sse + x.open.longpoll, 0), lost: st.reduce((n, x) => n + x.lost, 0), lostBy };
 };
 let code = 0;
+/** A rolling restart's step after which the fleet was not all open again within 60 s. */
+let slow = false;
 try {
   const opened = await Promise.all(gens.map((g) => g.call('open', { url: f.url, rungs: RUNGS, n: Math.round(TOTAL / 3), batch: 200 })));
   const idle = opened.reduce((n, o) => n + o.ok + o.failed, 0);
@@ -54,9 +58,28 @@ try {
     await sleep(10_000);
     log(`Redis killed, back empty 3 s later; 10 s on, ${(await census()).open} open; now kill -9 of a node`);
   }
+  if (MODE === 'rolling') {
+    for (let i = 0; i < f.nodes.length; i++) {
+      const old = f.nodes[i];
+      const held = await old.call('count');
+      f.nodes[i] = await startServer('wirefall', { cpu: null, redis: redis.url, nofile: 65_536 });
+      await f.balancer.call('ports', { ports: f.nodes.map((n) => n.port) });
+      const t1 = performance.now();
+      await Promise.race([old.call('exit').catch(() => {}), sleep(12_000)]);
+      await old.stop();
+      let all = NaN;
+      for (let end = t1 + 60_000; performance.now() < end && Number.isNaN(all); ) {
+        await sleep(250);
+        if ((await census()).open >= idle) all = performance.now() - t1;
+      }
+      log(`node ${i + 1} of 3 replaced (it held ${held} sessions): all open again ${sec(all)} after its SIGTERM`);
+      if (Number.isNaN(all)) slow = true;
+      await sleep(3000);
+    }
+  }
   const victim = f.nodes[0];
   const t0 = performance.now();
-  victim.child.kill(MODE === 'stop' ? 'SIGSTOP' : 'SIGKILL');
+  if (MODE !== 'rolling') victim.child.kill(MODE === 'stop' ? 'SIGSTOP' : 'SIGKILL');
   // How long after the failure 99 % and all of the clients were open again, counted from the
   // lowest point (a hung node's clients stay "open" until their liveness check says otherwise: up
   // to two heartbeats and a margin). A client that drops again later is not the failover's.
@@ -70,7 +93,9 @@ try {
   // connections, and its old ones speak again), and the run watches 10 s more past that.
   const watch = MODE === 'stop' ? HUNG_MS + 10_000 : 5000;
   let woke = false;
-  for (let end = t0 + 90_000; performance.now() < end; ) {
+  // (A rolling restart was measured step by step above.)
+  if (MODE === 'rolling') back = back99 = 0;
+  for (let end = t0 + (MODE === 'rolling' ? 0 : 90_000); performance.now() < end; ) {
     await sleep(250);
     if (MODE === 'stop' && !woke && performance.now() - t0 >= HUNG_MS) (woke = true), victim.child.kill('SIGCONT');
     const c = await census();
@@ -81,9 +106,10 @@ try {
     if (lowestAt && Number.isNaN(back) && c.open >= idle) back = at;
     if (!Number.isNaN(back) && at > Math.max(watch, back + 5000)) break;
   }
-  log(`open after the failure: ${trace.filter((_, i) => i % 8 === 7).join(', ')}`);
+  if (MODE !== 'rolling') log(`open after the failure: ${trace.filter((_, i) => i % 8 === 7).join(', ')}`);
   const after = await census();
-  log(`${MODE === 'stop' ? 'stopped (then woke)' : 'killed'} a node holding ${sessions[0]} sessions: open fell to ${lowest}, all ${idle} open again after ${sec(back)} (99 % after ${sec(back99)}); idle clients that heard sessionlost: ${after.lost} ${JSON.stringify(after.lostBy)}`);
+  if (MODE === 'rolling') log(`rolling restart done; idle clients that heard sessionlost: ${after.lost} ${JSON.stringify(after.lostBy)}`);
+  else log(`${MODE === 'stop' ? 'stopped (then woke)' : 'killed'} a node holding ${sessions[0]} sessions: open fell to ${lowest}, all ${idle} open again after ${sec(back)} (99 % after ${sec(back99)}); idle clients that heard sessionlost: ${after.lost} ${JSON.stringify(after.lostBy)}`);
   const reports = (await Promise.all(gens.map((g) => g.call('streamsStop', { ms: 30_000 })))).flat();
   const sum = (k, rows) => rows.reduce((n, r) => n + r[k], 0);
   for (const rung of RUNGS) {
@@ -91,7 +117,7 @@ try {
     log(`${rung}: ${rows.length} streams, ${sum('sent', rows)} sent, ${sum('echoed', rows)} echoed; missing ${sum('missing', rows)}, doubled ${sum('doubled', rows)}, reordered ${sum('reordered', rows)}; sends rejected ${sum('rejected', rows)}, unsettled ${sum('sent', rows) - sum('resolved', rows) - sum('rejected', rows)}; sessionlost ${sum('sessionlost', rows)}`);
   }
   const bad = sum('missing', reports) + sum('doubled', reports) + sum('reordered', reports) + sum('rejected', reports) + sum('sessionlost', reports) + after.lost;
-  if (bad > 0 || Number.isNaN(back)) code = 1;
+  if (bad > 0 || Number.isNaN(back) || slow) code = 1;
   log(code === 0 ? 'PASS: nothing lost, doubled or reordered; no session lost' : 'FAIL');
 } finally {
   await Promise.all(gens.map((g) => g.call('closeAll').catch(() => {})));
