@@ -72,7 +72,7 @@ try {
         await sleep(250);
         if ((await census()).open >= idle) all = performance.now() - t1;
       }
-      log(`node ${i + 1} of 3 replaced (it held ${held} sessions): all open again ${sec(all)} after its SIGTERM`);
+      log(`node ${i + 1} of 3 replaced (it held ${held} sessions): all open again ${Number.isNaN(all) ? 'not within 60 s' : `${(all / 1000).toFixed(1)} s`} after its SIGTERM`);
       if (Number.isNaN(all)) slow = true;
       await sleep(3000);
     }
