@@ -20,6 +20,7 @@ import type { SessionRecords, SessionState } from './handover';
 import { SessionMove } from './session-move';
 import { GatedInbox } from './durable';
 import { SessionReports, type AttemptReport } from './attempt-report';
+import { SessionClaim } from './session-claim';
 
 export interface ConnectionEvents {
   /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
@@ -58,12 +59,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #sink: FrameSink;
   #ended = false;
   #onEnd: (c: Connection<Api, User>) => void;
-  /**
-   * A new session is the app's only once the client claims it by speaking on it. A race whose
-   * welcome was lost (cut after the server made the session, before the client read it) leaves a
-   * session nobody will use: it must not become a phantom `connection` that lives for a TTL.
-   */
-  #claim: { timer: ReturnType<typeof setTimeout>; onClaim: (c: Connection<Api, User>) => void } | undefined;
+  /** The app hears of a new session once its client speaks on it (session-claim.ts). */
+  #claim: SessionClaim<Connection<Api, User>>;
   /** This node's room registry (rooms.ts); membership is the session's, so it outlives links. */
   #rooms: Rooms<Api, User> | undefined;
   /** Moving between nodes, and the durable record (session-move.ts). */
@@ -118,8 +115,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
       released: () => (this.#links.released(), this.#batcher.schedule()),
       fenced: (code) => this.#end('moved to another node', code, true, true),
     });
-    // Unclaimed for as long as a connection may stay silent before its hello: nobody will come.
-    this.#claim = { onClaim, timer: setTimeout(() => this.#end('never claimed by its client'), opts.helloTimeoutMs) };
+    this.#claim = new SessionClaim(onClaim, opts.helloTimeoutMs, () => this.#end('never claimed by its client'));
   }
 
   /** @internal True for a session that moved here from another node (the app heard of it there). */
@@ -129,7 +125,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
 
   /** @internal True once the client spoke on the session (the app has heard of it). */
   get claimed(): boolean {
-    return !this.#claim;
+    return this.#claim.claimed;
   }
 
   /** The rung the client is on, or null while it is away. */
@@ -254,11 +250,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /** @internal Takes over `state` from another node, before the first link (session-move.ts). */
   adopt(state: SessionState): void {
     this.#move.adopt(state);
-    // Its client claimed it long ago (a resume names it by the key of its first welcome): no race's
-    // leftover, so no claim deadline may end it (and drop its record) when the resuming link is
-    // lost before the client spoke on it. It waits for the next resume as any session that lost
-    // its link; the app hears of it here at the client's first word, as before.
-    if (this.#claim) clearTimeout(this.#claim.timer);
+    this.#claim.adopted();
   }
   /** @internal Each batch is committed to `records` from now on (session-move.ts). */
   keep(records: SessionRecords, identity: string, from?: SessionState): Promise<void> | undefined {
@@ -289,11 +281,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // client's, built before it acked more on another of its connections (a race, a climb): it
     // has those messages, and resumes as ever.
     if (ack !== undefined && ((hello.fence === 1 && !outbox.reopen(ack, now)) || !outbox.ack(ack, now))) return false;
-    // A resume names the session with the key its welcome carried: the client read the welcome,
-    // so it is no lost race's leftover, only a client whose words cannot get through yet (a
-    // browser's six connections per origin all held by event streams: the claim waits behind
-    // them). Reaping it would lose the session, and with it the sends, which never arrived.
-    if (resumed) this.#claim?.timer.refresh();
+    if (resumed) this.#claim.resumed();
     this.#move.durable?.touch();
     this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
     return true;
@@ -317,12 +305,9 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   /** @internal Frames from the client over `link`; returns a `Violation` when they break the protocol. */
   receive(link: Link, frames: Frame[], textBytes: number): Violation | undefined {
     if (!this.#links.choose(link)) return undefined; // a replaced link's stragglers
-    const claim = this.#claim;
-    if (claim) {
-      this.#claim = undefined;
-      clearTimeout(claim.timer);
+    if (!this.#claim.claimed) {
       // The app hears of the session before its first message, so its subscribers are in place.
-      claim.onClaim(this);
+      this.#claim.claim(this);
       if (this.#ended || this.#links.current !== link) return undefined;
     }
     const now = Date.now();
@@ -359,7 +344,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     if (this.#ended) return [];
     this.#ended = true;
     this.#move.durable?.end(moved);
-    if (this.#claim) clearTimeout(this.#claim.timer);
+    this.#claim.ended();
     const links = this.#links.release();
     if (closeLinks) for (const l of links) l.close(code, reason);
     this.#outbox.rejectAll(new WirefallError('WF_CLOSED', `session ended: ${reason}`));
