@@ -1,9 +1,8 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
-import { emitter, type Emitter } from '../util/emitter';
 import { tryEncode } from '../protocol/data';
 import { readFrames, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
-import { rejected, SKIP } from '../protocol/outbox';
+import { rejected } from '../protocol/outbox';
 import { RetainingOutbox } from './retaining-outbox';
 import { CloseCode } from '../protocol/close-codes';
 import type { BatchClock } from '../protocol/batcher';
@@ -13,25 +12,17 @@ import type { Violation } from './violation';
 import type { Link } from './link';
 import type { ResolvedServerOptions } from './options';
 import { SessionLinks } from './session-links';
-import { Calls, type CallHandler } from './calls';
-import { CALL, type ArgOf, type ReplyOf, type RpcOf } from '../protocol/rpc';
+import type { CallHandler } from './calls';
+import type { ArgOf, ReplyOf, RpcOf } from '../protocol/rpc';
 import { checkRoom, type Rooms } from './rooms';
 import type { SessionRecords, SessionState } from './handover';
 import { SessionMove } from './session-move';
 import { GatedInbox } from './durable';
 import { SessionReports, type AttemptReport } from './attempt-report';
 import { SessionClaim } from './session-claim';
+import { SessionListeners, type ConnectionEvents, type Handler } from './session-listeners';
 
-export interface ConnectionEvents {
-  /** The session ended: the client closed, it did not come back within the TTL, or the server closed it. */
-  close: (reason: string) => void;
-  /** The session moved to a link on another rung (or reconnected on the same one). */
-  link: (rung: RungName | null) => void;
-  /** The client reported the attempts that led to its current link (see `conn.attempts`). */
-  attempts: (attempts: readonly AttemptReport[]) => void;
-}
-
-type Handler = (data: unknown, conn: unknown) => void;
+export type { ConnectionEvents } from './session-listeners';
 
 /**
  * The server's handle on one client session, the same on every rung. It outlives links: while
@@ -50,10 +41,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
   #inbox = new GatedInbox();
   /** The live link and the ones parked beside it (session-links.ts). */
   #links: SessionLinks;
-  /** The app's subscribers per message type. */
-  #handlers: Emitter<Record<string, Handler>>;
-  #calls: Calls<Connection<Api, User>>;
-  #events: Emitter<ConnectionEvents>;
+  /** The app's subscribers, request handlers and event listeners (session-listeners.ts). */
+  #app: SessionListeners<Connection<Api, User>>;
   #batcher: SessionBatcher;
   /** What reading the client's frames (incoming.ts) needs of this session. */
   #sink: FrameSink;
@@ -85,25 +74,21 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#opts = opts;
     this.#onEnd = onEnd;
     this.#outbox = new RetainingOutbox(opts.replay);
-    // A handler that throws, or an async one that rejects, is the app's bug: report it, keep the
-    // session (an unhandled rejection would end the whole process under Node's default).
-    this.#handlers = emitter((err, type) => opts.logger.warn(`a "${String(type)}" subscriber failed`, { session: id, error: String(err) }));
-    this.#calls = new Calls(opts.logger);
-    this.#events = emitter((err, event) => opts.logger.warn(`a "${String(event)}" listener failed`, { session: id, error: String(err) }));
+    const app = (this.#app = new SessionListeners(id, opts));
     // A write is at most half the unread downlink a link may have (`full` holds messages back past
     // the other half), so a client that reads is never cut as a slow reader for our burst.
     const slice = Math.min(opts.maxMessageBytes, opts.maxBufferedBytes / 2);
     this.#batcher = sessionBatcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
-    this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => this.#events.emit('attempts', a) });
+    this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => app.events.emit('attempts', a) });
     this.#links = new SessionLinks({
       id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,
-      linked: (rung) => this.#events.emit('link', rung),
+      linked: (rung) => app.events.emit('link', rung),
       end: (reason) => this.#end(reason),
     });
     this.#outbox.full = () => this.#links.full();
     this.#sink = {
       inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher, maxBytes: opts.maxMessageBytes,
-      deliver: (type, data) => this.#deliver(type, data),
+      deliver: (type, data) => app.deliver(type, data, this),
       bye: () => this.#end('client closed'),
       report: (entries, link) => this.#reports.receive(entries, link),
       // The frames stop once the session ended, or moved to another link in the meantime.
@@ -185,7 +170,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     type: K,
     handler: (data: Api['client'][K], conn: Connection<Api, User>) => void,
   ): () => void {
-    return this.#handlers.on(type, handler as Handler);
+    return this.#app.handlers.on(type, handler as Handler);
   }
 
   /**
@@ -198,7 +183,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     name: K,
     handler: (args: ArgOf<Api, K>, conn: Connection<Api, User>) => ReplyOf<Api, K> | Promise<ReplyOf<Api, K>>,
   ): () => void {
-    return this.#calls.handle(name, handler as CallHandler<Connection<Api, User>>);
+    return this.#app.calls.handle(name, handler as CallHandler<Connection<Api, User>>);
   }
 
   /**
@@ -228,7 +213,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
 
   /** Listens to `close` or `link`; returns the unsubscribe function. */
   on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
-    return this.#events.on(event, listener);
+    return this.#app.events.on(event, listener);
   }
 
   /** Ends the session: the client is told (`bye` / close code) and will not resume it. */
@@ -327,15 +312,6 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     }
   }
 
-  #deliver(type: string, data: unknown): void {
-    // A message the client could not send us (over our maxMessageBytes, queued for a server that
-    // took more): it only keeps its number, so that the ones behind it are not a gap.
-    if (type === SKIP) return;
-    this.#opts.metrics?.messageIn();
-    if (type === CALL) this.#calls.run(data, this);
-    else if (!this.#handlers.emit(type, data, this)) this.#opts.logger.warn(`no subscriber for "${type}"`, { session: this.id });
-  }
-
   /**
    * `closeLinks` false: the caller closes them (a hand-over, once the state is stored). `moved`:
    * the session goes on elsewhere, so its durable record stays.
@@ -351,7 +327,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#rooms?.drop(this);
     this.#onEnd(this);
     this.#opts.logger.info(`session ended: ${reason}`, { session: this.id });
-    this.#events.emit('close', reason);
+    this.#app.events.emit('close', reason);
     return links;
   }
 }
