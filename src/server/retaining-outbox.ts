@@ -42,6 +42,25 @@ export class RetainingOutbox extends Outbox {
   }
 
   /**
+   * A hello's `ack` (the last message its client received in order), as the session welcomes it
+   * (`Connection.offer`): false when `ack` acknowledges what was never sent, or when a new writer
+   * (`hello.fence`) resumes behind what was acknowledged and the messages in between were not
+   * kept. `hello.tabs`: the session is shared by tabs; `durable`: it has a durable record.
+   */
+  resume(ack: number | undefined, hello: { fence?: number; tabs?: number }, durable: boolean, now: number): boolean {
+    // Not with a durable store: its record drops what was acknowledged, and a session put back
+    // behind that would not survive its node (a gap on the next one); a new session is reported.
+    if (hello.tabs === 1 && !durable) this.retain = true;
+    // A new writer (`fence`: a tab taking a shared session over) behind what was acknowledged:
+    // the leader tab before it crashed after its ack was written, before its tabs heard those
+    // messages. A shared session kept them a while and sends them again; otherwise resuming would
+    // leave a gap, and a new session reports the loss. Any other hello behind the ack is one
+    // client's, built before it acked more on another of its connections (a race, a climb): it
+    // has those messages, and resumes as ever.
+    return ack === undefined || !((hello.fence === 1 && !this.reopen(ack, now)) || !this.ack(ack, now));
+  }
+
+  /**
    * A resume at `a`, behind what was acknowledged: puts the kept messages after `a` back in
    * front, to be sent again. False when they are not all kept (too many, too old, or none).
    */

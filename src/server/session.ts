@@ -255,17 +255,8 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
    * race token, and `fence` from a new writer (session-links.ts).
    */
   offer(link: Link, ack: number | undefined, resumed: boolean, v: number = PROTOCOL_VERSION, hello: { race?: string; fence?: number; tabs?: number } = {}): boolean {
-    const outbox = this.#outbox, now = Date.now();
-    // Not with a durable store: its record drops what was acknowledged, and a session put back
-    // behind that would not survive its node (a gap on the next one); a new session is reported.
-    if (hello.tabs === 1 && !this.#move.durable) outbox.retain = true;
-    // A new writer (`fence`: a tab taking a shared session over) behind what was acknowledged:
-    // the leader tab before it crashed after its ack was written, before its tabs heard those
-    // messages. A shared session kept them a while and sends them again; otherwise resuming would
-    // leave a gap, and a new session reports the loss. Any other hello behind the ack is one
-    // client's, built before it acked more on another of its connections (a race, a climb): it
-    // has those messages, and resumes as ever.
-    if (ack !== undefined && ((hello.fence === 1 && !outbox.reopen(ack, now)) || !outbox.ack(ack, now))) return false;
+    // What a shared session kept, and a new writer's resume behind the ack (retaining-outbox.ts).
+    if (!this.#outbox.resume(ack, hello, !!this.#move.durable, Date.now())) return false;
     if (resumed) this.#claim.resumed();
     this.#move.durable?.touch();
     this.#links.welcome(link, resumed, v, hello.race, resumed && hello.fence === 1);
