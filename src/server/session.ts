@@ -5,7 +5,6 @@ import { WirefallError } from '../protocol/errors';
 import { rejected } from '../protocol/outbox';
 import { RetainingOutbox } from './retaining-outbox';
 import { CloseCode } from '../protocol/close-codes';
-import type { BatchClock } from '../protocol/batcher';
 import { sessionBatcher, type SessionBatcher } from './session-batcher';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/frames';
 import type { Violation } from './violation';
@@ -75,10 +74,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     this.#onEnd = onEnd;
     this.#outbox = new RetainingOutbox(opts.replay);
     const app = (this.#app = new SessionListeners(id, opts));
-    // A write is at most half the unread downlink a link may have (`full` holds messages back past
-    // the other half), so a client that reads is never cut as a slow reader for our burst.
-    const slice = Math.min(opts.maxMessageBytes, opts.maxBufferedBytes / 2);
-    this.#batcher = sessionBatcher({ clock: realTimers, inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, slice: () => slice });
+    this.#batcher = sessionBatcher({ inbox: this.#inbox, outbox: this.#outbox, link: () => this.#links.current, opts });
     this.#reports = new SessionReports({ id, opts, reply: (frame) => (this.#batcher.push(frame), this.#batcher.schedule()), told: (a) => app.events.emit('attempts', a) });
     this.#links = new SessionLinks({
       id, key, opts, inbox: this.#inbox, outbox: this.#outbox, batcher: this.#batcher,
@@ -155,12 +151,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // Node's native count: the outbox's portable one (a regex test, then a loop) was 7 % of a burst.
     const bytes = Buffer.byteLength(payload);
     const p = settle ? this.#outbox.push(type, payload, true, bytes, e) : this.#outbox.push(type, payload, false, bytes, e);
-    // A long burst in one tick leaves in slices as it is sent, as the client's does (core/client.ts):
-    // the client reads while the app's loop still runs, and smaller writes are cheaper to make and
-    // to parse (measured on SSE: CPU per message -10 % here, -15 % in the client). Not on
-    // long-polling: there a write answers the poll, and the rest waits for the next one anyway.
-    if (this.#outbox.unsent >= URGENT && this.#links.current?.rung !== 'longpoll') this.#batcher.flush();
-    else this.#batcher.schedule();
+    this.#batcher.queued(); // at once for a long burst (session-batcher.ts)
     this.#move.durable?.touch();
     return p;
   }
@@ -322,9 +313,3 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     return links;
   }
 }
-
-/** Unsent messages that make a write at once, within the tick (`sendEncoded`). */
-const URGENT = 256;
-
-/** The server runs on real timers; the client's batcher runs on `platform.clock`. */
-const realTimers = { now: Date.now, setTimeout, clearTimeout } as BatchClock;
