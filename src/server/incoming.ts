@@ -5,6 +5,7 @@ import type { Frame, MsgFrame } from '../protocol/frames';
 import { GAP, NEW, type Inbox } from '../protocol/inbox';
 import type { Outbox } from '../protocol/outbox';
 import type { Link } from './link';
+import type { SessionBatcher } from './session-batcher';
 import { violation, type Violation } from './violation';
 
 /**
@@ -106,4 +107,21 @@ export function readFrames(frames: Frame[], textBytes: number, now: number, sink
     if (!sink.live(link)) return undefined;
   }
   return undefined;
+}
+
+/**
+ * Reads a transport message from the client (`readFrames`) so that what the app's handlers send
+ * leaves when `link`'s rung wants it. `batcher`: the session's (session-batcher.ts).
+ */
+export function readTransportMessage(frames: Frame[], textBytes: number, now: number, sink: FrameSink, link: Link, batcher: SessionBatcher): Violation | undefined {
+  // On HTTP rungs replies leave at the end of the tick: POSTs that the uplink's order releases
+  // together are answered in one write (on long-polling, one poll's answer).
+  if (link.rung !== 'ws' && link.rung !== 'wss') return readFrames(frames, textBytes, now, sink, link);
+  // On WebSocket once the frames are read, without a promise (session-batcher.ts).
+  batcher.reading();
+  try {
+    return readFrames(frames, textBytes, now, sink, link);
+  } finally {
+    batcher.read();
+  }
 }

@@ -1,6 +1,6 @@
 import type { AnyApi, ApiShape, RungName } from '../protocol/api';
 import { tryEncode } from '../protocol/data';
-import { readFrames, type FrameSink } from './incoming';
+import { readFrames, readTransportMessage, type FrameSink } from './incoming';
 import { WirefallError } from '../protocol/errors';
 import { rejected } from '../protocol/outbox';
 import { RetainingOutbox } from './retaining-outbox';
@@ -282,16 +282,7 @@ export class Connection<Api extends ApiShape = AnyApi, User = unknown> {
     // A durable session's handlers run inside its commit window, through a closure; no other
     // session pays for one per message. Its replies wait for their commit, as ever.
     if (this.#move.durable) return this.#move.during(() => readFrames(frames, textBytes, now, this.#sink, link));
-    // On HTTP rungs replies leave at the end of the tick: POSTs that the uplink's order releases
-    // together are answered in one write (on long-polling, one poll's answer).
-    if (link.rung !== 'ws' && link.rung !== 'wss') return readFrames(frames, textBytes, now, this.#sink, link);
-    // On WebSocket once the frames are read, without a promise (session-batcher.ts).
-    this.#batcher.reading();
-    try {
-      return readFrames(frames, textBytes, now, this.#sink, link);
-    } finally {
-      this.#batcher.read();
-    }
+    return readTransportMessage(frames, textBytes, now, this.#sink, link, this.#batcher);
   }
 
   /**
