@@ -8,7 +8,6 @@
  * ./member's.
  */
 import type { AttemptRecord } from '../core/attempt';
-import type { Client } from '../core/client';
 import type { ClientEvents, ClientRole, ConnectionState } from '../core/client-types';
 import type { ShareContext } from '../core/session-tap';
 import { resolveTimings } from '../core/options';
@@ -117,6 +116,3 @@ export class SharedClient<Api extends ApiShape = AnyApi> {
     this.#events.emit('state', 'closed', null);
   }
 }
-
-/** The type `connect` returns, for a shared client (structurally the Client's surface). */
-export type SharedAsClient<Api extends ApiShape> = Client<Api>;
