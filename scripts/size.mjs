@@ -173,7 +173,10 @@ const GOAL = 7168;
 // race's error choice and stagger): -57 B.
 // 11,942 B with the three branches (szwire, szapi, szconn) merged: -592 B this stop.
 // 11,935 B at review: the client reads rung indices through the ladder's own lookup, written once (-7 B).
-const BUDGET = 11_935;
+// Raised to 11,941 B (+6 B) by branch hostile: the welcome's `hb` taken from 1 s up, as it is taken up
+// to 60 s (a welcome's `hb` of 0 or 1 had the client ping every millisecond and find every link
+// stalled after 2 ms: it never stayed open). Test: hostile-server.
+const BUDGET = 11_941;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/index.mjs`;
