@@ -17,6 +17,7 @@ afterEach(cleanup);
 const RUNGS = ['ws', 'sse', 'longpoll'] as const;
 /** Short deadlines, so that each case takes a few seconds; a backoff that soon tries again. */
 const QUICK: ClientOptions = { openTimeout: 1000, welcomeTimeout: 1000, answerDeadline: 1000, reconnect: { base: 50, max: 300 }, rememberRungMs: 0, upgradeProbe: false };
+const BYE = '{"t":"bye","code":1001}';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function scenario(rung: RungName, script: Script, opts: ClientOptions = {}, real?: number) {
@@ -52,4 +53,79 @@ for (const rung of RUNGS) {
       sound();
     });
   }
+}
+
+/** A real server behind the hostile one (`sane()`), recording the `say` messages it receives. */
+async function realServer() {
+  const { server, port } = await startServer();
+  const got: string[] = [];
+  server.on('connection', (conn) => conn.subscribe('say', (d) => void got.push(d.text)));
+  return { port, got, server };
+}
+
+/** The app's sends: each promise's outcome, by text. */
+function sends(c: ReturnType<typeof client>, texts: string[], out: Record<string, string> = {}) {
+  for (const text of texts) c.send('say', { text }).then(() => (out[text] = 'ok'), (e: { code: string }) => (out[text] = e.code));
+  return out;
+}
+
+// A welcome that breaks a rule of §1 (a field missing, mistyped, out of bounds, a version the hello
+// did not offer) fails its attempt as WF_PROTOCOL and gives the client no session: the next hello
+// opens one (no `sid`), and what the app queued meanwhile reaches the sane server once, in order.
+const BAD_WELCOMES: Record<string, unknown>[] = [
+  { hb: -1 },
+  { hb: '5000' },
+  { hb: null },
+  { hb: undefined },
+  { hb: 1.5 },
+  { hb: 2 ** 53 },
+  { max: -1 },
+  { max: undefined },
+  { max: '65536' },
+  { ack: -1 },
+  { ack: undefined },
+  { v: 4 },
+  { v: undefined },
+  { v: '3' },
+  { sid: 'x'.repeat(129) },
+  { key: undefined },
+  { resumed: 'no' },
+  { resumed: undefined },
+];
+for (const rung of RUNGS) {
+  test(`${rung}: ${BAD_WELCOMES.length} malformed welcomes in a row each fail their attempt as WF_PROTOCOL; no session is taken, and the queued sends reach the sane server once`, async () => {
+    const real = await realServer();
+    const { s, c, w, sound } = await scenario(rung, { open: (n) => [GREET, JSON.stringify({ ...WELCOME, ...BAD_WELCOMES[n - 1] })] }, {}, real.port);
+    const out = sends(c, ['a', 'b', 'c']);
+    await eventually(() => c.attempts.length >= BAD_WELCOMES.length, 20_000, 'every malformed welcome');
+    s.sane();
+    await eventually(() => Object.keys(out).length === 3, 10_000, 'the sends settled');
+    expect(out).toEqual({ a: 'ok', b: 'ok', c: 'ok' });
+    expect(real.got).toEqual(['a', 'b', 'c']);
+    const refused = c.attempts.slice(0, BAD_WELCOMES.length);
+    expect(refused.map((a) => [a.outcome, a.reason])).toEqual(BAD_WELCOMES.map(() => ['failed', 'WF_PROTOCOL']));
+    // No hello ever named a session: none was taken from a malformed welcome.
+    expect(s.sent.filter((x) => x.kind === 'hello').every((x) => !JSON.parse(x.text).sid)).toBe(true);
+    sound();
+  }, 40_000);
+}
+
+// `max` is the largest message the server takes (§1). No payload is shorter than one byte of JSON,
+// so a `max` of 0 says the server takes nothing (ours refuses a maxMessageBytes under 1). Taken as
+// a smaller `max` (§4: a rolling deploy), it turned every message the app had queued into a
+// `$skip` and rejected its send with WF_TOO_LARGE, for good: messages any sane server would take
+// were lost to one broken welcome. Now it is a malformed welcome (WF_PROTOCOL), as a negative one is.
+for (const rung of RUNGS) {
+  test(`${rung}: a welcome whose max is 0 fails its attempt as WF_PROTOCOL, and the sends queued meanwhile reach the sane server`, async () => {
+    const real = await realServer();
+    const { s, c, w, sound } = await scenario(rung, { open: () => welcome({ max: 0 }), reply: alive() }, {}, real.port);
+    const out = sends(c, ['a', 'b']);
+    await eventually(() => w.errors.length > 0 || Object.keys(out).length === 2, 5000, 'an error');
+    s.sane();
+    await eventually(() => Object.keys(out).length === 2, 10_000, 'the sends settled');
+    expect(out).toEqual({ a: 'ok', b: 'ok' });
+    expect(real.got).toEqual(['a', 'b']);
+    expect(w.codes()[0]).toBe('WF_PROTOCOL');
+    sound();
+  });
 }

@@ -33,7 +33,7 @@ export interface Script {
    * Long-polling: the answer to poll `p` (from 1) of the open `n`; default: what `reply` queued,
    * at once, else held up to 1 s for it, then `[]`.
    */
-  poll?(p: number, n: number): Step[];
+  poll?(p: number, n: number): Step[] | undefined;
   /** What to send back (a transport message) for each frame the client sends after its hello. */
   reply?(f: Record<string, unknown>): string | undefined;
   /** Uplink POSTs: the status (default 204). */
@@ -156,7 +156,8 @@ export async function hostileServer(script: Script, realPort?: number) {
       const p = (polls.get(n) ?? 0) + 1;
       polls.set(n, p);
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (script.poll) return write(res, script.poll(p, n), false);
+      const steps = script.poll?.(p, n);
+      if (steps) return write(res, steps, false);
       if (!mailbox.length) await Promise.race([sleep(1000), new Promise<void>((r) => (wakePoll = r))]);
       wakePoll = undefined;
       return void res.end(`[${mailbox.splice(0).map((f) => (f.startsWith('[') ? f.slice(1, -1) : f)).join(',')}]`);
