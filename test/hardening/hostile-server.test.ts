@@ -129,3 +129,39 @@ for (const rung of RUNGS) {
     sound();
   });
 }
+
+// A resume welcome that the client refuses (another session than the hello named, §4) still set
+// the session's `max` before the check: until the next welcome, every send over it was rejected
+// with WF_TOO_LARGE, although no server had said so (a hostile welcome with `max: 1` made the
+// app's next sends fail for good).
+for (const rung of RUNGS) {
+  test(`${rung}: a refused resume welcome does not lower the max the app's sends are checked against`, async () => {
+    const real = await realServer();
+    const out: Record<string, string> = {};
+    let sent = false;
+    const { s, c, w, sound } = await scenario(
+      rung,
+      {
+        // The first link ends with a bye (on long-polling, in the first poll's answer).
+        open: (n) => (n > 1 ? welcome({ resumed: true, sid: 'another', max: 1 }) : rung === 'longpoll' ? welcome() : [...welcome(), { wait: 300 }, BYE]),
+        poll: (p, n) => (n === 1 && p === 1 ? [{ wait: 300 }, BYE] : undefined),
+        reply: alive(),
+      },
+      {},
+      real.port,
+    );
+    await until(c, 'open', 5000);
+    c.on('error', (e) => {
+      if (e.code !== 'WF_PROTOCOL' || sent) return;
+      // Between the refused welcome and the next one: the app sends.
+      sent = true;
+      sends(c, ['x'], out);
+      s.sane();
+    });
+    await eventually(() => 'x' in out, 10_000, 'the send settled');
+    expect(out).toEqual({ x: 'ok' });
+    expect(real.got).toEqual(['x']);
+    expect(w.codes()).toContain('WF_PROTOCOL');
+    sound();
+  });
+}
