@@ -155,7 +155,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   function failed(a: Attempt, err: WirefallError, fromServer?: boolean): void {
     if (over) return;
     if (!why || (why.code !== 'WF_PROXY_AUTH' && (err.code === 'WF_PROXY_AUTH' || !why.status))) why = err;
-    if (held === a) held = undefined;
+    // Its decision is due no more: the timer read the attempt once gone (a TypeError, uncaught).
+    if (held === a) held = void clock.clearTimeout(timer);
     // The server answered and said no: every rung would hear the same.
     if (fromServer) return finish({ error: err, fatal: true });
     if (next < rungs.length) startNext();

@@ -165,3 +165,25 @@ for (const rung of RUNGS) {
     sound();
   });
 }
+
+// On a cold start the first HTTP rung races beside WebSocket, and when it verifies first it is
+// held while WebSocket may still be on time (src/core/race.ts). Here WebSocket greets at 300 ms and
+// never welcomes; long-polling's welcome comes at 600 ms, so it is held until ~900 ms, and its
+// first poll is answered meanwhile, at once.
+const held = (firstPoll: string): Script => ({
+  open: (n, rung) => (rung === 'ws' ? [{ wait: 300 }, GREET] : n === 1 ? [...welcome(), { wait: 600 }] : welcome({ sid: `h${n}` })),
+  poll: (p, n) => (n === 1 && p === 1 ? [firstPoll] : undefined),
+  reply: alive(),
+});
+const heldOptions: ClientOptions = { transports: ['ws', 'longpoll'], earlyFallback: true, welcomeTimeout: 1000 };
+
+// A held attempt that failed (its first poll's answer broke the protocol) left the race's timer
+// armed to decide for it: the timer then read the held attempt, gone, and threw a TypeError from
+// a timer, uncaught (a crash in Node), while the race waited for its other attempts.
+test('longpoll held by the race, its first poll answered with an unknown frame: the attempt fails as WF_PROTOCOL, nothing thrown, the next race opens', async () => {
+  const { s, c, w, sound } = await scenario('ws', held('{"t":"foo"}'), heldOptions);
+  await until(c, 'open', 8000);
+  expect(c.attempts.find((a) => a.rung === 'longpoll')).toMatchObject({ outcome: 'failed', reason: 'WF_PROTOCOL' });
+  expect(s.opens.longpoll).toBeGreaterThanOrEqual(2);
+  sound();
+});
