@@ -187,3 +187,17 @@ test('longpoll held by the race, its first poll answered with an unknown frame: 
   expect(s.opens.longpoll).toBeGreaterThanOrEqual(2);
   sound();
 });
+
+// What arrived while an attempt was held joined the frames handed over with its welcome through
+// `push(...frames)`: a batch of 200,000 frames (3.6 MB of valid pings, well within the transport's
+// bound) is more arguments than a call takes, and the RangeError failed the attempt as WF_NETWORK,
+// a working rung judged broken for what its server legitimately sent.
+test('longpoll held by the race, its first poll answered with 200,000 frames: the attempt still wins, no error', async () => {
+  const pings = `[${Array.from({ length: 200_000 }, () => '{"t":"ping","q":1}').join(',')}]`;
+  const { c, w, sound } = await scenario('ws', held(pings), heldOptions);
+  await until(c, 'open', 8000);
+  expect(c.rung).toBe('longpoll');
+  expect(c.attempts.find((a) => a.rung === 'longpoll')).toMatchObject({ outcome: 'verified' });
+  expect(w.codes()).toEqual([]);
+  sound();
+});
