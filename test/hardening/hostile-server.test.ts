@@ -201,3 +201,139 @@ test('longpoll held by the race, its first poll answered with 200,000 frames: th
   expect(w.codes()).toEqual([]);
   sound();
 });
+
+// After a valid welcome, each link gets one thing that breaks the protocol (§1, §4): the link ends
+// with the documented code, the client resumes (each welcome resumes the session), nothing throws.
+const VIOLATIONS: [what: string, text: string, code?: string][] = [
+  ['a second welcome', JSON.stringify(WELCOME)],
+  ['a greeting after the welcome', GREET],
+  ['a gap in the numbers', '{"t":"msg","s":2,"ev":"said","d":1}'],
+  ['a number past 2^53', '{"t":"msg","s":9007199254740993,"ev":"said","d":1}'],
+  ['the largest safe number', '{"t":"msg","s":9007199254740991,"ev":"said","d":1}'],
+  ['number 0', '{"t":"msg","s":0,"ev":"said","d":1}'],
+  ['a fractional number', '{"t":"msg","s":1.5,"ev":"said","d":1}'],
+  ['a number as a string', '{"t":"msg","s":"1","ev":"said","d":1}'],
+  ['an empty type', '{"t":"msg","s":1,"ev":"","d":1}'],
+  ['an unknown encoding', '{"t":"msg","s":1,"ev":"said","d":1,"e":"zip"}'],
+  ['broken base64', '{"t":"msg","s":1,"ev":"said","d":{"$b":"!!"},"e":"b64"}'],
+  ['an ack of unsent messages', '{"t":"ack","a":5}'],
+  ['an ack of unsent messages in a msg', '{"t":"msg","s":1,"ev":"said","d":1,"a":3}'],
+  ['a negative ack', '{"t":"ack","a":-1}'],
+  ['an unknown type', '{"t":"foo"}'],
+  ['a hello', '{"t":"hello","v":3}'],
+  ['a report', '{"t":"report","a":[]}'],
+  ['a run', '{"t":"run","s":1,"ev":"said","d":[1]}'],
+  ['a type __proto__', '{"t":"__proto__"}'],
+  ['a type constructor', '{"t":"constructor"}'],
+  ['no type', '{}'],
+  ['a batch with one bad frame', '[{"t":"ping","q":1},{"t":"foo"}]'],
+  ['an error code over 64 characters', JSON.stringify({ t: 'error', code: 'x'.repeat(65), message: '' })],
+  ['a bye reason over 123 bytes', JSON.stringify({ t: 'bye', code: 1000, reason: 'é'.repeat(62) })],
+  ['truncated JSON', '{"t":"msg"'],
+  ['not JSON', 'not json', 'WF_REFUSED'],
+  ['null', 'null', 'WF_REFUSED'],
+  ['a number', '1', 'WF_REFUSED'],
+  ['a NUL', '\u0000', 'WF_REFUSED'],
+  ['a bye', '{"t":"bye","code":1001,"reason":"bye"}', 'WF_DISCONNECTED'],
+];
+for (const rung of RUNGS) {
+  test(`${rung}: ${VIOLATIONS.length} protocol violations after the welcome, one per link, each end the link with its code`, async () => {
+    // Long-polling: in the first poll's answer (the open's answer is one batch).
+    const violation = (n: number): Step[] => (n <= VIOLATIONS.length ? [VIOLATIONS[n - 1]![1]] : []);
+    const resume = (hello: Record<string, unknown>) => welcome(hello.sid ? { sid: hello.sid, resumed: true } : {});
+    const { s, c, w, sound } = await scenario(rung, {
+      open: (n, _, hello) => [...resume(hello), ...(rung === 'longpoll' ? [] : violation(n))],
+      poll: (p, n) => (p === 1 ? violation(n) : undefined),
+      reply: alive(),
+    });
+    await eventually(() => s.opens[rung] > VIOLATIONS.length && c.state === 'open', 30_000, 'every violation');
+    // The text transports refuse what is not a frame as WF_PROTOCOL; only a long-poll answer that
+    // does not begin with `[` or `{` is taken for a middlebox's page (WF_REFUSED, §2.3).
+    const expected = VIOLATIONS.map(([, text, code]) => (code === 'WF_REFUSED' && rung !== 'longpoll' ? 'WF_PROTOCOL' : (code ?? 'WF_PROTOCOL')));
+    expect(w.codes()).toEqual(expected);
+    expect(c.attempts.every((a) => a.outcome === 'verified')).toBe(true);
+    sound();
+  }, 60_000);
+}
+
+// Binary where text is expected, and bytes that are not UTF-8.
+const BYTES: [RungName, Step, string][] = [
+  ['ws', { raw: Buffer.from('hello') }, 'WF_PROTOCOL'],
+  ['ws', { raw: Buffer.from([1, 0, 0, 0, 50, 123]) }, 'WF_PROTOCOL'],
+  ['ws', { raw: Buffer.from([1, 0, 0, 0, 2, 0xff, 0xfe]) }, 'WF_PROTOCOL'],
+  ['sse', { raw: Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0xff, 0xfe, 10, 10]) }, 'WF_PROTOCOL'],
+  ['longpoll', { raw: Buffer.from([0xff, 0xfe]) }, 'WF_REFUSED'],
+  ['longpoll', { raw: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }, 'WF_PROTOCOL'],
+];
+for (const [rung, step, code] of BYTES) {
+  test(`${rung}: ${JSON.stringify((step as { raw: Buffer }).raw.toString('hex'))} where a transport message is due ends the link as ${code}`, async () => {
+    const { c, w, sound } = await scenario(rung, {
+      open: (n) => (n === 1 && rung !== 'longpoll' ? [...welcome(), step] : welcome({ sid: `h${n}` })),
+      poll: (p, n) => (n === 1 && p === 1 ? [step] : undefined),
+      reply: alive(),
+    });
+    await eventually(() => w.errors.length > 0, 5000, 'an error');
+    expect(w.codes()[0]).toBe(code);
+    await until(c, 'open', 5000);
+    sound();
+  });
+}
+
+// A message sent again (the server missed our ack) is delivered once and acknowledged again (§4).
+for (const rung of RUNGS) {
+  test(`${rung}: repeated messages are delivered once, in order, and acknowledged again`, async () => {
+    const msg = (s: number) => `{"t":"msg","s":${s},"ev":"said","d":{"from":"x","text":"${s}"}}`;
+    const burst = [msg(1), msg(1), msg(2), msg(1), msg(2), msg(3)];
+    const { s, c, w, sound } = await scenario(rung, {
+      open: () => [...welcome(), ...(rung === 'longpoll' ? [] : burst)],
+      poll: (p) => (p === 1 ? [`[${burst.join(',')}]`] : undefined),
+      reply: alive(),
+    });
+    const got: string[] = [];
+    c.subscribe('said', (d) => got.push(d.text));
+    await eventually(() => got.length >= 3 && framesOf(s.sent).some((x) => x.f.t === 'ack' && x.f.a === 3), 5000, 'the messages and their ack');
+    await sleep(200);
+    expect(got).toEqual(['1', '2', '3']);
+    expect(w.codes()).toEqual([]);
+    sound();
+  });
+}
+
+// Waits with no end: each has a deadline, and says which.
+const HANGS: [RungName, string, Script, string][] = [
+  ['ws', 'no greeting', { open: () => [] }, 'WF_NO_DATA'],
+  ['ws', 'a greeting, no welcome', { open: () => [GREET] }, 'WF_NO_WELCOME'],
+  ['ws', 'silence after the welcome', { open: () => welcome({ hb: 1000 }) }, 'STALLED'],
+  ['sse', 'an event stream with no event', { open: () => [{ raw: ':\n' }] }, 'WF_NO_DATA'],
+  ['sse', 'a greeting, no welcome', { open: () => [GREET] }, 'WF_NO_WELCOME'],
+  ['sse', 'comments without end before the greeting', { open: () => [{ endless: ': ka\n'.repeat(1000) }] }, 'WF_NO_DATA'],
+  ['sse', 'comments without end after the welcome', { open: () => [...welcome({ hb: 1000 }), { endless: ': ka\n'.repeat(1000) }] }, 'STALLED'],
+  ['longpoll', 'an open answer that never ends', { open: () => [{ raw: `[${GREET}` }, { wait: 60_000 }] }, 'WF_OPEN_TIMEOUT'],
+  ['longpoll', 'a poll answer that never ends', { open: () => welcome({ hb: 1000 }), poll: () => ['[', { wait: 60_000 }] }, 'STALLED'],
+  // Stalled, or past the 100 Mi bound of a transport message first (loopback is fast).
+  ['longpoll', 'a poll answer of spaces without end', { open: () => welcome({ hb: 1000 }), poll: () => ['[', { endless: ' '.repeat(1 << 14) }] }, 'STALLED|WF_PROTOCOL'],
+];
+for (const [rung, what, script, code] of HANGS) {
+  test(`${rung}: ${what} ends within its deadline as ${code}`, async () => {
+    const { c, w, sound } = await scenario(rung, script, { reconnect: { base: 5000, max: 5000 } });
+    const t0 = Date.now();
+    await eventually(() => w.errors.length > 0, 6000, 'an error');
+    expect(w.codes()[0]).toMatch(new RegExp(code));
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(c.buffered.messages).toBe(0);
+    sound();
+  });
+}
+
+// A long-poll answer of 200,000 frames on a live link (well within the 100 Mi bound): taken, once.
+test('longpoll: an answer of 200,000 pings that want no answer, on a live link, is taken without an error or an answer', async () => {
+  const pings = `[${Array.from({ length: 200_000 }, () => '{"t":"ping","q":1}').join(',')}]`;
+  const { s, c, w, sound } = await scenario('longpoll', { open: () => welcome(), poll: (p) => (p === 1 ? [pings] : undefined), reply: alive() });
+  await until(c, 'open', 5000);
+  await sleep(1500);
+  expect(w.codes()).toEqual([]);
+  expect(c.state).toBe('open');
+  // No pong for a `q: 1` ping: at most the claim's ack and a ping or two of our own went up.
+  expect(s.sent.filter((x) => x.kind === 'up').length).toBeLessThan(5);
+  sound();
+});
