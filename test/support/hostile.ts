@@ -224,13 +224,16 @@ export async function hostileServer(script: Script, realPort?: number) {
   };
 }
 
-/** A `reply` that answers pings with pongs and acknowledges messages: enough of a server to keep a link alive. */
-export function alive(): (f: Record<string, unknown>) => string | undefined {
+/**
+ * A `reply` that answers pings with pongs and (unless `ack` is false) acknowledges messages:
+ * enough of a server to keep a link alive.
+ */
+export function alive(ack = true): (f: Record<string, unknown>) => string | undefined {
   let acked = 0;
   return (f) => {
     if (f.t === 'ping' && !f.q) return JSON.stringify({ t: 'pong', n: f.n });
     const s = f.t === 'msg' ? (f.s as number) : f.t === 'run' ? (f.s as number) + (f.d as unknown[]).length - 1 : 0;
-    if (s > acked) return JSON.stringify({ t: 'ack', a: (acked = s) });
+    if (ack && s > acked) return JSON.stringify({ t: 'ack', a: (acked = s) });
     return undefined;
   };
 }
