@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
-import type { ClientOptions, RungName } from '../../src/index';
-import { cleanup, client, eventually, startServer, until } from '../support/harness';
+import type { Client, ClientOptions, RungName } from '../../src/index';
+import { cleanup, client, eventually, startServer, until, type Chat } from '../support/harness';
 import { alive, DOCUMENTED, framesOf, GREET, hostileServer, peak, watch, welcome, WELCOME, type Script, type Step } from '../support/hostile';
 
 afterEach(cleanup);
@@ -64,7 +64,7 @@ async function realServer() {
 }
 
 /** The app's sends: each promise's outcome, by text. */
-function sends(c: ReturnType<typeof client>, texts: string[], out: Record<string, string> = {}) {
+function sends(c: Client<Chat>, texts: string[], out: Record<string, string> = {}) {
   for (const text of texts) c.send('say', { text }).then(() => (out[text] = 'ok'), (e: { code: string }) => (out[text] = e.code));
   return out;
 }
