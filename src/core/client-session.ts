@@ -89,7 +89,6 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
     retryAuth: (error) => !authRetried && staleCredentials(auth, error) && (authRetried = true),
     welcome(w, now) {
       let lost: UndeliveredMessage[] | undefined;
-      max = w.max;
       authRetried = false;
       if (w.resumed) {
         // An ack beyond what we wrote is a protocol error. (A seeded session's numbers are settled
@@ -106,6 +105,9 @@ export function clientSession(t: ResolvedTimings, auth: ClientOptions['auth'], w
           lost = gone.filter((e) => e.ev[0] !== '$').map((e) => ({ type: e.ev, data: decodeData(JSON.parse(e.payload), e.e) }));
         }
       }
+      // Only now: a welcome refused above (a hostile one saying `max: 1`) left the app's sends
+      // refused with WF_TOO_LARGE until the next welcome.
+      max = w.max;
       s.id = w;
       // A new server may take less than the one a message was queued for (a rolling deploy lowered
       // `max`): sent as it is, it would be refused on every resume, for ever, holding back all behind

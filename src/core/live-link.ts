@@ -101,7 +101,10 @@ export function liveLink(transport: Transport, rung: RungName, w: WelcomeFrame, 
   // client never noticed a dead link. Past a minute we ping on our own every minute (the protocol
   // lets a client ping whenever it likes) and a silence of two minutes is a stall: a server's long
   // beat still spares its clients most of its pings, and a dead link is found within ~62 s.
-  const hb = Math.min(w.hb, 6e4);
+  // And from a second: a welcome's `hb` of 0 or 1 (a broken server, a hostile one) had the client
+  // ping every millisecond and take 2 ms of silence for a stall, so it never stayed open. A server
+  // may still ping faster (each ping is answered); the client's own pace and bound stop at 1 s.
+  const hb = Math.min(Math.max(w.hb, 1e3), 6e4);
   const armPing = (beats = 1): void => arm('ping', () => (link.ping(), armPing()), hb * beats);
 
   function armLiveness(): void {

@@ -155,7 +155,8 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
   function failed(a: Attempt, err: WirefallError, fromServer?: boolean): void {
     if (over) return;
     if (!why || (why.code !== 'WF_PROXY_AUTH' && (err.code === 'WF_PROXY_AUTH' || !why.status))) why = err;
-    if (held === a) held = undefined;
+    // Its decision is due no more: the timer read the attempt once gone (a TypeError, uncaught).
+    if (held === a) held = void clock.clearTimeout(timer);
     // The server answered and said no: every rung would hear the same.
     if (fromServer) return finish({ error: err, fatal: true });
     if (next < rungs.length) startNext();
@@ -234,8 +235,10 @@ export function race(setup: ClientSetup, t: ResolvedTimings, hello: string | Pro
       }
       if (sink) return sink.frames(frames);
       // Verified, and held by the race while a better rung may still verify: what follows the
-      // welcome joins the frames handed over with it (the same array), in order.
-      if (stage === VERIFIED) return void a.rest.push(...frames);
+      // welcome joins the frames handed over with it, in order. Not push(...frames): a batch of
+      // 200,000 frames is more arguments than a call takes (a RangeError failed the attempt); an
+      // array literal has no such bound.
+      if (stage === VERIFIED) return void (a.rest = [...a.rest, ...frames]);
       for (let i = 0; i < frames.length; i++) {
         const f = frames[i]!;
         if (f.t === 'welcome') {

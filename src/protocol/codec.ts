@@ -36,7 +36,7 @@ const n = (f: Record<string, unknown>) => optNum(f.n);
 export const clientChecks: FrameChecks = {
   greet: (f) => Array.isArray(f.v) && f.v.length <= VERSIONS && f.v.every(isNum),
   // The welcome echoes the version the hello chose (§3): a client offers only PROTOCOL_VERSION.
-  welcome: (f) => isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isNum(f.max) && f.v === PROTOCOL_VERSION,
+  welcome: (f) => isId(f.sid) && isId(f.key) && isNum(f.hb) && isNum(f.ack) && typeof f.resumed == 'boolean' && isPos(f.max) && f.v === PROTOCOL_VERSION,
   ping: n,
   pong: n,
   msg: (f) => isPos(f.s) && str(f.ev, TYPE) && !!f.ev /* not empty */ && (f.e === undefined || str(f.e, ENCODING)) && optNum(f.a),

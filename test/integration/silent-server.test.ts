@@ -32,7 +32,8 @@ test('a state listener that throws on open does not blind the client: the silent
   c.on('state', (s) => {
     if (s === 'open') throw new Error('app bug');
   });
-  // Heartbeat 200 ms, answer deadline 300 ms: the stall is due ~0.5 s after the open; 5 s is generous.
+  // Heartbeat 200 ms (the client paces itself from 1 s), answer deadline 300 ms: the stall is due
+  // ~1.3 s after the open; 5 s is generous.
   await eventually(() => errors.some((e) => e.code === 'WF_STALLED'), 5000, 'the stall of the silent link');
   await eventually(() => server.connections() >= 2, 5000, 'a reconnect');
   expect(errors.find((e) => e.code === 'WF_INVALID')?.message).toBe('a "state" listener threw');
