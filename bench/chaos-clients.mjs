@@ -66,7 +66,7 @@ serveIpc({
         upgradeProbe: { first: 2000, max: 8000 },
         reconnect: { base: 250, max: 4000 },
       });
-      const st = { idx: spec.idx, bursty: spec.bursty, profile: spec.profile, c, labs, timer: undefined, sent: 0, resolved: 0, rejected: 0, rejectedBy: {}, echoes: [], pushes: [], ticks: {}, sessionlost: 0, lostMessages: 0, errors: {}, rungs: [], opens: 0, log: [] };
+      const st = { idx: spec.idx, bursty: spec.bursty, profile: spec.profile, c, labs, timer: undefined, sent: 0, resolved: 0, rejected: 0, rejectedBy: {}, echoes: [], pushes: [], ticks: {}, sessionlost: 0, lostMessages: 0, errors: {}, samples: {}, rungs: [], opens: 0, log: [] };
       c.subscribe('echoed', (d) => st.echoes.push(d.i));
       c.subscribe('push', (d) => st.pushes.push([d.r, d.k]));
       c.subscribe('tick', (d) => (st.ticks[d.p] ??= []).push(d.k));
@@ -77,6 +77,7 @@ serveIpc({
       });
       c.on('error', (e) => {
         st.errors[e.code] = (st.errors[e.code] ?? 0) + 1;
+        if ((st.samples[e.code] ??= []).length < 3) st.samples[e.code].push(`${stamp()} ${c.rung ?? '-'}: ${String(e.message).slice(0, 200)}`);
         note(st, `error ${e.code} ${String(e.message).slice(0, 120)}`);
       });
       c.on('state', (s, r) => {
@@ -157,6 +158,7 @@ serveIpc({
       sessionlost: st.sessionlost,
       lostMessages: st.lostMessages,
       errors: st.errors,
+      samples: st.samples,
       rungs: st.rungs,
       opens: st.opens,
       cuts: RUNGS.reduce((m, r) => m + st.labs[r].stats.cuts, 0),

@@ -25,6 +25,8 @@ const SECONDS = Number(process.env.WF_CHAOS_SECONDS ?? 180);
 const SEED = Number(process.env.WF_CHAOS_SEED ?? Date.now() % 1_000_000);
 const CLIENTS = Number(process.env.WF_CHAOS_CLIENTS ?? 48);
 const REDIS_RESTART = process.env.WF_CHAOS_REDIS === '1';
+/** Seconds between two node faults, drawn in this range (WF_CHAOS_EVERY=15-25 for a denser run). */
+const [EVERY_MIN, EVERY_MAX] = (process.env.WF_CHAOS_EVERY ?? '30-45').split('-').map((x) => Number(x) * 1000);
 /** Client processes (the clients and their labs are split between them). */
 const GENS = 2;
 /** Every FLIP_MS, about FLIP_SHARE of the clients get new lab scenarios. */
@@ -152,7 +154,9 @@ const FAULTS = {
   async stop() {
     const v = Math.floor(rand() * nodes.length);
     const n = nodes[v];
-    const ms = between(8000, 20_000);
+    // From shorter than the clients' liveness checks (they stay, and the node wakes to their
+    // backlog and its own overdue timers) to long enough that every client left it.
+    const ms = between(2000, 20_000);
     log(`SIGSTOP of node ${n.pid} (${await count(n)} sessions) for ${(ms / 1000).toFixed(1)} s`);
     taint(n, 'SIGSTOP');
     n.child.kill('SIGSTOP');
@@ -187,13 +191,13 @@ const FAULTS = {
 const count = (n) => Promise.race([n.call('count'), sleep(2000).then(() => '?')]).catch(() => '?');
 
 /**
- * When each fault happens, 30-45 s apart: a permutation of kill, stop and rolling first, then
+ * When each fault happens, 30-45 s apart (WF_CHAOS_EVERY): a permutation of kill, stop and rolling first, then
  * mostly kills; the Redis restart once (WF_CHAOS_REDIS=1), in place of one of the later ones.
  */
 function schedule() {
   const kinds = ['kill', 'stop', 'rolling'].sort(() => rand() - 0.5);
   const out = [];
-  for (let t = between(15_000, 25_000), i = 0; t < SECONDS * 1000 - 30_000; t += between(30_000, 45_000), i++) out.push({ t, kind: kinds[i] ?? pick(['kill', 'kill', 'stop', 'rolling']) });
+  for (let t = between(15_000, 25_000), i = 0; t < SECONDS * 1000 - 30_000; t += between(EVERY_MIN, EVERY_MAX), i++) out.push({ t, kind: kinds[i] ?? pick(['kill', 'kill', 'stop', 'rolling']) });
   if (REDIS_RESTART && out.length > 1) out[1 + Math.floor(rand() * (out.length - 1))].kind = 'redis';
   return out;
 }
@@ -230,7 +234,7 @@ function check(r) {
   const byRun = new Map();
   for (const [run, i] of h) (byRun.get(run) ?? byRun.set(run, []).get(run)).push(i);
   let max = -1;
-  const srv = { gaps: 0, backwards: 0, jumps: 0, rerun: 0, runs: byRun.size, concurrent: 0 };
+  const srv = { gaps: 0, backwards: 0, jumps: 0, rerun: 0, rerunAfterFault: 0, runs: byRun.size, concurrent: 0 };
   let lastRun;
   const ended = new Set();
   for (const [run, i] of h) {
@@ -240,12 +244,22 @@ function check(r) {
       lastRun = run;
     }
   }
-  for (const xs of byRun.values()) {
+  /** i → the run that handled it first. */
+  const first = new Map();
+  for (const [run, xs] of byRun) {
     if (xs[0] > max + 1) srv.jumps += xs[0] - max - 1;
-    srv.rerun += Math.max(0, Math.min(max, xs.at(-1)) - xs[0] + 1);
-    for (let j = 1; j < xs.length; j++) {
-      if (xs[j] > xs[j - 1] + 1) srv.gaps += xs[j] - xs[j - 1] - 1;
-      else if (xs[j] <= xs[j - 1]) srv.backwards++;
+    for (let j = 0; j < xs.length; j++) {
+      if (j > 0 && xs[j] > xs[j - 1] + 1) srv.gaps += xs[j] - xs[j - 1] - 1;
+      else if (j > 0 && xs[j] <= xs[j - 1]) srv.backwards++;
+      const before = first.get(xs[j]);
+      if (before === undefined) first.set(xs[j], run);
+      else if (before !== run) {
+        // Handled again on the run the session moved to: after a node that was killed or hung
+        // (it had not committed it), or after a live hand-over (docs/scaling.md §5: a batch
+        // handled within a commit's round trip before the hand-over runs on both nodes).
+        srv.rerun++;
+        if (instances.get(runs.get(before)?.pid)?.tainted) srv.rerunAfterFault++;
+      }
     }
     max = Math.max(max, ...xs);
   }
@@ -418,7 +432,7 @@ try {
     `| clients | ${CLIENTS} (${reports.filter((r) => r.bursty).length} bursty), ${SECONDS} s of traffic |`,
     `| faults | ${faults.kill} kill -9, ${faults.stop} SIGSTOP, ${faults.rolling} rolling restarts (${faults.rolling * 3} SIGTERM), ${faults.redis} Redis restarts; ${instances.size} node processes in all |`,
     `| lab | ${flips} scenario flips, ${rsum((r) => r.cuts)} connections cut by the labs; ${rsum((r) => r.opens)} opens, ${rungChanges} rung changes |`,
-    `| client → server | ${rsum((r) => r.sent)} sent, ${rsum((r) => new Set(r.echoes).size)} echoed: lost ${sum((c) => c.echo.lost)}, doubled ${sum((c) => c.echo.doubled)}, reordered ${sum((c) => c.echo.reordered)}; at the nodes: missing ${sum((c) => c.srv.missing)}, gaps ${sum((c) => c.srv.gaps + c.srv.jumps)}, backwards ${sum((c) => c.srv.backwards)}; handled again after a move ${sum((c) => c.srv.rerun)}, runs overlapping ${sum((c) => c.srv.concurrent)} |`,
+    `| client → server | ${rsum((r) => r.sent)} sent, ${rsum((r) => new Set(r.echoes).size)} echoed: lost ${sum((c) => c.echo.lost)}, doubled ${sum((c) => c.echo.doubled)}, reordered ${sum((c) => c.echo.reordered)}; at the nodes: missing ${sum((c) => c.srv.missing)}, gaps ${sum((c) => c.srv.gaps + c.srv.jumps)}, backwards ${sum((c) => c.srv.backwards)}; handled again after a move ${sum((c) => c.srv.rerun)} (${sum((c) => c.srv.rerunAfterFault)} of them first handled by a node then killed or hung), runs overlapping ${sum((c) => c.srv.concurrent)} |`,
     `| server → client | ${queued} pushes queued, ${sum((c) => c.push.received)} received: lost ${sum((c) => c.push.lost)}, doubled ${sum((c) => c.push.doubled)}, reordered ${sum((c) => c.push.reordered)}; not received, from a killed or hung node and unacknowledged ${sum((c) => c.push.ambiguous)} |`,
     `| broadcasts | ${published} published, ${sum((c) => c.tick.received)} received: lost ${sum((c) => c.tick.lost)}, doubled ${sum((c) => c.tick.doubled)}, reordered ${sum((c) => c.tick.reordered)} |`,
     `| sends | rejected ${rsum((r) => r.rejected)}, unsettled ${sum((c) => c.unsettled)} |`,
@@ -428,6 +442,9 @@ try {
     `| nodes tainted | ${byPid('kill -9')} killed, ${byPid('SIGSTOP')} hung |`,
   ];
   console.log(['', '| chaos run | |', '| --- | --- |', ...table].join('\n'));
+  // The rarer errors in words (the common ones are the faults themselves: disconnects, refusals, stalls).
+  const COMMON = new Set(['WF_DISCONNECTED', 'WF_REFUSED', 'WF_STALLED', 'WF_UPLINK_STALLED', 'WF_NETWORK', 'WF_OPEN_TIMEOUT']);
+  for (const r of reports) for (const [k, xs] of Object.entries(r.samples)) if (!COMMON.has(k)) for (const x of xs) log(`client ${r.idx} ${k} ${x}`);
   if (failing.length) {
     code = 1;
     const lines = [];
