@@ -328,6 +328,7 @@ function check(r) {
 // ---- the run -----------------------------------------------------------------------------------
 
 let code = 0;
+let keep = !!process.env.WF_CHAOS_KEEP;
 let cleaning;
 async function cleanup() {
   cleaning ??= (async () => {
@@ -445,6 +446,12 @@ try {
   // The rarer errors in words (the common ones are the faults themselves: disconnects, refusals, stalls).
   const COMMON = new Set(['WF_DISCONNECTED', 'WF_REFUSED', 'WF_STALLED', 'WF_UPLINK_STALLED', 'WF_NETWORK', 'WF_OPEN_TIMEOUT']);
   for (const r of reports) for (const [k, xs] of Object.entries(r.samples)) if (!COMMON.has(k)) for (const x of xs) log(`client ${r.idx} ${k} ${x}`);
+  // A protocol error is a client that saw something no server should send (a gap, say): the logs stay.
+  if (errors.WF_PROTOCOL) {
+    keep = true;
+    const odd = reports.filter((r) => r.errors.WF_PROTOCOL);
+    fs.writeFileSync(path.join(dir, 'protocol.txt'), odd.map((r) => [`client ${r.idx}:`, ...r.log.map((l) => `    ${l}`)].join('\n')).join('\n') + '\n');
+  }
   if (failing.length) {
     code = 1;
     const lines = [];
@@ -469,6 +476,7 @@ try {
 } finally {
   clearTimeout(deadline);
   await cleanup();
-  if (code === 0 && !process.env.WF_CHAOS_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+  if (code === 0 && !keep) fs.rmSync(dir, { recursive: true, force: true });
+  else log(`logs kept in ${dir}`);
 }
 process.exit(code);
