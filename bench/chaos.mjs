@@ -11,8 +11,9 @@
 //   acknowledged count), and every broadcast `tick` once, in order, per node.
 // Fails (exit code 1) on anything lost, doubled or reordered, a send rejected or never settled, or
 // a `sessionlost`. WF_CHAOS_SECONDS (default 180), WF_CHAOS_SEED (default: from the clock; printed),
-// WF_CHAOS_CLIENTS (default 48), WF_CHAOS_REDIS=1. Node logs and the failing clients' event logs
-// go to a directory under the OS's temp dir (kept when the run fails, or with WF_CHAOS_KEEP=1).
+// WF_CHAOS_CLIENTS (default 48), WF_CHAOS_REDIS=1, WF_CHAOS_EVERY (seconds between node faults,
+// default 30-45). Node logs and the failing clients' event logs go to a directory under the OS's
+// temp dir (kept when the run fails, when a client saw a protocol error, or with WF_CHAOS_KEEP=1).
 // Uses dist/ (run `npm run build` first).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -191,8 +192,9 @@ const FAULTS = {
 const count = (n) => Promise.race([n.call('count'), sleep(2000).then(() => '?')]).catch(() => '?');
 
 /**
- * When each fault happens, 30-45 s apart (WF_CHAOS_EVERY): a permutation of kill, stop and rolling first, then
- * mostly kills; the Redis restart once (WF_CHAOS_REDIS=1), in place of one of the later ones.
+ * When each fault happens, 30-45 s apart (WF_CHAOS_EVERY): a permutation of kill, stop and
+ * rolling first, then mostly kills; the Redis restart once (WF_CHAOS_REDIS=1), in place of one of
+ * the later ones.
  */
 function schedule() {
   const kinds = ['kill', 'stop', 'rolling'].sort(() => rand() - 0.5);
