@@ -49,8 +49,8 @@ export function raiseFdLimit(pid, n) {
 /** Whether processes get pinned in this run. */
 export const pinning = () => taskset;
 
-function start(file, args, execArgv, cpu) {
-  const child = fork(here(file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function start(file, args, execArgv, cpu, stderr = 'inherit') {
+  const child = fork(here(file), args, { execArgv, stdio: ['ignore', 'inherit', stderr, 'ipc'] });
   pin(child.pid, cpu);
   children.add(child);
   child.on('error', () => {}); // a send racing the child's exit; the caller sees a rejection
@@ -81,9 +81,12 @@ export async function startServer(lib, { lab = false, cpu = 0, redis, nofile, he
   };
 }
 
-/** A process of its own for `file` (bench/balancer.mjs, bench/load.mjs), unpinned, with `cfg` as its argument. */
-export async function startHelper(file, cfg = {}, execArgv = [], { nofile } = {}) {
-  const h = await start(file, [JSON.stringify(cfg)], execArgv, null);
+/**
+ * A process of its own for `file` (bench/balancer.mjs, bench/load.mjs), unpinned, with `cfg` as its
+ * argument; `stderr`: a file descriptor its stderr goes to (default: this process's).
+ */
+export async function startHelper(file, cfg = {}, execArgv = [], { nofile, stderr } = {}) {
+  const h = await start(file, [JSON.stringify(cfg)], execArgv, null, stderr);
   if (nofile) h.nofile = raiseFdLimit(h.child.pid, nofile);
   return {
     ...h,
