@@ -101,12 +101,25 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): voi
 }
 
 /**
- * Forwards `req` to the node at `base`, streaming both ways (an SSE stream, a held poll). Its body
- * is at most `limit` bytes (what the other node reads of such a request).
+ * An open read here already (its hello names a session held on another node): its `body`, and
+ * `local`, which handles it here when that node does not answer its head within `headMs`, or
+ * cannot be reached (it died and its record outlived it, it hangs).
  */
-export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string, via: Forwarder, limit = Infinity): void {
-  if (Number(req.headers['content-length']) > limit) return tooLarge(req, res, limit);
-  const headers = { ...strip(req.headers), [AUTH]: secret, [REMOTE]: req.socket.remoteAddress ?? '' };
+export interface ReadOpen {
+  body: string;
+  local: () => void;
+  headMs: number;
+}
+
+/**
+ * Forwards `req` to the node at `base`, streaming both ways (an SSE stream, a held poll). Its body
+ * is at most `limit` bytes (what the other node reads of such a request); with `read`, it was read
+ * here already.
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, base: string, secret: string, via: Forwarder, limit = Infinity, read?: ReadOpen): void {
+  if (!read && Number(req.headers['content-length']) > limit) return tooLarge(req, res, limit);
+  const headers: Record<string, string | string[]> = { ...strip(req.headers), [AUTH]: secret, [REMOTE]: req.socket.remoteAddress ?? '' };
+  if (read) headers['content-length'] = String(Buffer.byteLength(read.body));
   const url = new URL(req.url ?? '/', base);
   // TLS names the node, not the client's Host (Node would take the SNI name, and so the name its
   // certificate is checked against, from the Host header); never an IP address (RFC 6066 §3).
@@ -116,8 +129,18 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   let up = open(via.agent(url));
   let size = 0;
   /** The body so far, for a second try on a new connection (it is at most `limit` bytes). */
-  const body: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => {
+  const body: Buffer[] = read ? [Buffer.from(read.body)] : [];
+  /** `read`: the open was handed to `local` (no answer in time, or none at all), once. */
+  let handed = false;
+  const handOver = () => {
+    if (handed || res.headersSent || res.destroyed) return;
+    handed = true;
+    clearTimeout(head);
+    up.destroy();
+    read!.local();
+  };
+  const head = read ? setTimeout(handOver, read.headMs) : undefined;
+  if (!read) req.on('data', (chunk: Buffer) => {
     body.push(chunk);
     // Refused once: what still arrives before the answer ends the request is dropped.
     if (size > limit || (size += chunk.length) <= limit) return;
@@ -127,6 +150,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   });
   const send = () => {
     up.on('response', (r) => {
+      clearTimeout(head);
+      if (handed) return void r.destroy();
       res.writeHead(r.statusCode ?? 502, strip(r.headers));
       // An event stream's head goes at once (the client waits on it); any other answer's goes with
       // its body, in one write: sent apart, a poll's answer was two segments, and a hop that
@@ -136,7 +161,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
       r.on('error', () => res.destroy());
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (size > limit) return; // refused here
+      if (size > limit || handed) return; // refused here, or handled here
       // A kept-alive connection the other node closed as this request went out on it: that node
       // never read the request, so it is sent again, once, on a new connection (as Node's docs
       // on `reusedSocket` advise). Otherwise the client would resume a session that is fine.
@@ -145,18 +170,20 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
         up = open(false);
         send();
         for (const chunk of body) up.write(chunk);
-        if (req.readableEnded) up.end();
+        if (read || req.readableEnded) up.end();
         else req.pipe(up);
         return;
       }
+      if (read) return handOver();
       // The node went away (killed, restarted): the session is unknown here, as it would be there.
       if (!res.headersSent) refuse(res, 404, 'session_unknown', 'the node that held this session is gone', 'session');
       else res.destroy();
     });
   };
   send();
-  res.on('close', () => up.destroy());
-  req.pipe(up);
+  res.on('close', () => (clearTimeout(head), up.destroy()));
+  if (read) up.end(read.body);
+  else req.pipe(up);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Hub } from './hub';
 import { deliverUplink, readBody, refuse, screen, type HttpLink } from './http-answers';
 import { parseHello, Tickets } from './http-tickets';
 import { orderedUplink, receiveOrdered, releaseHeld, uplinkId } from './http-uplink';
-import { acceptForwarded, Forwarder, routeElsewhere, type RequestRoutes } from './http-forward';
+import { acceptForwarded, forward, Forwarder, routeElsewhere, type RequestRoutes } from './http-forward';
 import { LIMITS } from '../protocol/limits';
 import type { AddressLimiter } from './limits';
 import type { ResolvedServerOptions, ServerOptions } from './options';
@@ -27,6 +27,12 @@ const UPLINK_SLACK_MS = 2000;
  * in the same tick) and take its climb to a better rung for a lost connection.
  */
 const REPLACED_GRACE_MS = 2000;
+/**
+ * How long a resume's open forwarded to the node holding the session's live link waits for that
+ * node's answer head before it is taken over here: well within the client's 5 s open timeout,
+ * and time enough for a loaded node's `authenticate`.
+ */
+const OPEN_ELSEWHERE_MS = 1500;
 
 /**
  * The `sse` and `longpoll` rungs. Both share the WebSocket path and tell themselves apart by the
@@ -82,20 +88,20 @@ export class HttpRung<Api extends ApiShape, User> {
       // What the node it goes to reads of it: an uplink batch, else (a poll's key, a GET) an id.
       const limit = req.method === 'POST' && !q.has('poll') ? this.#bodyLimit() : LIMITS.id;
       if (this.#routes && !forwarded && routeElsewhere(req, res, q, rung, this.#routes, this.#forwarder, (k) => this.#links.has(k), () => this.#dispatch(req, res, q, t, rung), limit, (m) => this.#opts.logger.warn(m))) return;
-      this.#dispatch(req, res, q, t, rung);
+      this.#dispatch(req, res, q, t, rung, forwarded);
     } catch (err) {
       this.#opts.logger.warn(`HTTP request failed: ${String(err)}`, { url: req.url });
       refuse(res, 500, 'server_error', 'the server failed');
     }
   }
 
-  #dispatch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: 'sse' | 'lp', rung: RungName): void {
+  #dispatch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: 'sse' | 'lp', rung: RungName, forwarded = false): void {
     try {
       if (req.isPaused()) req.resume(); // paused while routeElsewhere asked where it belongs
       const sid = q.get('sid');
       const remote = req.socket.remoteAddress;
       if (req.method === 'POST') {
-        if (sid === null) return this.#open(req, res, q, rung); // v3: the open answers; v2: a ticket
+        if (sid === null) return this.#open(req, res, q, rung, forwarded); // v3: the open answers; v2: a ticket
         if (q.has('poll') && rung === 'longpoll') return this.#bodyPoll(req, res, `${sid} ${rung}`, q.get('r')); // v2, v3: poll
         return this.#post(req, res, q, `${sid} ${rung}`);
       }
@@ -129,16 +135,28 @@ export class HttpRung<Api extends ApiShape, User> {
    * event stream, or the first poll's answer), one round trip less on a fallback. Protocol 2:
    * its answer is a single-use ticket for the downlink GET.
    */
-  #open(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: RungName): void {
+  #open(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, rung: RungName, forwarded: boolean): void {
     const remote = req.socket.remoteAddress;
     if (!this.#opens.allow(remote)) return this.#busy(res, rung, remote);
     readBody(req, res, LIMITS.hello, this.#opts.bodyTimeoutMs)
-      .then((body) => {
+      .then(async (body) => {
         if (body === undefined) return;
         const hello = parseHello(body);
         if (!hello) return refuse(res, 400, 'bad_hello', 'the body must be one hello frame');
         if (hello.v < 3) return this.#tickets.answer(res, hello, rung, remote);
-        this.#downlink(req, res, hello, rung, uplinkId(q.get('u')));
+        const here = () => this.#downlink(req, res, hello, rung, uplinkId(q.get('u')));
+        // A resume of a session whose live HTTP link is on another node (a climb, a race's second
+        // attempt, through a balancer without stickiness) goes there, as the session's POSTs and
+        // polls do. Taken over here, the session left its live link at the hello: a climb that
+        // never verifies (an event stream a proxy holds back) cut the live link every time it
+        // tried (bench/chaos.mjs). There, as on one node, the new link waits beside the live one
+        // until the client speaks on it. A node that does not answer within a second or two (gone,
+        // hung) does not hold the client back: the session is taken over here, as before.
+        const routes = this.#routes, sid = hello.sid;
+        if (!routes?.secret || forwarded || !sid || this.#hub.sessions.has(sid)) return here();
+        const base = await routes.owner(sid).catch(() => undefined);
+        if (!base || res.destroyed) return here();
+        forward(req, res, base, routes.secret, this.#forwarder, LIMITS.hello, { body, local: here, headMs: Math.min(OPEN_ELSEWHERE_MS, this.#opts.helloTimeoutMs) });
       })
       // Out of `handle`'s try now: a failure here must still answer, never go unhandled.
       .catch((err: unknown) => {

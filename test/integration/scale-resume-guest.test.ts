@@ -19,7 +19,9 @@ const welcome = (frames: Record<string, unknown>[]) => frames.find((f) => f.t ==
 
 describe('a session taken over from the store, without authenticate', () => {
   test('resumes again on the node that took it: the same session, not a new one', async () => {
-    const { b, sid, key } = await twoNodesAndSse(redis.url, 'scale-resume-guest');
+    const { a, b, sid, key } = await twoNodesAndSse(redis.url, 'scale-resume-guest');
+    // Its node goes (a live link's node would be forwarded the resume: scale-climb-forward).
+    await a.server.close();
     // The client resumes on b: b takes the session over from a, through the store.
     const moved = openSse(b.port, 'up2', { sid, key, ack: 0 });
     await eventually(() => !!welcome(moved.frames), 5000, 'the welcome on b');
