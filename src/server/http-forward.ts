@@ -131,15 +131,15 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   /** The body so far, for a second try on a new connection (it is at most `limit` bytes). */
   const body: Buffer[] = read ? [Buffer.from(read.body)] : [];
   /** `read`: the open was handed to `local` (no answer in time, or none at all), once. */
-  let handed = false;
-  const handOver = () => {
-    if (handed || res.headersSent || res.destroyed) return;
-    handed = true;
+  let handledHere = false;
+  const handleHere = () => {
+    if (handledHere || res.headersSent || res.destroyed) return;
+    handledHere = true;
     clearTimeout(head);
     up.destroy();
     read!.local();
   };
-  const head = read ? setTimeout(handOver, read.headMs) : undefined;
+  const head = read ? setTimeout(handleHere, read.headMs) : undefined;
   if (!read) req.on('data', (chunk: Buffer) => {
     body.push(chunk);
     // Refused once: what still arrives before the answer ends the request is dropped.
@@ -151,7 +151,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
   const send = () => {
     up.on('response', (r) => {
       clearTimeout(head);
-      if (handed) return void r.destroy();
+      if (handledHere) return void r.destroy();
       res.writeHead(r.statusCode ?? 502, strip(r.headers));
       // An event stream's head goes at once (the client waits on it); any other answer's goes with
       // its body, in one write: sent apart, a poll's answer was two segments, and a hop that
@@ -161,7 +161,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
       r.on('error', () => res.destroy());
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (size > limit || handed) return; // refused here, or handled here
+      if (size > limit || handledHere) return; // refused here, or handled here
       // A kept-alive connection the other node closed as this request went out on it: that node
       // never read the request, so it is sent again, once, on a new connection (as Node's docs
       // on `reusedSocket` advise). Otherwise the client would resume a session that is fine.
@@ -174,7 +174,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, base: string,
         else req.pipe(up);
         return;
       }
-      if (read) return handOver();
+      if (read) return handleHere();
       // The node went away (killed, restarted): the session is unknown here, as it would be there.
       if (!res.headersSent) refuse(res, 404, 'session_unknown', 'the node that held this session is gone', 'session');
       else res.destroy();
